@@ -1,0 +1,30 @@
+"""Byte-exact path records: the original name survives even when it is not valid UTF-8."""
+
+from __future__ import annotations
+
+import base64
+import os
+
+
+def path_record(path: bytes | str) -> dict[str, str]:
+    raw = os.fsencode(path)
+    text = raw.decode("utf-8", errors="backslashreplace")
+    return {"path": text, "path_b64": base64.b64encode(raw).decode("ascii")}
+
+
+def path_bytes(record: dict[str, str]) -> bytes:
+    return base64.b64decode(record["path_b64"])
+
+
+def display(path: bytes | str) -> str:
+    """A terminal-safe rendering: control and bidi-override characters are escaped."""
+    raw = os.fsencode(path)
+    text = raw.decode("utf-8", errors="backslashreplace")
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if code < 0x20 or code == 0x7F or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -1,0 +1,486 @@
+"""Acquisition: copy each source into the store while hashing it, prove the stored copy, log it.
+
+Per batch (group commit): stage every file (copy + all hashes in one streaming pass, files in
+parallel), make the staged bytes durable with one file-system sync, move them to their content
+address, re-read and re-hash every stored copy, and only then append the signed log entries.
+A crash before the log entries are durable leaves unrecorded objects or temp files, which
+``verify`` names and the next write quarantines and logs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import stat
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from forensic._internal.clock import ns_to_utc, utc_timestamp
+from forensic._internal.fsio import atomic_write, sync_filesystem
+from forensic._internal.paths import path_record
+from forensic.capture.filesystem import FileSource, FolderSource
+from forensic.capture.interface import CaptureGroup, PlannedItem, Source
+from forensic.capture.mediatype import DETECTOR, sniff
+from forensic.case.case import Case, RecoveryReport, host_name, tool_record
+from forensic.custody.keys import ExaminerKey
+from forensic.custody.log import PendingEntry
+from forensic.errors import StoreError, UsageError
+from forensic.progress import SILENT, ProgressReporter
+from forensic.store import SUPPORTED_HASHES, ItemId, StagedObject
+
+BATCH_FILES = 256
+BATCH_BYTES = 256 << 20
+
+
+@dataclass(frozen=True)
+class CaptureOptions:
+    hashes: tuple[str, ...] = ()
+    follow_symlinks: bool = False
+    note: str | None = None
+    source_url: str | None = None
+    workers: int | None = None
+
+
+@dataclass(frozen=True)
+class AcquiredItem:
+    item_id: ItemId
+    size: int
+    media_type: str
+    path: bytes
+    relpath: bytes | None
+    new_object: bool
+    seq: int
+    hashes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CaptureFailure:
+    path: bytes
+    reason: str
+    params: dict[str, str] = field(default_factory=dict)
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    run_id: str
+    acquired: list[AcquiredItem]
+    links: list[PlannedItem]
+    failures: list[CaptureFailure]
+    groups: list[CaptureGroup]
+    recovery: RecoveryReport
+
+    @property
+    def failed(self) -> list[CaptureFailure]:
+        return [f for f in self.failures if not f.skipped]
+
+    @property
+    def skipped(self) -> list[CaptureFailure]:
+        return [f for f in self.failures if f.skipped]
+
+
+@dataclass(frozen=True)
+class _Staged:
+    item: PlannedItem
+    staged: StagedObject
+    stat_before: os.stat_result
+    started: str
+    finished: str
+
+
+class _Failed(Exception):
+    def __init__(self, code: str, **params: str) -> None:
+        super().__init__(code)
+        self.reason = code
+        self.params = params
+
+
+def parse_hash_list(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return ()
+    names = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
+    for name in names:
+        if name not in SUPPORTED_HASHES:
+            raise UsageError("unknown_hash", name=name, supported=", ".join(SUPPORTED_HASHES))
+    return names
+
+
+def _stat_record(st: os.stat_result) -> dict[str, Any]:
+    return {
+        "size": st.st_size,
+        "mode": stat.filemode(st.st_mode),
+        "uid": st.st_uid,
+        "gid": st.st_gid,
+        # RFC 8785 numbers are IEEE doubles: values that may exceed 2**53 are decimal strings.
+        "inode": str(st.st_ino),
+        "device": str(st.st_dev),
+        "nlink": st.st_nlink,
+        "mtime_ns": str(st.st_mtime_ns),
+        "atime_ns": str(st.st_atime_ns),
+        "ctime_ns": str(st.st_ctime_ns),
+        "mtime": ns_to_utc(st.st_mtime_ns),
+        "atime": ns_to_utc(st.st_atime_ns),
+        "ctime": ns_to_utc(st.st_ctime_ns),
+    }
+
+
+def _open_source(path: bytes) -> int:
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+    noatime = getattr(os, "O_NOATIME", 0)
+    if noatime:
+        try:
+            return os.open(path, flags | noatime)
+        except PermissionError:
+            pass  # O_NOATIME needs ownership; the atime as seen was recorded before reading
+    return os.open(path, flags)
+
+
+def _errno_failure(exc: OSError, path: bytes) -> _Failed:
+    if exc.errno == errno.ENOENT:
+        return _Failed("vanished")
+    if exc.errno == errno.ELOOP:
+        return _Failed("became_link")
+    return _Failed("unreadable", reason=exc.strerror or str(exc))
+
+
+def _stage_one(
+    case: Case, item: PlannedItem, algorithms: tuple[str, ...], on_bytes: Callable[[int], None]
+) -> _Staged:
+    started = utc_timestamp()
+    try:
+        fd = _open_source(item.path)
+    except OSError as exc:
+        raise _errno_failure(exc, item.path) from exc
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise _Failed("not_regular")
+        staged = case.store.stage_from_fd(fd, algorithms, on_bytes)
+        after = os.fstat(fd)
+    except OSError as exc:
+        raise _errno_failure(exc, item.path) from exc
+    finally:
+        os.close(fd)
+    finished = utc_timestamp()
+    changed = (
+        after.st_size != before.st_size
+        or after.st_mtime_ns != before.st_mtime_ns
+        or staged.size != before.st_size
+    )
+    if not changed:
+        try:
+            now_st = os.stat(item.path, follow_symlinks=False)
+            changed = now_st.st_ino != before.st_ino or now_st.st_size != before.st_size
+        except FileNotFoundError:
+            case.store.discard(staged)
+            raise _Failed("vanished") from None
+    if changed:
+        case.store.discard(staged)
+        raise _Failed(
+            "changed_during_read",
+            before=str(before.st_size),
+            after=str(after.st_size),
+        )
+    return _Staged(item, staged, before, started, finished)
+
+
+def _plan_sources(
+    case: Case, paths: Iterable[bytes], follow: bool, failures: list[CaptureFailure]
+) -> list[Source]:
+    case_real = os.fsencode(os.path.realpath(case.root))
+    sources: list[Source] = []
+    for raw in paths:
+        path = os.path.abspath(raw)
+        if not os.path.lexists(path):
+            failures.append(CaptureFailure(path, "missing"))
+            continue
+        real = os.path.realpath(path)
+        if real == case_real or real.startswith(case_real + b"/"):
+            failures.append(CaptureFailure(path, "inside_case"))
+            continue
+        if FolderSource.detect(path):
+            if case_real.startswith(real.rstrip(b"/") + b"/"):
+                failures.append(CaptureFailure(path, "contains_case"))
+                continue
+            sources.append(FolderSource(path, follow))
+        else:
+            sources.append(FileSource(path, follow))
+    return sources
+
+
+def _batches(items: list[PlannedItem]) -> Iterator[list[PlannedItem]]:
+    batch: list[PlannedItem] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        size += item.size
+        if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+class _Run:
+    """One capture run: shared state of the batches."""
+
+    def __init__(
+        self, case: Case, key: ExaminerKey, options: CaptureOptions, progress: ProgressReporter
+    ) -> None:
+        self.case = case
+        self.key = key
+        self.options = options
+        self.progress = progress
+        self.run_id = f"run-{uuid.uuid4().hex}"
+        self.acquired: list[AcquiredItem] = []
+        self.failures: list[CaptureFailure] = []
+        self.links: list[PlannedItem] = []
+        self.tool = tool_record()
+        self.host = host_name()
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        workers = options.workers or cores or os.cpu_count() or 2
+        self.pool = ThreadPoolExecutor(max_workers=max(2, min(8, workers)))
+
+    def common(self) -> dict[str, Any]:
+        details: dict[str, Any] = {
+            "run": self.run_id,
+            "examiner": self.case.info.examiner,
+            "host": self.host,
+            "tool": self.tool,
+        }
+        if self.options.note:
+            details["note"] = self.options.note
+        if self.options.source_url:
+            details["source_url"] = self.options.source_url
+        return details
+
+    def source_record(self, item: PlannedItem) -> dict[str, Any]:
+        record: dict[str, Any] = path_record(item.followed_link or item.path)
+        if item.relpath is not None:
+            rel = path_record(item.relpath)
+            record["relpath"] = rel["path"]
+            record["relpath_b64"] = rel["path_b64"]
+        if item.link_target is not None:
+            record["link_target"] = path_record(item.link_target)
+        if item.followed_link is not None:
+            record["followed_to"] = path_record(item.path)
+        return record
+
+    def run_batch(self, batch: list[PlannedItem]) -> None:
+        algorithms = self.options.hashes
+        futures = [
+            (item, self.pool.submit(_stage_one, self.case, item, algorithms, self.progress.advance))
+            for item in batch
+        ]
+        staged: list[_Staged] = []
+        disk_full: StoreError | None = None
+        for item, fut in futures:
+            try:
+                staged.append(fut.result())
+            except _Failed as exc:
+                self.failures.append(CaptureFailure(item.path, exc.reason, exc.params))
+            except StoreError as exc:
+                if exc.key == "disk_full":
+                    disk_full = exc
+                else:
+                    self.failures.append(
+                        CaptureFailure(item.path, "store_failed", {"reason": exc.diagnostics()})
+                    )
+        if disk_full is not None:
+            for s in staged:
+                self.case.store.discard(s.staged)
+            raise disk_full
+        if not staged:
+            return
+        store = self.case.store
+        try:
+            sync_filesystem(store.tmp, [s.staged.temp for s in staged])
+            new_flags = [store.commit(s.staged) for s in staged]
+            sync_filesystem(store.objects, [store.object_path(s.staged.item_id) for s in staged])
+        except OSError as exc:
+            for s in staged:
+                store.discard(s.staged)
+            if exc.errno == errno.ENOSPC:
+                raise StoreError("disk_full", path=str(self.case.root)) from exc
+            raise StoreError("store_write", path=str(store.objects), reason=exc.strerror) from exc
+        checks = list(self.pool.map(lambda s: store.verify_object(s.staged.item_id), staged))
+        pending: list[PendingEntry] = []
+        kept: list[tuple[_Staged, bool, str]] = []
+        for s, new, check in zip(staged, new_flags, checks, strict=True):
+            if not check.intact or check.size != s.staged.size:
+                if new:
+                    with contextlib.suppress(OSError):
+                        os.chmod(store.object_path(s.staged.item_id), 0o600)
+                        store.object_path(s.staged.item_id).unlink()
+                self.failures.append(CaptureFailure(s.item.path, "stored_copy_mismatch"))
+                continue
+            media_type = sniff(s.staged.head)
+            details = self.common()
+            details.update(
+                {
+                    "item": {
+                        "sha256": s.staged.item_id,
+                        "size": s.staged.size,
+                        "media_type": media_type,
+                        "media_type_by": DETECTOR,
+                        "hashes": s.staged.hashes,
+                    },
+                    "object": store.relative_path(s.staged.item_id),
+                    "new_object": new,
+                    "source": {**self.source_record(s.item), "stat": _stat_record(s.stat_before)},
+                    "group": s.item.group,
+                    "acquired": s.started,
+                    "acquired_end": s.finished,
+                    "stored_copy_check": {"sha256": check.sha256, "reread": "after-sync"},
+                }
+            )
+            pending.append(PendingEntry("capture", f"sha256:{s.staged.item_id}", details))
+            kept.append((s, new, media_type))
+        entries = self.case.record(self.key, pending)
+        for (s, new, media_type), entry in zip(kept, entries, strict=True):
+            self.acquired.append(
+                AcquiredItem(
+                    s.staged.item_id,
+                    s.staged.size,
+                    media_type,
+                    s.item.path,
+                    s.item.relpath,
+                    new,
+                    entry.seq,
+                    s.staged.hashes,
+                )
+            )
+
+    def record_links(self, links: list[PlannedItem]) -> None:
+        pending = []
+        for item in links:
+            details = self.common()
+            details.update({"source": self.source_record(item), "group": item.group})
+            if item.reason:
+                details["not_followed"] = item.reason
+            pending.append(
+                PendingEntry("capture-link", "link:" + path_record(item.path)["path"], details)
+            )
+        self.case.record(self.key, pending)
+        self.links.extend(links)
+
+
+def capture_paths(
+    case: Case,
+    key: ExaminerKey,
+    paths: Iterable[bytes],
+    options: CaptureOptions | None = None,
+    progress: ProgressReporter = SILENT,
+) -> CaptureResult:
+    """Acquire files and folders into the case. One bad file never stops the batch."""
+    options = options or CaptureOptions()
+    paths = list(paths)
+    with case.writing(key) as recovery:
+        run = _Run(case, key, options, progress)
+        intent = case.store.tmp / f"{run.run_id}.intent.json"
+        case.store.tmp.mkdir(exist_ok=True)
+        atomic_write(
+            intent,
+            json.dumps(
+                {
+                    "run": run.run_id,
+                    "action": "capture",
+                    "started": utc_timestamp(),
+                    "inputs": [path_record(p) for p in paths],
+                },
+                ensure_ascii=False,
+            ).encode("utf-8"),
+        )
+        try:
+            sources = _plan_sources(case, paths, options.follow_symlinks, run.failures)
+            groups = [g for src in sources for g in src.groups()]
+            if groups:
+                case.record(
+                    key,
+                    [
+                        PendingEntry(
+                            "capture-group",
+                            g.group_id,
+                            {**run.common(), "kind": g.kind, **g.details},
+                        )
+                        for g in groups
+                    ],
+                )
+            files: list[PlannedItem] = []
+            links: list[PlannedItem] = []
+            case_real = os.fsencode(os.path.realpath(case.root))
+            for src in sources:
+                for item in src.plan():
+                    if item.kind == "file":
+                        if os.path.realpath(item.path).startswith(case_real + b"/"):
+                            run.failures.append(CaptureFailure(item.path, "inside_case"))
+                        else:
+                            files.append(item)
+                        if item.followed_link is None:
+                            continue
+                    if item.kind == "symlink" or item.followed_link is not None:
+                        if item.kind == "symlink":
+                            links.append(item)
+                        if item.reason:
+                            run.failures.append(
+                                CaptureFailure(
+                                    item.path, item.reason, dict(item.reason_params), skipped=True
+                                )
+                            )
+                    elif item.kind in ("skipped", "failed"):
+                        run.failures.append(
+                            CaptureFailure(
+                                item.path,
+                                item.reason or item.kind,
+                                dict(item.reason_params),
+                                skipped=item.kind == "skipped",
+                            )
+                        )
+            if links:
+                run.record_links(links)
+            progress.start("capture", sum(f.size for f in files))
+            try:
+                for batch in _batches(files):
+                    run.run_batch(batch)
+            finally:
+                progress.finish()
+            summary = run.common()
+            summary.update(
+                {
+                    "inputs": [path_record(p) for p in paths],
+                    "acquired": len(run.acquired),
+                    "new_objects": sum(1 for a in run.acquired if a.new_object),
+                    "links": len(run.links),
+                    "failures": [
+                        {
+                            **path_record(f.path),
+                            "reason": f.reason,
+                            "skipped": f.skipped,
+                            **({"params": f.params} if f.params else {}),
+                        }
+                        for f in run.failures
+                    ],
+                    "hashes": ["sha256", *[h for h in options.hashes if h != "sha256"]],
+                    "groups": [g.group_id for g in groups],
+                }
+            )
+            case.record(key, [PendingEntry("capture-summary", run.run_id, summary)])
+        finally:
+            run.pool.shutdown(wait=True)
+        intent.unlink()
+        return CaptureResult(run.run_id, run.acquired, run.links, run.failures, groups, recovery)
+
+
+def default_capture_paths(paths: list[str]) -> list[bytes]:
+    return [os.fsencode(p) for p in paths]
+
+
+def remove_if_exists(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()

@@ -1,0 +1,396 @@
+"""A case folder and what can be derived from its custody log.
+
+The log is the single source of truth: items, acquisitions and derived files are read from it;
+``case.json`` and ``examiner.pub.pem`` are conveniences whose hashes the log records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import secrets
+import shutil
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cryptography
+
+from forensic import TOOL_NAME, __version__
+from forensic._internal.canonical import canonical_json
+from forensic._internal.clock import utc_timestamp
+from forensic._internal.fsio import atomic_write, fsync_dir
+from forensic.case.lock import case_lock
+from forensic.custody.keys import ExaminerKey, load_public_pem
+from forensic.custody.log import CustodyEntry, CustodyLog, PendingEntry
+from forensic.errors import CaseError, KeyringError
+from forensic.store import EvidenceStore, ItemId
+
+CASE_FILE = "case.json"
+PUBKEY_FILE = "examiner.pub.pem"
+CASE_FORMAT_VERSION = 1
+CASE_DIRS = ("custody", "objects/sha256", "tmp")
+
+
+def tool_record() -> dict[str, str]:
+    """Every record says which versions produced it."""
+    return {
+        "name": TOOL_NAME,
+        "version": __version__,
+        "python": platform.python_version(),
+        "cryptography": cryptography.__version__,
+    }
+
+
+def host_name() -> str:
+    return socket.gethostname()
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    case_id: str
+    title: str
+    examiner: str
+    organisation: str | None
+    lang: str
+    created: str
+    public_key_pem: str
+    public_key_fingerprint: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "v": CASE_FORMAT_VERSION,
+            "format": "forensic-case",
+            "case_id": self.case_id,
+            "title": self.title,
+            "examiner": self.examiner,
+            "organisation": self.organisation,
+            "lang": self.lang,
+            "created": self.created,
+            "public_key_pem": self.public_key_pem,
+            "public_key_fingerprint": self.public_key_fingerprint,
+        }
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """One time an item was acquired from a source."""
+
+    seq: int
+    time: str
+    details: dict[str, Any]
+
+    @property
+    def source_path(self) -> str:
+        return str(self.details.get("source", {}).get("path", ""))
+
+
+@dataclass(frozen=True)
+class Item:
+    item_id: ItemId
+    size: int
+    media_type: str
+    hashes: dict[str, str]
+    object_path: str
+    acquisitions: tuple[Acquisition, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class RecoveryReport:
+    """What an interrupted earlier run left behind and what was done about it."""
+
+    torn_log_bytes: int
+    partial_files: tuple[str, ...]
+    quarantined_objects: tuple[str, ...]
+    interrupted_runs: tuple[dict[str, Any], ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.torn_log_bytes
+            or self.partial_files
+            or self.quarantined_objects
+            or self.interrupted_runs
+        )
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_record(case_root: Path, path: Path) -> dict[str, Any]:
+    """How a log entry vouches for a case file it wrote (reports, tokens, derived data)."""
+    return {
+        "path": path.relative_to(case_root).as_posix(),
+        "sha256": file_sha256(path),
+        "size": path.stat().st_size,
+    }
+
+
+def discover_case(explicit: Path | None = None) -> Path:
+    """``--case``, else ``FORENSIC_CASE``, else the current folder or its parents (like git)."""
+    if explicit is not None:
+        if not (explicit / CASE_FILE).is_file():
+            raise CaseError("not_a_case", path=str(explicit))
+        return explicit
+    env = os.environ.get("FORENSIC_CASE")
+    if env:
+        path = Path(env)
+        if not (path / CASE_FILE).is_file():
+            raise CaseError("not_a_case", path=str(path))
+        return path
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / CASE_FILE).is_file() and (candidate / "custody").is_dir():
+            return candidate
+    raise CaseError("no_case_found", path=str(here))
+
+
+class Case:
+    """An open case folder."""
+
+    def __init__(self, root: Path, info: CaseInfo) -> None:
+        self.root = root
+        self.info = info
+        self.store = EvidenceStore(root)
+        self.log = CustodyLog(root)
+
+    # -- creation and opening --------------------------------------------------------------
+    @classmethod
+    def init(
+        cls,
+        root: Path,
+        *,
+        case_id: str,
+        title: str,
+        examiner: str,
+        organisation: str | None,
+        lang: str,
+        key: ExaminerKey,
+        extra_files: dict[str, bytes] | None = None,
+    ) -> tuple[Case, CustodyEntry]:
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise CaseError("case_exists", path=str(root))
+        if not case_id.strip() or not title.strip() or not examiner.strip():
+            raise CaseError("case_fields_required")
+        root.mkdir(parents=True, exist_ok=True)
+        root = root.resolve()
+        for sub in CASE_DIRS:
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        info = CaseInfo(
+            case_id=case_id,
+            title=title,
+            examiner=examiner,
+            organisation=organisation,
+            lang=lang,
+            created=utc_timestamp(),
+            public_key_pem=key.public_pem.decode("ascii"),
+            public_key_fingerprint=key.fingerprint,
+        )
+        atomic_write(
+            root / CASE_FILE,
+            json.dumps(info.as_dict(), indent=2, ensure_ascii=False).encode("utf-8") + b"\n",
+            mode=0o444,
+        )
+        atomic_write(root / PUBKEY_FILE, key.public_pem, mode=0o444)
+        files = [root / CASE_FILE, root / PUBKEY_FILE]
+        for name, data in (extra_files or {}).items():
+            atomic_write(root / name, data, mode=0o555 if name.endswith(".sh") else 0o444)
+            files.append(root / name)
+        fsync_dir(root)
+        case = cls(root, info)
+        details = {
+            "case": info.as_dict(),
+            "salt": secrets.token_hex(32),
+            "tool": tool_record(),
+            "host": host_name(),
+            "files": [file_record(root, f) for f in files],
+        }
+        with case_lock(root):
+            [entry] = case.log.append(key, [PendingEntry("init", f"case:{case_id}", details)])
+        return case, entry
+
+    @classmethod
+    def open(cls, root: Path) -> Case:
+        try:
+            data = json.loads((root / CASE_FILE).read_text("utf-8"))
+            info = CaseInfo(
+                case_id=str(data["case_id"]),
+                title=str(data["title"]),
+                examiner=str(data["examiner"]),
+                organisation=data.get("organisation"),
+                lang=str(data.get("lang", "en")),
+                created=str(data["created"]),
+                public_key_pem=str(data["public_key_pem"]),
+                public_key_fingerprint=str(data["public_key_fingerprint"]),
+            )
+        except FileNotFoundError as exc:
+            raise CaseError("not_a_case", path=str(root)) from exc
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CaseError(
+                "case_file_unreadable", path=str(root / CASE_FILE), reason=str(exc)
+            ) from exc
+        return cls(root.resolve(), info)
+
+    # -- writing ---------------------------------------------------------------------------
+    def check_key(self, key: ExaminerKey) -> None:
+        if key.fingerprint != self.info.public_key_fingerprint:
+            raise KeyringError(
+                "key_not_case_key",
+                have=key.fingerprint[:16],
+                want=self.info.public_key_fingerprint[:16],
+            )
+
+    @contextlib.contextmanager
+    def writing(self, key: ExaminerKey) -> Iterator[RecoveryReport]:
+        """Hold the case lock; first repair and log whatever an interrupted run left behind."""
+        self.check_key(key)
+        with case_lock(self.root):
+            self.log = CustodyLog(self.root)
+            yield self._recover(key)
+
+    def record(self, key: ExaminerKey, entries: list[PendingEntry]) -> list[CustodyEntry]:
+        """Append entries (caller holds :meth:`writing`)."""
+        return self.log.append(key, entries)
+
+    def _recover(self, key: ExaminerKey) -> RecoveryReport:
+        torn = self.log.cut_uncommitted_tail()
+        interrupted_dir = self.root / "custody" / "interrupted"
+        torn_record: dict[str, Any] | None = None
+        if torn:
+            interrupted_dir.mkdir(parents=True, exist_ok=True)
+            stamp = utc_timestamp().replace(":", "")
+            saved = interrupted_dir / f"log-tail-{stamp}.bin"
+            atomic_write(saved, torn, mode=0o444)
+            torn_record = file_record(self.root, saved)
+        runs: list[dict[str, Any]] = []
+        partials: list[str] = []
+        if self.store.tmp.is_dir():
+            for path in sorted(self.store.tmp.iterdir()):
+                if path.name.endswith(".intent.json"):
+                    try:
+                        runs.append(json.loads(path.read_text("utf-8")))
+                    except (OSError, ValueError):
+                        runs.append({"intent": path.name, "unreadable": True})
+                else:
+                    partials.append(path.name)
+        recorded = self.recorded_objects()
+        orphans = [rel for rel, _full in self.store.iter_objects() if rel not in recorded]
+        quarantined: list[dict[str, Any]] = []
+        if orphans:
+            qdir = self.root / "quarantine"
+            qdir.mkdir(exist_ok=True)
+            for rel in orphans:
+                src = self.root / rel
+                dst = qdir / src.name
+                if dst.exists():
+                    dst = qdir / f"{src.name}.{secrets.token_hex(4)}"
+                os.replace(src, dst)
+                quarantined.append({"from": rel, **file_record(self.root, dst)})
+            fsync_dir(qdir)
+        report = RecoveryReport(
+            torn_log_bytes=len(torn),
+            partial_files=tuple(partials),
+            quarantined_objects=tuple(q["from"] for q in quarantined),
+            interrupted_runs=tuple(runs),
+        )
+        if report.empty:
+            return report
+        details: dict[str, Any] = {
+            "interrupted_runs": runs,
+            "partial_files_removed": partials,
+            "quarantined_objects": quarantined,
+            "tool": tool_record(),
+        }
+        files = [q for q in quarantined]
+        if torn_record is not None:
+            details["torn_log_tail"] = torn_record
+            files.append(torn_record)
+        details["files"] = [{k: f[k] for k in ("path", "sha256", "size")} for f in files]
+        self.log.append(key, [PendingEntry("recover", f"case:{self.info.case_id}", details)])
+        for name in partials:
+            with contextlib.suppress(OSError):
+                (self.store.tmp / name).unlink()
+        for path in list(self.store.tmp.iterdir()):
+            if path.name.endswith(".intent.json"):
+                path.unlink()
+        return report
+
+    # -- reading ---------------------------------------------------------------------------
+    def entries(self) -> list[CustodyEntry]:
+        return self.log.entries()
+
+    def items(self, entries: list[CustodyEntry] | None = None) -> dict[ItemId, Item]:
+        """Every acquired item with all its acquisitions, in capture order."""
+        found: dict[ItemId, Item] = {}
+        for entry in entries if entries is not None else self.entries():
+            if entry.action != "capture":
+                continue
+            item = entry.details.get("item", {})
+            item_id = ItemId(str(item.get("sha256", "")))
+            acq = Acquisition(entry.seq, entry.time, entry.details)
+            old = found.get(item_id)
+            if old is None:
+                found[item_id] = Item(
+                    item_id=item_id,
+                    size=int(item.get("size", 0)),
+                    media_type=str(item.get("media_type", "")),
+                    hashes=dict(item.get("hashes", {})),
+                    object_path=str(entry.details.get("object", "")),
+                    acquisitions=(acq,),
+                )
+            else:
+                hashes = {**old.hashes, **item.get("hashes", {})}
+                found[item_id] = Item(
+                    old.item_id,
+                    old.size,
+                    old.media_type,
+                    hashes,
+                    old.object_path,
+                    (*old.acquisitions, acq),
+                )
+        return found
+
+    def recorded_objects(self, entries: list[CustodyEntry] | None = None) -> set[str]:
+        return {item.object_path for item in self.items(entries).values()}
+
+    def recorded_files(
+        self, entries: list[CustodyEntry] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Case files vouched for by log entries (the latest record of each path wins)."""
+        files: dict[str, dict[str, Any]] = {}
+        for entry in entries if entries is not None else self.entries():
+            for record in entry.details.get("files", []) or []:
+                if isinstance(record, dict) and "path" in record:
+                    files[str(record["path"])] = {**record, "seq": entry.seq}
+        return files
+
+    def resolve_item(self, prefix: str, entries: list[CustodyEntry] | None = None) -> Item:
+        """An item by its SHA-256 or a unique prefix of at least 6 hex digits."""
+        prefix = prefix.lower().removeprefix("sha256:")
+        matches = [i for i in self.items(entries).values() if i.item_id.startswith(prefix)]
+        if len(prefix) < 6 or not matches:
+            raise CaseError("no_such_item", item=prefix)
+        if len(matches) > 1:
+            raise CaseError("ambiguous_item", item=prefix, count=len(matches))
+        return matches[0]
+
+    def public_key(self) -> Any:
+        return load_public_pem(self.info.public_key_pem.encode("ascii"))
+
+
+def canonical_digest(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value)).hexdigest()
+
+
+def remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,5 @@
+"""The ``forensic`` command line (typer + rich). The only package that prints or exits."""
+
+from forensic.cli.app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,591 @@
+"""Verbs of the ``forensic`` command."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from forensic import __version__
+from forensic._internal.paths import display
+from forensic.capture import CaptureOptions, CaptureResult, capture_paths, parse_hash_list
+from forensic.case import Case, RecoveryReport, discover_case
+from forensic.case.case import tool_record
+from forensic.case.lock import case_lock
+from forensic.cli.output import Ui, human_bytes, make_ui, passphrase_provider, run_verb
+from forensic.custody import PendingEntry, config_home, load_or_create_key
+from forensic.custody.keys import ExaminerKey, read_key_record
+from forensic.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_OPERATIONAL, CaseError, UsageError
+from forensic.i18n import message, resolve_lang
+from forensic.verify import VerificationReport, record_verification, verify_case
+
+app = typer.Typer(
+    name="forensic",
+    help=message("cli.help", resolve_lang()),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+key_app = typer.Typer(help="Examiner key / 조사자 키", no_args_is_help=True)
+app.add_typer(key_app, name="key")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
+LangOpt = Annotated[
+    str | None, typer.Option("--lang", help="ko or en (else FORENSIC_LANG, else the locale).")
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")]
+CaseOpt = Annotated[
+    Path | None,
+    typer.Option("--case", help="Case folder (else FORENSIC_CASE, else this folder or a parent)."),
+]
+PassOpt = Annotated[
+    Path | None,
+    typer.Option("--passphrase-file", help="Read the key passphrase from this file."),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"forensic {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """forensic: preserve digital evidence so that it holds up in court."""
+
+
+def _unlock(ui: Ui, passphrase_file: Path | None) -> tuple[ExaminerKey, bool]:
+    return load_or_create_key(config_home(), passphrase_provider(ui, passphrase_file))
+
+
+def _open_case(case_dir: Path | None) -> Case:
+    return Case.open(discover_case(case_dir))
+
+
+def _show_recovery(ui: Ui, report: RecoveryReport) -> dict[str, Any] | None:
+    if report.empty:
+        return None
+    doc = {
+        "torn_log_bytes": report.torn_log_bytes,
+        "partial_files": list(report.partial_files),
+        "quarantined_objects": list(report.quarantined_objects),
+        "interrupted_runs": [r.get("run") for r in report.interrupted_runs],
+    }
+    if not ui.json_mode:
+        ui.warn(ui.t("cli.recovered", detail=doc))
+    return doc
+
+
+# -- init ----------------------------------------------------------------------------------
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="New case folder.")],
+    case_id: Annotated[str, typer.Option("--case-id", help="Case number.")],
+    title: Annotated[str, typer.Option("--title", help="Case title.")],
+    examiner: Annotated[str, typer.Option("--examiner", help="Examiner's name.")],
+    org: Annotated[str | None, typer.Option("--org", help="Organisation.")] = None,
+    passphrase_file: PassOpt = None,
+    json_out: JsonOpt = False,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Case and message language: ko or en.")
+    ] = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Create a case folder; refuses to touch an existing one. / 사건 폴더를 만듭니다."""
+    ui = make_ui(lang, json_out, verbose)
+
+    def body() -> int:
+        from forensic.verify.script import verify_script
+
+        if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+            raise CaseError("case_exists", path=str(directory))
+        key, created = _unlock(ui, passphrase_file)
+        case, entry = Case.init(
+            directory,
+            case_id=case_id,
+            title=title,
+            examiner=examiner,
+            organisation=org,
+            lang=ui.lang,
+            key=key,
+            extra_files={"verify.sh": verify_script()},
+        )
+        if ui.json_mode:
+            ui.emit_json(
+                {
+                    "ok": True,
+                    "case": case.info.as_dict(),
+                    "path": str(case.root),
+                    "key_created": created,
+                    "entry": entry.as_dict(),
+                }
+            )
+        else:
+            if created:
+                ui.say("cli.key_created", path=str(config_home()))
+            ui.say("cli.init_done", case_id=case_id, path=str(case.root))
+            ui.say("cli.key_fingerprint", fingerprint=key.fingerprint)
+        return EXIT_OK
+
+    run_verb(ui, body)
+
+
+# -- capture -------------------------------------------------------------------------------
+@app.command()
+def capture(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files and folders.")] = None,
+    hashes: Annotated[
+        str | None, typer.Option("--hash", help="Extra hashes: md5,sha1,sha512 (SHA-256 always).")
+    ] = None,
+    follow_symlinks: Annotated[
+        bool, typer.Option("--follow-symlinks", help="Acquire link targets inside the tree.")
+    ] = False,
+    note: Annotated[str | None, typer.Option("--note", help="Examiner's note.")] = None,
+    source_url: Annotated[
+        str | None, typer.Option("--source-url", help="Where the evidence was found.")
+    ] = None,
+    case_dir: CaseOpt = None,
+    passphrase_file: PassOpt = None,
+    json_out: JsonOpt = False,
+    lang: LangOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Acquire files and folders into the case. / 파일과 폴더를 수집합니다."""
+    ui = make_ui(lang, json_out, verbose)
+
+    def body() -> int:
+        if not paths:
+            raise UsageError("no_paths")
+        options = CaptureOptions(
+            hashes=parse_hash_list(hashes),
+            follow_symlinks=follow_symlinks,
+            note=note,
+            source_url=source_url,
+        )
+        case = _open_case(case_dir)
+        key, _ = _unlock(ui, passphrase_file)
+        with ui.progress() as progress:
+            result = capture_paths(case, key, [os.fsencode(p) for p in paths], options, progress)
+        _report_capture(ui, result)
+        return EXIT_OPERATIONAL if result.failed else EXIT_OK
+
+    run_verb(ui, body)
+
+
+def _report_capture(ui: Ui, result: CaptureResult) -> None:
+    recovery = _show_recovery(ui, result.recovery)
+    failures = [
+        {
+            "path": display(f.path),
+            "reason": f.reason,
+            "message": ui.t(f"reason.{f.reason}", **f.params),
+            "skipped": f.skipped,
+        }
+        for f in result.failures
+    ]
+    if ui.json_mode:
+        ui.emit_json(
+            {
+                "ok": not result.failed,
+                "run": result.run_id,
+                "recovered": recovery,
+                "acquired": [
+                    {
+                        "sha256": a.item_id,
+                        "size": a.size,
+                        "media_type": a.media_type,
+                        "path": display(a.path),
+                        "new_object": a.new_object,
+                        "seq": a.seq,
+                        "hashes": a.hashes,
+                    }
+                    for a in result.acquired
+                ],
+                "links": [display(link.path) for link in result.links],
+                "groups": [g.group_id for g in result.groups],
+                "failures": failures,
+            }
+        )
+        return
+    total = sum(a.size for a in result.acquired)
+    new = sum(1 for a in result.acquired if a.new_object)
+    ui.say("cli.captured", count=len(result.acquired), new=new, bytes=human_bytes(total))
+    if result.links:
+        ui.say("cli.capture_links", count=len(result.links))
+    for f in failures:
+        key = "cli.capture_skipped" if f["skipped"] else "cli.capture_failure"
+        text = ui.t(key, path=f["path"], reason=f["message"])
+        if f["skipped"]:
+            ui.warn(text)
+        else:
+            ui.problem(text)
+    if result.failed:
+        ui.problem(ui.t("error.capture_failed", count=len(result.failed)))
+
+
+# -- verify --------------------------------------------------------------------------------
+@app.command()
+def verify(
+    expect_key: Annotated[
+        str | None,
+        typer.Option("--expect-key", help="Require this examiner key fingerprint (prefix)."),
+    ] = None,
+    no_record: Annotated[
+        bool, typer.Option("--no-record", help="Do not append the result to the custody log.")
+    ] = False,
+    case_dir: CaseOpt = None,
+    passphrase_file: PassOpt = None,
+    json_out: JsonOpt = False,
+    lang: LangOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Re-hash every object and re-check the whole custody log. / 사건 전체를 검증합니다.
+
+    Exit 0 when intact, 1 naming each problem.
+    """
+    ui = make_ui(lang, json_out, verbose)
+
+    def body() -> int:
+        case = _open_case(case_dir)
+        recorded: int | None = None
+        not_recorded: str | None = None
+        with case_lock(case.root):
+            with ui.progress() as progress:
+                report = verify_case(case, progress, expect_key=expect_key)
+            if no_record:
+                not_recorded = "--no-record"
+            elif not report.log_intact or report.interrupted:
+                not_recorded = ui.t("error.log_not_intact")
+            else:
+                key, _ = _unlock(ui, passphrase_file)
+                case.check_key(key)
+                recorded = record_verification(case, key, report).seq
+        _report_verify(ui, report, recorded, not_recorded)
+        return EXIT_OK if report.intact else EXIT_INTEGRITY
+
+    run_verb(ui, body)
+
+
+def _report_verify(
+    ui: Ui, report: VerificationReport, recorded: int | None, not_recorded: str | None
+) -> None:
+    if ui.json_mode:
+        doc = report.as_dict()
+        doc["ok"] = report.intact
+        doc["recorded_seq"] = recorded
+        ui.emit_json(doc)
+        return
+    if report.intact:
+        ui.say(
+            "cli.verify_ok",
+            case_id=report.case_id,
+            items=report.items,
+            bytes=human_bytes(report.bytes_checked),
+            entries=report.log_entries,
+        )
+    else:
+        ui.problem(ui.t("cli.verify_bad", case_id=report.case_id, count=len(report.problems)))
+        for p in report.problems[:50]:
+            ui.problem(
+                ui.t(
+                    "cli.verify_problem",
+                    area=p.area,
+                    location=p.location,
+                    kind=p.kind,
+                    detail=p.detail,
+                )
+            )
+        if len(report.problems) > 50:
+            ui.problem(ui.t("cli.more_problems", count=len(report.problems) - 50))
+        if all(p.area == "interrupted" or p.kind == "object_unrecorded" for p in report.problems):
+            ui.warn(ui.t("cli.verify_interrupted"))
+    ui.say("cli.key_fingerprint", fingerprint=report.key_fingerprint)
+    if report.log_head:
+        ui.say("cli.head", head=report.log_head)
+    if recorded is not None:
+        ui.say("cli.verify_recorded", seq=recorded)
+    elif not_recorded:
+        ui.say("cli.verify_not_recorded", reason=not_recorded)
+
+
+# -- recover / note ------------------------------------------------------------------------
+@app.command()
+def recover(
+    case_dir: CaseOpt = None,
+    passphrase_file: PassOpt = None,
+    json_out: JsonOpt = False,
+    lang: LangOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Quarantine and log what an interrupted run left behind. / 중단된 실행의 흔적을 격리·기록."""
+    ui = make_ui(lang, json_out, verbose)
+
+    def body() -> int:
+        case = _open_case(case_dir)
+        key, _ = _unlock(ui, passphrase_file)
+        with case.writing(key) as report:
+            pass
+        doc = _show_recovery(ui, report)
+        if ui.json_mode:
+            ui.emit_json({"ok": True, "recovered": doc})
+        elif report.empty:
+            ui.say("cli.recover_nothing")
+        return EXIT_OK
+
+    run_verb(ui, body)
+
+
+@app.command()
+def note(
+    text: Annotated[str, typer.Argument(help="The note.")],
+    case_dir: CaseOpt = None,
+    passphrase_file: PassOpt = None,
+    json_out: JsonOpt = False,
+    lang: LangOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Add an examiner's note to the custody log. / 조사자 메모를 기록합니다."""
+    ui = make_ui(lang, json_out, verbose)
+
+    def body() -> int:
+        case = _open_case(case_dir)
+        key, _ = _unlock(ui, passphrase_file)
+        with case.writing(key) as report:
+            _show_recovery(ui, report)
+            [entry] = case.record(
+                key,
+                [
+                    PendingEntry(
+                        "note",
+                        f"case:{case.info.case_id}",
+                        {"text": text, "examiner": case.info.examiner, "tool": tool_record()},
+                    )
+                ],
+            )
+        if ui.json_mode:
+            ui.emit_json({"ok": True, "entry": entry.as_dict()})
+        else:
+            ui.say("cli.note_done", seq=entry.seq)
+        return EXIT_OK
+
+    run_verb(ui, body)
+
+
+# -- list / log / show ---------------------------------------------------------------------
+@app.command("list")
+def list_items(
+    case_dir: CaseOpt = None,
+    json_out: JsonOpt = False,
+    lang: LangOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """List the evidence items. / 증거 목록을 보여 줍니다."""
+    ui = make_ui(lang, json_out, verbose)
+
+    def body() -> int:
+        case = _open_case(case_dir)
+        items = case.items()
+        if ui.json_mode:
+            ui.emit_json(
+                {
+                    "ok": True,
+                    "case_id": case.info.case_id,
+                    "items": [
+                        {
+                            "no": n,
+                            "sha256": item.item_id,
+                            "size": item.size,
+                            "media_type": item.media_type,
+                            "hashes": item.hashes,
+                            "object": item.object_path,
+                            "acquisitions": [
+                                {"seq": a.seq, "time": a.time, "source": a.source_path}
+                                for a in item.acquisitions
+                            ],
+                        }
+                        for n, item in enumerate(items.values(), start=1)
+                    ],
+                }
+            )
+            return EXIT_OK
+        if not items:
+            ui.say("cli.list_empty")
+            return EXIT_OK
+        table = Table(title=ui.t("table.items_title"))
+        for col in ("no", "item", "type", "size", "acquired", "source"):
+            table.add_column(ui.t(f"table.{col}"), overflow="fold")
+        for n, item in enumerate(items.values(), start=1):
+            first = item.acquisitions[0]
+            table.add_row(
+                str(n),
+                item.item_id,
+                item.media_type,
+                human_bytes(item.size),
+                first.details.get("acquired", first.time),
+                escape(display(first.source_path))
+                + (f" (+{len(item.acquisitions) - 1})" if len(item.acquisitions) > 1 else ""),
+            )
+        ui.out.print(table)
+        return EXIT_OK
+
+    run_verb(ui, body)
+
+
+@app.command()
+def log(
+    case_dir: CaseOpt = None,
+    json_out: JsonOpt = False,
+    lang: LangOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Show the custody log. / 관리연속성 기록을 보여 줍니다."""
+    ui = make_ui(lang, json_out, verbose)
+
+    def body() -> int:
+        case = _open_case(case_dir)
+        entries = case.entries()
+        if ui.json_mode:
+            ui.emit_json(
+                {
+                    "ok": True,
+                    "case_id": case.info.case_id,
+                    "entries": [{**e.as_dict(), "hash": e.hash} for e in entries],
+                }
+            )
+            return EXIT_OK
+        table = Table(title=ui.t("table.log_title"))
+        for col in ("seq", "time", "action", "subject"):
+            table.add_column(ui.t(f"table.{col}"), overflow="fold")
+        for e in entries:
+            table.add_row(str(e.seq), e.time, e.action, escape(display(e.subject)))
+        ui.out.print(table)
+        return EXIT_OK
+
+    run_verb(ui, body)
+
+
+@app.command()
+def show(
+    item: Annotated[str, typer.Argument(help="SHA-256 of the item, or a unique prefix.")],
+    case_dir: CaseOpt = None,
+    json_out: JsonOpt = False,
+    lang: LangOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Everything the case knows about one item. / 증거 하나의 모든 정보를 보여 줍니다."""
+    ui = make_ui(lang, json_out, verbose)
+
+    def body() -> int:
+        case = _open_case(case_dir)
+        found = case.resolve_item(item)
+        doc = {
+            "sha256": found.item_id,
+            "size": found.size,
+            "media_type": found.media_type,
+            "hashes": found.hashes,
+            "object": found.object_path,
+            "acquisitions": [
+                {"seq": a.seq, "time": a.time, **a.details} for a in found.acquisitions
+            ],
+        }
+        if ui.json_mode:
+            ui.emit_json({"ok": True, "item": doc})
+            return EXIT_OK
+        table = Table(show_header=True)
+        table.add_column(ui.t("table.field"))
+        table.add_column(ui.t("table.value"), overflow="fold")
+        table.add_row("SHA-256", found.item_id)
+        for name, value in sorted(found.hashes.items()):
+            if name != "sha256":
+                table.add_row(name.upper(), value)
+        table.add_row(ui.t("table.size"), f"{found.size} ({human_bytes(found.size)})")
+        table.add_row(ui.t("table.type"), found.media_type)
+        for a in found.acquisitions:
+            src = a.details.get("source", {})
+            table.add_row(f"#{a.seq} {ui.t('table.acquired')}", str(a.details.get("acquired")))
+            table.add_row(f"#{a.seq} {ui.t('table.source')}", escape(display(src.get("path", ""))))
+            st = src.get("stat", {})
+            if st:
+                table.add_row(
+                    f"#{a.seq} mtime/atime/ctime",
+                    f"{st.get('mtime')} / {st.get('atime')} / {st.get('ctime')}",
+                )
+            for extra in ("note", "source_url", "host", "examiner"):
+                if a.details.get(extra):
+                    table.add_row(f"#{a.seq} {extra}", escape(str(a.details[extra])))
+        ui.out.print(table)
+        return EXIT_OK
+
+    run_verb(ui, body)
+
+
+# -- key -----------------------------------------------------------------------------------
+@key_app.command("show")
+def key_show(
+    json_out: JsonOpt = False,
+    lang: LangOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Show the examiner key's fingerprint (no passphrase needed)."""
+    ui = make_ui(lang, json_out, verbose)
+
+    def body() -> int:
+        record = read_key_record(config_home())
+        kdf = record.get("kdf")
+        doc = {
+            "path": str(config_home()),
+            "fingerprint": record.get("fingerprint"),
+            "created": record.get("created"),
+            "kdf": kdf.get("name") if isinstance(kdf, dict) else None,
+        }
+        if ui.json_mode:
+            ui.emit_json({"ok": True, "key": doc})
+        else:
+            ui.say("cli.key_fingerprint", fingerprint=doc["fingerprint"])
+        return EXIT_OK
+
+    run_verb(ui, body)
+
+
+# -- demo ----------------------------------------------------------------------------------
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder to create for the demo.")] = Path(
+        "forensic-demo"
+    ),
+    json_out: JsonOpt = False,
+    lang: LangOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Run the whole pipeline on generated media, ending with verify. / 전체 과정 시연."""
+    ui = make_ui(lang, json_out, verbose)
+
+    def body() -> int:
+        from forensic.demo import run_demo
+
+        ui.say("cli.demo_start", path=str(out))
+        with ui.progress() as progress:
+            result = run_demo(out, progress, lang=ui.lang)
+        if ui.json_mode:
+            ui.emit_json({"ok": result.report.intact, **result.as_dict()})
+        else:
+            _report_capture(ui, result.capture)
+            _report_verify(ui, result.report, result.verify_seq, None)
+            ui.say("cli.demo_done", path=str(result.case_root))
+        return EXIT_OK if result.report.intact else EXIT_INTEGRITY
+
+    run_verb(ui, body)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,175 @@
+"""Console output: rich for people, one JSON document on stdout for ``--json``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from forensic.custody.keys import PassphraseProvider
+from forensic.errors import EXIT_OPERATIONAL, ForensicError, KeyringError
+from forensic.i18n import message, resolve_lang
+from forensic.progress import ProgressReporter
+
+
+def human_bytes(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+@dataclass
+class Ui:
+    """Per-invocation output settings shared by every verb."""
+
+    lang: str
+    json_mode: bool
+    verbose: bool
+    out: Console
+    err: Console
+
+    def t(self, key: str, **params: object) -> str:
+        return message(key, self.lang, **params)
+
+    def say(self, key: str, **params: object) -> None:
+        if not self.json_mode:
+            self.out.print(escape(self.t(key, **params)))
+
+    def warn(self, text: str) -> None:
+        self.err.print(f"[yellow]{escape(text)}[/yellow]")
+
+    def problem(self, text: str) -> None:
+        self.err.print(f"[red]{escape(text)}[/red]")
+
+    def emit_json(self, doc: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.flush()
+
+    @contextmanager
+    def progress(self) -> Iterator[ProgressReporter]:
+        if self.json_mode or not self.err.is_terminal:
+            yield ProgressReporter()
+            return
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=self.err,
+            transient=True,
+        )
+        with bar:
+            yield RichProgress(bar)
+
+
+class RichProgress(ProgressReporter):
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.task: TaskID | None = None
+
+    def start(self, label: str, total: int | None) -> None:
+        self.task = self.bar.add_task(label, total=total)
+
+    def advance(self, amount: int = 1) -> None:
+        if self.task is not None:
+            self.bar.advance(self.task, amount)
+
+    def finish(self) -> None:
+        if self.task is not None:
+            self.bar.remove_task(self.task)
+            self.task = None
+
+
+def make_ui(lang: str | None, json_mode: bool, verbose: bool) -> Ui:
+    return Ui(
+        lang=resolve_lang(lang),
+        json_mode=json_mode,
+        verbose=verbose,
+        out=Console(highlight=False, soft_wrap=True),
+        err=Console(stderr=True, highlight=False, soft_wrap=True),
+    )
+
+
+def passphrase_provider(ui: Ui, passphrase_file: Path | None) -> PassphraseProvider:
+    """Passphrase from --passphrase-file, FORENSIC_PASSPHRASE, or a hidden prompt."""
+
+    def provide(new: bool) -> str:
+        if passphrase_file is not None:
+            try:
+                return passphrase_file.read_text("utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise KeyringError(
+                    "passphrase_file", path=str(passphrase_file), reason=exc.strerror or str(exc)
+                ) from exc
+        env = os.environ.get("FORENSIC_PASSPHRASE")
+        if env:
+            return env
+        if not sys.stdin.isatty():
+            raise KeyringError("passphrase_needed")
+        if new:
+            first = typer.prompt(ui.t("cli.passphrase_new_prompt"), hide_input=True)
+            second = typer.prompt(ui.t("cli.passphrase_repeat"), hide_input=True)
+            if first != second:
+                raise KeyringError("passphrase_mismatch")
+            return str(first)
+        return str(typer.prompt(ui.t("cli.passphrase_prompt"), hide_input=True))
+
+    return provide
+
+
+def run_verb(ui: Ui, body: Callable[[], int]) -> None:
+    """Run a verb; map errors to one line and the documented exit code, never a traceback."""
+    try:
+        code = body()
+    except ForensicError as exc:
+        if ui.verbose:
+            ui.err.print(escape(traceback.format_exc()))
+        text = exc.diagnostics(ui.lang)
+        if ui.json_mode:
+            ui.emit_json(
+                {
+                    "ok": False,
+                    "error": {"code": exc.key, "message": text, "exit_code": exc.exit_code},
+                }
+            )
+        ui.problem(f"forensic: {text}")
+        raise typer.Exit(exc.exit_code) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if ui.verbose:
+            ui.err.print(escape(traceback.format_exc()))
+        text = ui.t("error.unexpected", reason=f"{type(exc).__name__}: {exc}")
+        if ui.json_mode:
+            ui.emit_json(
+                {
+                    "ok": False,
+                    "error": {"code": "unexpected", "message": text, "exit_code": EXIT_OPERATIONAL},
+                }
+            )
+        ui.problem(f"forensic: {text}")
+        raise typer.Exit(EXIT_OPERATIONAL) from None
+    raise typer.Exit(code)

@@ -1,0 +1,212 @@
+"""The examiner's Ed25519 signing key, kept in the user's config folder.
+
+The 32-byte seed is wrapped with AES-256-GCM under a key derived from the passphrase with
+Argon2id (RFC 9106 second recommended profile: 64 MiB, t=3, p=4). cryptography's PKCS#8
+BestAvailableEncryption uses only 2048 PBKDF2 rounds, far too few for a key that signs evidence.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+from forensic._internal.canonical import canonical_json
+from forensic._internal.clock import utc_timestamp
+from forensic._internal.fsio import atomic_write
+from forensic.errors import KeyringError
+
+KEY_FILE = "examiner-key.json"
+KEY_FORMAT_VERSION = 1
+
+PassphraseProvider = Callable[[bool], str]
+"""Called with ``True`` when a new key is being created (ask twice), ``False`` to unlock."""
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    memory_kib: int = 65536
+    iterations: int = 3
+    lanes: int = 4
+
+
+def config_home() -> Path:
+    """``FORENSIC_HOME``, else ``$XDG_CONFIG_HOME/forensic``, else ``~/.config/forensic``."""
+    env = os.environ.get("FORENSIC_HOME")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".config"
+    return base / "forensic"
+
+
+def public_key_pem(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def fingerprint(key: Ed25519PublicKey) -> str:
+    """SHA-256 of the DER SubjectPublicKeyInfo: ``openssl pkey -pubin -outform DER | sha256sum``."""
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(der).hexdigest()
+
+
+def load_public_pem(pem: bytes) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise KeyringError("key_not_ed25519")
+    return key
+
+
+def verify_signature(key: Ed25519PublicKey, signature: bytes, data: bytes) -> bool:
+    try:
+        key.verify(signature, data)
+    except InvalidSignature:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class ExaminerKey:
+    """An unlocked signing key."""
+
+    private: Ed25519PrivateKey
+    created: str
+
+    @property
+    def public(self) -> Ed25519PublicKey:
+        return self.private.public_key()
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.public)
+
+    @property
+    def public_pem(self) -> bytes:
+        return public_key_pem(self.public)
+
+    def sign(self, data: bytes) -> bytes:
+        return self.private.sign(data)
+
+
+def _derive(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
+    kdf = Argon2id(
+        salt=salt,
+        length=32,
+        iterations=params.iterations,
+        lanes=params.lanes,
+        memory_cost=params.memory_kib,
+    )
+    return kdf.derive(passphrase.encode("utf-8"))
+
+
+def _header(pub_pem: bytes, params: KdfParams, salt: bytes, created: str) -> dict[str, object]:
+    return {
+        "v": KEY_FORMAT_VERSION,
+        "kind": "forensic-examiner-key",
+        "algorithm": "ed25519",
+        "created": created,
+        "public_key_pem": pub_pem.decode("ascii"),
+        "kdf": {
+            "name": "argon2id",
+            "memory_kib": params.memory_kib,
+            "iterations": params.iterations,
+            "lanes": params.lanes,
+            "salt": base64.b64encode(salt).decode("ascii"),
+        },
+        "cipher": {"name": "aes-256-gcm"},
+    }
+
+
+def create_key(home: Path, passphrase: str, params: KdfParams | None = None) -> ExaminerKey:
+    params = params or KdfParams()
+    if not passphrase:
+        raise KeyringError("empty_passphrase")
+    path = home / KEY_FILE
+    if path.exists():
+        raise KeyringError("key_exists", path=str(path))
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private = Ed25519PrivateKey.generate()
+    seed = private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    salt = os.urandom(16)
+    nonce = os.urandom(12)
+    created = utc_timestamp()
+    header = _header(public_key_pem(private.public_key()), params, salt, created)
+    # The header is bound as associated data: swapping the public key or KDF fails to unlock.
+    ciphertext = AESGCM(_derive(passphrase, salt, params)).encrypt(
+        nonce, seed, canonical_json(header)
+    )
+    record = dict(header)
+    record["nonce"] = base64.b64encode(nonce).decode("ascii")
+    record["ciphertext"] = base64.b64encode(ciphertext).decode("ascii")
+    record["fingerprint"] = fingerprint(private.public_key())
+    atomic_write(path, json.dumps(record, indent=2).encode("utf-8") + b"\n", mode=0o600)
+    return ExaminerKey(private=private, created=created)
+
+
+def key_exists(home: Path) -> bool:
+    return (home / KEY_FILE).is_file()
+
+
+def read_key_record(home: Path) -> dict[str, object]:
+    path = home / KEY_FILE
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise KeyringError("no_key", path=str(path)) from exc
+    except (OSError, ValueError) as exc:
+        raise KeyringError("key_unreadable", path=str(path), reason=str(exc)) from exc
+    if not isinstance(data, dict) or data.get("kind") != "forensic-examiner-key":
+        raise KeyringError("key_unreadable", path=str(path), reason="not a forensic key file")
+    return data
+
+
+def unlock_key(home: Path, passphrase: str) -> ExaminerKey:
+    path = home / KEY_FILE
+    record = read_key_record(home)
+    try:
+        kdf = record["kdf"]
+        assert isinstance(kdf, dict)
+        params = KdfParams(int(kdf["memory_kib"]), int(kdf["iterations"]), int(kdf["lanes"]))
+        salt = base64.b64decode(str(kdf["salt"]))
+        nonce = base64.b64decode(str(record["nonce"]))
+        ciphertext = base64.b64decode(str(record["ciphertext"]))
+        pub_pem = str(record["public_key_pem"]).encode("ascii")
+        created = str(record["created"])
+    except (KeyError, ValueError, AssertionError, TypeError) as exc:
+        raise KeyringError("key_unreadable", path=str(path), reason=str(exc)) from exc
+    header = _header(pub_pem, params, salt, created)
+    try:
+        seed = AESGCM(_derive(passphrase, salt, params)).decrypt(
+            nonce, ciphertext, canonical_json(header)
+        )
+    except InvalidTag as exc:
+        raise KeyringError("wrong_passphrase", path=str(path)) from exc
+    private = Ed25519PrivateKey.from_private_bytes(seed)
+    if public_key_pem(private.public_key()) != pub_pem:
+        raise KeyringError("key_unreadable", path=str(path), reason="public key mismatch")
+    return ExaminerKey(private=private, created=created)
+
+
+def load_or_create_key(
+    home: Path, passphrase_provider: PassphraseProvider, params: KdfParams | None = None
+) -> tuple[ExaminerKey, bool]:
+    """Unlock the examiner key, creating it on first use. Returns (key, created)."""
+    if key_exists(home):
+        return unlock_key(home, passphrase_provider(False)), False
+    return create_key(home, passphrase_provider(True), params), True

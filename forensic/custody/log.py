@@ -1,0 +1,328 @@
+"""Append-only custody log: one RFC 8785 canonical JSON object per line, hash-chained and signed.
+
+``custody/log.jsonl`` holds the entries; ``custody/log.sig`` holds, per entry, ``<seq> <base64
+Ed25519 signature over the exact line bytes, without the newline>``. An entry is committed once its
+signature line is durable; anything after that point is an interrupted write, never evidence.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from forensic._internal.canonical import canonical_json, parse_json_line
+from forensic._internal.clock import utc_timestamp
+from forensic.custody.keys import ExaminerKey, verify_signature
+from forensic.errors import StoreError
+
+LOG_VERSION = 1
+GENESIS_PREV = "0" * 64
+LOG_FILE = "custody/log.jsonl"
+SIG_FILE = "custody/log.sig"
+
+
+def line_hash(line: bytes) -> str:
+    return hashlib.sha256(line).hexdigest()
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """An entry about to be appended (the log fills in seq, prev, time and actor)."""
+
+    action: str
+    subject: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CustodyEntry:
+    seq: int
+    prev: str
+    time: str
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, Any]
+    line: bytes
+
+    @property
+    def hash(self) -> str:
+        return line_hash(self.line)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "v": LOG_VERSION,
+            "seq": self.seq,
+            "prev": self.prev,
+            "time": self.time,
+            "actor": self.actor,
+            "action": self.action,
+            "subject": self.subject,
+            "details": self.details,
+        }
+
+
+@dataclass(frozen=True)
+class LogProblem:
+    """One thing wrong with the log, located by line number (1-based) where it has one."""
+
+    kind: str
+    line: int | None
+    detail: str
+    interrupted: bool = False
+
+
+@dataclass(frozen=True)
+class RawLog:
+    lines: list[bytes]
+    fragment: bytes
+    sigs: list[bytes]
+    sig_fragment: bytes
+
+
+def _split(data: bytes) -> tuple[list[bytes], bytes]:
+    parts = data.split(b"\n")
+    return parts[:-1], parts[-1]
+
+
+def _entry_from(line: bytes) -> CustodyEntry:
+    obj = parse_json_line(line)
+    return CustodyEntry(
+        seq=int(obj["seq"]),
+        prev=str(obj["prev"]),
+        time=str(obj["time"]),
+        actor=str(obj["actor"]),
+        action=str(obj["action"]),
+        subject=str(obj["subject"]),
+        details=dict(obj.get("details") or {}),
+        line=line,
+    )
+
+
+def _parse_sig(raw: bytes) -> tuple[int, bytes] | None:
+    try:
+        seq_text, b64 = raw.split(b" ", 1)
+        return int(seq_text), base64.b64decode(b64, validate=True)
+    except (ValueError, binascii.Error):
+        return None
+
+
+class CustodyLog:
+    """The custody log of one case. Writers must hold the case lock."""
+
+    def __init__(self, case_root: Path) -> None:
+        self.case_root = case_root
+        self.log_path = case_root / LOG_FILE
+        self.sig_path = case_root / SIG_FILE
+        self._head: tuple[int, str] | None = None
+
+    # -- reading ---------------------------------------------------------------------------
+    def read_raw(self) -> RawLog:
+        try:
+            lines, fragment = _split(self.log_path.read_bytes())
+        except FileNotFoundError:
+            lines, fragment = [], b""
+        try:
+            sigs, sig_fragment = _split(self.sig_path.read_bytes())
+        except FileNotFoundError:
+            sigs, sig_fragment = [], b""
+        return RawLog(lines, fragment, sigs, sig_fragment)
+
+    def committed_lines(self, raw: RawLog | None = None) -> list[bytes]:
+        """Lines whose signature line is complete: the committed prefix of the log."""
+        raw = raw or self.read_raw()
+        return raw.lines[: len(raw.sigs)]
+
+    def entries(self) -> list[CustodyEntry]:
+        """Parse committed entries; for reading, not for proving (see :meth:`verify`)."""
+        out = []
+        for line in self.committed_lines():
+            try:
+                out.append(_entry_from(line))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return out
+
+    def head(self) -> tuple[int, str]:
+        """(next seq, hash of the last committed line)."""
+        if self._head is None:
+            lines = self.committed_lines()
+            if not lines:
+                self._head = (0, GENESIS_PREV)
+            else:
+                last = _entry_from(lines[-1])
+                self._head = (last.seq + 1, line_hash(lines[-1]))
+        return self._head
+
+    # -- writing ---------------------------------------------------------------------------
+    def append(self, key: ExaminerKey, pending: Iterable[PendingEntry]) -> list[CustodyEntry]:
+        """Append entries as one group commit: all lines, fsync, all signatures, fsync."""
+        seq, prev = self.head()
+        actor = key.fingerprint
+        written: list[CustodyEntry] = []
+        lines: list[bytes] = []
+        sigs: list[bytes] = []
+        for item in pending:
+            obj = {
+                "v": LOG_VERSION,
+                "seq": seq,
+                "prev": prev,
+                "time": utc_timestamp(),
+                "actor": actor,
+                "action": item.action,
+                "subject": item.subject,
+                "details": item.details,
+            }
+            line = canonical_json(obj)
+            signature = key.sign(line)
+            lines.append(line + b"\n")
+            sigs.append(b"%d %s\n" % (seq, base64.b64encode(signature)))
+            written.append(
+                CustodyEntry(
+                    seq,
+                    prev,
+                    str(obj["time"]),
+                    actor,
+                    item.action,
+                    item.subject,
+                    item.details,
+                    line,
+                )
+            )
+            prev = line_hash(line)
+            seq += 1
+        if not written:
+            return []
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            _append_durable(self.log_path, b"".join(lines))
+            _append_durable(self.sig_path, b"".join(sigs))
+        except OSError as exc:
+            self._head = None
+            raise StoreError("log_write", path=str(self.log_path), reason=exc.strerror) from exc
+        self._head = (seq, prev)
+        return written
+
+    def cut_uncommitted_tail(self) -> bytes:
+        """Remove an interrupted append (bytes after the committed prefix); returns them."""
+        raw = self.read_raw()
+        committed = raw.lines[: len(raw.sigs)]
+        keep = b"".join(line + b"\n" for line in committed)
+        data = self.log_path.read_bytes() if self.log_path.exists() else b""
+        removed = data[len(keep) :]
+        sig_keep = b"".join(s + b"\n" for s in raw.sigs[: len(committed)])
+        sig_data = self.sig_path.read_bytes() if self.sig_path.exists() else b""
+        removed_sig = sig_data[len(sig_keep) :]
+        if removed:
+            _truncate_durable(self.log_path, len(keep))
+        if removed_sig:
+            _truncate_durable(self.sig_path, len(sig_keep))
+        self._head = None
+        return removed + (b"\n--sig--\n" + removed_sig if removed_sig else b"")
+
+    # -- proving ---------------------------------------------------------------------------
+    def verify(self, public_key: Ed25519PublicKey, actor: str) -> list[LogProblem]:
+        """Check every line's form, sequence, chain link, actor and signature."""
+        raw = self.read_raw()
+        problems: list[LogProblem] = []
+        sig_by_seq: dict[int, bytes] = {}
+        for n, sig_line in enumerate(raw.sigs, start=1):
+            parsed = _parse_sig(sig_line)
+            if parsed is None:
+                problems.append(LogProblem("sig_malformed", n, "log.sig line unreadable"))
+                continue
+            if parsed[0] in sig_by_seq:
+                problems.append(LogProblem("sig_duplicate", n, f"seq {parsed[0]}"))
+            sig_by_seq[parsed[0]] = parsed[1]
+        prev = GENESIS_PREV
+        expected_seq = 0
+        seen: set[int] = set()
+        for n, line in enumerate(raw.lines, start=1):
+            uncommitted = n > len(raw.sigs)
+            try:
+                obj = parse_json_line(line)
+                entry = _entry_from(line)
+            except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+                problems.append(LogProblem("line_unparseable", n, "not a custody entry"))
+                prev = line_hash(line)
+                expected_seq += 1
+                continue
+            if canonical_json(obj) != line:
+                problems.append(
+                    LogProblem("line_not_canonical", n, "bytes differ from RFC 8785 form")
+                )
+            if obj.get("v") != LOG_VERSION:
+                problems.append(LogProblem("line_version", n, f"v={obj.get('v')!r}"))
+            if entry.seq != expected_seq:
+                problems.append(
+                    LogProblem("seq_mismatch", n, f"expected seq {expected_seq}, found {entry.seq}")
+                )
+            if entry.seq in seen:
+                problems.append(LogProblem("seq_duplicate", n, f"seq {entry.seq} appears twice"))
+            seen.add(entry.seq)
+            if entry.prev != prev:
+                problems.append(
+                    LogProblem("chain_broken", n, "prev does not match the line before")
+                )
+            if entry.actor != actor:
+                problems.append(LogProblem("actor_unknown", n, f"actor {entry.actor[:16]}…"))
+            sig = sig_by_seq.get(entry.seq)
+            if sig is None:
+                if uncommitted and n == len(raw.lines):
+                    problems.append(
+                        LogProblem("append_interrupted", n, "entry has no signature", True)
+                    )
+                else:
+                    problems.append(
+                        LogProblem("sig_missing", n, f"no signature for seq {entry.seq}")
+                    )
+            elif not verify_signature(public_key, sig, line):
+                problems.append(LogProblem("sig_invalid", n, f"signature of seq {entry.seq} fails"))
+            prev = line_hash(line)
+            expected_seq = entry.seq + 1
+        extra = set(sig_by_seq) - seen
+        for seq in sorted(extra):
+            problems.append(LogProblem("sig_orphan", None, f"signature for seq {seq} has no line"))
+        if raw.fragment:
+            problems.append(
+                LogProblem(
+                    "line_torn",
+                    len(raw.lines) + 1,
+                    f"{len(raw.fragment)} bytes without newline",
+                    True,
+                )
+            )
+        if raw.sig_fragment:
+            problems.append(
+                LogProblem("sig_torn", None, f"{len(raw.sig_fragment)} bytes without newline", True)
+            )
+        return problems
+
+
+def _append_durable(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _truncate_durable(path: Path, size: int) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,10 @@
+"""Whole-case verification and its status objects."""
+
+from forensic.verify.case_check import (
+    Problem,
+    VerificationReport,
+    record_verification,
+    verify_case,
+)
+
+__all__ = ["Problem", "VerificationReport", "record_verification", "verify_case"]

@@ -1,0 +1,311 @@
+"""Re-prove a whole case: every object's hash, every log line's form, chain link, sequence and
+signature, the examiner key, and that nothing unrecorded was added or recorded went missing."""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from forensic._internal.canonical import parse_json_line
+from forensic.case.case import CASE_FILE, PUBKEY_FILE, Case, file_sha256, tool_record
+from forensic.custody.keys import ExaminerKey, fingerprint, load_public_pem
+from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
+from forensic.errors import ForensicError
+from forensic.progress import SILENT, ProgressReporter
+
+ALWAYS_PRESENT = {LOG_FILE, SIG_FILE, ".lock"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing that does not verify, with where it is."""
+
+    area: str  # key | log | object | file | interrupted
+    kind: str
+    location: str
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "area": self.area,
+            "kind": self.kind,
+            "location": self.location,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    case_id: str
+    key_fingerprint: str
+    log_entries: int
+    log_head: str | None
+    items: int
+    objects_checked: int
+    bytes_checked: int
+    files_checked: int
+    problems: tuple[Problem, ...] = field(default_factory=tuple)
+
+    def _area_ok(self, *areas: str) -> bool:
+        return not any(p.area in areas for p in self.problems)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+    @property
+    def log_intact(self) -> bool:
+        return self._area_ok("log", "key")
+
+    @property
+    def objects_intact(self) -> bool:
+        return self._area_ok("object")
+
+    @property
+    def files_intact(self) -> bool:
+        return self._area_ok("file")
+
+    @property
+    def interrupted(self) -> bool:
+        """Something an interrupted run left behind (the next write recovers and logs it)."""
+        return not self._area_ok("interrupted")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "v": 1,
+            "case_id": self.case_id,
+            "intact": self.intact,
+            "log_intact": self.log_intact,
+            "objects_intact": self.objects_intact,
+            "files_intact": self.files_intact,
+            "interrupted": self.interrupted,
+            "key_fingerprint": self.key_fingerprint,
+            "log_entries": self.log_entries,
+            "log_head": self.log_head,
+            "items": self.items,
+            "objects_checked": self.objects_checked,
+            "bytes_checked": self.bytes_checked,
+            "files_checked": self.files_checked,
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+def _check_key(case: Case, entries: list[CustodyEntry], expect: str | None) -> list[Problem]:
+    problems: list[Problem] = []
+    pem = case.info.public_key_pem.encode("ascii")
+    try:
+        key = load_public_pem(pem)
+    except (ValueError, ForensicError):
+        return [Problem("key", "key_unreadable", CASE_FILE, "public key does not parse")]
+    actual = fingerprint(key)
+    if actual != case.info.public_key_fingerprint:
+        problems.append(
+            Problem(
+                "key",
+                "fingerprint_mismatch",
+                CASE_FILE,
+                "public_key_fingerprint does not match public_key_pem",
+            )
+        )
+    pub_file = case.root / PUBKEY_FILE
+    try:
+        if pub_file.read_bytes() != pem:
+            problems.append(
+                Problem(
+                    "key", "pubkey_file_differs", PUBKEY_FILE, "differs from the key in case.json"
+                )
+            )
+    except FileNotFoundError:
+        problems.append(Problem("key", "pubkey_file_missing", PUBKEY_FILE))
+    init = entries[0] if entries and entries[0].action == "init" else None
+    if init is None:
+        problems.append(
+            Problem(
+                "log",
+                "no_init_entry",
+                f"{LOG_FILE}:1",
+                "the first committed line is not the case's init entry",
+            )
+        )
+    else:
+        recorded = init.details.get("case", {}).get("public_key_pem")
+        if recorded != case.info.public_key_pem:
+            problems.append(
+                Problem(
+                    "key",
+                    "key_swapped",
+                    CASE_FILE,
+                    "public key differs from the one recorded in log line 1",
+                )
+            )
+    if expect and not actual.startswith(expect.lower()):
+        problems.append(
+            Problem(
+                "key",
+                "unexpected_key",
+                CASE_FILE,
+                f"fingerprint {actual} is not the expected {expect}",
+            )
+        )
+    return problems
+
+
+def _interrupted_detail(path: Path) -> str:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        inputs = ", ".join(str(i.get("path")) for i in data.get("inputs", []))
+        return (
+            f"{data.get('action', 'run')} {data.get('run')} started {data.get('started')}: {inputs}"
+        )
+    except (OSError, ValueError, AttributeError):
+        return "unreadable intent file"
+
+
+def verify_case(
+    case: Case,
+    progress: ProgressReporter = SILENT,
+    *,
+    expect_key: str | None = None,
+    cold: bool = True,
+) -> VerificationReport:
+    raw = case.log.read_raw()
+    committed = raw.lines[: len(raw.sigs)]
+    entries: list[CustodyEntry] = []
+    for line in committed:
+        try:
+            obj = parse_json_line(line)
+            entries.append(
+                CustodyEntry(
+                    int(obj["seq"]),
+                    str(obj["prev"]),
+                    str(obj["time"]),
+                    str(obj["actor"]),
+                    str(obj["action"]),
+                    str(obj["subject"]),
+                    dict(obj.get("details") or {}),
+                    line,
+                )
+            )
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            continue
+    problems = _check_key(case, entries, expect_key)
+    try:
+        public = case.public_key()
+        for lp in case.log.verify(public, case.info.public_key_fingerprint):
+            where = f"{LOG_FILE}:{lp.line}" if lp.line is not None else SIG_FILE
+            problems.append(
+                Problem("interrupted" if lp.interrupted else "log", lp.kind, where, lp.detail)
+            )
+    except (ValueError, ForensicError):
+        pass  # already reported as key_unreadable
+
+    items = case.items(entries)
+    recorded_files = case.recorded_files(entries)
+    files_checked = 0
+    for rel, record in sorted(recorded_files.items()):
+        path = case.root / rel
+        if not path.is_file():
+            problems.append(
+                Problem("file", "file_missing", rel, f"recorded at seq {record['seq']}")
+            )
+            continue
+        files_checked += 1
+        if file_sha256(path) != record.get("sha256"):
+            problems.append(
+                Problem("file", "file_altered", rel, f"SHA-256 differs from seq {record['seq']}")
+            )
+
+    total = sum(i.size for i in items.values())
+    progress.start("verify", total)
+    checked_bytes = 0
+
+    def check(item_id: str) -> tuple[str, Any]:
+        result = case.store.verify_object(item_id, cold=cold)
+        progress.advance(items[item_id].size)  # type: ignore[index]
+        return item_id, result
+
+    with ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 2))) as pool:
+        results = list(pool.map(check, sorted(items)))
+    progress.finish()
+    for item_id, result in results:
+        item = items[item_id]  # type: ignore[index]
+        rel = item.object_path
+        if not result.present:
+            problems.append(
+                Problem(
+                    "object",
+                    "object_missing",
+                    rel,
+                    f"item acquired at seq {item.acquisitions[0].seq}",
+                )
+            )
+        elif result.sha256 != item_id or result.size != item.size:
+            detail = f"SHA-256 now {result.sha256}"
+            if result.size != item.size:
+                detail = f"size {result.size}, recorded {item.size} (truncated?); " + detail
+            problems.append(Problem("object", "object_altered", rel, detail))
+        else:
+            checked_bytes += result.size or 0
+
+    known = ALWAYS_PRESENT | set(recorded_files) | {i.object_path for i in items.values()}
+    for dirpath, _dirs, names in os.walk(case.root):
+        for name in names:
+            full = Path(dirpath) / name
+            rel = full.relative_to(case.root).as_posix()
+            if rel in known:
+                continue
+            if rel.startswith("tmp/"):
+                if name.endswith(".intent.json"):
+                    problems.append(
+                        Problem("interrupted", "run_interrupted", rel, _interrupted_detail(full))
+                    )
+                else:
+                    problems.append(
+                        Problem(
+                            "interrupted",
+                            "partial_file",
+                            rel,
+                            f"{full.stat().st_size} bytes of an interrupted copy",
+                        )
+                    )
+            elif rel.startswith("objects/"):
+                problems.append(
+                    Problem("object", "object_unrecorded", rel, "not acquired by any log entry")
+                )
+            else:
+                problems.append(
+                    Problem("file", "file_unrecorded", rel, "not written by any log entry")
+                )
+    head = entries[-1].hash if entries else None
+    return VerificationReport(
+        case_id=case.info.case_id,
+        key_fingerprint=case.info.public_key_fingerprint,
+        log_entries=len(raw.lines),
+        log_head=head,
+        items=len(items),
+        objects_checked=len(results),
+        bytes_checked=checked_bytes,
+        files_checked=files_checked,
+        problems=tuple(problems),
+    )
+
+
+def record_verification(case: Case, key: ExaminerKey, report: VerificationReport) -> CustodyEntry:
+    """Log the result (the caller holds the case lock and the log chain is intact)."""
+    details = {
+        "intact": report.intact,
+        "items": report.items,
+        "objects_checked": report.objects_checked,
+        "bytes_checked": report.bytes_checked,
+        "log_entries": report.log_entries,
+        "log_head": report.log_head,
+        "problems": [p.as_dict() for p in report.problems[:1000]],
+        "problem_count": len(report.problems),
+        "tool": tool_record(),
+    }
+    [entry] = case.record(key, [PendingEntry("verify", f"case:{case.info.case_id}", details)])
+    return entry
