@@ -1,0 +1,3 @@
+from forensic.cli import main
+
+main()

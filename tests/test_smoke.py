@@ -1,0 +1,29 @@
+"""The demo runs end to end through the CLI and its case verifies with verify.sh too."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.conftest import Cli
+
+
+def test_demo_end_to_end(tmp_path: Path, cli: Cli) -> None:
+    out = tmp_path / "demo"
+    res = cli("demo", "--out", out, "--json")
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["ok"] is True and doc["verify"]["intact"] is True
+    assert doc["acquired"] == 9
+    sh = subprocess.run(["sh", str(out / "case" / "verify.sh")], capture_output=True, text=True)
+    assert sh.returncode == 0, sh.stdout
+    assert "RESULT: intact" in sh.stdout
+
+
+def test_demo_refuses_existing_out(tmp_path: Path, cli: Cli) -> None:
+    out = tmp_path / "demo"
+    out.mkdir()
+    res = cli("demo", "--out", out)
+    assert res.exit_code == 2
+    assert str(out) in res.stderr and "Traceback" not in res.stderr
