@@ -6,6 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Cli
 
 
@@ -27,3 +29,19 @@ def test_demo_refuses_existing_out(tmp_path: Path, cli: Cli) -> None:
     res = cli("demo", "--out", out)
     assert res.exit_code == 2
     assert str(out) in res.stderr and "Traceback" not in res.stderr
+
+
+def test_verify_without_examiner_key_still_verifies(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A third party (police, defence) has no examiner key: verify works, records nothing."""
+    out = tmp_path / "demo"
+    assert cli("demo", "--out", out).exit_code == 0
+    case = out / "case"
+    log_before = (case / "custody" / "log.jsonl").read_bytes()
+    monkeypatch.setenv("FORENSIC_HOME", str(tmp_path / "someone-else"))
+    monkeypatch.delenv("FORENSIC_PASSPHRASE")
+    res = cli("verify", "--case", case)
+    assert res.exit_code == 0, res.stderr
+    assert "not recorded" in res.stdout
+    assert (case / "custody" / "log.jsonl").read_bytes() == log_before

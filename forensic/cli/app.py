@@ -18,8 +18,15 @@ from forensic.case.case import tool_record
 from forensic.case.lock import case_lock
 from forensic.cli.output import Ui, human_bytes, make_ui, passphrase_provider, run_verb
 from forensic.custody import PendingEntry, config_home, load_or_create_key
-from forensic.custody.keys import ExaminerKey, read_key_record
-from forensic.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_OPERATIONAL, CaseError, UsageError
+from forensic.custody.keys import ExaminerKey, key_exists, read_key_record
+from forensic.errors import (
+    EXIT_INTEGRITY,
+    EXIT_OK,
+    EXIT_OPERATIONAL,
+    CaseError,
+    KeyringError,
+    UsageError,
+)
 from forensic.i18n import message, resolve_lang
 from forensic.verify import VerificationReport, record_verification, verify_case
 
@@ -66,6 +73,13 @@ def _root(
 
 def _unlock(ui: Ui, passphrase_file: Path | None) -> tuple[ExaminerKey, bool]:
     return load_or_create_key(config_home(), passphrase_provider(ui, passphrase_file))
+
+
+def _unlock_existing(ui: Ui, passphrase_file: Path | None) -> tuple[ExaminerKey, bool]:
+    """Unlock the key if there is one; never create a key just to record a verification."""
+    if not key_exists(config_home()):
+        raise KeyringError("no_key", path=str(config_home()))
+    return _unlock(ui, passphrase_file)
 
 
 def _open_case(case_dir: Path | None) -> Case:
@@ -267,9 +281,14 @@ def verify(
             elif not report.log_intact or report.interrupted:
                 not_recorded = ui.t("error.log_not_intact")
             else:
-                key, _ = _unlock(ui, passphrase_file)
-                case.check_key(key)
-                recorded = record_verification(case, key, report).seq
+                try:
+                    key, _ = _unlock_existing(ui, passphrase_file)
+                    case.check_key(key)
+                except KeyringError as exc:
+                    # A third party without the examiner's key still gets the full verification.
+                    not_recorded = exc.diagnostics(ui.lang)
+                else:
+                    recorded = record_verification(case, key, report).seq
         _report_verify(ui, report, recorded, not_recorded)
         return EXIT_OK if report.intact else EXIT_INTEGRITY
 
