@@ -96,7 +96,17 @@ def _show_recovery(ui: Ui, report: RecoveryReport) -> dict[str, Any] | None:
         "interrupted_runs": [r.get("run") for r in report.interrupted_runs],
     }
     if not ui.json_mode:
-        ui.warn(ui.t("cli.recovered", detail=doc))
+        parts = []
+        if report.torn_log_bytes:
+            parts.append(f"{report.torn_log_bytes} bytes of an unsigned log tail set aside")
+        if report.partial_files:
+            parts.append(f"{len(report.partial_files)} partial copy file(s) removed")
+        if report.quarantined_objects:
+            parts.append(f"{len(report.quarantined_objects)} unrecorded object(s) quarantined")
+        if report.interrupted_runs:
+            runs = ", ".join(str(r.get("run")) for r in report.interrupted_runs)
+            parts.append(f"interrupted run(s) {runs}")
+        ui.warn(ui.t("cli.recovered", detail="; ".join(parts)))
     return doc
 
 
@@ -187,7 +197,7 @@ def capture(
             source_url=source_url,
         )
         case = _open_case(case_dir)
-        key, _ = _unlock(ui, passphrase_file)
+        key, _ = _unlock_existing(ui, passphrase_file)
         with ui.progress() as progress:
             result = capture_paths(case, key, [os.fsencode(p) for p in paths], options, progress)
         _report_capture(ui, result)
@@ -273,20 +283,23 @@ def verify(
         case = _open_case(case_dir)
         recorded: int | None = None
         not_recorded: str | None = None
+        key: ExaminerKey | None = None
+        if no_record:
+            not_recorded = "--no-record"
+        else:
+            # Unlock before taking the lock, so no prompt ever holds the case.
+            try:
+                key, _ = _unlock_existing(ui, passphrase_file)
+                case.check_key(key)
+            except KeyringError as exc:
+                # A third party without the examiner's key still gets the full verification.
+                key, not_recorded = None, exc.diagnostics(ui.lang)
         with case_lock(case.root):
             with ui.progress() as progress:
                 report = verify_case(case, progress, expect_key=expect_key)
-            if no_record:
-                not_recorded = "--no-record"
-            elif not report.log_intact or report.interrupted:
-                not_recorded = ui.t("error.log_not_intact")
-            else:
-                try:
-                    key, _ = _unlock_existing(ui, passphrase_file)
-                    case.check_key(key)
-                except KeyringError as exc:
-                    # A third party without the examiner's key still gets the full verification.
-                    not_recorded = exc.diagnostics(ui.lang)
+            if key is not None:
+                if not report.log_intact or report.interrupted:
+                    not_recorded = ui.t("error.log_not_intact")
                 else:
                     recorded = record_verification(case, key, report).seq
         _report_verify(ui, report, recorded, not_recorded)
@@ -351,7 +364,7 @@ def recover(
 
     def body() -> int:
         case = _open_case(case_dir)
-        key, _ = _unlock(ui, passphrase_file)
+        key, _ = _unlock_existing(ui, passphrase_file)
         with case.writing(key) as report:
             pass
         doc = _show_recovery(ui, report)
@@ -378,7 +391,7 @@ def note(
 
     def body() -> int:
         case = _open_case(case_dir)
-        key, _ = _unlock(ui, passphrase_file)
+        key, _ = _unlock_existing(ui, passphrase_file)
         with case.writing(key) as report:
             _show_recovery(ui, report)
             [entry] = case.record(

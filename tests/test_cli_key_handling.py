@@ -1,0 +1,67 @@
+"""Only `init` creates an examiner key; every other verb refuses clearly without one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli
+
+
+def test_capture_without_key_does_not_create_one(
+    tmp_path: Path, cli: Cli, case_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other_home = tmp_path / "other-home"
+    monkeypatch.setenv("FORENSIC_HOME", str(other_home))
+    src = tmp_path / "evidence.bin"
+    src.write_bytes(b"x" * 10)
+    log_before = (case_dir / "custody" / "log.jsonl").read_bytes()
+    res = cli("capture", "--case", case_dir, src)
+    assert res.exit_code == 2
+    assert "no examiner key" in res.stderr and "Traceback" not in res.stderr
+    assert not other_home.exists()
+    assert (case_dir / "custody" / "log.jsonl").read_bytes() == log_before
+
+
+def test_other_examiners_key_is_refused(
+    tmp_path: Path, cli: Cli, case_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORENSIC_HOME", str(tmp_path / "second-examiner"))
+    assert (
+        cli(
+            "init", tmp_path / "their-case", "--case-id", "X", "--title", "t", "--examiner", "Lee"
+        ).exit_code
+        == 0
+    )
+    res = cli("note", "--case", case_dir, "hello")
+    assert res.exit_code == 2
+    assert "is not this case's key" in res.stderr
+    # verify still works for them, it just is not recorded under their key
+    res = cli("verify", "--case", case_dir)
+    assert res.exit_code == 0
+    assert "not recorded" in res.stdout
+
+
+def test_wrong_passphrase_is_one_clear_line(
+    cli: Cli, case_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORENSIC_PASSPHRASE", "not the passphrase")
+    res = cli("note", "--case", case_dir, "hello", "--lang", "ko")
+    assert res.exit_code == 2
+    assert "암호가 틀렸습니다" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_passphrase_file(
+    tmp_path: Path, cli: Cli, case_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import PASSPHRASE
+
+    monkeypatch.delenv("FORENSIC_PASSPHRASE")
+    pf = tmp_path / "pass.txt"
+    pf.write_text(PASSPHRASE + "\n")
+    assert cli("note", "--case", case_dir, "via file", "--passphrase-file", pf).exit_code == 0
+    res = cli("note", "--case", case_dir, "no passphrase")
+    assert res.exit_code == 2
+    assert "passphrase is needed" in res.stderr
