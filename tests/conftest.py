@@ -77,5 +77,7 @@ def run_forensic(*args: str | os.PathLike[str], env: dict[str, str] | None = Non
 @pytest.fixture
 def shared_datasets() -> Iterator[Path]:
     if not SHARED_DATASETS.is_dir():
-        pytest.skip(f"reference data not found at {SHARED_DATASETS} (clone with ../shared beside it)")
+        pytest.skip(
+            f"reference data not found at {SHARED_DATASETS} (clone with ../shared beside it)"
+        )
     yield SHARED_DATASETS
