@@ -64,13 +64,18 @@ def case_dir(tmp_path: Path, cli: Cli) -> Path:
     return path
 
 
-def run_forensic(*args: str | os.PathLike[str], env: dict[str, str] | None = None,
-                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_forensic(
+    *args: str | os.PathLike[str], env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """The real console entry point in a child process (for kill and crash tests)."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "forensic", *[os.fspath(a) for a in args]],
-        capture_output=True, text=True, env=full_env, timeout=timeout, check=False,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        check=False,
     )
 
 
