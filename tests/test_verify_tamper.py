@@ -125,6 +125,11 @@ def extra_file_custody(case: Path) -> tuple[str, str]:
     return "custody/log.jsonl.bak", "custody/log.jsonl.bak"
 
 
+def extra_symlink(case: Path) -> tuple[str, str]:
+    (case / "objects" / "planted-link").symlink_to("/etc/hostname")
+    return "objects/planted-link", "objects/planted-link"
+
+
 def delete_log_line(case: Path) -> tuple[str, str]:
     lines = _lines(case)
     del lines[2]
@@ -227,6 +232,7 @@ TAMPERS: list[Callable[[Path], tuple[str, str]]] = [
     extra_object,
     extra_file_top,
     extra_file_custody,
+    extra_symlink,
     delete_log_line,
     insert_log_line,
     reorder_log_lines,
