@@ -89,7 +89,7 @@ echo "objects: $(wc -l < "$work/objects.sorted")"
 cut -c 67- "$work/expected" | sort -u > "$work/known"
 printf '%s\n' custody/log.jsonl custody/log.sig .lock >> "$work/known"
 sort -u -o "$work/known" "$work/known"
-find . -type f | sed 's|^\./||' | sort > "$work/present"
+find . ! -type d | sed 's|^\./||' | sort > "$work/present"
 comm -23 "$work/present" "$work/known" > "$work/extra" 2>/dev/null || \
   awk 'NR==FNR { k[$0] = 1; next } !($0 in k)' "$work/known" "$work/present" > "$work/extra"
 while IFS= read -r extra; do
