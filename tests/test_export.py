@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -256,6 +258,13 @@ def test_timestamp_tokens_verify_and_bad_digest_fails(
     sh = verify_sh(good)
     assert sh.returncode == 0, sh.stdout
     assert "timestamp token data/timestamps/good.tsr" in sh.stdout
+    # The chain is checked as of the token's own genTime (computed in POSIX awk).
+    line = next(x for x in sh.stdout.splitlines() if "good.tsr" in x)
+    shown = re.search(r"time (\w{3} +\d+ [\d:.]+ \d{4}) GMT", line)
+    epoch = re.search(r"as of epoch (\d+)", line)
+    assert shown and epoch, line
+    when = datetime.strptime(shown.group(1).split(".")[0], "%b %d %H:%M:%S %Y")
+    assert int(epoch.group(1)) == int(when.replace(tzinfo=UTC).timestamp())
     assert bagit_validate(good).returncode == 0
 
     add_timestamp(case_dir, tsa, "bad", wrong_digest=True)

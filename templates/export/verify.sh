@@ -186,11 +186,26 @@ if [ -s "$work/tokens" ] 2>/dev/null; then
     fi
     untrusted=$work/root.pem
     [ -n "$chain" ] && [ -f "$d/$chain" ] && untrusted=$d/$chain
-    if openssl ts -verify -digest "$hh" -in "$d/$tsr" -CAfile "$work/root.pem" \
-        -untrusted "$untrusted" > "$work/ts.out" 2>&1; then
+    # Certificates are checked as of the time the TSA signed (its genTime), not today: a TSA
+    # certificate that expired after the token was made does not void the token.
+    gt=$(openssl ts -reply -in "$d/$tsr" -text 2>/dev/null | sed -n 's/^Time stamp: //p' \
+      | head -n 1)
+    epoch=$(printf '%s\n' "$gt" | awk 'NF >= 4 {
+      split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec", names, " ")
+      mon = 0; for (i = 1; i <= 12; i++) if (names[i] == $1) mon = i
+      split($3, t, ":"); y = $4 + 0
+      if (mon <= 2) { y = y - 1; mm = mon + 9 } else { mm = mon - 3 }
+      era = int(y / 400); yoe = y - era * 400
+      doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + int((153 * mm + 2) / 5) + $2 - 1
+      if (mon > 0) printf "%d\n", (era * 146097 + doe - 719468) * 86400 \
+        + t[1] * 3600 + t[2] * 60 + int(t[3]) }')
+    set -- -digest "$hh" -in "$d/$tsr" -CAfile "$work/root.pem" -untrusted "$untrusted"
+    [ -n "$epoch" ] && set -- "$@" -attime "$epoch"
+    if openssl ts -verify "$@" > "$work/ts.out" 2>&1; then
       rootfp=$(openssl x509 -in "$work/root.pem" -noout -fingerprint -sha256 2>/dev/null \
         | sed 's/.*=//')
-      echo "timestamp token $d/$tsr ($tsa) verifies for log entry $hs; root SHA-256 $rootfp"
+      echo "timestamp token $d/$tsr ($tsa) verifies for log entry $hs, time $gt" \
+        "(certificates checked as of epoch ${epoch:-now}); root SHA-256 $rootfp"
       case $tok in
         *'"demo":true'*|*'"trusted":false'*)
           echo "  note: $d/$tsr comes from a demo or untrusted TSA; check its root fingerprint" ;;
