@@ -1,0 +1,415 @@
+"""Export a case as a sealed BagIt bag (RFC 8493), as a folder or a zip file.
+
+The bag holds, under ``data/``, the evidence objects, the custody log and its signatures, the
+examiner's public key, ``case.json``, every case file a log entry vouches for (timestamp tokens
+and their chains among them) and ``case-uco.jsonld``; beside it, ``verify.sh`` and ``VERIFY.md``.
+Every file copied is re-hashed on the way and must match the log, so a case that does not verify
+is never exported.
+
+The bag holds the log up to the entry *before* the export (its hash is ``Forensic-Log-Head`` in
+``bag-info.txt``): the ``export`` entry, with the bag's manifest hashes, is appended to the case's
+log after the bag is sealed.
+
+Atomic: everything is written under a temporary name beside the destination and renamed at the
+end, so an interrupted export never looks complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from forensic import TOOL_NAME, __version__
+from forensic._internal.clock import utc_timestamp
+from forensic._internal.fsio import fsync_dir, sync_filesystem
+from forensic.case.case import CASE_FILE, PUBKEY_FILE, Case, tool_record
+from forensic.custody.keys import ExaminerKey
+from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
+from forensic.errors import EXIT_INTEGRITY, EXIT_OPERATIONAL, EXIT_USAGE, ForensicError
+from forensic.export.uco import build_uco, uco_bytes
+from forensic.i18n import message, templates_dir
+from forensic.progress import SILENT, ProgressReporter
+
+BAG_FORMAT = "forensic-bag 1"
+UCO_FILE = "case-uco.jsonld"
+TAG_FILES = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "verify.sh", "VERIFY.md")
+CHUNK = 1 << 20
+
+
+class ExportError(ForensicError):
+    """An export that cannot be made; messages live in the ``[export]`` catalogue table."""
+
+    def __init__(self, key: str, /, *, exit_code: int = EXIT_USAGE, **params: object) -> None:
+        self.exit_code = exit_code
+        super().__init__(key, **params)
+
+    def diagnostics(self, lang: str = "en") -> str:
+        return message(f"export.error_{self.key}", lang, **self.params)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    destination: Path
+    zipped: bool
+    bag_name: str
+    files: int
+    bytes: int
+    manifest_sha256: str
+    tagmanifest_sha256: str
+    zip_sha256: str | None
+    log_head: str
+    log_head_seq: int
+    entry: CustodyEntry
+    recovered: bool = False
+    items: int = 0
+    tokens: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "destination": str(self.destination),
+            "format": "zip" if self.zipped else "directory",
+            "bag_name": self.bag_name,
+            "files": self.files,
+            "bytes": self.bytes,
+            "items": self.items,
+            "timestamp_tokens": self.tokens,
+            "manifest_sha256": self.manifest_sha256,
+            "tagmanifest_sha256": self.tagmanifest_sha256,
+            "zip_sha256": self.zip_sha256,
+            "log_head": self.log_head,
+            "log_head_seq": self.log_head_seq,
+            "export_seq": self.entry.seq,
+        }
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class _BagWriter:
+    """Writes files under a bag root and remembers each one's SHA-256 and size."""
+
+    def __init__(self, root: Path, progress: ProgressReporter) -> None:
+        self.root = root
+        self.progress = progress
+        self.payload: dict[str, tuple[str, int]] = {}
+        self.written: list[Path] = []
+
+    def _target(self, rel: str) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def write(self, rel: str, data: bytes, mode: int = 0o444) -> str:
+        path = self._target(rel)
+        with path.open("xb") as fh:
+            fh.write(data)
+        os.chmod(path, mode)
+        self.written.append(path)
+        digest = hashlib.sha256(data).hexdigest()
+        if rel.startswith("data/"):
+            self.payload[rel] = (digest, len(data))
+        return digest
+
+    def copy(self, src: Path, rel: str, expect_sha256: str, expect_size: int | None) -> None:
+        """Copy and hash in one pass; the copy must match what the custody log recorded."""
+        path = self._target(rel)
+        h = hashlib.sha256()
+        size = 0
+        try:
+            with src.open("rb") as fin, path.open("xb") as fout:
+                for chunk in iter(lambda: fin.read(CHUNK), b""):
+                    h.update(chunk)
+                    fout.write(chunk)
+                    size += len(chunk)
+                    self.progress.advance(len(chunk))
+        except FileNotFoundError as exc:
+            if not src.exists():
+                raise ExportError(
+                    "file_missing", exit_code=EXIT_INTEGRITY, path=rel.removeprefix("data/")
+                ) from exc
+            raise
+        os.chmod(path, 0o444)
+        self.written.append(path)
+        digest = h.hexdigest()
+        if digest != expect_sha256 or (expect_size is not None and size != expect_size):
+            raise ExportError(
+                "file_altered", exit_code=EXIT_INTEGRITY, path=rel.removeprefix("data/")
+            )
+        self.payload[rel] = (digest, size)
+
+
+def _tag_line(path: str) -> str:
+    """RFC 8493 section 2.1.3: CR, LF and % in a manifest path are percent-encoded."""
+    return path.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _info_value(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _check_destination(case: Case, out: Path, force: bool) -> None:
+    root = case.root.resolve()
+    target = out.parent.resolve() / out.name
+    if target == root or root in target.parents:
+        raise ExportError("inside_case", path=str(out))
+    if target in root.parents:
+        raise ExportError("contains_case", path=str(out))
+    if (out.exists() or out.is_symlink()) and not force:
+        raise ExportError("exists", path=str(out))
+
+
+def export_case(
+    case: Case,
+    key: ExaminerKey,
+    out: Path,
+    *,
+    force: bool = False,
+    progress: ProgressReporter = SILENT,
+) -> ExportResult:
+    """Write the sealed bag to ``out`` (a folder, or a zip when it ends in ``.zip``) and log it."""
+    out = Path(os.path.abspath(out))
+    zipped = out.suffix.lower() == ".zip"
+    bag_name = out.stem if zipped else out.name
+    _check_destination(case, out, force)
+    with case.writing(key) as recovery:
+        _check_destination(case, out, force)
+        problems = case.log.verify(case.public_key(), case.info.public_key_fingerprint)
+        if problems:
+            raise ExportError(
+                "log_not_intact",
+                exit_code=EXIT_INTEGRITY,
+                detail=f"{problems[0].kind} line {problems[0].line}: {problems[0].detail}",
+            )
+        entries = case.entries()
+        started = utc_timestamp()
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExportError(
+                "write", exit_code=EXIT_OPERATIONAL, path=str(out.parent), reason=exc.strerror
+            ) from exc
+        token = uuid.uuid4().hex[:12]
+        staging = out.parent / f".{out.name}.partial-{token}"
+        zip_tmp = out.parent / f".{out.name}.partial-{token}.zip"
+        try:
+            staging.mkdir()
+            bag_root = staging / bag_name if zipped else staging
+            bag_root.mkdir(exist_ok=True)
+            sealed = _build_bag(case, entries, bag_root, out, started, progress)
+            zip_sha: str | None = None
+            if zipped:
+                zip_sha = _zip_bag(bag_root, bag_name, zip_tmp)
+                _replace(zip_tmp, out, force)
+                shutil.rmtree(staging)
+            else:
+                sync_filesystem(staging, sealed.written)
+                _replace(staging, out, force)
+        except BaseException as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                zip_tmp.unlink()
+            if isinstance(exc, OSError):
+                raise ExportError(
+                    "write",
+                    exit_code=EXIT_OPERATIONAL,
+                    path=str(exc.filename or out),
+                    reason=exc.strerror or str(exc),
+                ) from exc
+            raise
+        head = entries[-1]
+        details: dict[str, Any] = {
+            "destination": str(out),
+            "format": "zip" if zipped else "directory",
+            "bag_name": bag_name,
+            "bag_format": BAG_FORMAT,
+            "manifest_sha256": sealed.manifest_sha256,
+            "tagmanifest_sha256": sealed.tagmanifest_sha256,
+            "file_count": sealed.files,
+            "bytes": sealed.bytes,
+            "payload_oxum": f"{sealed.bytes}.{sealed.files}",
+            "items": sealed.items,
+            "timestamp_tokens": sealed.tokens,
+            "log_head": head.hash,
+            "log_head_seq": head.seq,
+            "started": started,
+            "finished": utc_timestamp(),
+            "examiner": case.info.examiner,
+            "tool": tool_record(),
+        }
+        if zip_sha is not None:
+            details["zip_sha256"] = zip_sha
+        [entry] = case.record(key, [PendingEntry("export", f"case:{case.info.case_id}", details)])
+    return ExportResult(
+        destination=out,
+        zipped=zipped,
+        bag_name=bag_name,
+        files=sealed.files,
+        bytes=sealed.bytes,
+        manifest_sha256=sealed.manifest_sha256,
+        tagmanifest_sha256=sealed.tagmanifest_sha256,
+        zip_sha256=zip_sha,
+        log_head=head.hash,
+        log_head_seq=head.seq,
+        entry=entry,
+        recovered=not recovery.empty,
+        items=sealed.items,
+        tokens=sealed.tokens,
+    )
+
+
+@dataclass(frozen=True)
+class _Sealed:
+    files: int
+    bytes: int
+    items: int
+    tokens: int
+    manifest_sha256: str
+    tagmanifest_sha256: str
+    written: list[Path]
+
+
+def _build_bag(
+    case: Case,
+    entries: list[CustodyEntry],
+    root: Path,
+    out: Path,
+    started: str,
+    progress: ProgressReporter,
+) -> _Sealed:
+    items = case.items(entries)
+    files = case.recorded_files(entries)
+    writer = _BagWriter(root, progress)
+    total = sum(i.size for i in items.values()) + sum(int(f.get("size", 0)) for f in files.values())
+    progress.start("export", total)
+    # The log and its signatures: exactly the committed prefix (the case lock is held).
+    raw = case.log.read_raw()
+    committed = raw.lines[: len(raw.sigs)]
+    writer.write(f"data/{LOG_FILE}", b"".join(line + b"\n" for line in committed))
+    writer.write(f"data/{SIG_FILE}", b"".join(s + b"\n" for s in raw.sigs[: len(committed)]))
+    for item in items.values():
+        writer.copy(case.root / item.object_path, f"data/{item.object_path}", item.item_id, None)
+    for rel, record in sorted(files.items()):
+        writer.copy(
+            case.root / rel, f"data/{rel}", str(record.get("sha256")), int(record.get("size", 0))
+        )
+    for required in (CASE_FILE, PUBKEY_FILE):
+        if f"data/{required}" not in writer.payload:
+            raise ExportError("file_missing", exit_code=EXIT_INTEGRITY, path=required)
+    doc = build_uco(case, entries, items, files, export_started=started, destination=str(out))
+    writer.write(f"data/{UCO_FILE}", uco_bytes(doc))
+    progress.finish()
+    tokens = sum(len(e.details.get("tokens", []) or []) for e in entries if e.action == "timestamp")
+    # Seal: payload manifest, declaration, bag-info, checker, instructions, tag manifest.
+    manifest = "".join(
+        f"{sha}  {_tag_line(rel)}\n" for rel, (sha, _size) in sorted(writer.payload.items())
+    ).encode("utf-8")
+    count = len(writer.payload)
+    size = sum(s for _sha, s in writer.payload.values())
+    head = entries[-1]
+    tags: dict[str, bytes] = {
+        "bagit.txt": b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+        "manifest-sha256.txt": manifest,
+    }
+    info = [
+        ("Source-Organization", case.info.organisation or case.info.examiner),
+        ("Contact-Name", case.info.examiner),
+        ("External-Identifier", case.info.case_id),
+        ("External-Description", case.info.title),
+        ("Bagging-Date", started[:10]),
+        ("Payload-Oxum", f"{size}.{count}"),
+        ("Bag-Software-Agent", f"{TOOL_NAME} {__version__}"),
+        ("Forensic-Bag-Format", BAG_FORMAT),
+        ("Forensic-Log-Head", head.hash),
+        ("Forensic-Log-Head-Seq", str(head.seq)),
+        ("Forensic-Log-Entries", str(len(entries))),
+        ("Forensic-Key-Fingerprint", case.info.public_key_fingerprint),
+        ("Forensic-Items", str(len(items))),
+        ("Forensic-Timestamp-Tokens", str(tokens)),
+        ("Forensic-Export-Started", started),
+    ]
+    tags["bag-info.txt"] = "".join(f"{k}: {_info_value(v)}\n" for k, v in info).encode("utf-8")
+    tags["verify.sh"] = (templates_dir() / "export" / "verify.sh").read_bytes()
+    tags["VERIFY.md"] = _verify_md(case, head, count, size)
+    digests = {
+        name: writer.write(name, data, 0o555 if name == "verify.sh" else 0o444)
+        for name, data in tags.items()
+    }
+    tagmanifest = "".join(f"{digests[name]}  {name}\n" for name in TAG_FILES).encode("utf-8")
+    tag_sha = writer.write("tagmanifest-sha256.txt", tagmanifest)
+    return _Sealed(
+        files=count,
+        bytes=size,
+        items=len(items),
+        tokens=tokens,
+        manifest_sha256=digests["manifest-sha256.txt"],
+        tagmanifest_sha256=tag_sha,
+        written=writer.written,
+    )
+
+
+def _verify_md(case: Case, head: CustodyEntry, files: int, size: int) -> bytes:
+    text = (templates_dir() / "export" / "VERIFY.md").read_text("utf-8")
+    values = {
+        "CASE_ID": case.info.case_id,
+        "EXAMINER": case.info.examiner,
+        "FINGERPRINT": case.info.public_key_fingerprint,
+        "LOG_HEAD": head.hash,
+        "LOG_HEAD_SEQ": str(head.seq),
+        "FILES": str(files),
+        "BYTES": str(size),
+        "VERSION": __version__,
+    }
+    for name, value in values.items():
+        text = text.replace(f"@@{name}@@", value)
+    return text.encode("utf-8")
+
+
+def _zip_bag(bag_root: Path, bag_name: str, zip_path: Path) -> str:
+    """The same bag in a zip, under one top-level folder; returns the zip's SHA-256."""
+    with zipfile.ZipFile(zip_path, "x", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
+        for dirpath, dirnames, names in os.walk(bag_root):
+            dirnames.sort()
+            for name in sorted(names):
+                full = Path(dirpath) / name
+                rel = full.relative_to(bag_root).as_posix()
+                info = zipfile.ZipInfo.from_file(full, f"{bag_name}/{rel}")
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with full.open("rb") as src, zf.open(info, "w", force_zip64=True) as dst:
+                    shutil.copyfileobj(src, dst, CHUNK)
+    fd = os.open(zip_path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return _sha256_file(zip_path)
+
+
+def _replace(src: Path, dst: Path, force: bool) -> None:
+    """Rename the finished bag into place; with ``force`` the old one goes only after that."""
+    old: Path | None = None
+    if dst.exists() or dst.is_symlink():
+        if not force:
+            raise ExportError("exists", path=str(dst))
+        old = dst.parent / f".{dst.name}.replaced-{uuid.uuid4().hex[:12]}"
+        os.replace(dst, old)
+    os.replace(src, dst)
+    fsync_dir(dst.parent)
+    if old is not None:
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                old.unlink()
