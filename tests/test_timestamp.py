@@ -94,7 +94,9 @@ class Pki:
     profiles: dict[str, Path]  # profile name -> openssl config file
 
 
-def _profile(folder: Path, name: str, tsa, ca_cert: x509.Certificate, digests: str) -> Path:
+def _profile(
+    folder: Path, name: str, tsa, ca_cert: x509.Certificate, digests: str, ess: str = "sha256"
+) -> Path:
     cert, key = tsa
     d = folder / name
     d.mkdir()
@@ -127,7 +129,7 @@ accuracy = secs:1
 ordering = yes
 tsa_name = yes
 ess_cert_id_chain = no
-ess_cert_id_alg = sha256
+ess_cert_id_alg = {ess}
 """
     )
     return cfg
@@ -148,6 +150,9 @@ def pki() -> Iterator[Pki]:
             folder, "expired", _tsa_cert("EXPIRED TSA", root, expired=True), root[0], "sha256"
         ),
         "sha1only": _profile(folder, "sha1only", _tsa_cert("SHA1 TSA", root), root[0], "sha1"),
+        "essv1": _profile(
+            folder, "essv1", _tsa_cert("ESS v1 TSA", root), root[0], "sha256", ess="sha1"
+        ),
     }
     yield Pki(folder, folder / "root.pem", profiles)
     shutil.rmtree(folder, ignore_errors=True)
@@ -373,6 +378,7 @@ FAILURES = [
     ("untrusted_root", "untrusted", "does not reach a trusted root"),
     ("cert_expired", "expired", "was not valid at the stamping time"),
     ("unsupported_hash", "sha1only", "does not accept sha256"),
+    ("no_ess_cert_id", "essv1", "signing-certificate-v2"),
 ]
 
 
@@ -412,6 +418,12 @@ def test_failure_is_distinct_nothing_stored_and_queued(
         "ko",
     )
     assert res.exit_code == 0
+    assert "대기열" in res.stderr, res.stderr
+    # the retry failed too: still one request queued, no second request for that TSA
+    assert len(_files_under(case_dir, "timestamps/queue")) == 1
+    from forensic.timestamp import pending_queue
+
+    assert len(pending_queue(Case.open(case_dir))) == 1
     # verify stays green: queue files are recorded
     assert cli("verify", "--case", case_dir, "--no-record").exit_code == 0
 

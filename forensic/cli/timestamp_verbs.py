@@ -19,7 +19,7 @@ from forensic.cli.app import (
     key_app,
 )
 from forensic.cli.output import make_ui, passphrase_provider, run_verb
-from forensic.custody import config_home
+from forensic.custody import config_home, load_or_create_key
 from forensic.errors import EXIT_OK
 from forensic.timestamp import (
     describe,
@@ -114,7 +114,16 @@ def key_cert(
         from forensic.timestamp.examiner_cert import create_self_signed, import_cert
 
         home = config_home()
-        passphrase = passphrase_provider(ui, passphrase_file)(False)
+        provider = passphrase_provider(ui, passphrase_file)
+        given: list[str] = []
+
+        def capture(new: bool) -> str:
+            given.append(provider(new))
+            return given[-1]
+
+        # the certificate's key is protected by the examiner passphrase: check it first
+        load_or_create_key(home, capture)
+        passphrase = given[-1]
         if import_files is not None:
             cert = import_cert(
                 home,
