@@ -3,6 +3,7 @@ checker accept, and that names any single changed byte."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from forensic.case import Case
 from forensic.case.case import file_record
@@ -125,6 +128,11 @@ def add_timestamp(case_dir: Path, tsa: Path, name: str, *, wrong_digest: bool = 
             "tsq": rel[tsq],
             "tsr": rel[tsr],
             "chain": rel[chain],
+            "root_sha256": hashlib.sha256(
+                x509.load_pem_x509_certificate((tsa / "root.crt").read_bytes()).public_bytes(
+                    serialization.Encoding.DER
+                )
+            ).hexdigest(),
             "trusted": False,
             "demo": True,
         }

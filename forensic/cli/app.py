@@ -28,6 +28,7 @@ from forensic.errors import (
     UsageError,
 )
 from forensic.i18n import message, resolve_lang
+from forensic.timestamp import TimestampResult, describe, stamp_after_write
 from forensic.verify import VerificationReport, record_verification, verify_case
 
 app = typer.Typer(
@@ -200,13 +201,15 @@ def capture(
         key, _ = _unlock_existing(ui, passphrase_file)
         with ui.progress() as progress:
             result = capture_paths(case, key, [os.fsencode(p) for p in paths], options, progress)
-        _report_capture(ui, result)
+        # Trusted time for the new log head when TSAs are configured (failures are queued).
+        stamped = stamp_after_write(case, key)
+        _report_capture(ui, result, stamped)
         return EXIT_OPERATIONAL if result.failed else EXIT_OK
 
     run_verb(ui, body)
 
 
-def _report_capture(ui: Ui, result: CaptureResult) -> None:
+def _report_capture(ui: Ui, result: CaptureResult, stamped: TimestampResult | None = None) -> None:
     recovery = _show_recovery(ui, result.recovery)
     failures = [
         {
@@ -238,6 +241,7 @@ def _report_capture(ui: Ui, result: CaptureResult) -> None:
                 "links": [display(link.path) for link in result.links],
                 "groups": [g.group_id for g in result.groups],
                 "failures": failures,
+                "timestamp": stamped.as_dict() if stamped is not None else None,
             }
         )
         return
@@ -255,6 +259,9 @@ def _report_capture(ui: Ui, result: CaptureResult) -> None:
             ui.problem(text)
     if result.failed:
         ui.problem(ui.t("error.capture_failed", count=len(result.failed)))
+    if stamped is not None:
+        for line in describe(stamped, ui.lang):
+            ui.out.print(escape(line))
 
 
 # -- verify --------------------------------------------------------------------------------
@@ -611,7 +618,7 @@ def demo(
         if ui.json_mode:
             ui.emit_json({"ok": result.report.intact, **result.as_dict()})
         else:
-            _report_capture(ui, result.capture)
+            _report_capture(ui, result.capture, result.timestamp)
             _report_verify(ui, result.report, result.verify_seq, None)
             ui.say("cli.demo_done", path=str(result.case_root))
         return EXIT_OK if result.report.intact else EXIT_INTEGRITY

@@ -70,6 +70,10 @@ class VerificationReport:
         return self._area_ok("file")
 
     @property
+    def timestamps_intact(self) -> bool:
+        return self._area_ok("timestamp")
+
+    @property
     def interrupted(self) -> bool:
         """Something an interrupted run left behind (the next write recovers and logs it)."""
         return not self._area_ok("interrupted")
@@ -82,6 +86,7 @@ class VerificationReport:
             "log_intact": self.log_intact,
             "objects_intact": self.objects_intact,
             "files_intact": self.files_intact,
+            "timestamps_intact": self.timestamps_intact,
             "interrupted": self.interrupted,
             "key_fingerprint": self.key_fingerprint,
             "log_entries": self.log_entries,
@@ -202,6 +207,11 @@ def verify_case(
             )
     except (ValueError, ForensicError):
         pass  # already reported as key_unreadable
+
+    # Imported here: the timestamp package builds on verify's Problem type.
+    from forensic.timestamp import verify_tokens
+
+    problems.extend(verify_tokens(case, entries))
 
     items = case.items(entries)
     recorded_files = case.recorded_files(entries)

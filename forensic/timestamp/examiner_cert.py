@@ -1,0 +1,134 @@
+"""The examiner's X.509 certificate (ECDSA P-256), for signing PDF reports.
+
+Self-signed by default, or an organisation-issued certificate imported with its key. Stored in
+the config folder: ``examiner-cert.pem`` and ``examiner-cert.key.pem`` (PKCS#8, encrypted with
+the examiner passphrase).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
+from forensic._internal.fsio import atomic_write
+from forensic.timestamp.errors import TimestampUsageError
+
+CERT_FILE = "examiner-cert.pem"
+KEY_FILE = "examiner-cert.key.pem"
+DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")  # id-kp-documentSigning (RFC 9336)
+VALID_DAYS = 3 * 365
+
+
+@dataclass(frozen=True)
+class ExaminerCert:
+    path: Path
+    key_path: Path
+    subject: str
+    not_after: str
+    fingerprint_sha256: str
+    imported: bool
+
+
+def _describe(cert: x509.Certificate, home: Path, imported: bool) -> ExaminerCert:
+    return ExaminerCert(
+        path=home / CERT_FILE,
+        key_path=home / KEY_FILE,
+        subject=cert.subject.rfc4514_string(),
+        not_after=cert.not_valid_after_utc.isoformat().replace("+00:00", "Z"),
+        fingerprint_sha256=cert.fingerprint(hashes.SHA256()).hex(),
+        imported=imported,
+    )
+
+
+def _store(home: Path, cert: x509.Certificate, key: object, passphrase: str, force: bool) -> None:
+    if (home / CERT_FILE).exists() and not force:
+        raise TimestampUsageError("cert_exists", path=str(home / CERT_FILE))
+    home.mkdir(parents=True, exist_ok=True)
+    assert isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase.encode("utf-8")),
+    )
+    atomic_write(home / KEY_FILE, key_pem, mode=0o600)
+    atomic_write(home / CERT_FILE, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
+
+
+def create_self_signed(
+    home: Path,
+    *,
+    name: str,
+    organisation: str | None,
+    email: str | None,
+    passphrase: str,
+    force: bool = False,
+) -> ExaminerCert:
+    key = ec.generate_private_key(ec.SECP256R1())
+    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, name)]
+    if organisation:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
+    subject = x509.Name(attrs)
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=VALID_DAYS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+    )
+    if email:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False
+        )
+    cert = builder.sign(key, hashes.SHA256())
+    _store(home, cert, key, passphrase, force)
+    return _describe(cert, home, imported=False)
+
+
+def import_cert(
+    home: Path,
+    cert_path: Path,
+    key_path: Path,
+    *,
+    passphrase: str,
+    key_password: str | None = None,
+    force: bool = False,
+) -> ExaminerCert:
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise TimestampUsageError("cert_import", path=str(cert_path), reason=str(exc)) from exc
+    try:
+        password = key_password.encode("utf-8") if key_password else None
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=password)
+    except (OSError, ValueError, TypeError) as exc:
+        raise TimestampUsageError("cert_import", path=str(key_path), reason=str(exc)) from exc
+    if isinstance(key, ed25519.Ed25519PrivateKey) or not isinstance(
+        key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    ):
+        raise TimestampUsageError(
+            "cert_import", path=str(key_path), reason="only ECDSA or RSA keys are supported"
+        )
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(*spki) != cert.public_key().public_bytes(*spki):
+        raise TimestampUsageError("cert_key_mismatch")
+    _store(home, cert, key, passphrase, force)
+    return _describe(cert, home, imported=True)
