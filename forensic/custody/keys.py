@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import os
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +111,8 @@ def _derive(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
         lanes=params.lanes,
         memory_cost=params.memory_kib,
     )
-    return kdf.derive(passphrase.encode("utf-8"))
+    # NFC: the same Korean passphrase typed on macOS (NFD) and elsewhere (NFC) unlocks the key.
+    return kdf.derive(unicodedata.normalize("NFC", passphrase).encode("utf-8"))
 
 
 def _header(pub_pem: bytes, params: KdfParams, salt: bytes, created: str) -> dict[str, object]:
@@ -198,7 +200,9 @@ def unlock_key(home: Path, passphrase: str) -> ExaminerKey:
     except InvalidTag as exc:
         raise KeyringError("wrong_passphrase", path=str(path)) from exc
     private = Ed25519PrivateKey.from_private_bytes(seed)
-    if public_key_pem(private.public_key()) != pub_pem:
+    if public_key_pem(private.public_key()) != pub_pem or record.get("fingerprint") != fingerprint(
+        private.public_key()
+    ):
         raise KeyringError("key_unreadable", path=str(path), reason="public key mismatch")
     return ExaminerKey(private=private, created=created)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import os
 from collections.abc import Iterable
@@ -202,10 +203,17 @@ class CustodyLog:
         if not written:
             return []
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_size = self.log_path.stat().st_size if self.log_path.exists() else 0
+        sig_size = self.sig_path.stat().st_size if self.sig_path.exists() else 0
         try:
             _append_durable(self.log_path, b"".join(lines))
             _append_durable(self.sig_path, b"".join(sigs))
         except OSError as exc:
+            # Disk full or I/O error: take back any partial bytes so the log stays well formed.
+            for path, size in ((self.log_path, log_size), (self.sig_path, sig_size)):
+                with contextlib.suppress(OSError):
+                    if path.exists() and path.stat().st_size > size:
+                        _truncate_durable(path, size)
             self._head = None
             raise StoreError("log_write", path=str(self.log_path), reason=exc.strerror) from exc
         self._head = (seq, prev)
@@ -242,11 +250,19 @@ class CustodyLog:
             if parsed[0] in sig_by_seq:
                 problems.append(LogProblem("sig_duplicate", n, f"seq {parsed[0]}"))
             sig_by_seq[parsed[0]] = parsed[1]
+        last_signed = 0
+        for n, line in enumerate(raw.lines, start=1):
+            try:
+                if int(parse_json_line(line)["seq"]) in sig_by_seq:
+                    last_signed = n
+            except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+                continue
         prev = GENESIS_PREV
         expected_seq = 0
         seen: set[int] = set()
         for n, line in enumerate(raw.lines, start=1):
-            uncommitted = n > len(raw.sigs)
+            # An interrupted group commit leaves every line after the last signed one unsigned.
+            uncommitted = n > len(raw.sigs) and n > last_signed
             try:
                 obj = parse_json_line(line)
                 entry = _entry_from(line)
@@ -276,7 +292,7 @@ class CustodyLog:
                 problems.append(LogProblem("actor_unknown", n, f"actor {entry.actor[:16]}…"))
             sig = sig_by_seq.get(entry.seq)
             if sig is None:
-                if uncommitted and n == len(raw.lines):
+                if uncommitted:
                     problems.append(
                         LogProblem("append_interrupted", n, "entry has no signature", True)
                     )
