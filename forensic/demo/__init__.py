@@ -15,6 +15,7 @@ from forensic.case.lock import case_lock
 from forensic.custody import PendingEntry, load_or_create_key
 from forensic.custody.keys import KdfParams
 from forensic.errors import UsageError
+from forensic.export.bag import ExportResult, export_case
 from forensic.progress import SILENT, ProgressReporter
 from forensic.timestamp import TimestampResult, demo_tsa, stamp_head
 from forensic.verify import VerificationReport, record_verification, verify_case
@@ -75,6 +76,7 @@ class DemoResult:
     report: VerificationReport
     verify_seq: int | None
     timestamp: TimestampResult
+    export: ExportResult
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +85,7 @@ class DemoResult:
             "verify": self.report.as_dict(),
             "verify_seq": self.verify_seq,
             "timestamp": self.timestamp.as_dict(),
+            "export": self.export.as_dict(),
         }
 
 
@@ -131,7 +134,9 @@ def run_demo(out: Path, progress: ProgressReporter = SILENT, *, lang: str = "en"
         )
     # Trusted time, offline: an in-process demo TSA whose tokens say DEMO - NOT TRUSTED.
     stamped = stamp_head(case, key, [demo_tsa()], timeout=5)
+    # The sealed package a police officer or the defence can check without this tool.
+    exported = export_case(case, key, out / "export" / "DEMO-2026-0001-bag", progress=progress)
     with case_lock(case.root):
         report = verify_case(case, progress)
         seq = record_verification(case, key, report).seq if report.intact else None
-    return DemoResult(case.root, result, report, seq, stamped)
+    return DemoResult(case.root, result, report, seq, stamped, exported)
