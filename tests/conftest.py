@@ -64,18 +64,25 @@ def case_dir(tmp_path: Path, cli: Cli) -> Path:
     return path
 
 
-def run_forensic(*args: str | os.PathLike[str], env: dict[str, str] | None = None,
-                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_forensic(
+    *args: str | os.PathLike[str], env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """The real console entry point in a child process (for kill and crash tests)."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "forensic", *[os.fspath(a) for a in args]],
-        capture_output=True, text=True, env=full_env, timeout=timeout, check=False,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        check=False,
     )
 
 
 @pytest.fixture
 def shared_datasets() -> Iterator[Path]:
     if not SHARED_DATASETS.is_dir():
-        pytest.skip(f"reference data not found at {SHARED_DATASETS} (clone with ../shared beside it)")
+        pytest.skip(
+            f"reference data not found at {SHARED_DATASETS} (clone with ../shared beside it)"
+        )
     yield SHARED_DATASETS
