@@ -92,6 +92,8 @@ class _Staged:
     stat_before: os.stat_result
     started: str
     finished: str
+    media_type: str
+    source: dict[str, Any]
 
 
 class _Failed(Exception):
@@ -150,8 +152,13 @@ def _errno_failure(exc: OSError, path: bytes) -> _Failed:
 
 
 def _stage_one(
-    case: Case, item: PlannedItem, algorithms: tuple[str, ...], on_bytes: Callable[[int], None]
+    case: Case,
+    item: PlannedItem,
+    algorithms: tuple[str, ...],
+    on_bytes: Callable[[int], None],
+    describe: Callable[[PlannedItem], dict[str, Any]],
 ) -> _Staged:
+    """Stage one file (in a worker thread): copy, hash, and prepare its log record's parts."""
     started = utc_timestamp()
     try:
         fd = _open_source(item.path)
@@ -187,7 +194,8 @@ def _stage_one(
             before=str(before.st_size),
             after=str(after.st_size),
         )
-    return _Staged(item, staged, before, started, finished)
+    source = {**describe(item), "stat": _stat_record(before)}
+    return _Staged(item, staged, before, started, finished, sniff(staged.head), source)
 
 
 def _plan_sources(
@@ -275,7 +283,17 @@ class _Run:
     def run_batch(self, batch: list[PlannedItem]) -> None:
         algorithms = self.options.hashes
         futures = [
-            (item, self.pool.submit(_stage_one, self.case, item, algorithms, self.progress.advance))
+            (
+                item,
+                self.pool.submit(
+                    _stage_one,
+                    self.case,
+                    item,
+                    algorithms,
+                    self.progress.advance,
+                    self.source_record,
+                ),
+            )
             for item in batch
         ]
         staged: list[_Staged] = []
@@ -320,7 +338,7 @@ class _Run:
                         store.object_path(s.staged.item_id).unlink()
                 self.failures.append(CaptureFailure(s.item.path, "stored_copy_mismatch"))
                 continue
-            media_type = sniff(s.staged.head)
+            media_type = s.media_type
             details = self.common()
             details.update(
                 {
@@ -333,7 +351,7 @@ class _Run:
                     },
                     "object": store.relative_path(s.staged.item_id),
                     "new_object": new,
-                    "source": {**self.source_record(s.item), "stat": _stat_record(s.stat_before)},
+                    "source": s.source,
                     "group": s.item.group,
                     "acquired": s.started,
                     "acquired_end": s.finished,
@@ -342,6 +360,11 @@ class _Run:
             )
             pending.append(PendingEntry("capture", f"sha256:{s.staged.item_id}", details))
             kept.append((s, new, media_type))
+        self._log_batch(pending, kept)
+
+    def _log_batch(
+        self, pending: list[PendingEntry], kept: list[tuple[_Staged, bool, str]]
+    ) -> None:
         entries = self.case.record(self.key, pending)
         for (s, new, media_type), entry in zip(kept, entries, strict=True):
             self.acquired.append(
@@ -415,10 +438,23 @@ def capture_paths(
             files: list[PlannedItem] = []
             links: list[PlannedItem] = []
             case_real = os.fsencode(os.path.realpath(case.root))
+            real_dirs: dict[bytes, bytes] = {}
+
+            def realpath(item: PlannedItem) -> bytes:
+                # A planned file that is no link itself resolves to its folder's real path plus
+                # its name: resolve each folder once, not every file's whole path.
+                if item.followed_link is not None:
+                    return os.path.realpath(item.path)
+                parent, name = os.path.split(item.path)
+                real = real_dirs.get(parent)
+                if real is None:
+                    real = real_dirs[parent] = os.path.realpath(parent)
+                return os.path.join(real, name)
+
             for src in sources:
                 for item in src.plan():
                     if item.kind == "file":
-                        if os.path.realpath(item.path).startswith(case_real + b"/"):
+                        if realpath(item).startswith(case_real + b"/"):
                             run.failures.append(CaptureFailure(item.path, "inside_case"))
                         else:
                             files.append(item)

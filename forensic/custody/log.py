@@ -293,6 +293,9 @@ class CustodyLog:
             sig = sig_by_seq.get(entry.seq)
             if sig is None:
                 if uncommitted:
+                    # Past the committed prefix: a group append cut off between its fsync of the
+                    # lines and its fsync of their signatures (all lines of the batch, not only
+                    # the last, are then unsigned). Never evidence; the next write cuts it.
                     problems.append(
                         LogProblem("append_interrupted", n, "entry has no signature", True)
                     )

@@ -10,7 +10,9 @@ import contextlib
 import errno
 import hashlib
 import os
+import queue
 import stat
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +28,21 @@ ItemId = NewType("ItemId", str)
 CHUNK_SIZE = 1 << 20
 SUPPORTED_HASHES = ("md5", "sha1", "sha256", "sha512")
 SNIFF_BYTES = 8192
+PIPELINE_MIN = 16 << 20
+"""Files at least this large are re-hashed with a read-ahead thread (see _hash_pipelined)."""
+PIPELINE_CHUNK = 4 << 20
+PIPELINE_BUFFERS = 3
+_local = threading.local()
+
+
+def _buffer() -> tuple[bytearray, memoryview]:
+    """One reused chunk buffer per thread: no 1 MiB allocation per file."""
+    buf: tuple[bytearray, memoryview] | None = getattr(_local, "buf", None)
+    if buf is None:
+        raw = bytearray(CHUNK_SIZE)
+        buf = (raw, memoryview(raw))
+        _local.buf = buf
+    return buf
 
 
 @dataclass(frozen=True)
@@ -60,11 +77,61 @@ def _new_hashers(algorithms: tuple[str, ...]) -> dict[str, hashlib._Hash]:
     return {name: hashlib.new(name) for name in algorithms}
 
 
+def _hash_pipelined(fd: int, hashers: dict[str, hashlib._Hash]) -> int:
+    """Read ahead in a second thread while this one hashes (both release the GIL), so a large
+    file's disk time and hashing time overlap instead of adding up. Memory stays flat: a few
+    fixed chunk buffers cycle between the two threads."""
+    free: queue.Queue[bytearray | None] = queue.Queue()
+    full: queue.Queue[tuple[bytearray, int] | BaseException] = queue.Queue()
+    for _ in range(PIPELINE_BUFFERS):
+        free.put(bytearray(PIPELINE_CHUNK))
+
+    def reader() -> None:
+        try:
+            while True:
+                buf = free.get()
+                if buf is None:  # the hashing side stopped early
+                    return
+                n = os.readv(fd, [buf])
+                full.put((buf, n))
+                if n == 0:
+                    return
+        except BaseException as exc:  # handed to the hashing thread, re-raised there
+            full.put(exc)
+
+    thread = threading.Thread(target=reader, name="forensic-readahead", daemon=True)
+    thread.start()
+    total = 0
+    try:
+        while True:
+            got = full.get()
+            if isinstance(got, BaseException):
+                raise got
+            buf, n = got
+            if n == 0:
+                break
+            chunk = memoryview(buf)[:n]
+            for h in hashers.values():
+                h.update(chunk)
+            total += n
+            free.put(buf)
+    finally:
+        free.put(None)
+        thread.join()
+    return total
+
+
 def hash_stream(fd: int, algorithms: tuple[str, ...] = ("sha256",)) -> tuple[int, dict[str, str]]:
-    """Hash everything readable from ``fd`` in one pass with a reused buffer (flat memory)."""
+    """Hash everything readable from ``fd`` in one pass with reused buffers (flat memory)."""
     hashers = _new_hashers(algorithms)
-    buf = bytearray(CHUNK_SIZE)
-    view = memoryview(buf)
+    try:
+        size = os.fstat(fd).st_size
+    except OSError:
+        size = 0
+    if size >= PIPELINE_MIN:
+        total = _hash_pipelined(fd, hashers)
+        return total, {name: h.hexdigest() for name, h in hashers.items()}
+    buf, view = _buffer()
     total = 0
     while True:
         n = os.readv(fd, [buf])
@@ -84,6 +151,7 @@ class EvidenceStore:
         self.case_root = case_root
         self.objects = case_root / "objects" / "sha256"
         self.tmp = case_root / "tmp"
+        self._made_dirs: set[Path] = set()
 
     def object_path(self, item_id: str) -> Path:
         return self.objects / item_id[:2] / item_id
@@ -102,15 +170,17 @@ class EvidenceStore:
     ) -> StagedObject:
         """Copy ``src_fd`` into a fresh temp file, hashing every chunk on its way through."""
         algos = tuple(dict.fromkeys(("sha256", *algorithms)))
-        self.tmp.mkdir(parents=True, exist_ok=True)
         temp = self.tmp / f"{uuid.uuid4().hex}.part"
         hashers = _new_hashers(algos)
-        buf = bytearray(CHUNK_SIZE)
-        view = memoryview(buf)
+        buf, view = _buffer()
         head = b""
         total = 0
         try:
-            out = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                out = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileNotFoundError:
+                self.tmp.mkdir(parents=True, exist_ok=True)
+                out = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
             raise StoreError("store_write", path=str(temp), reason=exc.strerror) from exc
         try:
@@ -136,7 +206,10 @@ class EvidenceStore:
             if exc.errno == errno.ENOSPC:
                 raise StoreError("disk_full", path=str(self.case_root)) from exc
             raise
-        os.close(out)
+        try:
+            os.fchmod(out, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        finally:
+            os.close(out)
         return StagedObject(
             temp=temp,
             size=total,
@@ -150,12 +223,14 @@ class EvidenceStore:
         Returns True when the object is new, False when identical content was already stored.
         """
         final = self.object_path(staged.item_id)
-        if final.exists():
-            staged.temp.unlink()
+        if os.path.lexists(final):
+            os.unlink(staged.temp)
             return False
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(staged.temp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        os.rename(staged.temp, final)
+        parent = final.parent
+        if parent not in self._made_dirs:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._made_dirs.add(parent)
+        os.rename(staged.temp, final)  # already read-only (stage_from_fd)
         return True
 
     def discard(self, staged: StagedObject) -> None:
