@@ -144,7 +144,10 @@ def _campaign(tmp_path: Path, cli: Cli, *, kills: int, big_mib: int, small: int,
     rng = random.Random(seed)
     outcomes: collections.Counter[str] = collections.Counter()
     killed = 0
-    for n in range(kills):
+    n = -1
+    while killed < kills:
+        n += 1
+        assert n < kills * 2, f"only {killed} of {n} runs were killed: {outcomes}"
         case = tmp_path / f"case-{n}"
         assert (
             cli("init", case, "--case-id", f"C-{n}", "--title", "t", "--examiner", "e").exit_code
@@ -186,15 +189,17 @@ def _campaign(tmp_path: Path, cli: Cli, *, kills: int, big_mib: int, small: int,
         assert doc["items"] == expected_items
 
     summary = ", ".join(f"{k}={v}" for k, v in sorted(outcomes.items()))
-    print(f"\ncrash campaign: {kills} runs, {killed} killed, full run {full:.2f}s: {summary}")
-    assert killed >= kills * 0.75, outcomes  # most runs really were interrupted
+    print(f"\ncrash campaign: {n + 1} runs, {killed} killed, full run {full:.2f}s: {summary}")
 
 
 def test_crash_campaign(tmp_path: Path, cli: Cli) -> None:
-    _campaign(tmp_path, cli, kills=22, big_mib=16, small=300, seed=1)
+    _campaign(tmp_path, cli, kills=20, big_mib=16, small=300, seed=1)
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("FORENSIC_SLOW"), reason="about 5 minutes; set FORENSIC_SLOW=1 to run"
+)
 def test_crash_campaign_large(tmp_path: Path, cli: Cli) -> None:
     big = int(os.environ.get("FORENSIC_CRASH_BIG_MIB", "192"))
     _campaign(tmp_path, cli, kills=60, big_mib=big, small=1500, seed=7)
