@@ -45,3 +45,42 @@ def test_verify_without_examiner_key_still_verifies(
     assert res.exit_code == 0, res.stderr
     assert "not recorded" in res.stdout
     assert (case / "custody" / "log.jsonl").read_bytes() == log_before
+
+
+def test_show_states_first_trusted_time(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every item of the demo is covered by the demo TSA token, labelled as untrusted."""
+    monkeypatch.setenv("COLUMNS", "200")
+    out = tmp_path / "demo"
+    assert cli("demo", "--out", out).exit_code == 0
+    case = out / "case"
+    items = json.loads(cli("list", "--case", case, "--json").stdout)["items"]
+    tokens = [
+        t
+        for e in json.loads(cli("log", "--case", case, "--json").stdout)["entries"]
+        if e["action"] == "timestamp"
+        for t in e["details"]["tokens"]
+    ]
+    assert len(tokens) == 1
+    for item in items:
+        doc = json.loads(cli("show", "--case", case, item["sha256"][:12], "--json").stdout)
+        first = doc["item"]["first_trusted_time"]
+        assert first["gen_time"] == tokens[0]["gen_time"]
+        assert first["demo"] is True and first["trusted"] is False
+        assert first["head_seq"] >= item["acquisitions"][0]["seq"]
+    human = cli("show", "--case", case, items[0]["sha256"][:12])
+    assert "[demo or untrusted TSA]" in human.stdout
+
+
+def test_show_without_token_says_none_yet(
+    tmp_path: Path, cli: Cli, case_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    src = tmp_path / "e.bin"
+    src.write_bytes(b"evidence")
+    assert cli("capture", "--case", case_dir, src).exit_code == 0
+    sha = json.loads(cli("list", "--case", case_dir, "--json").stdout)["items"][0]["sha256"]
+    doc = json.loads(cli("show", "--case", case_dir, sha, "--json").stdout)
+    assert doc["item"]["first_trusted_time"] is None
+    assert "none yet" in cli("show", "--case", case_dir, sha).stdout

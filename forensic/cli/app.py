@@ -28,7 +28,12 @@ from forensic.errors import (
     UsageError,
 )
 from forensic.i18n import message, resolve_lang
-from forensic.timestamp import TimestampResult, describe, stamp_after_write
+from forensic.timestamp import (
+    TimestampResult,
+    describe,
+    first_covering_token,
+    stamp_after_write,
+)
 from forensic.verify import VerificationReport, record_verification, verify_case
 
 app = typer.Typer(
@@ -526,13 +531,16 @@ def show(
 
     def body() -> int:
         case = _open_case(case_dir)
-        found = case.resolve_item(item)
+        entries = case.entries()
+        found = case.resolve_item(item, entries)
+        trusted = first_covering_token(entries, found.acquisitions[0].seq)
         doc = {
             "sha256": found.item_id,
             "size": found.size,
             "media_type": found.media_type,
             "hashes": found.hashes,
             "object": found.object_path,
+            "first_trusted_time": trusted,
             "acquisitions": [
                 {"seq": a.seq, "time": a.time, **a.details} for a in found.acquisitions
             ],
@@ -549,6 +557,14 @@ def show(
                 table.add_row(name.upper(), value)
         table.add_row(ui.t("table.size"), f"{found.size} ({human_bytes(found.size)})")
         table.add_row(ui.t("table.type"), found.media_type)
+        if trusted is None:
+            table.add_row(ui.t("table.first_trusted"), ui.t("cli.no_trusted_time"))
+        else:
+            label = "" if trusted["trusted"] else " " + ui.t("cli.untrusted_token")
+            table.add_row(
+                ui.t("table.first_trusted"),
+                escape(f"{trusted['gen_time']} ({trusted['tsa']}, #{trusted['entry_seq']}){label}"),
+            )
         for a in found.acquisitions:
             src = a.details.get("source", {})
             table.add_row(f"#{a.seq} {ui.t('table.acquired')}", str(a.details.get("acquired")))

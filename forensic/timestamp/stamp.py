@@ -449,3 +449,31 @@ def describe(result: TimestampResult, lang: str) -> list[str]:
         reason = q.error_obj.diagnostics(lang) if q.error_obj is not None else q.message
         lines.append(message("timestamp.queued", lang, tsa=q.tsa, reason=reason))
     return lines
+
+
+def first_covering_token(entries: list[CustodyEntry], seq: int) -> dict[str, Any] | None:
+    """The earliest stored token over a log head at or after entry ``seq``.
+
+    A token over head H proves every entry up to H existed at its genTime, so the first such
+    token is the first trusted time for whatever entry ``seq`` records (an acquisition, say).
+    """
+    for entry in entries:
+        if entry.action != "timestamp":
+            continue
+        covering = [
+            t
+            for t in entry.details.get("tokens", []) or []
+            if isinstance(t, dict) and int(t.get("head_seq", -1)) >= seq
+        ]
+        if covering:
+            token = min(covering, key=lambda t: str(t.get("gen_time", "")))
+            return {
+                "gen_time": token.get("gen_time"),
+                "tsa": token.get("tsa"),
+                "serial": token.get("serial"),
+                "head_seq": token.get("head_seq"),
+                "trusted": bool(token.get("trusted")),
+                "demo": bool(token.get("demo")),
+                "entry_seq": entry.seq,
+            }
+    return None
