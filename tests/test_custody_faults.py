@@ -89,3 +89,31 @@ def test_key_file_fingerprint_is_checked(cli: Cli, case_dir: Path, forensic_env:
     res = cli("note", "--case", case_dir, "x")
     assert res.exit_code == 2
     assert "examiner key unreadable" in res.stderr
+
+
+def test_signed_file_record_outside_the_case_is_refused(
+    tmp_path: Path, cli: Cli, case_dir: Path, forensic_env: Path
+) -> None:
+    """Even a validly signed entry cannot make verify read a file outside the case folder."""
+    from forensic.case import Case
+    from forensic.custody import PendingEntry, config_home, unlock_key
+    from tests.conftest import PASSPHRASE
+
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not evidence")
+    case = Case.open(case_dir)
+    key = unlock_key(config_home(), PASSPHRASE)
+    with case.writing(key):
+        case.record(
+            key,
+            [
+                PendingEntry(
+                    "note",
+                    "case:T-1",
+                    {"files": [{"path": "../outside.txt", "sha256": "0" * 64, "size": 12}]},
+                )
+            ],
+        )
+    doc = _verify(cli, case_dir)
+    kinds = {(p["kind"], p["location"]) for p in doc["problems"]}  # type: ignore[union-attr]
+    assert ("file_path_invalid", "../outside.txt") in kinds

@@ -39,13 +39,16 @@ def sync_filesystem(path: Path, files: list[Path]) -> None:
                 return
         finally:
             os.close(fd)
+    folders = {path}
     for f in files:
         fd = os.open(f, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-    fsync_dir(path)
+        folders.add(f.parent)  # the rename into objects/sha256/xx/ must be durable too
+    for folder in folders:
+        fsync_dir(folder)
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:

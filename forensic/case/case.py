@@ -323,6 +323,7 @@ class Case:
         for path in list(self.store.tmp.iterdir()):
             if path.name.endswith(".intent.json"):
                 path.unlink()
+        fsync_dir(self.store.tmp)
         return report
 
     # -- reading ---------------------------------------------------------------------------

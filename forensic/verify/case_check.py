@@ -218,13 +218,21 @@ def verify_case(
     files_checked = 0
     for rel, record in sorted(recorded_files.items()):
         path = case.root / rel
+        if rel.startswith("/") or ".." in rel.split("/"):
+            # A signed record must never make verify read outside the case folder.
+            problems.append(
+                Problem("file", "file_path_invalid", rel, f"recorded at seq {record['seq']}")
+            )
+            continue
         if not path.is_file():
             problems.append(
                 Problem("file", "file_missing", rel, f"recorded at seq {record['seq']}")
             )
             continue
         files_checked += 1
-        if file_sha256(path) != record.get("sha256"):
+        if path.stat().st_size != record.get("size", path.stat().st_size) or file_sha256(
+            path
+        ) != record.get("sha256"):
             problems.append(
                 Problem("file", "file_altered", rel, f"SHA-256 differs from seq {record['seq']}")
             )
