@@ -65,3 +65,18 @@ def test_passphrase_file(
     res = cli("note", "--case", case_dir, "no passphrase")
     assert res.exit_code == 2
     assert "passphrase is needed" in res.stderr
+
+
+def test_bad_timestamp_config_never_hides_a_committed_capture(
+    tmp_path: Path, cli: Cli, case_dir: Path, forensic_env: Path
+) -> None:
+    (forensic_env / "forensic.toml").write_text("[timestamp\nauto = yes")
+    src = tmp_path / "e.bin"
+    src.write_bytes(b"evidence")
+    res = cli("capture", "--case", case_dir, src)
+    assert "Acquired 1 item" in res.stdout
+    assert "forensic.toml" in res.stderr and "Traceback" not in res.stderr
+    assert res.exit_code in (2, 3)
+    listed = cli("list", "--case", case_dir, "--json")
+    assert '"size": 8' in listed.stdout
+    assert cli("verify", "--case", case_dir, "--no-record").exit_code == 0

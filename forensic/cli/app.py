@@ -24,6 +24,7 @@ from forensic.errors import (
     EXIT_OK,
     EXIT_OPERATIONAL,
     CaseError,
+    ForensicError,
     KeyringError,
     UsageError,
 )
@@ -207,7 +208,14 @@ def capture(
         with ui.progress() as progress:
             result = capture_paths(case, key, [os.fsencode(p) for p in paths], options, progress)
         # Trusted time for the new log head when TSAs are configured (failures are queued).
-        stamped = stamp_after_write(case, key)
+        try:
+            stamped = stamp_after_write(case, key)
+        except ForensicError as exc:
+            # The capture is committed; a timestamp configuration problem must not hide that.
+            stamped = None
+            _report_capture(ui, result, None)
+            ui.problem(f"forensic: {exc.diagnostics(ui.lang)}")
+            return exc.exit_code
         _report_capture(ui, result, stamped)
         return EXIT_OPERATIONAL if result.failed else EXIT_OK
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -451,29 +452,39 @@ def describe(result: TimestampResult, lang: str) -> list[str]:
     return lines
 
 
+def _gen_moment(token: dict[str, Any]) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(token.get("gen_time", "")).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.max.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def first_covering_token(entries: list[CustodyEntry], seq: int) -> dict[str, Any] | None:
     """The earliest stored token over a log head at or after entry ``seq``.
 
     A token over head H proves every entry up to H existed at its genTime, so the first such
     token is the first trusted time for whatever entry ``seq`` records (an acquisition, say).
+    Tokens from trusted TSAs win over demo or untrusted ones; times are compared as instants.
     """
-    for entry in entries:
-        if entry.action != "timestamp":
-            continue
-        covering = [
-            t
-            for t in entry.details.get("tokens", []) or []
-            if isinstance(t, dict) and int(t.get("head_seq", -1)) >= seq
-        ]
-        if covering:
-            token = min(covering, key=lambda t: str(t.get("gen_time", "")))
-            return {
-                "gen_time": token.get("gen_time"),
-                "tsa": token.get("tsa"),
-                "serial": token.get("serial"),
-                "head_seq": token.get("head_seq"),
-                "trusted": bool(token.get("trusted")),
-                "demo": bool(token.get("demo")),
-                "entry_seq": entry.seq,
-            }
-    return None
+    covering = [
+        (entry.seq, t)
+        for entry in entries
+        if entry.action == "timestamp"
+        for t in entry.details.get("tokens", []) or []
+        if isinstance(t, dict) and int(t.get("head_seq", -1)) >= seq
+    ]
+    if not covering:
+        return None
+    entry_seq, token = min(
+        covering, key=lambda c: (not bool(c[1].get("trusted")), _gen_moment(c[1]), c[0])
+    )
+    return {
+        "gen_time": token.get("gen_time"),
+        "tsa": token.get("tsa"),
+        "serial": token.get("serial"),
+        "head_seq": token.get("head_seq"),
+        "trusted": bool(token.get("trusted")),
+        "demo": bool(token.get("demo")),
+        "entry_seq": entry_seq,
+    }
