@@ -1,4 +1,5 @@
 """Builders of chat exports in the formats Telegram Desktop and KakaoTalk really write."""
+# ruff: noqa: E501  (the exports are kept verbatim, as the apps write them)
 
 from __future__ import annotations
 

@@ -432,7 +432,7 @@ class KakaoTalkSource(DerivingSource):
             ctx,
             {
                 "app": "kakaotalk",
-                "source_format": "pending",
+                "source_format": "kakaotalk",
                 "parsed_files": [{"relpath": label, "sha256": ref.sha256}],
             },
         )
