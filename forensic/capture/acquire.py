@@ -22,12 +22,22 @@ from pathlib import Path
 from typing import Any
 
 from forensic._internal.clock import ns_to_utc, utc_timestamp
-from forensic._internal.fsio import atomic_write, sync_filesystem
+from forensic._internal.fsio import atomic_write, fsync_dir, sync_filesystem
 from forensic._internal.paths import path_record
 from forensic.capture.filesystem import FileSource, FolderSource
-from forensic.capture.interface import CaptureGroup, PlannedItem, Source
+from forensic.capture.interface import (
+    AcquiredRef,
+    CaptureGroup,
+    DeriveContext,
+    DerivingSource,
+    PlannedItem,
+    Source,
+)
+from forensic.capture.kakaotalk import KakaoTalkSource, NotKakaoTalk
 from forensic.capture.mediatype import DETECTOR, sniff
-from forensic.case.case import Case, RecoveryReport, host_name, tool_record
+from forensic.capture.telegram import TelegramSource
+from forensic.capture.transcript import ChatError, check_timezone, library_versions
+from forensic.case.case import Case, RecoveryReport, file_record, host_name, tool_record
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import PendingEntry
 from forensic.errors import StoreError, UsageError
@@ -45,6 +55,8 @@ class CaptureOptions:
     note: str | None = None
     source_url: str | None = None
     workers: int | None = None
+    source: str | None = None  # "telegram" | "kakaotalk" | "files"; None: detected
+    timezone: str | None = None  # zone of local chat times (default Asia/Seoul)
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,7 @@ class AcquiredItem:
     new_object: bool
     seq: int
     hashes: dict[str, str]
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -198,8 +211,15 @@ def _stage_one(
     return _Staged(item, staged, before, started, finished, sniff(staged.head), source)
 
 
+SOURCE_CHOICES = ("telegram", "kakaotalk", "files")
+
+
 def _plan_sources(
-    case: Case, paths: Iterable[bytes], follow: bool, failures: list[CaptureFailure]
+    case: Case,
+    paths: Iterable[bytes],
+    follow: bool,
+    failures: list[CaptureFailure],
+    forced: str | None = None,
 ) -> list[Source]:
     case_real = os.fsencode(os.path.realpath(case.root))
     sources: list[Source] = []
@@ -216,7 +236,29 @@ def _plan_sources(
             if case_real.startswith(real.rstrip(b"/") + b"/"):
                 failures.append(CaptureFailure(path, "contains_case"))
                 continue
-            sources.append(FolderSource(path, follow))
+            if forced == "kakaotalk":
+                failures.append(CaptureFailure(path, "chat.not_kakaotalk", {"reason": "a folder"}))
+            elif forced != "files" and TelegramSource.detect(path):
+                sources.append(TelegramSource(path, follow))
+            elif forced == "telegram":
+                failures.append(CaptureFailure(path, "chat.not_telegram"))
+            else:
+                sources.append(FolderSource(path, follow))
+            continue
+        if forced == "telegram":
+            failures.append(CaptureFailure(path, "chat.not_telegram"))
+        elif forced == "kakaotalk":
+            try:
+                KakaoTalkSource.recognise(path)
+                sources.append(KakaoTalkSource(path))
+            except NotKakaoTalk as exc:
+                failures.append(CaptureFailure(path, "chat.not_kakaotalk", {"reason": str(exc)}))
+        elif (
+            forced is None
+            and os.path.splitext(path)[1].lower() in (b".txt", b".csv", b".zip")
+            and KakaoTalkSource.detect(path)
+        ):
+            sources.append(KakaoTalkSource(path))
         else:
             sources.append(FileSource(path, follow))
     return sources
@@ -377,8 +419,58 @@ class _Run:
                     new,
                     entry.seq,
                     s.staged.hashes,
+                    s.item.group,
                 )
             )
+
+    def derive(self, source: DerivingSource, group: CaptureGroup, zone: tuple[str, str]) -> None:
+        """Derived artefacts (a chat transcript) from the stored copies of one group's files."""
+        store = self.case.store
+        acquired = {
+            a.relpath: AcquiredRef(a.item_id, a.size, store.object_path(a.item_id))
+            for a in self.acquired
+            if a.group == group.group_id and a.relpath is not None
+        }
+        root = group.root.rstrip(b"/") + b"/"
+        not_acquired = {
+            os.path.relpath(f.path, group.root): f.reason
+            for f in self.failures
+            if f.path.startswith(root)
+        }
+        ctx = DeriveContext(
+            group.group_id,
+            group.root,
+            acquired,
+            not_acquired,
+            store.tmp,
+            zone[0],
+            zone[1],
+            {**self.tool, **library_versions()},
+        )
+        result = source.derive(ctx)
+        for problem in result.problems:
+            self.failures.append(
+                CaptureFailure(
+                    problem.path,
+                    problem.reason or problem.kind,
+                    dict(problem.reason_params),
+                    skipped=problem.kind == "skipped",
+                )
+            )
+        pending: list[PendingEntry] = []
+        for art in result.artefacts:
+            folder = self.case.root / art.area
+            folder.mkdir(exist_ok=True)
+            final = folder / art.name
+            os.replace(art.temp, final)
+            fsync_dir(folder)
+            details = self.common()
+            details.update(art.details)
+            details["group"] = group.group_id
+            details["files"] = [file_record(self.case.root, final)]
+            pending.append(PendingEntry(art.action, art.subject, details))
+        if pending:
+            self.case.record(self.key, pending)
 
     def record_links(self, links: list[PlannedItem]) -> None:
         pending = []
@@ -404,6 +496,9 @@ def capture_paths(
     """Acquire files and folders into the case. One bad file never stops the batch."""
     options = options or CaptureOptions()
     paths = list(paths)
+    if options.source is not None and options.source not in SOURCE_CHOICES:
+        raise ChatError("unknown_source", source=options.source, choices=", ".join(SOURCE_CHOICES))
+    zone = check_timezone(options.timezone)
     with case.writing(key) as recovery:
         run = _Run(case, key, options, progress)
         intent = case.store.tmp / f"{run.run_id}.intent.json"
@@ -421,7 +516,9 @@ def capture_paths(
             ).encode("utf-8"),
         )
         try:
-            sources = _plan_sources(case, paths, options.follow_symlinks, run.failures)
+            sources = _plan_sources(
+                case, paths, options.follow_symlinks, run.failures, options.source
+            )
             groups = [g for src in sources for g in src.groups()]
             if groups:
                 case.record(
@@ -486,6 +583,10 @@ def capture_paths(
                     run.run_batch(batch)
             finally:
                 progress.finish()
+            for src in sources:
+                if isinstance(src, DerivingSource):
+                    for group in src.groups():
+                        run.derive(src, group, zone)
             summary = run.common()
             summary.update(
                 {
