@@ -366,3 +366,28 @@ def test_large_export_streamed_flat_memory(case_dir: Path, tmp_path: Path) -> No
     assert peak < 16 << 20, f"peak {peak} bytes for a {size}-byte export"
     (entry,) = [e for e in log_entries(case_dir) if e["action"] == "transcript"]
     assert entry["details"]["messages"] == n and entry["details"]["complete"] is True
+
+
+def test_cli_source_timezone_and_show_chat_context(
+    cli: Any, case_dir: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """--source, --timezone and the chat context in `show`, all through the CLI."""
+    monkeypatch.setenv("COLUMNS", "220")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("shopping list\nmilk\neggs\n", "utf-8")
+    res = cli("capture", "--case", case_dir, "--source", "kakaotalk", notes)
+    assert res.exit_code == 3 and "Traceback" not in res.stderr
+    assert str(notes) in res.stderr
+    res = cli("capture", "--case", case_dir, "--timezone", "Mars/Olympus", notes)
+    assert res.exit_code == 2 and "Mars/Olympus" in res.stderr
+    export = cx.make_telegram_json(tmp_path / "ChatExport_2022-06-05")
+    res = cli("capture", "--case", case_dir, "--timezone", "Asia/Tokyo", export)
+    assert res.exit_code == 0, res.stderr
+    jpeg_sha = __import__("hashlib").sha256(cx.JPEG).hexdigest()
+    doc = json.loads(cli("show", "--case", case_dir, jpeg_sha, "--json").stdout)
+    (ctx,) = doc["item"]["chat_context"]
+    focus = [m for m in ctx["messages"] if m.get("focus")]
+    assert focus and focus[0]["sender"]["name"] == "Kim"
+    assert focus[0]["forwarded_from"] == "Channel X"
+    human = cli("show", "--case", case_dir, jpeg_sha).stdout
+    assert "Group A" in human and "forwarded from Channel X" in human and "▶ 3" in human

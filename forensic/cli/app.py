@@ -13,6 +13,7 @@ from rich.table import Table
 from forensic import __version__
 from forensic._internal.paths import display
 from forensic.capture import CaptureOptions, CaptureResult, capture_paths, parse_hash_list
+from forensic.capture.transcript import transcript_context
 from forensic.case import Case, RecoveryReport, discover_case
 from forensic.case.case import tool_record
 from forensic.case.lock import case_lock
@@ -185,13 +186,23 @@ def capture(
     source_url: Annotated[
         str | None, typer.Option("--source-url", help="Where the evidence was found.")
     ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="telegram | kakaotalk | files (default: detected)."),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone", help="Zone of chat times written without one (default Asia/Seoul)."
+        ),
+    ] = None,
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,
     json_out: JsonOpt = False,
     lang: LangOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Acquire files and folders into the case. / 파일과 폴더를 수집합니다."""
+    """Acquire files, folders and chat exports into the case. / 파일과 폴더를 수집합니다."""
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
@@ -202,6 +213,8 @@ def capture(
             follow_symlinks=follow_symlinks,
             note=note,
             source_url=source_url,
+            source=source,
+            timezone=timezone,
         )
         case = _open_case(case_dir)
         key, _ = _unlock_existing(ui, passphrase_file)
@@ -542,6 +555,7 @@ def show(
         entries = case.entries()
         found = case.resolve_item(item, entries)
         trusted = first_covering_token(entries, found.acquisitions[0].seq)
+        contexts = transcript_context(case, found.item_id)
         doc = {
             "sha256": found.item_id,
             "size": found.size,
@@ -549,6 +563,7 @@ def show(
             "hashes": found.hashes,
             "object": found.object_path,
             "first_trusted_time": trusted,
+            "chat_context": [c.as_dict() for c in contexts],
             "acquisitions": [
                 {"seq": a.seq, "time": a.time, **a.details} for a in found.acquisitions
             ],
@@ -586,6 +601,19 @@ def show(
             for extra in ("note", "source_url", "host", "examiner"):
                 if a.details.get(extra):
                     table.add_row(f"#{a.seq} {extra}", escape(str(a.details[extra])))
+        for c in contexts:
+            chat = c.chat.get("name") or c.group
+            table.add_row(
+                ui.t("chat.transcript_heading"),
+                escape(ui.t("chat.in_chat", chat=chat, app=c.app)) + ("" if c.intact else " (!)"),
+            )
+            for m in c.messages:
+                d = m.get("date", {})
+                who = (m.get("sender") or {}).get("name") or "?"
+                line = f"{d.get('as_written')} [{d.get('zone')}] {who}: {m.get('text', '')}"
+                if m.get("forwarded_from"):
+                    line += " — " + ui.t("chat.forwarded", source=m["forwarded_from"])
+                table.add_row(("▶ " if m.get("focus") else "  ") + str(m.get("id")), escape(line))
         ui.out.print(table)
         return EXIT_OK
 
