@@ -108,7 +108,9 @@ def acquire_generated(
                 except OSError as exc:
                     for _f, done, _a, _b in staged:
                         store.discard(done)
-                    raise StoreError("store_write", path=str(store.tmp), reason=exc.strerror) from exc
+                    raise StoreError(
+                        "store_write", path=str(store.tmp), reason=exc.strerror
+                    ) from exc
                 except StoreError:
                     for _f, done, _a, _b in staged:
                         store.discard(done)
@@ -121,7 +123,9 @@ def acquire_generated(
         try:
             sync_filesystem(store.tmp, [s.temp for _f, s, _a, _b in staged])
             new_flags = [store.commit(s) for _f, s, _a, _b in staged]
-            sync_filesystem(store.objects, [store.object_path(s.item_id) for _f, s, _a, _b in staged])
+            sync_filesystem(
+                store.objects, [store.object_path(s.item_id) for _f, s, _a, _b in staged]
+            )
         except OSError as exc:
             for _f, s, _a, _b in staged:
                 store.discard(s)
@@ -137,8 +141,11 @@ def acquire_generated(
                     with contextlib.suppress(OSError):
                         os.chmod(store.object_path(s.item_id), 0o600)
                         store.object_path(s.item_id).unlink()
-                raise StoreError("store_write", path=str(store.object_path(s.item_id)),
-                                 reason="stored copy does not match")
+                raise StoreError(
+                    "store_write",
+                    path=str(store.object_path(s.item_id)),
+                    reason="stored copy does not match",
+                )
             media_type = f.media_type or sniff(s.head)
             details = dict(base)
             details.update(
@@ -152,8 +159,12 @@ def acquire_generated(
                     },
                     "object": store.relative_path(s.item_id),
                     "new_object": new,
-                    "source": {"path": f"{kind}:{f.name}", "name": f.name,
-                               "created": f.created, **f.source},
+                    "source": {
+                        "path": f"{kind}:{f.name}",
+                        "name": f.name,
+                        "created": f.created,
+                        **f.source,
+                    },
                     "group": group_id,
                     "acquired": started,
                     "acquired_end": finished,
@@ -164,8 +175,16 @@ def acquire_generated(
             kept.append((f, s, new, media_type))
         entries = case.record(key, pending)
         acquired = [
-            AcquiredItem(s.item_id, s.size, media_type, os.fsencode(f"{kind}:{f.name}"), None,
-                         new, entry.seq, s.hashes)
+            AcquiredItem(
+                s.item_id,
+                s.size,
+                media_type,
+                os.fsencode(f"{kind}:{f.name}"),
+                None,
+                new,
+                entry.seq,
+                s.hashes,
+            )
             for (f, s, new, media_type), entry in zip(kept, entries, strict=True)
         ]
         summary = dict(base)

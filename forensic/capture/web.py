@@ -21,6 +21,7 @@ answer is captured (it is what the server said) with a warning.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -203,7 +204,7 @@ def _clean_error(exc: BaseException) -> str:
     return first.removeprefix("Error: ").removeprefix("Page.goto: ")
 
 
-def _headers_list(headers: list[dict[str, str]]) -> list[tuple[str, str]]:
+def _headers_list(headers: Any) -> list[tuple[str, str]]:
     return [(h["name"], h["value"]) for h in headers]
 
 
@@ -314,7 +315,7 @@ def _build_warc(exchanges: list[_Exchange], info: dict[str, Any]) -> bytes:
 def _navigation_error(exc: BaseException, url: str, timeout: float) -> WebError:
     text = _clean_error(exc)
     name = type(exc).__name__
-    if name == "TimeoutError" or "Timeout" in text and "exceeded" in text:
+    if name == "TimeoutError" or ("Timeout" in text and "exceeded" in text):
         return WebError("timeout", url=url, seconds=f"{timeout:g}")
     if "ERR_TOO_MANY_REDIRECTS" in text:
         return WebError("redirect_loop", url=url)
@@ -369,10 +370,9 @@ def _visit(url: str, options: WebOptions, browser_path: str) -> dict[str, Any]:
             if response is None:
                 raise WebError("unreachable", url=url, reason="no response")
             left = timeout_ms - (time.monotonic() - t0) * 1000
-            try:
+            # Long-polling pages never go idle; the load event has fired already.
+            with contextlib.suppress(PlaywrightError):
                 page.wait_for_load_state("networkidle", timeout=max(500.0, min(left, 5000.0)))
-            except PlaywrightError:
-                pass  # long-polling pages never go idle; the load event has fired
             if options.settle > 0:
                 page.wait_for_timeout(options.settle * 1000)
             loaded = utc_timestamp()
@@ -385,8 +385,8 @@ def _visit(url: str, options: WebOptions, browser_path: str) -> dict[str, Any]:
             final_url = page.url
             # The redirect chain of the main document, first hop first.
             chain: list[dict[str, Any]] = []
-            req = response.request
             hops = []
+            req: Any = response.request
             while req is not None:
                 hops.append(req)
                 req = req.redirected_from
@@ -519,9 +519,7 @@ def capture_url(
     src = {"url": url, "final_url": seen["final_url"]}
     files = [
         Generated("screenshot.png", seen["screenshot"], None, seen["loaded"], src),
-        Generated(
-            "rendered.html", seen["html"].encode("utf-8"), "text/html", seen["loaded"], src
-        ),
+        Generated("rendered.html", seen["html"].encode("utf-8"), "text/html", seen["loaded"], src),
         Generated("traffic.warc.gz", warc, "application/warc", created, src),
     ]
     if seen["cert_chain"]:
