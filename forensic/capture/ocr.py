@@ -31,6 +31,9 @@ from forensic.store import ItemId
 OCR_DIR = "ocr"
 LANGS = ("kor", "eng")
 OCR_TIMEOUT = 300
+#: Page segmentation "single column of text of variable sizes": chat and page screenshots are
+#: one column; the automatic mode (3) drops whole lines of Korean on sparse images.
+PSM = "4"
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/tiff", "image/webp")
 HTML_TYPES = ("text/html",)
 
@@ -108,7 +111,7 @@ def read_image(exe: str, data: bytes, item_id: str) -> str:
     """tesseract reading the image from stdin: no copy of the evidence is written anywhere."""
     try:
         done = subprocess.run(
-            [exe, "stdin", "stdout", "-l", "+".join(LANGS), "--psm", "3"],
+            [exe, "stdin", "stdout", "-l", "+".join(LANGS), "--psm", PSM],
             input=data,
             capture_output=True,
             timeout=OCR_TIMEOUT,
@@ -168,7 +171,12 @@ def ocr_items(
                     assert tess is not None
                     text = read_image(tess["path"], data, item.item_id)
                     method = "tesseract"
-                    engine = {"name": "tesseract", **tess, "langs": "+".join(LANGS), "psm": 3}
+                    engine = {
+                        "name": "tesseract",
+                        **tess,
+                        "langs": "+".join(LANGS),
+                        "psm": int(PSM),
+                    }
                 doc = {
                     "format": "forensic-ocr",
                     "v": 1,

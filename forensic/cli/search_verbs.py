@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from forensic.capture.ocr import ocr_items, search, tesseract_info
 from forensic.capture.screen import capture_screen
-from forensic.capture.web import WebOptions, capture_url
+from forensic.capture.web import WebOptions, capture_url, check_url
 from forensic.case.case import Case
 from forensic.cli.app import (
     CaseOpt,
@@ -54,6 +54,8 @@ def capture_web_and_screen(
     ocr: bool = True,
 ) -> int:
     """Capture each URL (one failing page does not stop the others), then the screen."""
+    for url in urls:
+        check_url(url)  # a malformed address is a usage error before anything is fetched
     doc: dict[str, Any] = {"ok": True, "web": [], "screen": None, "failures": []}
     failed = 0
     for url in urls:
