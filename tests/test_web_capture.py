@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import Cli
 from tests.webcli import run_capture
-from tests.webserver import KOREAN, MARKER, RED, SLOW, Site, serve
+from tests.webserver import KOREAN, LAZY, MARKER, RED, SLOW, Site, serve
 
 pytestmark = pytest.mark.skipif(
     shutil.which("chromium") is None, reason="Debian package 'chromium' is not installed"
@@ -90,6 +90,8 @@ def test_http_page_with_redirect_images_and_slow_resource(
     assert records[site.http + "/redirect"][0] == "302"
     assert records[site.http + "/red.png"][1] == RED
     assert records[site.http + "/slow.png"][1] == SLOW
+    assert records[site.http + "/lazy.png"][1] == LAZY  # below the fold: fetched by scrolling
+    assert (20, 180, 20) in colours
     assert MARKER.encode() in records[site.http + "/page"][1]
     assert records[site.http + "/page"][2] == "127.0.0.1"
 

@@ -47,10 +47,12 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 
 RED = png(40, 30, (220, 20, 20))
 SLOW = png(20, 20, (20, 20, 220))
+LAZY = png(24, 24, (20, 180, 20))
 PAGE = f"""<!doctype html><html lang="ko"><head><meta charset="utf-8"><title>{MARKER}</title>
 </head><body style="background:#fff;font-size:28px">
 <h1>{MARKER}</h1><p>{KOREAN}</p>
 <img src="/red.png" width="40" height="30"><img src="/slow.png" width="20" height="20">
+<div style="height:6000px"></div><img src="/lazy.png" loading="lazy" width="24" height="24">
 <script>document.body.insertAdjacentHTML('beforeend', '<p id="js">rendered-by-script</p>')
 </script></body></html>""".encode()
 
@@ -77,6 +79,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, PAGE, "text/html; charset=utf-8")
         elif path == "/red.png":
             self.send(200, RED, "image/png")
+        elif path == "/lazy.png":
+            self.send(200, LAZY, "image/png")
         elif path == "/slow.png":
             time.sleep(self.slow_seconds)
             self.send(200, SLOW, "image/png")

@@ -51,6 +51,14 @@ CHROMIUM_ARGS = (
     "--disable-component-update",
     "--disable-sync",
 )
+SCROLL_JS = """async () => {
+  const step = Math.max(200, window.innerHeight);
+  for (let i = 0, y = 0; i < 60 && y < document.documentElement.scrollHeight; i++, y += step) {
+    window.scrollTo(0, y);
+    await new Promise((r) => setTimeout(r, 80));
+  }
+  window.scrollTo(0, 0);
+}"""
 BROWSER_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 #: What a web capture does and does not establish (quoted by reports; docs/web-capture.md).
@@ -369,6 +377,10 @@ def _visit(url: str, options: WebOptions, browser_path: str) -> dict[str, Any]:
                 raise _navigation_error(exc, url, options.timeout) from exc
             if response is None:
                 raise WebError("unreachable", url=url, reason="no response")
+            # Scroll through the page once so lazily loaded images (t.me/s channel pages use
+            # them) are fetched before the full-page screenshot; then back to the top.
+            with contextlib.suppress(PlaywrightError):
+                page.evaluate(SCROLL_JS)
             left = timeout_ms - (time.monotonic() - t0) * 1000
             # Long-polling pages never go idle; the load event has fired already.
             with contextlib.suppress(PlaywrightError):
