@@ -14,6 +14,7 @@ from forensic import __version__
 from forensic._internal.paths import display
 from forensic.capture import CaptureOptions, CaptureResult, capture_paths, parse_hash_list
 from forensic.capture.transcript import transcript_context
+from forensic.capture.web import WebOptions, WebUsageError, is_web_url
 from forensic.case import Case, RecoveryReport, discover_case
 from forensic.case.case import tool_record
 from forensic.case.lock import case_lock
@@ -175,7 +176,9 @@ def init(
 # -- capture -------------------------------------------------------------------------------
 @app.command()
 def capture(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files and folders.")] = None,
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="Files, folders, or http(s):// addresses.")
+    ] = None,
     hashes: Annotated[
         str | None, typer.Option("--hash", help="Extra hashes: md5,sha1,sha512 (SHA-256 always).")
     ] = None,
@@ -186,6 +189,16 @@ def capture(
     source_url: Annotated[
         str | None, typer.Option("--source-url", help="Where the evidence was found.")
     ] = None,
+    screen: Annotated[
+        bool, typer.Option("--screen", help="Capture what is on the screen now.")
+    ] = False,
+    delay: Annotated[float, typer.Option("--delay", help="Seconds to wait before --screen.")] = 0.0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds a web page may take to load.")
+    ] = 30.0,
+    no_ocr: Annotated[
+        bool, typer.Option("--no-ocr", help="Do not read text from web and screen captures.")
+    ] = False,
     source: Annotated[
         str | None,
         typer.Option("--source", help="telegram | kakaotalk | files (default: detected)."),
@@ -202,10 +215,26 @@ def capture(
     lang: LangOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Acquire files, folders and chat exports into the case. / 파일과 폴더를 수집합니다."""
+    """Acquire files, folders, chat exports, web pages or the screen. / 파일과 폴더를 수집합니다."""
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
+        urls = [p for p in paths or [] if is_web_url(p)]
+        if urls or screen:
+            # search_verbs registers its own verbs on this app, hence the late import.
+            from forensic.cli.search_verbs import capture_web_and_screen
+
+            if len(urls) != len(paths or []):
+                raise WebUsageError("mixed_inputs")
+            case = _open_case(case_dir)
+            key, _ = _unlock_existing(ui, passphrase_file)
+            web = WebOptions(timeout=timeout, note=note)
+            code = capture_web_and_screen(ui, case, key, urls, screen, delay, web, ocr=not no_ocr)
+            stamped = stamp_after_write(case, key)
+            if stamped is not None and not ui.json_mode:
+                for line in describe(stamped, ui.lang):
+                    ui.out.print(escape(line))
+            return code
         if not paths:
             raise UsageError("no_paths")
         options = CaptureOptions(

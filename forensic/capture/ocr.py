@@ -1,0 +1,316 @@
+"""Text of evidence items as derived data, and ``forensic search``.
+
+Images (screenshots, photos) are read by tesseract with Korean and English models; HTML pages
+(a web capture's ``rendered.html``) give their visible text directly. The text of item
+``<sha256>`` is written to ``ocr/<sha256>.json`` next to the untouched original, and the ``ocr``
+log entry that writes it vouches for the file (path, SHA-256, size), so ``verify`` catches any
+later change. OCR is machine reading: the JSON says which engine, version and languages read it,
+and the original image remains the evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import unicodedata
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Any
+
+from forensic._internal.clock import utc_timestamp
+from forensic._internal.fsio import atomic_write
+from forensic.capture.web import WebError
+from forensic.case.case import Case, Item, file_record, file_sha256, host_name, tool_record
+from forensic.custody.keys import ExaminerKey
+from forensic.custody.log import PendingEntry
+from forensic.progress import SILENT, ProgressReporter
+from forensic.store import ItemId
+
+OCR_DIR = "ocr"
+LANGS = ("kor", "eng")
+OCR_TIMEOUT = 300
+#: Page segmentation "single column of text of variable sizes": chat and page screenshots are
+#: one column; the automatic mode (3) drops whole lines of Korean on sparse images.
+PSM = "4"
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/tiff", "image/webp")
+HTML_TYPES = ("text/html",)
+
+
+@dataclass(frozen=True)
+class OcrRecord:
+    item_id: str
+    method: str
+    chars: int
+    path: str | None
+    skipped: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    item_id: str
+    kind: str  # "ocr" (text read from the item) or "metadata" (source path, URL, note, title)
+    field: str
+    snippet: str
+    media_type: str
+    source: str
+
+
+class _TextOnly(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "noscript", "template"):
+            self.skip += 1
+        for name, value in attrs:
+            if name in ("alt", "title") and value:
+                self.parts.append(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "noscript", "template") and self.skip:
+            self.skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip and data.strip():
+            self.parts.append(data.strip())
+
+
+def html_text(data: bytes) -> str:
+    parser = _TextOnly()
+    parser.feed(data.decode("utf-8", errors="replace"))
+    parser.close()
+    return "\n".join(parser.parts)
+
+
+def tesseract_info() -> dict[str, str]:
+    exe = shutil.which("tesseract")
+    if exe is None:
+        raise WebError("no_tesseract", reason="not on PATH")
+    try:
+        version = subprocess.run(
+            [exe, "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+        langs = subprocess.run(
+            [exe, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise WebError("no_tesseract", reason=str(exc)) from exc
+    have = set((langs.stdout + langs.stderr).split())
+    missing = [lang for lang in LANGS if lang not in have]
+    if missing:
+        raise WebError("tesseract_lang", langs="+".join(missing))
+    first = (version.stdout or version.stderr).splitlines()
+    return {"path": exe, "version": first[0] if first else "tesseract"}
+
+
+def read_image(exe: str, data: bytes, item_id: str) -> str:
+    """tesseract reading the image from stdin: no copy of the evidence is written anywhere."""
+    try:
+        done = subprocess.run(
+            [exe, "stdin", "stdout", "-l", "+".join(LANGS), "--psm", PSM],
+            input=data,
+            capture_output=True,
+            timeout=OCR_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise WebError("ocr_failed", item=item_id[:12], reason=f"timeout {OCR_TIMEOUT}s") from exc
+    if done.returncode != 0:
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise WebError("ocr_failed", item=item_id[:12], reason=reason[-1] if reason else "?")
+    return unicodedata.normalize("NFC", done.stdout.decode("utf-8", "replace")).strip()
+
+
+def ocr_items(
+    case: Case,
+    key: ExaminerKey,
+    item_ids: list[str] | None = None,
+    progress: ProgressReporter = SILENT,
+) -> list[OcrRecord]:
+    """Read the text of the named items (default: every image and HTML item not yet read)."""
+    entries = case.entries()
+    items = case.items(entries)
+    done = _ocr_files(case)
+    if item_ids:
+        chosen: list[Item] = [case.resolve_item(i, entries) for i in item_ids]
+    else:
+        chosen = [i for i in items.values() if i.item_id not in done]
+    records: list[OcrRecord] = []
+    todo = []
+    for item in chosen:
+        if item.media_type in IMAGE_TYPES or item.media_type in HTML_TYPES:
+            todo.append(item)
+        else:
+            records.append(OcrRecord(item.item_id, "", 0, None, skipped=item.media_type))
+    if not todo:
+        return records
+    tess = tesseract_info() if any(i.media_type in IMAGE_TYPES for i in todo) else None
+    case.check_key(key)
+    with case.writing(key):
+        out_dir = case.root / OCR_DIR
+        out_dir.mkdir(exist_ok=True)
+        progress.start("ocr", len(todo))
+        try:
+            for item in todo:
+                obj = case.store.object_path(item.item_id)
+                data = obj.read_bytes()
+                check = file_sha256(obj)
+                if check != item.item_id:
+                    raise WebError(
+                        "ocr_failed", item=item.item_id[:12], reason="stored copy altered"
+                    )
+                if item.media_type in HTML_TYPES:
+                    text = unicodedata.normalize("NFC", html_text(data))
+                    method = "html-text"
+                    engine: dict[str, Any] = {"name": "python html.parser (visible text)"}
+                else:
+                    assert tess is not None
+                    text = read_image(tess["path"], data, item.item_id)
+                    method = "tesseract"
+                    engine = {
+                        "name": "tesseract",
+                        **tess,
+                        "langs": "+".join(LANGS),
+                        "psm": int(PSM),
+                    }
+                doc = {
+                    "format": "forensic-ocr",
+                    "v": 1,
+                    "item": item.item_id,
+                    "media_type": item.media_type,
+                    "method": method,
+                    "engine": engine,
+                    "read": utc_timestamp(),
+                    "tool": tool_record(),
+                    "text": text,
+                    "caveat": "machine-read text; the original item is the evidence",
+                }
+                path = out_dir / f"{item.item_id}.json"
+                atomic_write(
+                    path,
+                    json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8") + b"\n",
+                    mode=0o444,
+                )
+                rec = file_record(case.root, path)
+                case.record(
+                    key,
+                    [
+                        PendingEntry(
+                            "ocr",
+                            f"sha256:{item.item_id}",
+                            {
+                                "item": item.item_id,
+                                "method": method,
+                                "engine": engine,
+                                "chars": len(text),
+                                "examiner": case.info.examiner,
+                                "host": host_name(),
+                                "tool": tool_record(),
+                                "files": [rec],
+                            },
+                        )
+                    ],
+                )
+                records.append(OcrRecord(item.item_id, method, len(text), rec["path"]))
+                progress.advance(1)
+        finally:
+            progress.finish()
+    return records
+
+
+def _ocr_files(case: Case) -> dict[str, str]:
+    """item id -> vouched ocr file path (only files a log entry recorded)."""
+    out: dict[str, str] = {}
+    for rel in case.recorded_files():
+        if rel.startswith(OCR_DIR + "/") and rel.endswith(".json"):
+            out[rel[len(OCR_DIR) + 1 : -5]] = rel
+    return out
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def _squeeze(text: str) -> tuple[str, list[int]]:
+    """Text without whitespace, and each kept character's index in the original."""
+    kept, index = [], []
+    for i, ch in enumerate(text):
+        if not ch.isspace():
+            kept.append(ch)
+            index.append(i)
+    return "".join(kept), index
+
+
+def _find(haystack: str, needle: str) -> str | None:
+    """A snippet around ``needle`` in ``haystack`` (case- and whitespace-insensitive)."""
+    hay = _norm(haystack)
+    squeezed, index = _squeeze(hay)
+    want, _ = _squeeze(_norm(needle))
+    pos = squeezed.find(want)
+    if pos < 0:
+        return None
+    start, end = index[pos], index[pos + len(want) - 1] + 1
+    snippet = haystack[max(0, start - 40) : end + 40]
+    return re.sub(r"\s+", " ", snippet).strip()
+
+
+def search(case: Case, text: str) -> list[SearchHit]:
+    """Items whose read text or acquisition metadata contains ``text``."""
+    if not text.strip():
+        from forensic.capture.web import WebUsageError
+
+        raise WebUsageError("empty_search")
+    entries = case.entries()
+    items = case.items(entries)
+    recorded = case.recorded_files(entries)
+    hits: list[SearchHit] = []
+    for item_id, rel in sorted(_ocr_files(case).items()):
+        item = items.get(ItemId(item_id))
+        if item is None:
+            continue
+        path = case.root / rel
+        try:
+            if file_sha256(path) != recorded[rel]["sha256"]:
+                continue  # altered derived text is never trusted (verify reports it)
+            doc = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        snippet = _find(str(doc.get("text", "")), text)
+        if snippet is not None:
+            hits.append(
+                SearchHit(
+                    item_id,
+                    "ocr",
+                    str(doc.get("method")),
+                    snippet,
+                    item.media_type,
+                    item.acquisitions[0].source_path,
+                )
+            )
+    found = {h.item_id for h in hits}
+    for item in items.values():
+        if item.item_id in found:
+            continue
+        for acq in item.acquisitions:
+            d = acq.details
+            fields = {
+                "source": str(d.get("source", {}).get("path", "")),
+                "url": str(d.get("source", {}).get("final_url") or d.get("source_url") or ""),
+                "note": str(d.get("note") or ""),
+            }
+            hit = next(
+                ((k, s) for k, v in fields.items() if v and (s := _find(v, text)) is not None),
+                None,
+            )
+            if hit is not None:
+                hits.append(
+                    SearchHit(
+                        item.item_id, "metadata", hit[0], hit[1], item.media_type, acq.source_path
+                    )
+                )
+                break
+    return hits
