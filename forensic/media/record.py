@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings as pywarnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -101,11 +102,15 @@ def describe_path(path: Path, media_type: str | None = None) -> dict[str, Any]:
             warnings.append(f"{describer.name}: accepts() failed: {type(exc).__name__}: {exc}")
             continue
         started = time.perf_counter()
-        try:
-            section = dict(json_safe(describer.describe(path)))
-        except Exception as exc:  # a bug or a library crash must not lose the capture
-            section = {"warnings": [f"describer failed: {type(exc).__name__}: {exc}"]}
+        with pywarnings.catch_warnings(record=True) as caught:
+            pywarnings.simplefilter("always")
+            try:
+                section = dict(json_safe(describer.describe(path)))
+            except Exception as exc:  # a bug or a library crash must not lose the capture
+                section = {"warnings": [f"describer failed: {type(exc).__name__}: {exc}"]}
         section.setdefault("warnings", [])
+        for w in caught[:20]:
+            section["warnings"].append(f"{w.category.__name__}: {w.message}")
         try:
             libs = describer.libraries()
         except Exception:

@@ -63,7 +63,26 @@ def _read_exact(fh: BinaryIO, n: int) -> bytes:
     return fh.read(n)
 
 
+def file_key(path: Path) -> tuple[str, int, int, int]:
+    st = path.stat()
+    return (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+_JPEG_CACHE: dict[tuple[str, int, int, int], JpegStructure] = {}
+
+
 def read_jpeg(path: Path) -> JpegStructure:
+    """:func:`parse_jpeg`, remembered for the last file (several describers read one file)."""
+    key = file_key(path)
+    found = _JPEG_CACHE.get(key)
+    if found is None:
+        found = parse_jpeg(path)
+        _JPEG_CACHE.clear()
+        _JPEG_CACHE[key] = found
+    return found
+
+
+def parse_jpeg(path: Path) -> JpegStructure:
     """Header segments up to the first scan, then where the image ends (EOI) and what follows."""
     out = JpegStructure()
     with path.open("rb") as fh:

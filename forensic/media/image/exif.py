@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,11 +14,12 @@ from typing import Any
 import exifread
 
 from forensic.media.image.base import ImageDescriber
-from forensic.media.image.containers import read_jpeg, read_png, read_riff
+from forensic.media.image.containers import file_key, read_jpeg, read_png, read_riff
 from forensic.media.safe import clean_text, json_safe
 
 EXIFREAD_VERSION = str(getattr(exifread, "__version__", "?"))
 MAX_TAG_TEXT = 4096
+MAX_TIFF_CHECK = 64 * 1024 * 1024
 
 
 class _Collect(logging.Handler):
@@ -80,7 +82,21 @@ def _tiff_payload(path: Path, media_type: str) -> tuple[bytes | None, str | None
     return None, None, []
 
 
+_EXIF_CACHE: dict[tuple[tuple[str, int, int, int], str], ExifData] = {}
+
+
 def read_exif(path: Path, media_type: str) -> ExifData:
+    """:func:`parse_exif`, remembered for the last file (several describers use it)."""
+    key = (file_key(path), media_type)
+    found = _EXIF_CACHE.get(key)
+    if found is None:
+        found = parse_exif(path, media_type)
+        _EXIF_CACHE.clear()
+        _EXIF_CACHE[key] = found
+    return found
+
+
+def parse_exif(path: Path, media_type: str) -> ExifData:
     """All EXIF tags (exifread's names); never raises for malformed input."""
     out = ExifData()
     try:
@@ -92,10 +108,14 @@ def read_exif(path: Path, media_type: str) -> ExifData:
                 if not payload.startswith((b"II*\x00", b"MM\x00*")):
                     out.warnings.append(f"EXIF block in {source} has no valid TIFF header")
                     return out
+                out.warnings.extend(check_tiff_structure(payload))
                 tags = exifread.process_file(io.BytesIO(payload), details=True)
             elif media_type in ("image/tiff", "image/heic", "image/heif", "image/avif"):
                 out.source = media_type.split("/")[1].upper()
                 with path.open("rb") as fh:
+                    if media_type == "image/tiff":
+                        out.warnings.extend(check_tiff_structure(fh.read(MAX_TIFF_CHECK)))
+                        fh.seek(0)
                     tags = exifread.process_file(fh, details=True)
             else:
                 tags = {}
@@ -104,6 +124,66 @@ def read_exif(path: Path, media_type: str) -> ExifData:
     except Exception as exc:  # exifread raises many types on malformed input
         out.warnings.append(f"EXIF could not be read: {type(exc).__name__}: {exc}")
     return out
+
+
+TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+SUB_IFDS = {0x8769: "Exif", 0x8825: "GPS", 0xA005: "Interoperability", 0x014A: "SubIFD"}
+MAX_IFDS = 64
+
+
+def check_tiff_structure(tiff: bytes) -> list[str]:
+    """Structural problems of a TIFF/EXIF block: offsets past its end, IFD loops, bad headers.
+
+    exifread skips such damage silently; the record must say what could not be read.
+    """
+    problems: list[str] = []
+    if len(tiff) < 8 or tiff[:4] not in (b"II*\x00", b"MM\x00*"):
+        return ["EXIF block has no valid TIFF header"]
+    end = "<" if tiff[:2] == b"II" else ">"
+    size = len(tiff)
+    first = struct.unpack(end + "I", tiff[4:8])[0]
+    queue: list[tuple[str, int]] = [("IFD0", first)]
+    seen: set[int] = set()
+    n = 0
+    while queue and n < MAX_IFDS:
+        name, off = queue.pop(0)
+        n += 1
+        if off == 0:
+            continue
+        if off in seen:
+            problems.append(f"EXIF {name} at offset {off} was already read: IFD loop, not followed")
+            continue
+        seen.add(off)
+        if off + 2 > size:
+            problems.append(
+                f"EXIF {name} offset {off} lies beyond the end of the EXIF block ({size} bytes)"
+            )
+            continue
+        count = struct.unpack(end + "H", tiff[off : off + 2])[0]
+        if off + 2 + 12 * count + 4 > size:
+            problems.append(
+                f"EXIF {name} at offset {off} claims {count} entries past the block end"
+            )
+            count = max(0, (size - off - 6) // 12)
+        for i in range(count):
+            base = off + 2 + 12 * i
+            tag, typ, cnt, val = struct.unpack(end + "HHII", tiff[base : base + 12])
+            length = TYPE_SIZES.get(typ, 1) * cnt
+            if length > 4 and val + length > size:
+                problems.append(
+                    f"EXIF {name} tag 0x{tag:04X}: value at offset {val} ({length} bytes) lies "
+                    f"beyond the end of the EXIF block ({size} bytes); not readable"
+                )
+            if tag in SUB_IFDS and typ in (4, 13) and cnt >= 1:
+                queue.append((SUB_IFDS[tag], val))
+        next_base = off + 2 + 12 * count
+        if next_base + 4 <= size and name in ("IFD0", "IFD1"):
+            nxt = struct.unpack(end + "I", tiff[next_base : next_base + 4])[0]
+            if nxt:
+                queue.append(("IFD1" if name == "IFD0" else "IFD2", nxt))
+    if queue:
+        problems.append(f"EXIF has more than {MAX_IFDS} IFDs; the rest was not read")
+    return problems[:50]
 
 
 def _values(tags: dict[str, Any], name: str) -> list[Any] | None:
