@@ -306,7 +306,7 @@ def test_generators_recognised(
         "swarm.png": (png_bytes({"sui_image_params": '{"prompt": "x"}'}), "SwarmUI"),
         "midjourney.png": (png_bytes({"Description": "a castle Job ID: 1234-abcd"}), "Midjourney"),
         "invoke3.png": (png_bytes({"invokeai_metadata": '{"positive_prompt": "x"}'}), "InvokeAI"),
-        "easy.png": (png_bytes({"prompt": "x", "use_stable_diffusion_model": "sd"}), "Easy Diffusion"),
+        "ed.png": (png_bytes({"prompt": "x", "use_stable_diffusion_model": "s"}), "Easy Diffusion"),
     }  # fmt: skip
     for name, (data, _gen) in fixtures.items():
         (made / name).write_bytes(data)
