@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from forensic._internal.clock import ns_to_utc, utc_timestamp
@@ -41,6 +40,7 @@ from forensic.case.case import Case, RecoveryReport, file_record, host_name, too
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import PendingEntry
 from forensic.errors import StoreError, UsageError
+from forensic.media import store_metadata
 from forensic.progress import SILENT, ProgressReporter
 from forensic.store import SUPPORTED_HASHES, ItemId, StagedObject
 
@@ -611,13 +611,16 @@ def capture_paths(
         finally:
             run.pool.shutdown(wait=True)
         intent.unlink()
+        # What each new image or video says about itself, recorded at capture time. After the
+        # intent is gone: the acquisition is complete whatever happens here, and describers
+        # turn bad media into warnings, never into errors.
+        media_ids = list(
+            dict.fromkeys(
+                a.item_id
+                for a in run.acquired
+                if a.new_object and a.media_type.startswith(("image/", "video/"))
+            )
+        )
+        if media_ids:
+            store_metadata(case, key, media_ids, progress)
         return CaptureResult(run.run_id, run.acquired, run.links, run.failures, groups, recovery)
-
-
-def default_capture_paths(paths: list[str]) -> list[bytes]:
-    return [os.fsencode(p) for p in paths]
-
-
-def remove_if_exists(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()

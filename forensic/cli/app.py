@@ -31,6 +31,7 @@ from forensic.errors import (
     UsageError,
 )
 from forensic.i18n import message, resolve_lang
+from forensic.media import load_record, metadata_lines
 from forensic.timestamp import (
     TimestampResult,
     describe,
@@ -585,6 +586,7 @@ def show(
         found = case.resolve_item(item, entries)
         trusted = first_covering_token(entries, found.acquisitions[0].seq)
         contexts = transcript_context(case, found.item_id)
+        record = load_record(case, found.item_id)
         doc = {
             "sha256": found.item_id,
             "size": found.size,
@@ -593,6 +595,7 @@ def show(
             "object": found.object_path,
             "first_trusted_time": trusted,
             "chat_context": [c.as_dict() for c in contexts],
+            "metadata": record,
             "acquisitions": [
                 {"seq": a.seq, "time": a.time, **a.details} for a in found.acquisitions
             ],
@@ -630,6 +633,9 @@ def show(
             for extra in ("note", "source_url", "host", "examiner"):
                 if a.details.get(extra):
                     table.add_row(f"#{a.seq} {extra}", escape(str(a.details[extra])))
+        if record is not None:
+            for label, value in metadata_lines(record, ui.lang):
+                table.add_row(escape(label), escape(value))
         for c in contexts:
             chat = c.chat.get("name") or c.group
             table.add_row(

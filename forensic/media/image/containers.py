@@ -1,0 +1,264 @@
+"""Bounded walkers over JPEG segments, PNG chunks and RIFF (WebP) chunks.
+
+They read a file's structure without decoding pixels and without ever trusting a length field
+further than the file goes: a damaged structure ends the walk with a warning.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+#: metadata segments larger than this are not read in full
+MAX_SEGMENT_READ = 16 * 1024 * 1024
+MAX_SEGMENTS = 10_000
+
+JPEG_MARKER_NAMES = {
+    0xC0: "SOF0",
+    0xC1: "SOF1",
+    0xC2: "SOF2",
+    0xC3: "SOF3",
+    0xC4: "DHT",
+    0xDB: "DQT",
+    0xDD: "DRI",
+    0xDA: "SOS",
+    0xFE: "COM",
+    0xD9: "EOI",
+}
+
+
+@dataclass
+class Segment:
+    marker: int
+    offset: int
+    length: int
+    data: bytes
+
+    @property
+    def name(self) -> str:
+        if 0xE0 <= self.marker <= 0xEF:
+            return f"APP{self.marker - 0xE0}"
+        return JPEG_MARKER_NAMES.get(self.marker, f"0x{self.marker:02X}")
+
+
+@dataclass
+class JpegStructure:
+    segments: list[Segment] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    has_eoi: bool = False
+    trailing_bytes: int = 0
+    file_size: int = 0
+
+    def app(self, marker: int, prefix: bytes) -> list[Segment]:
+        return [s for s in self.segments if s.marker == marker and s.data.startswith(prefix)]
+
+    def first(self, marker: int) -> Segment | None:
+        return next((s for s in self.segments if s.marker == marker), None)
+
+
+def _read_exact(fh: BinaryIO, n: int) -> bytes:
+    return fh.read(n)
+
+
+def file_key(path: Path) -> tuple[str, int, int, int]:
+    st = path.stat()
+    return (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+_JPEG_CACHE: dict[tuple[str, int, int, int], JpegStructure] = {}
+
+
+def read_jpeg(path: Path) -> JpegStructure:
+    """:func:`parse_jpeg`, remembered for the last file (several describers read one file)."""
+    key = file_key(path)
+    found = _JPEG_CACHE.get(key)
+    if found is None:
+        found = parse_jpeg(path)
+        _JPEG_CACHE.clear()
+        _JPEG_CACHE[key] = found
+    return found
+
+
+def parse_jpeg(path: Path) -> JpegStructure:
+    """Header segments up to the first scan, then where the image ends (EOI) and what follows."""
+    out = JpegStructure()
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        size = out.file_size = fh.tell()
+        fh.seek(0)
+        if fh.read(2) != b"\xff\xd8":
+            out.warnings.append("not a JPEG: no SOI marker at the start")
+            return out
+        pos = 2
+        scan_start = None
+        while len(out.segments) < MAX_SEGMENTS:
+            fh.seek(pos)
+            b = fh.read(1)
+            while b == b"\xff":  # fill bytes
+                nxt = fh.read(1)
+                if nxt != b"\xff":
+                    b = b"\xff" + nxt
+                    break
+            if len(b) < 2 or b[0] != 0xFF:
+                if pos >= size:
+                    out.warnings.append(f"JPEG truncated at byte {pos}: no image data (SOS)")
+                else:
+                    out.warnings.append(f"JPEG structure broken at byte {pos}: no marker found")
+                return out
+            marker = b[1]
+            pos = fh.tell()
+            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+                continue
+            if marker == 0xD9:
+                out.has_eoi = True
+                out.trailing_bytes = size - pos
+                return out
+            raw = fh.read(2)
+            if len(raw) < 2:
+                out.warnings.append(f"JPEG truncated inside the {marker:02X} marker at byte {pos}")
+                return out
+            (length,) = struct.unpack(">H", raw)
+            if length < 2 or pos + length > size:
+                out.warnings.append(
+                    f"JPEG segment 0x{marker:02X} at byte {pos - 2} claims {length} bytes "
+                    f"beyond the end of the file ({size} bytes): file truncated or corrupt"
+                )
+                return out
+            data = fh.read(min(length - 2, MAX_SEGMENT_READ))
+            out.segments.append(Segment(marker, pos - 2, length, data))
+            pos += length
+            if marker == 0xDA:
+                scan_start = pos
+                break
+        if scan_start is None:
+            out.warnings.append("JPEG has too many segments; walk stopped")
+            return out
+        # Find the end of image: scan from the back for EOI (fast path), else say it is missing.
+        tail_len = min(size - scan_start, 1 << 20)
+        fh.seek(size - tail_len)
+        tail = fh.read(tail_len)
+        idx = tail.rfind(b"\xff\xd9")
+        if idx < 0:
+            out.warnings.append(
+                "JPEG has no end-of-image marker (EOI): the file is truncated or carries "
+                "more than 1 MiB of other data after the image"
+            )
+            return out
+        out.has_eoi = True
+        out.trailing_bytes = tail_len - idx - 2
+    return out
+
+
+@dataclass
+class Chunk:
+    kind: str
+    offset: int
+    length: int
+    data: bytes
+    crc_ok: bool
+
+
+@dataclass
+class PngStructure:
+    chunks: list[Chunk] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    has_iend: bool = False
+    trailing_bytes: int = 0
+    file_size: int = 0
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_KEEP_DATA = {"tEXt", "zTXt", "iTXt", "eXIf", "iCCP", "IHDR", "tIME", "caBX", "acTL"}
+
+
+def read_png(path: Path) -> PngStructure:
+    """Every chunk's type, place and CRC; payloads only for metadata chunks."""
+    out = PngStructure()
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        size = out.file_size = fh.tell()
+        fh.seek(0)
+        if size == 0:
+            out.warnings.append("empty file (0 bytes)")
+            return out
+        if fh.read(8) != PNG_SIGNATURE:
+            out.warnings.append("not a PNG: signature missing or damaged")
+            return out
+        pos = 8
+        while len(out.chunks) < 100_000:
+            if pos == size:
+                out.warnings.append("PNG truncated: no IEND chunk")
+                return out
+            head = fh.read(8)
+            if len(head) < 8:
+                out.warnings.append(f"PNG truncated inside a chunk header at byte {pos}")
+                return out
+            length, kind_raw = struct.unpack(">I4s", head)
+            kind = kind_raw.decode("latin-1")
+            if not kind.isalpha():
+                out.warnings.append(f"PNG chunk at byte {pos} has an invalid type {kind_raw!r}")
+                return out
+            if pos + 12 + length > size:
+                out.warnings.append(
+                    f"PNG chunk {kind} at byte {pos} claims {length} bytes beyond the end of "
+                    f"the file ({size} bytes): file truncated"
+                )
+                return out
+            keep = kind in _KEEP_DATA and length <= MAX_SEGMENT_READ
+            if keep:
+                data = fh.read(length)
+                crc = zlib.crc32(kind_raw + data) & 0xFFFFFFFF
+            else:
+                data = b""
+                fh.seek(length, 1)
+                crc = None
+            (stored,) = struct.unpack(">I", fh.read(4))
+            crc_ok = crc is None or crc == stored
+            if not crc_ok:
+                out.warnings.append(f"PNG chunk {kind} at byte {pos}: CRC mismatch (damaged)")
+            if kind in _KEEP_DATA and length > MAX_SEGMENT_READ:
+                out.warnings.append(f"PNG chunk {kind} at byte {pos} too large ({length} bytes)")
+            out.chunks.append(Chunk(kind, pos, length, data, crc_ok))
+            pos += 12 + length
+            if kind == "IEND":
+                out.has_iend = True
+                out.trailing_bytes = size - pos
+                return out
+    out.warnings.append("PNG has too many chunks; walk stopped")
+    return out
+
+
+@dataclass
+class RiffChunk:
+    kind: str
+    offset: int
+    length: int
+    data: bytes
+
+
+def read_riff(path: Path, keep: frozenset[str]) -> tuple[list[RiffChunk], list[str]]:
+    """Top-level chunks of a RIFF/WebP file; payloads only for chunk types in ``keep``."""
+    chunks: list[RiffChunk] = []
+    warnings: list[str] = []
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(0)
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF":
+            return chunks, ["not a RIFF file"]
+        pos = 12
+        while pos + 8 <= size and len(chunks) < 10_000:
+            fh.seek(pos)
+            kind_raw, length = struct.unpack("<4sI", fh.read(8))
+            kind = kind_raw.decode("latin-1")
+            if pos + 8 + length > size:
+                warnings.append(f"RIFF chunk {kind!r} at byte {pos} runs past the end: truncated")
+                break
+            data = fh.read(length) if kind in keep and length <= MAX_SEGMENT_READ else b""
+            chunks.append(RiffChunk(kind, pos, length, data))
+            pos += 8 + length + (length & 1)
+    return chunks, warnings
