@@ -207,7 +207,7 @@ def _show(
     ui.say("media_av.found", count=len(report.matches), threshold=threshold)
     table = Table(show_lines=False)
     for col in ("query", "item", "name", "kind", "distance", "quality", "transform", "time"):
-        table.add_column(ui.t(f"media_av.col_{col}"))
+        table.add_column(ui.t(f"media_av.col_{col}"), overflow="fold")
     for m in report.matches:
         query = (
             f"{m.query[:12]} {query_names.get(m.query) or ''}".strip()
@@ -219,7 +219,7 @@ def _show(
             when = f"{m.seconds:.1f} s ({m.frames_matched}/{m.frames_compared})"
         table.add_row(
             escape(query),
-            m.item_id[:12],
+            m.item_id[:10],
             escape(names.get(m.item_id) or ""),
             m.kind,
             str(m.distance),

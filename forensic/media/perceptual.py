@@ -95,7 +95,7 @@ def load_rgb(path: Path | BinaryIO, *, exif_transpose: bool = False) -> np.ndarr
     return rgb
 
 
-def pdq_image(path: Path) -> Pdq:
+def pdq_image(path: Path | BinaryIO) -> Pdq:
     """PDQ of an image file's stored pixels (as Meta's reference hasher reads them)."""
     return pdq_of_rgb(load_rgb(path))
 

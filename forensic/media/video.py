@@ -169,13 +169,13 @@ def probe_video(path: Path, *, thumbnails: int = 0) -> dict[str, Any]:
             }
             if stream.type == "video":
                 entry.update(
-                    width=ctx.width,
-                    height=ctx.height,
-                    pix_fmt=ctx.pix_fmt,
+                    width=ctx.width if ctx is not None else None,
+                    height=ctx.height if ctx is not None else None,
+                    pix_fmt=ctx.pix_fmt if ctx is not None else None,
                     fps=_rate(stream.average_rate or stream.guessed_rate),
                     rotation=None,
                 )
-            elif stream.type == "audio":
+            elif stream.type == "audio" and ctx is not None:
                 entry.update(sample_rate=ctx.sample_rate, channels=ctx.channels)
             streams.append(entry)
         result["streams"] = streams
