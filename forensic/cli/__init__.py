@@ -1,6 +1,7 @@
 """The ``forensic`` command line (typer + rich). The only package that prints or exits."""
 
 from forensic.cli import export_verbs  # noqa: F401  (registers the `export` verb)
+from forensic.cli import match_verbs as _match_verbs  # noqa: F401  (registers `match`)
 from forensic.cli import media_verbs as _media_verbs  # noqa: F401  (registers `analyze`)
 from forensic.cli import search_verbs as _search_verbs  # noqa: F401  (search, ocr verbs)
 from forensic.cli import timestamp_verbs as _timestamp_verbs  # noqa: F401  (registers verbs)

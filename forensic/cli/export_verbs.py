@@ -9,7 +9,7 @@ import typer
 
 from forensic.case import Case, discover_case
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
-from forensic.cli.output import human_bytes, make_ui, passphrase_provider, run_verb
+from forensic.cli.output import Ui, human_bytes, make_ui, passphrase_provider, run_verb
 from forensic.custody import config_home, load_or_create_key
 from forensic.errors import EXIT_OK
 
@@ -17,8 +17,16 @@ from forensic.errors import EXIT_OK
 @app.command()
 def export(
     out: Annotated[
-        Path, typer.Option("--out", help="Destination folder, or a file ending in .zip.")
-    ],
+        Path | None, typer.Option("--out", help="Destination folder, or a file ending in .zip.")
+    ] = None,
+    hash_list: Annotated[
+        Path | None,
+        typer.Option(
+            "--hash-list",
+            help="Instead of a bag: a takedown hash list (SHA-256, MD5, PDQ, vPDQ per item), "
+            "FILE.csv or FILE.json. See docs/media-av.md.",
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing destination.")
     ] = False,
@@ -37,6 +45,12 @@ def export(
     def body() -> int:
         from forensic.export import export_case
 
+        if hash_list is not None:
+            return _hash_list(ui, case_dir, passphrase_file, hash_list, out, force)
+        if out is None:
+            from forensic.media.matching import MediaAvUsageError
+
+            raise MediaAvUsageError("out_required")
         case = Case.open(discover_case(case_dir))
         key, _ = load_or_create_key(config_home(), passphrase_provider(ui, passphrase_file))
         with ui.progress() as progress:
@@ -64,3 +78,58 @@ def export(
         return EXIT_OK
 
     run_verb(ui, body)
+
+
+def _hash_list(
+    ui: Ui,
+    case_dir: Path | None,
+    passphrase_file: Path | None,
+    target: Path,
+    out: Path | None,
+    force: bool,
+) -> int:
+    """``export --hash-list FILE``: write the takedown hash list and log the export."""
+    from forensic.case.case import tool_record
+    from forensic.custody import PendingEntry
+    from forensic.media.matching import MediaAvUsageError
+    from forensic.media.perceptual import library_versions, store_perceptual, write_hash_list
+
+    if out is not None:
+        raise MediaAvUsageError("hash_list_with_out")
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "json"):
+        raise MediaAvUsageError("hash_list_format", path=str(target))
+    if target.exists() and not force:
+        raise MediaAvUsageError("hash_list_exists", path=str(target))
+    case = Case.open(discover_case(case_dir))
+    key, _ = load_or_create_key(config_home(), passphrase_provider(ui, passphrase_file))
+    case.check_key(key)
+    with ui.progress() as progress:
+        store_perceptual(case, key, list(case.items()), progress)
+    result = write_hash_list(case, target, fmt)
+    details = {
+        "hash_list": {k: result[k] for k in ("path", "format", "sha256", "size")},
+        "items": result["items"],
+        "with_pdq": result["with_pdq"],
+        "with_vpdq": result["with_vpdq"],
+        "record_problems": result["problems"],
+        "tool": {**tool_record(), "libraries": library_versions()},
+    }
+    with case.writing(key):
+        [entry] = case.record(
+            key, [PendingEntry("export-hash-list", f"case:{case.info.case_id}", details)]
+        )
+    if ui.json_mode:
+        ui.emit_json({"ok": True, "hash_list": {**result, "log_entry": entry.seq}})
+        return EXIT_OK
+    for problem in result["problems"]:
+        ui.warn(ui.t("media_av.record_problem", problem=problem))
+    ui.say(
+        "media_av.hash_list_done",
+        count=result["items"],
+        path=result["path"],
+        sha256=result["sha256"],
+    )
+    ui.say("media_av.hash_list_note")
+    ui.say("media_av.logged", seq=entry.seq)
+    return EXIT_OK

@@ -24,10 +24,12 @@ def _load_defaults() -> None:
     _DEFAULTS_LOADED = True
     from forensic.media.c2pa_reader import C2paDescriber
     from forensic.media.image import image_describers
+    from forensic.media.video import VideoDescriber
 
     for describer in image_describers():
         register(describer)
     register(C2paDescriber())
+    register(VideoDescriber())
 
 
 def describers() -> list[MediaDescriber]:
