@@ -1,8 +1,8 @@
 """The ``forensic`` command line (typer + rich). The only package that prints or exits."""
 
 from forensic.cli import export_verbs  # noqa: F401  (registers the `export` verb)
-from forensic.cli import timestamp_verbs as _timestamp_verbs  # noqa: F401  (registers verbs)
 from forensic.cli import report_verbs as _report_verbs  # noqa: F401  (registers `report`)
+from forensic.cli import timestamp_verbs as _timestamp_verbs  # noqa: F401  (registers verbs)
 from forensic.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -88,7 +88,9 @@ def report(
         cert_pem, cert_key = load_signing_key(home, given[-1])
         if preview == "full":
             ui.warn(ui.t("report.full_preview_warning"))
-        lang_doc = ui.lang if lang else case.info.lang if case.info.lang in ("ko", "en") else ui.lang
+        lang_doc = (
+            ui.lang if lang else case.info.lang if case.info.lang in ("ko", "en") else ui.lang
+        )
         options = ReportOptions(
             lang=lang_doc,
             preview=preview,

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import secrets
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,7 @@ def render_pdf(data: ReportData, path: Path, logo: tuple[bytes, tuple[int, int]]
     from forensic.report import sections as _sections  # noqa: F401  (registers sections)
     from forensic.report.interface import SECTIONS
     from forensic.report.render import (
+        LazyStory,
         NumberedCanvas,
         RenderContext,
         ReportDoc,
@@ -102,6 +104,7 @@ def render_pdf(data: ReportData, path: Path, logo: tuple[bytes, tuple[int, int]]
         register_fonts,
         strings,
     )
+    from forensic.report.sections import Deferred
 
     register_fonts()
     ctx = RenderContext(
@@ -112,17 +115,26 @@ def render_pdf(data: ReportData, path: Path, logo: tuple[bytes, tuple[int, int]]
         preview=data.preview,
         logo=logo,
     )
-    story: list[Any] = []
-    for section in SECTIONS:
-        if section.applies(data):
-            story += section.render(ctx)
+
+    def expand(flowables: Iterable[Any]) -> Iterator[Any]:
+        for f in flowables:
+            if isinstance(f, Deferred):
+                yield from expand(f.make())
+            else:
+                yield f
+
+    def story() -> Iterator[Any]:
+        for section in SECTIONS:
+            if section.applies(data):
+                yield from expand(section.render(ctx))
+
     label = ctx.t("footer.page")
 
     class Canvas(NumberedCanvas):
         page_label = label
 
     doc = ReportDoc(path, ctx)
-    doc.build(story, canvasmaker=Canvas)
+    doc.build(LazyStory(story()), canvasmaker=Canvas)
     return int(doc.page)
 
 
@@ -196,9 +208,7 @@ def build_report(
                 key=cert_key,
                 tsa=options.tsa,
                 timeout=options.timeout,
-                reason=strings(options.lang)
-                .get("doc.sign_reason", "")
-                .format(report_id=report_id),
+                reason=strings(options.lang).get("doc.sign_reason", "").format(report_id=report_id),
                 location=options.location or case.info.organisation,
             )
             pdfa.unlink()
@@ -212,7 +222,9 @@ def build_report(
             fsync_dir(folder)
             fsync_dir(tmp)
         except OSError as exc:
-            raise ReportError("write_failed", path=str(exc.filename or tmp), reason=exc.strerror or str(exc)) from exc
+            raise ReportError(
+                "write_failed", path=str(exc.filename or tmp), reason=exc.strerror or str(exc)
+            ) from exc
         finally:
             for p in (raw, pdfa, signed):
                 with contextlib.suppress(OSError):
@@ -237,7 +249,11 @@ def build_report(
             "items": [d.sha256 for d in data.items],
             "item_selection": list(options.items),
             "pages": pages,
-            "covers_log": {"entries": len(entries), "head_seq": data.head_seq, "head": data.head_hash},
+            "covers_log": {
+                "entries": len(entries),
+                "head_seq": data.head_seq,
+                "head": data.head_hash,
+            },
             "case_intact": bool(verification.intact),
             "problems": len(verification.problems),
             "pdfa": "PDF/A-3b",
@@ -276,5 +292,3 @@ def cert_sha256_hex(cert_pem: bytes) -> str:
     from cryptography.hazmat.primitives import hashes
 
     return x509.load_pem_x509_certificate(cert_pem).fingerprint(hashes.SHA256()).hex()
-
-

@@ -54,7 +54,9 @@ def make_pdfa(
             meta["xmp:ModifyDate"] = now.isoformat()
             meta["xmp:MetadataDate"] = now.isoformat()
             meta["pdf:Producer"] = str(pdf.docinfo.get("/Producer", "forensic"))
-        pdf.save(dst, fix_metadata_version=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+        pdf.save(
+            dst, fix_metadata_version=False, object_stream_mode=pikepdf.ObjectStreamMode.disable
+        )
 
 
 def pdfa_output_intent(pdf: pikepdf.Pdf, icc: pikepdf.Stream) -> pikepdf.Dictionary:
@@ -79,39 +81,56 @@ def drop_unused_standard_fonts(pdf: pikepdf.Pdf) -> None:
     for every shown glyph is unchanged; a standard font that really shows text stays (and the
     PDF/A test then fails).
     """
+    done: set[tuple[int, int]] = set()
     for page in pdf.pages:
-        fonts = page.obj.get("/Resources", {}).get("/Font")
-        if fonts is None:
-            continue
-        unembedded = {
-            str(name)
-            for name, font in fonts.items()
-            if font.get("/Subtype") == "/Type1" and "/FontDescriptor" not in font
-        }
-        if not unembedded:
-            continue
-        kept: list[Any] = []
-        pending: int | None = None  # index in kept of a Tf that may be dropped
-        drop: set[int] = set()
-        for operands, op in pikepdf.parse_content_stream(page):
-            name = str(op)
-            if name == "Tf":
-                if pending is not None:
-                    drop.add(pending)
-                    pending = None
-                if operands and str(operands[0]) in unembedded:
-                    pending = len(kept)
-            elif name in SHOW_OPS:
+        _clean(pdf, page.obj, page, is_page=True)
+        resources: Any = page.obj.get("/Resources")
+        xobjects: Any = resources.get("/XObject") if resources is not None else None
+        for xobj in (xobjects or {}).values():
+            if xobj.get("/Subtype") == "/Form" and xobj.objgen not in done:
+                done.add(xobj.objgen)
+                _clean(pdf, xobj, xobj, is_page=False)
+
+
+def _clean(pdf: pikepdf.Pdf, holder: Any, content: Any, *, is_page: bool) -> None:
+    resources: Any = holder.get("/Resources")
+    fonts: Any = resources.get("/Font") if resources is not None else None
+    if fonts is None:
+        return
+    unembedded = {
+        str(name)
+        for name, font in fonts.items()
+        if font.get("/Subtype") == "/Type1" and "/FontDescriptor" not in font
+    }
+    if not unembedded:
+        return
+    kept: list[Any] = []
+    pending: int | None = None  # index in kept of a Tf that may be dropped
+    drop: set[int] = set()
+    for instruction in pikepdf.parse_content_stream(content):
+        operands, op = instruction.operands, instruction.operator
+        name = str(op)
+        if name == "Tf":
+            if pending is not None:
+                drop.add(pending)
                 pending = None
-            kept.append((operands, op))
-        if pending is not None:
-            drop.add(pending)
-        kept = [ins for n, ins in enumerate(kept) if n not in drop]
-        used = {str(a[0]) for a, o in kept if str(o) == "Tf" and a}
-        page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(kept))
-        if unembedded - used:
-            # resource dictionaries are shared between pages: give this page its own
-            own = pikepdf.Dictionary({k: v for k, v in fonts.items() if k not in unembedded - used})
-            resources = pikepdf.Dictionary(dict(page.obj.Resources.items()))
-            resources.Font = own
-            page.obj.Resources = resources
+            if operands and str(operands[0]) in unembedded:
+                pending = len(kept)
+        elif name in SHOW_OPS:
+            pending = None
+        kept.append((operands, op))
+    if pending is not None:
+        drop.add(pending)
+    kept = [ins for n, ins in enumerate(kept) if n not in drop]
+    used = {str(ops[0]) for ops, o in kept if str(o) == "Tf" and ops}
+    data = pikepdf.unparse_content_stream(kept)
+    if is_page:
+        holder.Contents = pdf.make_stream(data)
+    else:
+        holder.write(data)
+    if unembedded - used:
+        # resource dictionaries are shared: give this page or form its own
+        own = pikepdf.Dictionary({k: v for k, v in fonts.items() if k not in unembedded - used})
+        copy = pikepdf.Dictionary(dict(resources.items()))
+        copy.Font = own
+        holder.Resources = copy

@@ -43,17 +43,15 @@ def _open(path: Path) -> Image.Image:
 def redacted(img: Image.Image) -> Image.Image:
     w, h = img.size
     scale = CELLS / max(w, h)
-    small = img.resize(
-        (max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX
-    )
+    small = img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX)
     dw = max(1, round(w * DISPLAY / max(w, h)))
     dh = max(1, round(h * DISPLAY / max(w, h)))
     big = small.resize((dw, dh), Image.Resampling.NEAREST)
     return big.filter(ImageFilter.GaussianBlur(radius=DISPLAY / CELLS / 2))
 
 
-def preview_jpeg(path: Path, mode: str) -> tuple[bytes, tuple[int, int]]:
-    """JPEG bytes for the PDF (``blur`` or ``full``) and the pixel size."""
+def preview_image(path: Path, mode: str) -> tuple[bytes, tuple[int, int]]:
+    """Image bytes for the PDF and the pixel size: ``blur`` as JPEG, ``full`` lossless (PNG)."""
     img = _open(path)
     if mode == "full":
         img.thumbnail((FULL_MAX, FULL_MAX), Image.Resampling.LANCZOS)
@@ -61,7 +59,10 @@ def preview_jpeg(path: Path, mode: str) -> tuple[bytes, tuple[int, int]]:
     else:
         out = redacted(img)
     buf = io.BytesIO()
-    out.save(buf, "JPEG", quality=85 if mode == "full" else 70)
+    if mode == "full":
+        out.save(buf, "PNG")
+    else:
+        out.save(buf, "JPEG", quality=70)
     return buf.getvalue(), out.size
 
 

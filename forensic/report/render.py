@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -283,39 +284,95 @@ class Outline(Flowable):
         c.addOutlineEntry(self.title, self.key, level=self.level, closed=self.level > 0)
 
 
+class PdfImage(Flowable):
+    """An image drawn from its encoded bytes; nothing decoded is kept after drawing.
+
+    (reportlab's ``Image`` keeps the decoded pixels of every image until the document is
+    saved: hundreds of MiB for a 1,000-item report.)
+    """
+
+    def __init__(self, data: bytes, width: float, height: float) -> None:
+        super().__init__()
+        self.data = data
+        self.width = width
+        self.height = height
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        from reportlab.lib.utils import ImageReader
+
+        self.canv.drawImage(ImageReader(_bytesio(self.data)), 0, 0, self.width, self.height)
+
+
 class NumberedCanvas(Canvas):
-    """Defers page output until the end so that every page can say 'page X / Y'."""
+    """'page X / Y' on every page without holding pages in memory.
+
+    Y is a form XObject drawn once at the end, when the page count is known.
+    """
 
     page_label = "{page} / {pages}"
+    TOTAL_FORM = "forensicPageTotal"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        register_fonts()
-        super().__init__(*args, **kwargs)
-        self._saved: list[dict[str, Any]] = []
-
-    def showPage(self) -> None:  # noqa: N802 - reportlab API
-        self._saved.append(dict(self.__dict__))
-        self._startPage()
+    def showPage(self) -> None:
+        self._footer()
+        super().showPage()
 
     def save(self) -> None:
-        total = len(self._saved)
-        for state in self._saved:
-            self.__dict__.update(state)
-            self._footer(total)
-            super().showPage()
-        self._saved.clear()
-        super().save()
-
-    def _footer(self, total: int) -> None:
-        if self._pageNumber == 1:
-            return
+        total = self.getPageNumber() - 1
+        self.beginForm(self.TOTAL_FORM)
         self.setFont(FONT, 8)
         self.setFillColor(colors.HexColor("#555555"))
-        self.drawRightString(
-            PAGE_W - MARGIN_X,
-            10 * mm,
-            self.page_label.format(page=self._pageNumber, pages=total),
-        )
+        self.drawString(0, 0, str(total))
+        self.endForm()
+        super().save()
+
+    def _footer(self) -> None:
+        page = self.getPageNumber()
+        if page == 1:
+            return
+        before, _, after = self.page_label.partition("{pages}")
+        self.saveState()
+        self.setFont(FONT, 8)
+        self.setFillColor(colors.HexColor("#555555"))
+        x = PAGE_W - MARGIN_X - 30 * mm
+        y = 10 * mm
+        text = before.format(page=page)
+        self.drawString(x, y, text)
+        x += self.stringWidth(text, FONT, 8)
+        self.saveState()
+        self.translate(x, y)
+        self.doForm(self.TOTAL_FORM)
+        self.restoreState()
+        if after:
+            self.drawString(x + self.stringWidth("0000", FONT, 8), y, after)
+        self.restoreState()
+
+
+class LazyStory(list[Any]):
+    """A story that reportlab consumes from the front while a generator refills it."""
+
+    def __init__(self, source: Iterator[Any], buffer: int = 40) -> None:
+        super().__init__()
+        self._source = source
+        self._buffer = buffer
+        self._fill()
+
+    def _fill(self) -> None:
+        while list.__len__(self) < self._buffer:
+            try:
+                self.append(next(self._source))
+            except StopIteration:
+                return
+
+    def __len__(self) -> int:
+        self._fill()
+        return list.__len__(self)
+
+    def __delitem__(self, index: Any) -> None:
+        list.__delitem__(self, index)
+        self._fill()
 
 
 class ReportDoc(BaseDocTemplate):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     CondPageBreak,
-    Image,
     KeepTogether,
     NextPageTemplate,
     PageBreak,
@@ -28,8 +28,8 @@ from forensic.report.interface import (
     register_section,
 )
 from forensic.report.model import ItemData, ReportData, TokenData
-from forensic.report.redact import PreviewUnavailable, preview_jpeg
-from forensic.report.render import CONTENT_WIDTH, Outline, RenderContext, _bytesio, _color
+from forensic.report.redact import PreviewUnavailable, preview_image
+from forensic.report.render import CONTENT_WIDTH, Outline, PdfImage, RenderContext, _color
 
 CHUNK = 30  # rows per table: long tables split cheaply and repeat their header row
 
@@ -61,13 +61,27 @@ def token_label(ctx: RenderContext, tok: TokenData | None) -> str:
     return f"{tok.gen_time} · {tok.tsa}{mark}"
 
 
+class Deferred:
+    """Flowables made only when the layout reaches them (bounded memory for big cases)."""
+
+    def __init__(self, make: Callable[[], Iterable[Any]]) -> None:
+        self.make = make
+
+
 def chunked(
-    ctx: RenderContext, header: list[str], rows: list[list[Any]], widths: list[float]
+    ctx: RenderContext,
+    header: list[str],
+    source: Sequence[Any],
+    widths: list[float],
+    row: Callable[[Any], list[Any]] = list,
 ) -> Flowables:
-    out: Flowables = []
-    for start in range(0, max(len(rows), 1), CHUNK):
-        out.append(ctx.table(header, rows[start : start + CHUNK], widths))
-    return out
+    """Tables of :data:`CHUNK` rows, each row built from ``source`` only when laid out."""
+
+    def make() -> Iterator[Any]:
+        for start in range(0, max(len(source), 1), CHUNK):
+            yield ctx.table(header, [row(x) for x in source[start : start + CHUNK]], widths)
+
+    return [Deferred(make)]
 
 
 def item_findings_summary(ctx: RenderContext, d: ItemData) -> str:
@@ -93,7 +107,7 @@ class Cover(ReportSection):
         if ctx.logo is not None:
             logo, (w, h) = ctx.logo
             height = 22 * mm
-            out.append(Image(_bytesio(logo), width=height * w / h, height=height))
+            out.append(PdfImage(logo, height * w / h, height))
         out += [
             Spacer(1, 18 * mm),
             Paragraph(escape(ctx.t("cover.title")), ctx.styles.title),
@@ -157,16 +171,16 @@ class Summary(ReportSection):
             lines = [f"{p.area}/{p.kind}: {p.location} {p.detail}" for p in ver.problems[:50]]
             out.append(ctx.p("summary.problems", ctx.styles.note, problems="; ".join(lines)))
         out += sub(ctx, "summary.findings_title", level=1)
-        rows = [
-            [
+
+        def rows(d: ItemData) -> list[Any]:
+            return [
                 str(d.no),
                 d.file_name,
                 ctx.mono(d.sha256[:16] + "…", small=True),
                 token_label(ctx, d.first_trusted),
                 item_findings_summary(ctx, d),
             ]
-            for d in data.items
-        ]
+
         header = [
             ctx.t("col.no"),
             ctx.t("col.file"),
@@ -174,7 +188,7 @@ class Summary(ReportSection):
             ctx.t("col.first_trusted"),
             ctx.t("col.findings"),
         ]
-        out += chunked(ctx, header, rows, [10 * mm, 38 * mm, 30 * mm, 44 * mm, 52 * mm])
+        out += chunked(ctx, header, data.items, [10 * mm, 38 * mm, 30 * mm, 44 * mm, 52 * mm], rows)
         out.append(PageBreak())
         return out
 
@@ -210,8 +224,9 @@ class Inventory(ReportSection):
             ctx.t("col.first_trusted"),
             ctx.t("col.source"),
         ]
-        rows = [
-            [
+
+        def rows(d: ItemData) -> list[Any]:
+            return [
                 str(d.no),
                 d.file_name,
                 d.item.media_type or "—",
@@ -221,10 +236,9 @@ class Inventory(ReportSection):
                 token_label(ctx, d.first_trusted),
                 source_text(ctx, d),
             ]
-            for d in ctx.data.items
-        ]
+
         widths = [8, 25, 17, 14, 34, 24, 26, 26]
-        out += chunked(ctx, header, rows, [w * mm for w in widths])
+        out += chunked(ctx, header, ctx.data.items, [w * mm for w in widths], rows)
         out.append(PageBreak())
         return out
 
@@ -242,27 +256,32 @@ class Items(ReportSection):
 
         out = heading(ctx, self)
         out.append(ctx.p(f"items.intro_{ctx.preview}", ctx.styles.small))
-        for n, d in enumerate(ctx.data.items):
-            if n:
-                out.append(PageBreak())
-            title = ctx.t("items.item_title", no=d.no, name=d.file_name)
-            out += [Outline(title, 1), Paragraph(escape(title), ctx.styles.h2)]
-            out.append(ctx.mono(d.sha256))
-            out.append(Spacer(1, 2 * mm))
-            for part in ITEM_PARTS:
-                if part.applies(d):
-                    out += part.render(ctx, d)
+
+        def make() -> Iterator[Any]:
+            for n, d in enumerate(ctx.data.items):
+                if n:
+                    yield PageBreak()
+                title = ctx.t("items.item_title", no=d.no, name=d.file_name)
+                yield Outline(title, 1)
+                yield Paragraph(escape(title), ctx.styles.h2)
+                yield ctx.mono(d.sha256)
+                yield Spacer(1, 2 * mm)
+                for part in ITEM_PARTS:
+                    if part.applies(d):
+                        yield from part.render(ctx, d)
+
+        out.append(Deferred(make))
         out.append(PageBreak())
         return out
 
 
 def preview_flowable(ctx: RenderContext, path: Any, max_h: float = 70 * mm) -> Any:
     try:
-        data, (w, h) = preview_jpeg(path, ctx.preview)
+        data, (w, h) = preview_image(path, ctx.preview)
     except PreviewUnavailable as exc:
         return ctx.p("item.preview_unavailable", ctx.styles.small, reason=str(exc)[:200])
     width = min(CONTENT_WIDTH * 0.6, max_h * w / h)
-    return Image(_bytesio(data), width=width, height=width * h / w)
+    return PdfImage(data, width, width * h / w)
 
 
 class PreviewPart(ItemPart):
@@ -277,9 +296,7 @@ class PreviewPart(ItemPart):
             return [ctx.p("item.preview_omitted", ctx.styles.small)]
         out: Flowables = [Paragraph(escape(ctx.t(self.title_key)), ctx.styles.h3)]
         if not item.item.media_type.startswith("image/"):
-            out.append(
-                ctx.p("item.preview_not_image", ctx.styles.small, type=item.item.media_type)
-            )
+            out.append(ctx.p("item.preview_not_image", ctx.styles.small, type=item.item.media_type))
             return out
         out.append(preview_flowable(ctx, ctx.data.case.root / item.item.object_path))
         out.append(ctx.p(f"item.preview_note_{ctx.preview}", ctx.styles.tiny))
@@ -421,15 +438,17 @@ class Integrity(ReportSection):
             out += sub(ctx, f"integrity.{key}_title")
             out.append(ctx.p(f"integrity.{key}_text", ctx.styles.body))
         out += sub(ctx, "integrity.hashes_title")
-        rows = [
-            [str(d.no), ctx.mono(d.sha256, small=True), d.acquired, str(d.item.acquisitions[0].seq)]
-            for d in data.items
-        ]
         out += chunked(
             ctx,
             [ctx.t("col.no"), ctx.t("col.sha256"), ctx.t("col.hash_time"), ctx.t("col.seq")],
-            rows,
+            data.items,
             [10 * mm, 100 * mm, 46 * mm, 18 * mm],
+            lambda d: [
+                str(d.no),
+                ctx.mono(d.sha256, small=True),
+                d.acquired,
+                str(d.item.acquisitions[0].seq),
+            ],
         )
         out += sub(ctx, "integrity.tokens_title")
         if data.tokens:
@@ -558,15 +577,17 @@ class HashSheet(ReportSection):
         )
         out.append(Spacer(1, 3 * mm))
         out.append(ctx.p("hash_sheet.intro", ctx.styles.body))
-        rows = [
-            [str(d.no), d.file_name, human_size(d.item.size), ctx.mono(d.sha256, small=True)]
-            for d in ctx.data.items
-        ]
         out += chunked(
             ctx,
             [ctx.t("col.no"), ctx.t("col.file"), ctx.t("col.size"), ctx.t("col.sha256")],
-            rows,
+            ctx.data.items,
             [9 * mm, 40 * mm, 16 * mm, 109 * mm],
+            lambda d: [
+                str(d.no),
+                d.file_name,
+                human_size(d.item.size),
+                ctx.mono(d.sha256, small=True),
+            ],
         )
         out.append(CondPageBreak(70 * mm))
         out.append(Spacer(1, 4 * mm))
@@ -668,14 +689,13 @@ class LogAppendix(ReportSection):
     def render(self, ctx: RenderContext) -> Flowables:
         out = heading(ctx, self)
         out.append(ctx.p("appendix.intro", ctx.styles.small))
-        rows = []
-        for e in ctx.data.entries:
+
+        def row(e: Any) -> list[Any]:
             subject = e.subject
             if subject.startswith("sha256:"):
                 subject = subject[:23] + "…"
-            rows.append(
-                [str(e.seq), e.time, e.action, subject, ctx.mono(e.hash, small=True)]
-            )
+            return [str(e.seq), e.time, e.action, subject, ctx.mono(e.hash, small=True)]
+
         out += chunked(
             ctx,
             [
@@ -685,8 +705,9 @@ class LogAppendix(ReportSection):
                 ctx.t("col.subject"),
                 ctx.t("col.entry_hash"),
             ],
-            rows,
+            ctx.data.entries,
             [12 * mm, 40 * mm, 24 * mm, 44 * mm, 54 * mm],
+            row,
         )
         return out
 

@@ -41,9 +41,7 @@ def sign_pdf(
 ) -> None:
     """Sign ``src`` into ``dst`` (incremental update, PAdES baseline, B-T when ``tsa``)."""
     cert = asn1_x509.Certificate.load(
-        x509.load_pem_x509_certificate(cert_pem).public_bytes(
-            serialization.Encoding.DER
-        )
+        x509.load_pem_x509_certificate(cert_pem).public_bytes(serialization.Encoding.DER)
     )
     key_info = asn1_keys.PrivateKeyInfo.load(
         key.private_bytes(
@@ -55,7 +53,7 @@ def sign_pdf(
     signer = signers.SimpleSigner(
         signing_cert=cert,
         signing_key=key_info,
-        cert_registry=SimpleCertificateStore.from_certs([cert]),
+        cert_registry=SimpleCertificateStore.from_certs([cert]),  # type: ignore[no-untyped-call]
     )
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD,
@@ -76,4 +74,6 @@ def sign_pdf(
             )
     except Exception as exc:  # pyHanko and its TSA transport raise many kinds
         name = tsa.name if tsa is not None else "-"
-        raise ReportError("sign_failed", tsa=name, reason=str(exc)[:300] or type(exc).__name__) from exc
+        raise ReportError(
+            "sign_failed", tsa=name, reason=str(exc)[:300] or type(exc).__name__
+        ) from exc

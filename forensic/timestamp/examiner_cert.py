@@ -134,7 +134,9 @@ def import_cert(
     return _describe(cert, home, imported=True)
 
 
-def load_signing_key(home: Path, passphrase: str) -> tuple[bytes, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey]:
+def load_signing_key(
+    home: Path, passphrase: str
+) -> tuple[bytes, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey]:
     """The stored certificate (PEM) and its private key, decrypted with the examiner passphrase."""
     cert_path, key_path = home / CERT_FILE, home / KEY_FILE
     if not cert_path.is_file() or not key_path.is_file():
