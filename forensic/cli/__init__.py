@@ -3,6 +3,7 @@
 from forensic.cli import export_verbs  # noqa: F401  (registers the `export` verb)
 from forensic.cli import match_verbs as _match_verbs  # noqa: F401  (registers `match`)
 from forensic.cli import media_verbs as _media_verbs  # noqa: F401  (registers `analyze`)
+from forensic.cli import report_verbs as _report_verbs  # noqa: F401  (registers `report`)
 from forensic.cli import search_verbs as _search_verbs  # noqa: F401  (search, ocr verbs)
 from forensic.cli import timestamp_verbs as _timestamp_verbs  # noqa: F401  (registers verbs)
 from forensic.cli.app import app, main

@@ -132,3 +132,23 @@ def import_cert(
         raise TimestampUsageError("cert_key_mismatch")
     _store(home, cert, key, passphrase, force)
     return _describe(cert, home, imported=True)
+
+
+def load_signing_key(
+    home: Path, passphrase: str
+) -> tuple[bytes, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey]:
+    """The stored certificate (PEM) and its private key, decrypted with the examiner passphrase."""
+    cert_path, key_path = home / CERT_FILE, home / KEY_FILE
+    if not cert_path.is_file() or not key_path.is_file():
+        raise TimestampUsageError("cert_import", path=str(cert_path), reason="not found")
+    try:
+        cert_pem = cert_path.read_bytes()
+        x509.load_pem_x509_certificate(cert_pem)
+        key = serialization.load_pem_private_key(
+            key_path.read_bytes(), password=passphrase.encode("utf-8")
+        )
+    except (OSError, ValueError, TypeError) as exc:
+        raise TimestampUsageError("cert_import", path=str(key_path), reason=str(exc)) from exc
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise TimestampUsageError("cert_import", path=str(key_path), reason="unsupported key")
+    return cert_pem, key

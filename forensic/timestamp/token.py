@@ -274,3 +274,8 @@ def _chain_of(path: Any) -> tuple[asn1_x509.Certificate, ...]:
 
 def cert_sha256(cert: asn1_x509.Certificate) -> str:
     return hashlib.sha256(cert.dump()).hexdigest()
+
+
+def in_process_stamper(url: str) -> TimeStamper | None:
+    """The in-process TSA registered for ``url`` (the demo TSA), if any (for PDF signing)."""
+    return _IN_PROCESS.get(url)
