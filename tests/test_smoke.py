@@ -18,6 +18,15 @@ def test_demo_end_to_end(tmp_path: Path, cli: Cli) -> None:
     doc = json.loads(res.stdout)
     assert doc["ok"] is True and doc["verify"]["intact"] is True
     assert doc["acquired"] == 9
+    report = Path(doc["report"])
+    assert report.is_file() and report.read_bytes().startswith(b"%PDF-")
+    assert doc["export"]["destination"].endswith("-bag")
+    bag = subprocess.run(
+        ["sh", str(Path(doc["export"]["destination"]) / "verify.sh")],
+        capture_output=True,
+        text=True,
+    )
+    assert bag.returncode == 0, bag.stdout
     sh = subprocess.run(["sh", str(out / "case" / "verify.sh")], capture_output=True, text=True)
     assert sh.returncode == 0, sh.stdout
     assert "RESULT: intact" in sh.stdout

@@ -706,6 +706,7 @@ def demo(
             ui.emit_json({"ok": result.report.intact, **result.as_dict()})
         else:
             _report_capture(ui, result.capture, result.timestamp)
+            ui.say("cli.demo_report", path=str(result.report_path))
             ui.say("cli.demo_export", path=str(result.export.destination))
             _report_verify(ui, result.report, result.verify_seq, None)
             ui.say("cli.demo_done", path=str(result.case_root))

@@ -10,7 +10,8 @@ import typer
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, _open_case, app
 from forensic.cli.output import human_bytes, make_ui, passphrase_provider, run_verb
 from forensic.custody import config_home, load_or_create_key
-from forensic.errors import EXIT_INTEGRITY, EXIT_OK
+from forensic.custody.keys import key_exists
+from forensic.errors import EXIT_INTEGRITY, EXIT_OK, KeyringError
 
 
 @app.command()
@@ -84,6 +85,8 @@ def report(
             given.append(provider(new))
             return given[-1]
 
+        if not key_exists(home):  # only `init` creates an examiner key
+            raise KeyringError("no_key", path=str(home))
         key, _ = load_or_create_key(home, capture)
         cert_pem, cert_key = load_signing_key(home, given[-1])
         if preview == "full":

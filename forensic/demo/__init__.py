@@ -17,7 +17,9 @@ from forensic.custody.keys import KdfParams
 from forensic.errors import UsageError
 from forensic.export.bag import ExportResult, export_case
 from forensic.progress import SILENT, ProgressReporter
+from forensic.report.build import ReportOptions, build_report
 from forensic.timestamp import TimestampResult, demo_tsa, stamp_head
+from forensic.timestamp.examiner_cert import create_self_signed, load_signing_key
 from forensic.verify import VerificationReport, record_verification, verify_case
 from forensic.verify.script import verify_script
 
@@ -77,6 +79,7 @@ class DemoResult:
     verify_seq: int | None
     timestamp: TimestampResult
     export: ExportResult
+    report_path: Path
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +89,7 @@ class DemoResult:
             "verify_seq": self.verify_seq,
             "timestamp": self.timestamp.as_dict(),
             "export": self.export.as_dict(),
+            "report": str(self.report_path),
         }
 
 
@@ -95,9 +99,8 @@ def run_demo(out: Path, progress: ProgressReporter = SILENT, *, lang: str = "en"
     out.mkdir(parents=True)
     media = generate_media(out)
     # A throw-away key for the demo only: the user's own examiner key is never touched.
-    key, _ = load_or_create_key(
-        out / "demo-examiner-key", lambda _new: DEMO_PASSPHRASE, KdfParams()
-    )
+    home = out / "demo-examiner-key"
+    key, _ = load_or_create_key(home, lambda _new: DEMO_PASSPHRASE, KdfParams())
     case, _ = Case.init(
         out / "case",
         case_id="DEMO-2026-0001",
@@ -134,9 +137,27 @@ def run_demo(out: Path, progress: ProgressReporter = SILENT, *, lang: str = "en"
         )
     # Trusted time, offline: an in-process demo TSA whose tokens say DEMO - NOT TRUSTED.
     stamped = stamp_head(case, key, [demo_tsa()], timeout=5)
+    # The court-ready report: PDF/A-3b, signed (PAdES-B-T) with a demo examiner certificate and
+    # time-stamped by the demo TSA; previews are blurred as always by default.
+    create_self_signed(
+        home,
+        name="Demo Examiner",
+        organisation="forensic demo",
+        email=None,
+        passphrase=DEMO_PASSPHRASE,
+    )
+    cert_pem, cert_key = load_signing_key(home, DEMO_PASSPHRASE)
+    reported = build_report(
+        case,
+        key,
+        ReportOptions(lang=lang, tsa=demo_tsa(), timeout=5),
+        cert_pem=cert_pem,
+        cert_key=cert_key,
+        progress=progress,
+    )
     # The sealed package a police officer or the defence can check without this tool.
     exported = export_case(case, key, out / "export" / "DEMO-2026-0001-bag", progress=progress)
     with case_lock(case.root):
         report = verify_case(case, progress)
         seq = record_verification(case, key, report).seq if report.intact else None
-    return DemoResult(case.root, result, report, seq, stamped, exported)
+    return DemoResult(case.root, result, report, seq, stamped, exported, reported.path)
