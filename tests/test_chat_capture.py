@@ -391,3 +391,19 @@ def test_cli_source_timezone_and_show_chat_context(
     assert focus[0]["forwarded_from"] == "Channel X"
     human = cli("show", "--case", case_dir, jpeg_sha).stdout
     assert "Group A" in human and "forwarded from Channel X" in human and "▶ 3" in human
+
+
+def test_search_finds_chat_messages(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    export = cx.make_telegram_json(tmp_path / "ChatExport_2022-06-05")
+    assert cli("capture", "--case", case_dir, export).exit_code == 0
+    res = cli("search", "--case", case_dir, "LOOK AT", "--json")
+    assert res.exit_code == 0, res.stderr
+    hits = [h for h in json.loads(res.stdout)["hits"] if h["kind"] == "message"]
+    assert len(hits) == 1 and hits[0]["field"] == "Group A #2"
+    assert "look at this" in hits[0]["snippet"]
+    human = cli("search", "--case", case_dir, "see https://x.example")
+    assert "message Group A #3" in human.stdout
+    # the photo's message links the photo: its hit carries the photo's SHA-256
+    jpeg_sha = __import__("hashlib").sha256(cx.JPEG).hexdigest()
+    hits = json.loads(cli("search", "--case", case_dir, "x.example", "--json").stdout)["hits"]
+    assert any(h["kind"] == "message" and h["sha256"] == jpeg_sha for h in hits)

@@ -50,7 +50,7 @@ class OcrRecord:
 @dataclass(frozen=True)
 class SearchHit:
     item_id: str
-    kind: str  # "ocr" (text read from the item) or "metadata" (source path, URL, note, title)
+    kind: str  # "ocr" (text read from the item), "message" (a chat message), or "metadata"
     field: str
     snippet: str
     media_type: str
@@ -291,6 +291,19 @@ def search(case: Case, text: str) -> list[SearchHit]:
                     item.acquisitions[0].source_path,
                 )
             )
+    from forensic.capture.transcript import search_messages
+
+    for m in search_messages(case, lambda body: _find(body, text) is not None):
+        hits.append(
+            SearchHit(
+                m.media[0] if m.media else "",
+                "message",
+                f"{m.chat} #{m.message_id}",
+                _find(m.text, text) or m.text[:80],
+                m.app,
+                f"{m.date} {m.sender}",
+            )
+        )
     found = {h.item_id for h in hits}
     for item in items.values():
         if item.item_id in found:

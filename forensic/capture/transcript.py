@@ -15,6 +15,7 @@ import os
 import posixpath
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -365,3 +366,65 @@ def _read_context(
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class MessageHit:
+    """A chat message whose text contains the searched words."""
+
+    group: str
+    app: str
+    chat: str
+    message_id: str
+    sender: str
+    date: str
+    text: str
+    media: tuple[str, ...]
+
+
+def search_messages(case: Case, matches: Callable[[str], bool]) -> list[MessageHit]:
+    """Messages in the case's intact transcripts whose text ``matches`` (streamed, flat memory).
+
+    A transcript whose bytes no longer match its log entry is skipped: altered derived text is
+    never trusted (``verify`` names it).
+    """
+    hits: list[MessageHit] = []
+    for entry in case.entries():
+        if entry.action != "transcript":
+            continue
+        records = entry.details.get("files", [])
+        if not records:
+            continue
+        path = case.root / str(records[0]["path"])
+        try:
+            if _sha256_file(path) != records[0]["sha256"]:
+                continue
+            chats: list[str] = []
+            with path.open("rb") as fh:
+                for chat in ijson.items(fh, "chats.item.chat"):
+                    chats.append(str((chat or {}).get("name") or ""))
+            with path.open("rb") as fh:
+                for msg in ijson.items(fh, "chats.item.messages.item", use_float=True):
+                    text = msg.get("text")
+                    if not isinstance(text, str) or not matches(text):
+                        continue
+                    index = int(msg.get("chat") or 0)
+                    hits.append(
+                        MessageHit(
+                            group=entry.subject,
+                            app=str(entry.details.get("app", "")),
+                            chat=chats[index] if index < len(chats) else "",
+                            message_id=str(msg.get("id")),
+                            sender=str((msg.get("sender") or {}).get("name") or "?"),
+                            date=str((msg.get("date") or {}).get("as_written") or ""),
+                            text=text,
+                            media=tuple(
+                                str(m["sha256"])
+                                for m in msg.get("media") or []
+                                if isinstance(m, dict) and m.get("sha256")
+                            ),
+                        )
+                    )
+        except (OSError, ValueError, ijson.JSONError):
+            continue
+    return hits

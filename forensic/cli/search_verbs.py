@@ -227,7 +227,10 @@ def search_verb(
             ui.say("web.search_none", text=text)
             return EXIT_OK
         for h in hits:
-            ui.say("web.search_hit", item=h.item_id, source=h.source, snippet=h.snippet)
+            if h.kind == "message":
+                ui.say("web.search_message", chat=h.field, source=h.source, snippet=h.snippet)
+            else:
+                ui.say("web.search_hit", item=h.item_id, source=h.source, snippet=h.snippet)
         return EXIT_OK
 
     run_verb(ui, body)
