@@ -201,7 +201,7 @@ def verify_case(
     try:
         public = case.public_key()
         for lp in case.log.verify(public, case.info.public_key_fingerprint):
-            where = f"{LOG_FILE}:{lp.line}" if lp.line is not None else SIG_FILE
+            where = f"{lp.file}:{lp.line}" if lp.line is not None else lp.file
             problems.append(
                 Problem("interrupted" if lp.interrupted else "log", lp.kind, where, lp.detail)
             )
