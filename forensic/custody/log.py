@@ -258,9 +258,7 @@ class CustodyLog:
                     )
                 )
             if parsed[0] in sig_by_seq:
-                problems.append(
-                    LogProblem("sig_duplicate", n, f"seq {parsed[0]}", file=SIG_FILE)
-                )
+                problems.append(LogProblem("sig_duplicate", n, f"seq {parsed[0]}", file=SIG_FILE))
             sig_by_seq[parsed[0]] = parsed[1]
         last_signed = 0
         for n, line in enumerate(raw.lines, start=1):
