@@ -242,6 +242,12 @@ class CustodyLog:
         """Check every line's form, sequence, chain link, actor and signature."""
         raw = self.read_raw()
         problems: list[LogProblem] = []
+        if raw.lines and not self.sig_path.exists():
+            problems.append(
+                LogProblem("sig_file_missing", None, "no signature file", file=SIG_FILE)
+            )
+        if not self.log_path.exists():
+            problems.append(LogProblem("log_file_missing", None, "no custody log"))
         sig_by_seq: dict[int, bytes] = {}
         for n, sig_line in enumerate(raw.sigs, start=1):
             parsed = _parse_sig(sig_line)
