@@ -14,7 +14,7 @@ LC_ALL=C
 export LC_ALL
 bag_dir=${1:-$(dirname "$0")}
 cd "$bag_dir" || { echo "cannot enter $bag_dir"; exit 3; }
-for tool in sha256sum openssl sed grep awk cut sort find wc mktemp comm; do
+for tool in sha256sum openssl sed grep awk cut sort find wc mktemp comm cmp; do
   command -v "$tool" >/dev/null 2>&1 || { echo "missing tool: $tool"; exit 3; }
 done
 status=0
@@ -59,6 +59,10 @@ check_manifest tagmanifest-sha256.txt "$work/tags"
 for tag in bagit.txt bag-info.txt manifest-sha256.txt verify.sh VERIFY.md; do
   grep -qx "$tag" "$work/tags" || problem "$tag: not listed in tagmanifest-sha256.txt"
 done
+# Nothing hashes the tag manifest itself: it must be exactly as written, in this order.
+printf '%s\n' bagit.txt bag-info.txt manifest-sha256.txt verify.sh VERIFY.md > "$work/tags.order"
+cmp -s "$work/tags" "$work/tags.order" || \
+  problem "tagmanifest-sha256.txt: lines added, removed or out of order (edited?)"
 find . -type f ! -path './data/*' | sed 's|^\./||' | grep -vx 'tagmanifest-sha256.txt' \
   | sort > "$work/tags.present"
 sort -u "$work/tags" > "$work/tags.sorted"
