@@ -73,7 +73,12 @@ def run_one(root: Path, count: int) -> dict[str, float]:
     wall = time.perf_counter() - start
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))  # type: ignore[union-attr]
     pdf = next((case / "reports").glob("*.pdf"))
-    return {"items": count, "seconds": wall, "peak_mib": rss / 1024, "pdf_mib": pdf.stat().st_size / 2**20}
+    return {
+        "items": count,
+        "seconds": wall,
+        "peak_mib": rss / 1024,
+        "pdf_mib": pdf.stat().st_size / 2**20,
+    }
 
 
 def main() -> None:

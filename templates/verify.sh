@@ -51,6 +51,9 @@ while IFS= read -r line || [ -n "$line" ]; do
   fi
   [ "$lprev" = "$prev" ] || problem "$log:$n: chain broken (prev does not match line $((n - 1)))"
   [ "$actor" = "$fp" ] || problem "$log:$n: actor is not the examiner key"
+  # Line n of the signature file signs seq n - 1 (signatures are appended in log order).
+  atn=$(sed -n "${n}p" "$sigs")
+  [ "${atn%% *}" = "$((n - 1))" ] || problem "$sigs:$n: signature line is not for seq $((n - 1))"
   sigline=$(grep "^${seq:-x} " "$sigs" | head -n 1)
   if [ -z "$sigline" ]; then
     problem "$log:$n: no signature for seq ${seq:-?}"
@@ -69,7 +72,8 @@ while IFS= read -r line || [ -n "$line" ]; do
     | sed 's/^"object":"\(objects[^"]*\/\([0-9a-f]*\)\)"$/\2  \1/' >> "$work/objects"
 done < "$log"
 sigcount=$(wc -l < "$sigs")
-[ "$sigcount" -le "$n" ] || problem "$sigs: $sigcount signatures for $n lines (a line was deleted?)"
+[ "$sigcount" -le "$n" ] || \
+  problem "$log:$((n + 1)): missing ($sigs has $sigcount signatures for $n lines: a line was deleted?)"
 echo "log lines: $n"
 echo "log head: $prev"
 

@@ -23,7 +23,13 @@ def display(path: bytes | str) -> str:
     out = []
     for ch in text:
         code = ord(ch)
-        if code < 0x20 or code == 0x7F or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+        if (
+            code < 0x20
+            or 0x7F <= code <= 0x9F  # DEL and C1 controls (U+009B acts as ESC [ in terminals)
+            or code in (0x061C, 0x200E, 0x200F)  # bidi marks
+            or 0x202A <= code <= 0x202E
+            or 0x2066 <= code <= 0x2069
+        ):
             out.append(f"\\u{code:04x}")
         else:
             out.append(ch)

@@ -115,6 +115,26 @@ def _derive(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
     return kdf.derive(unicodedata.normalize("NFC", passphrase).encode("utf-8"))
 
 
+# Bounds on what a key file may ask of the KDF: a hostile or corrupted file must not make
+# unlocking allocate terabytes or spin for hours (RFC 9106 profiles are far inside these).
+MAX_MEMORY_KIB = 4 * 1024 * 1024
+MAX_ITERATIONS = 64
+MAX_LANES = 64
+
+
+def _check_params(params: KdfParams, salt: bytes, nonce: bytes) -> None:
+    if not 8 * params.lanes <= params.memory_kib <= MAX_MEMORY_KIB:
+        raise ValueError(f"argon2id memory_kib {params.memory_kib} out of range")
+    if not 1 <= params.iterations <= MAX_ITERATIONS:
+        raise ValueError(f"argon2id iterations {params.iterations} out of range")
+    if not 1 <= params.lanes <= MAX_LANES:
+        raise ValueError(f"argon2id lanes {params.lanes} out of range")
+    if len(salt) < 8:
+        raise ValueError("salt shorter than 8 bytes")
+    if len(nonce) != 12:
+        raise ValueError("nonce is not 12 bytes")
+
+
 def _header(pub_pem: bytes, params: KdfParams, salt: bytes, created: str) -> dict[str, object]:
     return {
         "v": KEY_FORMAT_VERSION,
@@ -190,16 +210,22 @@ def unlock_key(home: Path, passphrase: str) -> ExaminerKey:
         ciphertext = base64.b64decode(str(record["ciphertext"]))
         pub_pem = str(record["public_key_pem"]).encode("ascii")
         created = str(record["created"])
+        _check_params(params, salt, nonce)
+        header = _header(pub_pem, params, salt, created)
     except (KeyError, ValueError, AssertionError, TypeError) as exc:
-        raise KeyringError("key_unreadable", path=str(path), reason=str(exc)) from exc
-    header = _header(pub_pem, params, salt, created)
+        raise KeyringError("key_unreadable", path=str(path), reason=str(exc)[:200]) from exc
     try:
         seed = AESGCM(_derive(passphrase, salt, params)).decrypt(
             nonce, ciphertext, canonical_json(header)
         )
     except InvalidTag as exc:
         raise KeyringError("wrong_passphrase", path=str(path)) from exc
-    private = Ed25519PrivateKey.from_private_bytes(seed)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise KeyringError("key_unreadable", path=str(path), reason=str(exc)[:200]) from exc
+    try:
+        private = Ed25519PrivateKey.from_private_bytes(seed)
+    except ValueError as exc:
+        raise KeyringError("key_unreadable", path=str(path), reason=str(exc)[:200]) from exc
     if public_key_pem(private.public_key()) != pub_pem or record.get("fingerprint") != fingerprint(
         private.public_key()
     ):

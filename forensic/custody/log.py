@@ -79,6 +79,7 @@ class LogProblem:
     line: int | None
     detail: str
     interrupted: bool = False
+    file: str = LOG_FILE  # the file ``line`` counts in (log.sig problems name log.sig)
 
 
 @dataclass(frozen=True)
@@ -241,14 +242,29 @@ class CustodyLog:
         """Check every line's form, sequence, chain link, actor and signature."""
         raw = self.read_raw()
         problems: list[LogProblem] = []
+        if raw.lines and not self.sig_path.exists():
+            problems.append(
+                LogProblem("sig_file_missing", None, "no signature file", file=SIG_FILE)
+            )
+        if not self.log_path.exists():
+            problems.append(LogProblem("log_file_missing", None, "no custody log"))
         sig_by_seq: dict[int, bytes] = {}
         for n, sig_line in enumerate(raw.sigs, start=1):
             parsed = _parse_sig(sig_line)
             if parsed is None:
-                problems.append(LogProblem("sig_malformed", n, "log.sig line unreadable"))
+                problems.append(
+                    LogProblem("sig_malformed", n, "log.sig line unreadable", file=SIG_FILE)
+                )
                 continue
+            if parsed[0] != n - 1:
+                # Signatures are appended in log order: line n of log.sig signs seq n - 1.
+                problems.append(
+                    LogProblem(
+                        "sig_out_of_order", n, f"holds seq {parsed[0]}, not {n - 1}", file=SIG_FILE
+                    )
+                )
             if parsed[0] in sig_by_seq:
-                problems.append(LogProblem("sig_duplicate", n, f"seq {parsed[0]}"))
+                problems.append(LogProblem("sig_duplicate", n, f"seq {parsed[0]}", file=SIG_FILE))
             sig_by_seq[parsed[0]] = parsed[1]
         last_signed = 0
         for n, line in enumerate(raw.lines, start=1):
@@ -309,7 +325,12 @@ class CustodyLog:
             expected_seq = entry.seq + 1
         extra = set(sig_by_seq) - seen
         for seq in sorted(extra):
-            problems.append(LogProblem("sig_orphan", None, f"signature for seq {seq} has no line"))
+            # Its line is missing: name the place where that line belongs (a deleted last line
+            # leaves its signature behind; seq s is line s + 1 of an intact log).
+            at = seq + 1 if 0 <= seq < 1 << 31 else None
+            problems.append(
+                LogProblem("sig_orphan", at, f"signature for seq {seq} has no line (deleted?)")
+            )
         if raw.fragment:
             problems.append(
                 LogProblem(
@@ -321,7 +342,13 @@ class CustodyLog:
             )
         if raw.sig_fragment:
             problems.append(
-                LogProblem("sig_torn", None, f"{len(raw.sig_fragment)} bytes without newline", True)
+                LogProblem(
+                    "sig_torn",
+                    len(raw.sigs) + 1,
+                    f"{len(raw.sig_fragment)} bytes without newline",
+                    True,
+                    file=SIG_FILE,
+                )
             )
         return problems
 

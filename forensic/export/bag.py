@@ -17,6 +17,7 @@ end, so an interrupted export never looks complete.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import shutil
@@ -52,6 +53,25 @@ class ExportError(ForensicError):
 
     def diagnostics(self, lang: str = "en") -> str:
         return message(f"export.error_{self.key}", lang, **self.params)
+
+
+class ExportPathError(ExportError):
+    """A recorded path that would make export read outside the case or through a link."""
+
+    def diagnostics(self, lang: str = "en") -> str:
+        return message(f"hardening.export_{self.key}", lang, **self.params)
+
+
+def _safe_source(case_root: Path, rel: str) -> None:
+    """Signed records are trusted for their content, never for where they make us read."""
+    parts = rel.split("/")
+    if rel.startswith("/") or ".." in parts or "" in parts or "\x00" in rel:
+        raise ExportPathError("path_invalid", exit_code=EXIT_INTEGRITY, path=rel)
+    cur = case_root
+    for part in parts:
+        cur = cur / part
+        if cur.is_symlink():
+            raise ExportPathError("symlink", exit_code=EXIT_INTEGRITY, path=rel)
 
 
 @dataclass(frozen=True)
@@ -129,18 +149,23 @@ class _BagWriter:
         h = hashlib.sha256()
         size = 0
         try:
-            with src.open("rb") as fin, path.open("xb") as fout:
+            fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as fin, path.open("xb") as fout:
                 for chunk in iter(lambda: fin.read(CHUNK), b""):
                     h.update(chunk)
                     fout.write(chunk)
                     size += len(chunk)
                     self.progress.advance(len(chunk))
-        except FileNotFoundError as exc:
-            if not src.exists():
-                raise ExportError(
-                    "file_missing", exit_code=EXIT_INTEGRITY, path=rel.removeprefix("data/")
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ExportPathError(
+                    "symlink", exit_code=EXIT_INTEGRITY, path=rel.removeprefix("data/")
                 ) from exc
-            raise
+            if not isinstance(exc, FileNotFoundError) or src.exists():
+                raise
+            raise ExportError(
+                "file_missing", exit_code=EXIT_INTEGRITY, path=rel.removeprefix("data/")
+            ) from exc
         os.chmod(path, 0o444)
         self.written.append(path)
         digest = h.hexdigest()
@@ -299,6 +324,8 @@ def _build_bag(
     committed = raw.lines[: len(raw.sigs)]
     writer.write(f"data/{LOG_FILE}", b"".join(line + b"\n" for line in committed))
     writer.write(f"data/{SIG_FILE}", b"".join(s + b"\n" for s in raw.sigs[: len(committed)]))
+    for rel in sorted({i.object_path for i in items.values()} | set(files)):
+        _safe_source(case.root, rel)
     for item in items.values():
         writer.copy(case.root / item.object_path, f"data/{item.object_path}", item.item_id, None)
     for rel, record in sorted(files.items()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,8 +102,8 @@ class VerificationReport:
 
 def _check_key(case: Case, entries: list[CustodyEntry], expect: str | None) -> list[Problem]:
     problems: list[Problem] = []
-    pem = case.info.public_key_pem.encode("ascii")
     try:
+        pem = case.info.public_key_pem.encode("ascii")
         key = load_public_pem(pem)
     except (ValueError, ForensicError):
         return [Problem("key", "key_unreadable", CASE_FILE, "public key does not parse")]
@@ -159,6 +160,44 @@ def _check_key(case: Case, entries: list[CustodyEntry], expect: str | None) -> l
     return problems
 
 
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _capture_flaw(entry: CustodyEntry) -> str | None:
+    """Why a signed capture entry cannot describe an item (None when it can).
+
+    Signed lines are trusted for what they say, not for their shape: a buggy or future writer
+    must not make verify crash or read outside the object store."""
+    item = entry.details.get("item")
+    if not isinstance(item, dict):
+        return "details.item is not an object"
+    sha = item.get("sha256")
+    if not isinstance(sha, str) or not _HEX64.fullmatch(sha):
+        return "details.item.sha256 is not 64 lower-case hex digits"
+    size = item.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        return "details.item.size is not a non-negative integer"
+    if not isinstance(item.get("hashes", {}), dict):
+        return "details.item.hashes is not an object"
+    if entry.details.get("object") != f"objects/sha256/{sha[:2]}/{sha}":
+        return "details.object is not the content address of details.item.sha256"
+    return None
+
+
+def _file_flaw(details: dict[str, Any]) -> str | None:
+    files = details.get("files", [])
+    if files is None or files == []:
+        return None
+    if not isinstance(files, list):
+        return "details.files is not a list"
+    for record in files:
+        if not isinstance(record, dict) or not isinstance(record.get("path"), str):
+            return "a details.files record has no path"
+        if not isinstance(record.get("sha256"), str) or not isinstance(record.get("size"), int):
+            return "a details.files record lacks sha256 or size"
+    return None
+
+
 def _interrupted_detail(path: Path) -> str:
     try:
         data = json.loads(path.read_text("utf-8"))
@@ -201,7 +240,7 @@ def verify_case(
     try:
         public = case.public_key()
         for lp in case.log.verify(public, case.info.public_key_fingerprint):
-            where = f"{LOG_FILE}:{lp.line}" if lp.line is not None else SIG_FILE
+            where = f"{lp.file}:{lp.line}" if lp.line is not None else lp.file
             problems.append(
                 Problem("interrupted" if lp.interrupted else "log", lp.kind, where, lp.detail)
             )
@@ -213,8 +252,16 @@ def verify_case(
 
     problems.extend(verify_tokens(case, entries))
 
-    items = case.items(entries)
-    recorded_files = case.recorded_files(entries)
+    usable: list[CustodyEntry] = []
+    for entry in entries:
+        flaw = _capture_flaw(entry) if entry.action == "capture" else None
+        flaw = flaw or _file_flaw(entry.details)
+        if flaw is not None:
+            problems.append(Problem("log", "entry_malformed", f"{LOG_FILE}:{entry.seq + 1}", flaw))
+            continue
+        usable.append(entry)
+    items = case.items(usable)
+    recorded_files = case.recorded_files(usable)
     files_checked = 0
     for rel, record in sorted(recorded_files.items()):
         path = case.root / rel

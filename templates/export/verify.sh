@@ -14,7 +14,7 @@ LC_ALL=C
 export LC_ALL
 bag_dir=${1:-$(dirname "$0")}
 cd "$bag_dir" || { echo "cannot enter $bag_dir"; exit 3; }
-for tool in sha256sum openssl sed grep awk cut sort find wc mktemp comm; do
+for tool in sha256sum openssl sed grep awk cut sort find wc mktemp comm cmp; do
   command -v "$tool" >/dev/null 2>&1 || { echo "missing tool: $tool"; exit 3; }
 done
 status=0
@@ -59,6 +59,10 @@ check_manifest tagmanifest-sha256.txt "$work/tags"
 for tag in bagit.txt bag-info.txt manifest-sha256.txt verify.sh VERIFY.md; do
   grep -qx "$tag" "$work/tags" || problem "$tag: not listed in tagmanifest-sha256.txt"
 done
+# Nothing hashes the tag manifest itself: it must be exactly as written, in this order.
+printf '%s\n' bagit.txt bag-info.txt manifest-sha256.txt verify.sh VERIFY.md > "$work/tags.order"
+cmp -s "$work/tags" "$work/tags.order" || \
+  problem "tagmanifest-sha256.txt: lines added, removed or out of order (edited?)"
 find . -type f ! -path './data/*' | sed 's|^\./||' | grep -vx 'tagmanifest-sha256.txt' \
   | sort > "$work/tags.present"
 sort -u "$work/tags" > "$work/tags.sorted"
@@ -113,6 +117,9 @@ while IFS= read -r line || [ -n "$line" ]; do
   fi
   [ "$lprev" = "$prev" ] || problem "$log:$n: chain broken (prev does not match line $((n - 1)))"
   [ "$actor" = "$fp" ] || problem "$log:$n: actor is not the examiner key $pem"
+  # Line n of the signature file signs seq n - 1 (signatures are appended in log order).
+  atn=$(sed -n "${n}p" "$sigs")
+  [ "${atn%% *}" = "$((n - 1))" ] || problem "$sigs:$n: signature line is not for seq $((n - 1))"
   sigline=$(grep "^${seq:-x} " "$sigs" | head -n 1)
   if [ -z "$sigline" ]; then
     problem "$log:$n: no signature for seq ${seq:-?} in $sigs"
@@ -136,7 +143,8 @@ while IFS= read -r line || [ -n "$line" ]; do
   esac
 done < "$log"
 sigcount=$(wc -l < "$sigs")
-[ "$sigcount" -le "$n" ] || problem "$sigs: $sigcount signatures for $n lines (a line was deleted?)"
+[ "$sigcount" -le "$n" ] || \
+  problem "$log:$((n + 1)): missing ($sigs has $sigcount signatures for $n lines: a line was deleted?)"
 echo "log lines: $n"
 echo "log head: $prev"
 

@@ -1,0 +1,166 @@
+"""The whole benchmark suite behind ``bench/run``: one table, every ratio against a baseline
+measured in the same run on the same data.
+
+| forensic step                 | baselines                                             |
+|-------------------------------|-------------------------------------------------------|
+| capture, one big file         | dd bs=1M conv=fsync (durable copy), sha256sum, hashdeep |
+| capture, many small files     | cp -r + sync, sha256sum, hashdeep -r                    |
+| verify (big / small)          | openssl dgst -sha256, sha256sum, hashdeep               |
+| peak RSS                      | /usr/bin/time -v of each forensic step                  |
+| tamper verify per case        | the case's own verify.sh (POSIX sh + openssl)           |
+| analysis per image, report per 1,000 items | not built yet: reported as such     |
+
+bench/bench_capture.py stays the focused capture/verify benchmark; this suite reuses its helpers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_capture import REPO, drop_caches, make_big, make_small, timed
+
+Row = tuple[str, float, str, str]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--big-mib", type=int, default=2048)
+    ap.add_argument("--small-count", type=int, default=10_000)
+    ap.add_argument("--small", action="store_true", help="quick sizes: 64 MiB, 500 files")
+    ap.add_argument("--dir", default=None)
+    ap.add_argument("--warm", action="store_true", help="do not drop the page cache")
+    args = ap.parse_args()
+    if args.small:
+        args.big_mib, args.small_count = 64, 500
+    hashdeep = shutil.which("hashdeep")
+    work = Path(tempfile.mkdtemp(prefix="forensic-benchall-", dir=args.dir))
+    env = {
+        **os.environ,
+        "FORENSIC_HOME": str(work / "home"),
+        "FORENSIC_PASSPHRASE": "bench passphrase",
+        "FORENSIC_LANG": "en",
+        "PYTHONPATH": str(REPO),
+    }
+    py = [sys.executable, "-m", "forensic"]
+    cold = not args.warm
+    dropped = cold and drop_caches()
+    rows: list[Row] = []
+    rss: dict[str, int | None] = {}
+
+    def t(cmd: list[str]) -> float:
+        return timed(cmd, env, cold)[0]
+
+    def sh(script: str) -> float:
+        return t(["sh", "-c", script])
+
+    try:
+        big = work / "big.bin"
+        make_big(big, args.big_mib)
+        small = work / "small"
+        n = args.small_count
+        make_small(small, n)
+        lst = work / "files.txt"
+        lst.write_text("\n".join(sorted(str(p) for p in small.rglob("*.bin"))) + "\n")
+
+        def case(name: str) -> Path:
+            path = work / name
+            subprocess.run(
+                [*py, "init", str(path), "--case-id", name, "--title", "bench", "--examiner", "b"],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            return path
+
+        # Big file ---------------------------------------------------------------------------
+        dd = t(["dd", f"if={big}", f"of={work / 'dd.copy'}", "bs=1M", "conv=fsync", "status=none"])
+        (work / "dd.copy").unlink()
+        ossl = t(["openssl", "dgst", "-sha256", str(big)])
+        sha = t(["sha256sum", str(big)])
+        hd = t([hashdeep, "-c", "sha256", str(big)]) if hashdeep else None
+        cb = case("case-big")
+        cap, rss["capture big"] = timed([*py, "capture", str(big), "--case", str(cb)], env, cold)
+        ver, rss["verify big"] = timed([*py, "verify", "--no-record", "--case", str(cb)], env, cold)
+        label = f"{args.big_mib} MiB file"
+        rows += [
+            (f"capture {label}", cap, f"{dd / cap:.2f}x dd conv=fsync", f"dd {dd:.2f} s"),
+            (f"capture {label}", cap, f"{sha / cap:.2f}x sha256sum", f"sha256sum {sha:.2f} s"),
+        ]
+        if hd:
+            rows.append(
+                (f"capture {label}", cap, f"{hd / cap:.2f}x hashdeep", f"hashdeep {hd:.2f} s")
+            )
+        rows += [
+            (f"verify {label}", ver, f"{ossl / ver:.2f}x openssl dgst", f"openssl {ossl:.2f} s"),
+            (f"verify {label}", ver, f"{sha / ver:.2f}x sha256sum", ""),
+        ]
+        if hd:
+            rows.append((f"verify {label}", ver, f"{hd / ver:.2f}x hashdeep", ""))
+
+        # Many small files -------------------------------------------------------------------
+        cp = sh(f'cp -r "{small}" "{work / "cp.copy"}" && sync -f "{work / "cp.copy"}"')
+        shutil.rmtree(work / "cp.copy")
+        sossl = sh(f'xargs -a "{lst}" openssl dgst -sha256 >/dev/null')
+        ssha = sh(f'xargs -a "{lst}" sha256sum >/dev/null')
+        shd = t([hashdeep, "-r", "-c", "sha256", str(small)]) if hashdeep else None
+        cs = case("case-small")
+        scap, rss["capture small"] = timed(
+            [*py, "capture", str(small), "--case", str(cs)], env, cold
+        )
+        sver, rss["verify small"] = timed(
+            [*py, "verify", "--no-record", "--case", str(cs)], env, cold
+        )
+        label = f"{n:,} small files"
+        rows += [
+            (
+                f"capture {label}",
+                scap,
+                f"{cp / scap:.2f}x cp -r + sync",
+                f"{n / scap:,.0f} files/s",
+            ),
+            (f"capture {label}", scap, f"{ssha / scap:.2f}x sha256sum", ""),
+        ]
+        if shd:
+            rows.append((f"capture {label}", scap, f"{shd / scap:.2f}x hashdeep", ""))
+        rows += [
+            (
+                f"verify {label}",
+                sver,
+                f"{sossl / sver:.2f}x openssl dgst",
+                f"{n / sver:,.0f} files/s",
+            ),
+            (f"verify {label}", sver, f"{ssha / sver:.2f}x sha256sum", ""),
+        ]
+        if shd:
+            rows.append((f"verify {label}", sver, f"{shd / sver:.2f}x hashdeep", ""))
+
+        # verify.sh (no Python) against forensic verify on the same case ---------------------
+        vsh = t(["sh", str(cs / "verify.sh"), str(cs)])
+        rows.append(
+            (f"verify.sh {label}", vsh, f"{sver / vsh:.2f}x forensic verify", "POSIX sh + openssl")
+        )
+        rows.append(("analysis per image", 0.0, "n/a", "not built yet (forensic/media)"))
+        rows.append(("report per 1,000 items", 0.0, "n/a", "not built yet (forensic/report)"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    cache = "cold cache (dropped before each step)" if dropped else "WARM cache (could not drop)"
+    print(f"\nforensic bench/run: {os.cpu_count()} CPUs, {cache}")
+    print(f"{'step':32} {'seconds':>8}  {'ratio (>1 = forensic faster)':<30} note")
+    for name, secs, ratio, note in rows:
+        s = f"{secs:8.2f}" if secs else f"{'-':>8}"
+        print(f"{name:32} {s}  {ratio:<30} {note}")
+    for name, kib in rss.items():
+        if kib:
+            print(f"peak RSS {name:23} {kib / 1024:8.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
