@@ -8,6 +8,7 @@ import io
 import json
 import shutil
 import ssl
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,21 @@ def test_http_page_with_redirect_images_and_slow_resource(
     # The page's text is searchable (rendered HTML text; Korean too).
     hits = json.loads(cli("search", "불법촬영물", "--case", case_dir, "--json").stdout)["hits"]
     assert items["rendered.html"]["sha256"] in {h["sha256"] for h in hits}
+
+    # The court report says what this web capture proves and what it does not.
+    if shutil.which("pdftotext"):
+        from tests.test_report import make_test_ca
+
+        _ca, cert, key = make_test_ca(case_dir.parent)
+        assert cli("key", "cert", "--import", cert, key).exit_code == 0
+        res = cli("report", "--case", case_dir, "--demo-tsa", "--json", "--lang", "en")
+        assert res.exit_code == 0, res.stderr
+        pdf = json.loads(res.stdout)["report"]["path"]
+        text = " ".join(
+            subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True).stdout.split()
+        )
+        assert "What this web capture shows" in text
+        assert "gives no signature over the content" in text
 
 
 def test_https_self_signed_is_captured_with_the_problem_recorded(

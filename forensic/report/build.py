@@ -93,7 +93,7 @@ def new_report_id() -> str:
 
 def render_pdf(data: ReportData, path: Path, logo: tuple[bytes, tuple[int, int]] | None) -> int:
     """Lay the report out with reportlab into ``path``; the page count."""
-    from forensic.report import sections as _sections  # noqa: F401  (registers sections)
+    from forensic.report import context_parts as _context  # noqa: F401  (registers parts)
     from forensic.report.interface import SECTIONS
     from forensic.report.render import (
         LazyStory,

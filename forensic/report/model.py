@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from forensic.capture.transcript import transcript_context
 from forensic.case import Case
 from forensic.case.case import Item, file_sha256
 from forensic.custody.log import CustodyEntry
@@ -45,6 +46,9 @@ class ItemData:
     findings: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
     derived_problems: list[str] = field(default_factory=list)
+    chat_contexts: list[Any] = field(default_factory=list)  # TranscriptContext per chat
+    ocr_text: str | None = None
+    web_capture: bool = False
 
     @property
     def sha256(self) -> str:
@@ -251,6 +255,14 @@ def manifest(data: ReportData) -> dict[str, Any]:
 def item_data(case: Case, items: list[Item], entries: list[CustodyEntry]) -> list[ItemData]:
     tokens = tokens_from(entries)
     recorded = case.recorded_files(entries)
+    # Items some chat transcript links to (read each transcript only for those items).
+    in_chats = {
+        str(link[2])
+        for e in entries
+        if e.action == "transcript"
+        for link in e.details.get("media_links", []) or []
+        if isinstance(link, list) and len(link) == 3
+    }
     out: list[ItemData] = []
     for n, item in enumerate(items, start=1):
         first_seq = item.acquisitions[0].seq if item.acquisitions else 0
@@ -264,6 +276,21 @@ def item_data(case: Case, items: list[Item], entries: list[CustodyEntry]) -> lis
             message=_source_field(item, "message", "message_id"),
         )
         derived_data(case, d, recorded)
+        if item.item_id in in_chats:
+            d.chat_contexts = transcript_context(case, item.item_id)
+            if d.chat_contexts and not d.chat:
+                first = d.chat_contexts[0]
+                d.chat = str(first.chat.get("name") or first.group)
+                d.message = ", ".join(first.focus_ids) or None
+        ocr_path = _read_vouched(case, f"ocr/{item.item_id}.json", recorded, d.derived_problems)
+        if ocr_path is not None:
+            doc = _load_json(ocr_path, d.derived_problems)
+            text = str((doc or {}).get("text") or "").strip()
+            d.ocr_text = text or None
+        d.web_capture = any(
+            str(a.details.get("source", {}).get("path", "")).startswith("web:")
+            for a in item.acquisitions
+        )
         out.append(d)
     return out
 
