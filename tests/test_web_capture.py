@@ -3,6 +3,7 @@ images, a redirect and a slow resource; bad pages (loop, hang, 500); no internet
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -104,6 +105,8 @@ def test_http_page_with_redirect_images_and_slow_resource(
     )
     acq = shown["item"]["acquisitions"][0]
     assert acq["source"]["path"] == "web:screenshot.png"
+    assert base64.b64decode(acq["source"]["path_b64"]) == b"web:screenshot.png"
+    assert shown["item"]["metadata"] is not None  # described at capture, like any image
     assert acq["source_url"] == site.http + "/redirect"
     assert acq["group"] == web["group"]
     log = json.loads(cli("log", "--case", case_dir, "--json").stdout)["entries"]

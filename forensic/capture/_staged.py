@@ -19,6 +19,7 @@ from typing import Any
 
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import atomic_write, sync_filesystem
+from forensic._internal.paths import path_record
 from forensic.capture.acquire import AcquiredItem
 from forensic.capture.interface import GroupId
 from forensic.capture.mediatype import DETECTOR, sniff
@@ -26,6 +27,7 @@ from forensic.case.case import Case, RecoveryReport, host_name, tool_record
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import PendingEntry
 from forensic.errors import StoreError
+from forensic.media import store_metadata
 from forensic.progress import SILENT, ProgressReporter
 from forensic.store import StagedObject
 
@@ -160,7 +162,7 @@ def acquire_generated(
                     "object": store.relative_path(s.item_id),
                     "new_object": new,
                     "source": {
-                        "path": f"{kind}:{f.name}",
+                        **path_record(f"{kind}:{f.name}"),
                         "name": f.name,
                         "created": f.created,
                         **f.source,
@@ -190,7 +192,7 @@ def acquire_generated(
         summary = dict(base)
         summary.update(
             {
-                "inputs": [{"path": f"{kind}:{f.name}"} for f in files],
+                "inputs": [path_record(f"{kind}:{f.name}") for f in files],
                 "acquired": len(acquired),
                 "new_objects": sum(1 for a in acquired if a.new_object),
                 "links": 0,
@@ -201,4 +203,10 @@ def acquire_generated(
         )
         case.record(key, [PendingEntry("capture-summary", run_id, summary)])
         intent.unlink()
+        # Like every capture: what each new image says about itself, recorded at capture time.
+        media_ids = [
+            a.item_id for a in acquired if a.new_object and a.media_type.startswith("image/")
+        ]
+        if media_ids:
+            store_metadata(case, key, media_ids)
     return GeneratedResult(run_id, group_id, acquired, recovery)
