@@ -116,7 +116,7 @@ def _na(signal: str, en: str, ko: str) -> Finding:
 
 class JpegDetector(Detector):
     name = "jpeg"
-    version = "1"
+    version = "2"
     media_types = ("image/jpeg",)
 
     def parameters(self) -> dict[str, Any]:
@@ -260,6 +260,10 @@ def load_jpeg(data: bytes) -> tuple[NDArray[np.float64], dict[int, list[int]]]:
                     "디코딩하지 않았습니다",
                 )
             tables = {int(k): list(v) for k, v in (getattr(im, "quantization", {}) or {}).items()}
+            if im.mode == "RGB":
+                # ask libjpeg for its decoded YCbCr planes: no colour round trip, so the block DCT
+                # of Y lies close to the stored quantised coefficients
+                im.draft("YCbCr", im.size)
             im.load()
             if im.mode == "CMYK":
                 raise NotAnalysable(

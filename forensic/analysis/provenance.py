@@ -151,7 +151,7 @@ class ProvenanceDetector(Detector):
         hit_ai = sorted(set(types) & AI_ORIGIN)
         hit_edit = sorted(set(types) & AI_EDIT)
         hit_syn = sorted(set(types) & SYNTHETIC)
-        if not valid:
+        if state == "invalid":
             return Finding(
                 "provenance.c2pa",
                 STATUS_INDICATES,
@@ -159,10 +159,25 @@ class ProvenanceDetector(Detector):
                 ref,
                 state,
                 "valid",
-                f"content credentials present but not valid ({state}): consistent with the file "
+                "content credentials present but not valid: consistent with the file "
                 "having changed after signing, or a damaged manifest",
-                f"콘텐츠 자격증명이 있으나 유효하지 않습니다({state}): 서명 후 파일이 변경되었거나 "
+                "콘텐츠 자격증명이 있으나 유효하지 않습니다: 서명 후 파일이 변경되었거나 "
                 "매니페스트가 손상된 것과 일치합니다",
+                lim,
+                extra=extra,
+            )
+        if not valid:
+            return Finding(
+                "provenance.c2pa",
+                STATUS_INFO,
+                method,
+                ref,
+                state,
+                None,
+                f"content credentials present but not validated here ({state}; a remote "
+                "manifest is never fetched: nothing leaves this machine)",
+                f"콘텐츠 자격증명이 있으나 여기서 검증되지 않았습니다({state}; 원격 매니페스트는 "
+                "가져오지 않습니다: 어떤 데이터도 이 컴퓨터를 떠나지 않습니다)",
                 lim,
                 extra=extra,
             )
@@ -326,7 +341,7 @@ class ProvenanceDetector(Detector):
         if edit:
             return Finding(
                 "provenance.software",
-                STATUS_INDICATES,
+                STATUS_INFO,
                 method,
                 ref,
                 texts,
@@ -393,7 +408,10 @@ class ProvenanceDetector(Detector):
             "Kee, Johnson & Farid, 'Digital image authentication from JPEG headers', IEEE TIFS 2011"
         )
         lim = (
-            "Inconsistencies show processing after capture (including ordinary editing or "
+            "Reported for the examiner without a decision: on untouched real photos these "
+            "cross-checks fire too often (see docs/detection-evaluation.md) to 'indicate' "
+            "anything on their own. Inconsistencies show processing after capture (including "
+            "ordinary editing or "
             "messenger re-compression), not what was changed."
         )
         if not notes_en:
@@ -410,7 +428,7 @@ class ProvenanceDetector(Detector):
             )
         return Finding(
             "provenance.consistency",
-            STATUS_INDICATES,
+            STATUS_INFO,
             method,
             ref,
             notes_en,
