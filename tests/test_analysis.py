@@ -68,7 +68,17 @@ def test_findings_figures_logged_and_deterministic(
     # stored: JSON + PNG figures under analysis/<sha>/, vouched by one analysis entry per item
     folder = case_dir / "analysis" / sha_double
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["jpeg.json", "maps-ela.png", "maps-noise.png", "maps.json", "provenance.json"]
+    assert names == [
+        "jpeg.json",
+        "maps-ela.png",
+        "maps-noise.png",
+        "maps.json",
+        "provenance.json",
+        "spectrum-power.png",
+        "spectrum.json",
+    ]
+    spec = dbl["spectrum.azimuthal"]
+    assert spec["status"] == "info" and len(spec["details"]["profile"]) == 64
     for png in ("maps-ela.png", "maps-noise.png"):
         with Image.open(folder / png) as im:
             assert im.format == "PNG" and min(im.size) > 100

@@ -25,10 +25,12 @@ def _load_defaults() -> None:
     from forensic.analysis.jpeg import JpegDetector
     from forensic.analysis.maps import PixelMapDetector
     from forensic.analysis.provenance import ProvenanceDetector
+    from forensic.analysis.spectrum import SpectrumDetector
 
     register(ProvenanceDetector())
     register(JpegDetector())
     register(PixelMapDetector())
+    register(SpectrumDetector())
 
 
 def detectors() -> list[Detector]:
