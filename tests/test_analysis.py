@@ -243,3 +243,19 @@ def test_eval_quick_subset(tmp_path: Path, shared_datasets: Path) -> None:
     shipped = json.loads((REPO / "forensic/analysis/error_rates.json").read_text("utf-8"))
     assert shipped["generated_by"] == "bench/eval_detection.py"
     assert "--quick" not in (REPO / "docs/detection-evaluation.md").read_text("utf-8")
+
+
+def test_video_gets_provenance_and_not_applicable(
+    cli: Cli, case_dir: Path, shared_datasets: Path
+) -> None:
+    video = shared_datasets / "c2pa/video1.mp4"
+    [sha] = capture(cli, case_dir, video).values()
+    out = detect(cli, case_dir, sha[:12])[sha]
+    assert out["media_type"] == "video/mp4"
+    assert set(out["not_applicable"]) == {"jpeg", "maps", "spectrum"}
+    assert set(out["detectors"]) == {"provenance"}
+    c2pa = findings(out)["provenance.c2pa"]  # valid manifest, no AI source type declared
+    assert c2pa["status"] == "info" and c2pa["details"]["state"] == "valid"
+    res = cli("analyze", "--detect", "--case", case_dir, sha[:12])
+    assert res.exit_code == 0 and "not applicable to video/mp4: jpeg, maps, spectrum" in res.stdout
+    verify_ok(cli, case_dir)
