@@ -16,6 +16,7 @@ from PIL import Image
 from forensic.case import Case
 from tests.conftest import Cli
 from tests.mediatools import capture
+from tests.test_report import build, needs_tools, report_case, run  # noqa: F401  (fixture)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -258,4 +259,19 @@ def test_video_gets_provenance_and_not_applicable(
     assert c2pa["status"] == "info" and c2pa["details"]["state"] == "valid"
     res = cli("analyze", "--detect", "--case", case_dir, sha[:12])
     assert res.exit_code == 0 and "not applicable to video/mp4: jpeg, maps, spectrum" in res.stdout
+    verify_ok(cli, case_dir)
+
+
+@needs_tools
+def test_report_shows_vouched_findings_and_quotes_the_evaluation(
+    report_case: dict[str, Any],  # noqa: F811  (the fixture imported above)
+    cli: Cli,
+) -> None:
+    case_dir = Path(str(report_case["case"]))
+    res = cli("analyze", "--detect", "--all", "--case", case_dir)
+    assert res.exit_code == 0, res.stderr
+    pdf, _doc = build(cli, case_dir)
+    text = run("pdftotext", pdf, "-").stdout
+    assert "maps.json" in text and "provenance.c2pa" in text
+    assert "Detection evaluation" in text  # docs/detection-evaluation.md quoted in methodology
     verify_ok(cli, case_dir)

@@ -37,9 +37,32 @@ def measured_error_rates() -> dict[str, Any]:
 
 
 def error_rate(signal: str) -> dict[str, Any] | None:
+    """The full measured entry of one signal (thresholds, per-manipulation metrics)."""
     rates = measured_error_rates().get("signals", {})
     value = rates.get(signal) if isinstance(rates, dict) else None
     return value if isinstance(value, dict) else None
+
+
+def error_rate_summary(signal: str) -> dict[str, Any] | None:
+    """What a finding quotes: the false-positive rate on untouched real photos, its bound, and
+    per manipulation the AUC and the TPR at the threshold before/after recompression."""
+    e = error_rate(signal)
+    if e is None:
+        return None
+    out: dict[str, Any] = {"source": "docs/detection-evaluation.md"}
+    for k in ("threshold", "fpr_untouched", "fpr_upper_95", "n_neg", "feature_only", "flagged"):
+        if k in e:
+            out[k] = e[k]
+    for stage in ("before", "after"):
+        kinds = e.get(stage)
+        if isinstance(kinds, dict):
+            out[f"{stage}_recompression"] = {
+                kind: f"AUC {m.get('auc')}, TPR {m.get('tpr_at_detector_threshold')} / "
+                f"FPR {m.get('fpr_at_detector_threshold')} at the threshold"
+                for kind, m in kinds.items()
+                if isinstance(m, dict)
+            }
+    return out
 
 
 @dataclass
@@ -61,7 +84,7 @@ class Finding:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        rates = error_rate(self.signal)
+        rates = error_rate_summary(self.signal)
         return {
             "signal": self.signal,
             "status": self.status,
