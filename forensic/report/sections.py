@@ -398,6 +398,23 @@ class MetadataPart(ItemPart):
         ]
 
 
+def _finding_row(finding: dict[str, Any], lang: str) -> list[str]:
+    said = finding.get("indicates") or {}
+    statement = str(said.get(lang) or said.get("en") or "") if isinstance(said, dict) else ""
+    if finding.get("positive_proof"):
+        statement += " [positive proof]" if lang != "ko" else " [긍정 증거]"
+    rates = finding.get("measured_error_rates")
+    if isinstance(rates, dict) and rates.get("fpr_untouched") is not None:
+        bound = rates.get("fpr_upper_95")
+        statement += f" (FPR {rates['fpr_untouched']}" + (f", ≤ {bound} at 95 %" if bound else "")
+        statement += f", n={rates.get('n_neg')})"
+    value, threshold = finding.get("value"), finding.get("threshold")
+    numbers = "" if value is None else str(value)
+    if threshold is not None:
+        numbers += f" / {threshold}"
+    return [str(finding.get("signal", "")), str(finding.get("status", "")), statement, numbers]
+
+
 class FindingsPart(ItemPart):
     """``analysis/<sha>/*.json`` findings and figures (redacted like the preview)."""
 
@@ -410,9 +427,25 @@ class FindingsPart(ItemPart):
     def render(self, ctx: RenderContext, item: ItemData) -> Flowables:
         out: Flowables = [Paragraph(escape(ctx.t(self.title_key)), ctx.styles.h3)]
         for name, doc in item.findings:
+            out.append(Paragraph(escape(name), ctx.styles.small))
+            findings = doc.get("findings") if isinstance(doc, dict) else None
+            if isinstance(findings, list) and findings:
+                # One row per signal: what it found, in the report's language, with its numbers.
+                out.append(
+                    ctx.table(
+                        [
+                            ctx.t("col.signal"),
+                            ctx.t("col.status"),
+                            ctx.t("col.statement"),
+                            ctx.t("col.value_threshold"),
+                        ],
+                        [_finding_row(f, ctx.lang) for f in findings if isinstance(f, dict)],
+                        [34 * mm, 22 * mm, CONTENT_WIDTH - 90 * mm, 34 * mm],
+                    )
+                )
+                continue
             rows: list[tuple[str, str]] = []
             _flatten("", doc, rows)
-            out.append(Paragraph(escape(name), ctx.styles.small))
             out.append(
                 ctx.table(
                     [ctx.t("col.field"), ctx.t("col.value")],
@@ -518,9 +551,9 @@ class Methodology(ReportSection):
         out.append(ctx.p("methodology.acquisition", ctx.styles.body))
         out += sub(ctx, "methodology.detection_title")
         text = ctx.data.methodology
-        if text is None:
+        if not any(item.findings for item in ctx.data.items):
             out.append(ctx.p("methodology.no_detection", ctx.styles.note))
-        else:
+        if text is not None:
             out.append(ctx.p("methodology.quoted", ctx.styles.small))
             out.append(Preformatted(text, ctx.styles.mono_small, maxLineLength=110))
         out += sub(ctx, "methodology.limitations_title")

@@ -1,0 +1,142 @@
+"""The pluggable detector interface: one detector per forensic signal family.
+
+A detector declares its ``name``, ``version``, ``parameters``, the ``media_types`` it applies to
+and reads its measured error rates from ``error_rates.json`` (written by
+``bench/eval_detection.py``). It turns one item into :class:`Finding` objects and optional
+figures (PNG bytes). It must never raise for bad input: what it cannot analyse becomes a
+``not_applicable`` finding that says why. Adding a detector means one module and one
+:func:`forensic.analysis.registry.register` call; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+#: wording of every finding: never "fake" or "authentic"
+STATUS_INDICATES = "indicates"  # the value passed a threshold set at <= 1% FPR, or positive proof
+STATUS_NO_EVIDENCE = "no_evidence"  # nothing found (this does not prove absence)
+STATUS_INFO = "info"  # a measurement or a figure for the examiner, no decision
+STATUS_NOT_APPLICABLE = "not_applicable"  # the signal cannot be computed for this input
+
+ERROR_RATES_FILE = Path(__file__).with_name("error_rates.json")
+
+
+@cache
+def measured_error_rates() -> dict[str, Any]:
+    """Per-signal error rates measured by ``bench/eval_detection.py`` (empty if never run)."""
+    try:
+        data = json.loads(ERROR_RATES_FILE.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def error_rate(signal: str) -> dict[str, Any] | None:
+    """The full measured entry of one signal (thresholds, per-manipulation metrics)."""
+    rates = measured_error_rates().get("signals", {})
+    value = rates.get(signal) if isinstance(rates, dict) else None
+    return value if isinstance(value, dict) else None
+
+
+def error_rate_summary(signal: str) -> dict[str, Any] | None:
+    """What a finding quotes: the false-positive rate on untouched real photos, its bound, and
+    per manipulation the AUC and the TPR at the threshold before/after recompression."""
+    e = error_rate(signal)
+    if e is None:
+        return None
+    out: dict[str, Any] = {"source": "docs/detection-evaluation.md"}
+    for k in ("threshold", "fpr_untouched", "fpr_upper_95", "n_neg", "feature_only", "flagged"):
+        if k in e:
+            out[k] = e[k]
+    for stage in ("before", "after"):
+        kinds = e.get(stage)
+        if isinstance(kinds, dict):
+            out[f"{stage}_recompression"] = {
+                kind: f"AUC {m.get('auc')}, TPR {m.get('tpr_at_detector_threshold')} / "
+                f"FPR {m.get('fpr_at_detector_threshold')} at the threshold"
+                for kind, m in kinds.items()
+                if isinstance(m, dict)
+            }
+    return out
+
+
+@dataclass
+class Finding:
+    """One signal's result. ``text_en``/``text_ko`` use 'consistent with', 'indicates',
+    'no evidence of ... (this does not prove absence)'."""
+
+    signal: str
+    status: str
+    method: str
+    reference: str
+    value: Any
+    threshold: Any
+    text_en: str
+    text_ko: str
+    limitations: str
+    positive_proof: bool = False
+    figures: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        rates = error_rate_summary(self.signal)
+        return {
+            "signal": self.signal,
+            "status": self.status,
+            "method": self.method,
+            "reference": self.reference,
+            "value": self.value,
+            "threshold": self.threshold,
+            "indicates": {"en": self.text_en, "ko": self.text_ko},
+            "positive_proof": self.positive_proof,
+            "measured_error_rates": rates
+            if rates is not None
+            else "not measured (bench/eval_detection.py has no figure for this signal)",
+            "limitations": self.limitations,
+            "figures": list(self.figures),
+            **({"details": self.extra} if self.extra else {}),
+        }
+
+
+@dataclass
+class AnalysisInput:
+    """What a detector gets: the case file (read only), its media type, its metadata record."""
+
+    path: Path
+    media_type: str
+    metadata: dict[str, Any] | None
+
+
+@dataclass
+class DetectorResult:
+    findings: list[Finding]
+    #: figure file name (``<detector>-<what>.png``) -> PNG bytes
+    figures: dict[str, bytes] = field(default_factory=dict)
+
+
+class Detector(ABC):
+    """One family of forensic signals."""
+
+    name: str = ""
+    version: str = "1"
+    #: media types (sniffed from magic bytes) this detector applies to; "*" for any
+    media_types: tuple[str, ...] = ()
+
+    def parameters(self) -> dict[str, Any]:
+        """Every parameter that changes the numbers (recorded with the result)."""
+        return {}
+
+    def libraries(self) -> dict[str, str]:
+        return {}
+
+    def accepts(self, media_type: str) -> bool:
+        return "*" in self.media_types or media_type in self.media_types
+
+    @abstractmethod
+    def analyze(self, item: AnalysisInput) -> DetectorResult:
+        """Findings and figures; never raises for bad input."""

@@ -1,0 +1,99 @@
+"""Decode an image for pixel analysis, safely: a decompression-bomb limit, every mode to 8-bit
+luminance/RGB, the first frame of animations. Failures become a reason, never a traceback."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+#: larger images are not decoded (a decompression bomb or a panorama; say so plainly)
+MAX_PIXELS = 80_000_000
+#: smaller images carry too few 8x8 blocks for any statistic
+MIN_SIDE = 32
+
+
+@dataclass
+class Decoded:
+    rgb: NDArray[np.uint8]  # H x W x 3
+    luma: NDArray[np.float64]  # H x W, 0..255
+    mode: str
+    frames: int
+    notes: list[str]
+
+
+class NotAnalysable(Exception):
+    """The pixels cannot be analysed; ``str(exc)`` is the reason (English)."""
+
+    def __init__(self, reason_en: str, reason_ko: str) -> None:
+        super().__init__(reason_en)
+        self.reason_en = reason_en
+        self.reason_ko = reason_ko
+
+
+def decode(data: bytes) -> Decoded:
+    notes: list[str] = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im: Image.Image = Image.open(io.BytesIO(data))
+            w, h = im.size
+            if w * h > MAX_PIXELS:
+                raise NotAnalysable(
+                    f"{w}x{h} = {w * h} pixels exceeds the decompression-bomb limit of "
+                    f"{MAX_PIXELS} pixels: not decoded",
+                    f"{w}x{h} = {w * h} 화소로 압축 폭탄 한도({MAX_PIXELS} 화소)를 넘어 "
+                    "디코딩하지 않았습니다",
+                )
+            frames = int(getattr(im, "n_frames", 1) or 1)
+            if frames > 1:
+                notes.append(f"animated image with {frames} frames: the first frame is analysed")
+            im.seek(0)
+            mode = im.mode
+            im.load()
+    except NotAnalysable:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise NotAnalysable(
+            f"decompression-bomb limit: {exc}", f"압축 폭탄 한도 초과: {exc}"
+        ) from exc
+    except Exception as exc:
+        raise NotAnalysable(
+            f"the pixels cannot be decoded: {type(exc).__name__}: {exc}",
+            f"화소를 디코딩할 수 없습니다: {type(exc).__name__}: {exc}",
+        ) from exc
+    if min(im.size) < MIN_SIDE:
+        raise NotAnalysable(
+            f"{im.size[0]}x{im.size[1]} pixels is too small for pixel statistics "
+            f"(at least {MIN_SIDE}x{MIN_SIDE})",
+            f"{im.size[0]}x{im.size[1]} 화소는 화소 통계에 너무 작습니다 "
+            f"(최소 {MIN_SIDE}x{MIN_SIDE})",
+        )
+    if mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr16 = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if arr16.max() > 255 else 255.0
+        arr8 = np.clip(np.round(arr16 / top * 255.0), 0, 255).astype(np.uint8)
+        im = Image.fromarray(arr8, "L")
+        notes.append("16-bit samples scaled to 8 bits for analysis")
+    elif mode == "CMYK":
+        notes.append("CMYK converted to RGB (Pillow's naive conversion) for analysis")
+    elif mode in ("L", "LA", "1"):
+        notes.append("greyscale: colour statistics do not apply")
+    rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
+    luma = (
+        0.299 * rgb[..., 0].astype(np.float64)
+        + 0.587 * rgb[..., 1].astype(np.float64)
+        + 0.114 * rgb[..., 2].astype(np.float64)
+    )
+    return Decoded(rgb=rgb, luma=luma, mode=mode, frames=frames, notes=notes)
+
+
+def png_bytes(arr: NDArray[np.uint8]) -> bytes:
+    """Deterministic PNG bytes (no time, no text chunks)."""
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG", optimize=False, compress_level=6)
+    return buf.getvalue()

@@ -1,0 +1,163 @@
+"""Run the detectors on items and store their findings in the case.
+
+``analysis/<sha256>/<detector>.json`` (RFC 8785 canonical JSON, read-only) and figures
+``analysis/<sha256>/<detector>-<what>.png``; one ``analysis`` custody-log entry per item vouches
+for every file it wrote (``details.files``) and records each detector's version and parameters.
+The files hold no time stamp: the same input and versions give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from forensic._internal.canonical import canonical_json
+from forensic._internal.fsio import atomic_write
+from forensic.analysis.interface import (
+    STATUS_NOT_APPLICABLE,
+    AnalysisInput,
+    Detector,
+    DetectorResult,
+    Finding,
+)
+from forensic.analysis.registry import detectors
+from forensic.case.case import Case, file_record, tool_record
+from forensic.custody.keys import ExaminerKey
+from forensic.custody.log import CustodyEntry, PendingEntry
+from forensic.media.record import describe_item, load_record
+from forensic.media.safe import json_safe
+from forensic.progress import SILENT, ProgressReporter
+from forensic.store import ItemId
+
+ANALYSIS_DIR = "analysis"
+DOC_FORMAT = "forensic-analysis"
+DOC_VERSION = 1
+
+
+@dataclass
+class ItemAnalysis:
+    item_id: str
+    media_type: str
+    docs: dict[str, dict[str, Any]]  # detector name -> stored document
+    not_applicable: list[str]  # detectors that do not apply to this media type
+    files: list[dict[str, Any]]
+
+
+def run_detector(detector: Detector, item: AnalysisInput) -> DetectorResult:
+    try:
+        return detector.analyze(item)
+    except Exception as exc:  # a detector bug must not lose the batch; say so in the record
+        return DetectorResult(
+            [
+                Finding(
+                    detector.name,
+                    STATUS_NOT_APPLICABLE,
+                    "",
+                    "",
+                    None,
+                    None,
+                    f"detector failed: {type(exc).__name__}: {exc}",
+                    f"검출기 오류: {type(exc).__name__}: {exc}",
+                    "",
+                )
+            ]
+        )
+
+
+def detector_record(detector: Detector) -> dict[str, Any]:
+    return {
+        "name": detector.name,
+        "version": detector.version,
+        "parameters": detector.parameters(),
+        "media_types": list(detector.media_types),
+        "libraries": detector.libraries(),
+    }
+
+
+def analyze_path(
+    path: Path, media_type: str, metadata: dict[str, Any] | None, metadata_source: str
+) -> tuple[dict[str, tuple[dict[str, Any], dict[str, bytes]]], list[str]]:
+    """Every applicable detector's document and figures (nothing written)."""
+    item = AnalysisInput(path=path, media_type=media_type, metadata=metadata)
+    out: dict[str, tuple[dict[str, Any], dict[str, bytes]]] = {}
+    skipped: list[str] = []
+    for detector in detectors():
+        if not detector.accepts(media_type):
+            skipped.append(detector.name)
+            continue
+        result = run_detector(detector, item)
+        doc = {
+            "format": DOC_FORMAT,
+            "v": DOC_VERSION,
+            "detector": detector_record(detector),
+            "tool": tool_record(),
+            "metadata_source": metadata_source,
+            "findings": [f.as_dict() for f in result.findings],
+            "figures": [
+                {"name": n, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b)}
+                for n, b in sorted(result.figures.items())
+            ],
+        }
+        out[detector.name] = (doc, result.figures)
+    return out, skipped
+
+
+def analyze_items(
+    case: Case,
+    key: ExaminerKey,
+    item_ids: Sequence[str],
+    progress: ProgressReporter = SILENT,
+) -> list[tuple[ItemAnalysis, CustodyEntry]]:
+    """Analyse, write and log each item. The caller holds :meth:`Case.writing`."""
+    items = case.items()
+    done: list[tuple[ItemAnalysis, CustodyEntry]] = []
+    progress.start("analysis", len(item_ids))
+    try:
+        for item_id in item_ids:
+            item = items[ItemId(item_id)]
+            metadata = load_record(case, item.item_id)
+            source = "stored record media/<sha256>/metadata.json"
+            if metadata is None:
+                metadata = describe_item(case, item).as_dict()
+                source = "computed for this analysis (not stored; 'analyze --metadata' stores it)"
+            media_type = str((metadata.get("item") or {}).get("media_type") or item.media_type)
+            results, skipped = analyze_path(
+                case.root / item.object_path, media_type, metadata, source
+            )
+            folder = case.root / ANALYSIS_DIR / item.item_id
+            folder.mkdir(parents=True, exist_ok=True)
+            files: list[dict[str, Any]] = []
+            docs: dict[str, dict[str, Any]] = {}
+            for name, (doc, figures) in results.items():
+                doc = {"item": {"sha256": item.item_id, "media_type": media_type}, **doc}
+                doc = dict(json_safe(doc))
+                for fig_name, data in sorted(figures.items()):
+                    path = folder / fig_name
+                    atomic_write(path, data, mode=0o444)
+                    files.append(file_record(case.root, path))
+                path = folder / f"{name}.json"
+                atomic_write(path, canonical_json(doc), mode=0o444)
+                files.append(file_record(case.root, path))
+                docs[name] = doc
+            details = {
+                "item": item.item_id,
+                "media_type": media_type,
+                "detectors": {n: d["detector"] for n, d in docs.items()},
+                "not_applicable": skipped,
+                "findings": {
+                    n: {f["signal"]: f["status"] for f in d["findings"]} for n, d in docs.items()
+                },
+                "tool": tool_record(),
+                "files": files,
+            }
+            [entry] = case.record(
+                key, [PendingEntry("analysis", f"sha256:{item.item_id}", details)]
+            )
+            done.append((ItemAnalysis(item.item_id, media_type, docs, skipped, files), entry))
+            progress.advance(1)
+    finally:
+        progress.finish()
+    return done
