@@ -18,6 +18,11 @@ def test_demo_end_to_end(tmp_path: Path, cli: Cli) -> None:
     doc = json.loads(res.stdout)
     assert doc["ok"] is True and doc["verify"]["intact"] is True
     assert doc["acquired"] == 9
+    log = json.loads(cli("log", "--case", out / "case", "--json").stdout)["entries"]
+    actions = [e["action"] for e in log]
+    for step in ("capture", "metadata", "timestamp", "analysis", "report", "export", "verify"):
+        assert step in actions, step
+    assert actions[-1] == "verify"  # the demo ends with verify
     report = Path(doc["report"])
     assert report.is_file() and report.read_bytes().startswith(b"%PDF-")
     assert doc["export"]["destination"].endswith("-bag")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from forensic.analysis.store import analyze_items
 from forensic.capture import CaptureOptions, CaptureResult, capture_paths
 from forensic.case import Case
 from forensic.case.case import tool_record
@@ -137,6 +138,10 @@ def run_demo(out: Path, progress: ProgressReporter = SILENT, *, lang: str = "en"
         )
     # Trusted time, offline: an in-process demo TSA whose tokens say DEMO - NOT TRUSTED.
     stamped = stamp_head(case, key, [demo_tsa()], timeout=5)
+    # Detection signals on every image, each with its measured error rate (never a verdict).
+    images = [i.item_id for i in case.items().values() if i.media_type.startswith("image/")]
+    with case.writing(key):
+        analyze_items(case, key, images, progress)
     # The court-ready report: PDF/A-3b, signed (PAdES-B-T) with a demo examiner certificate and
     # time-stamped by the demo TSA; previews are blurred as always by default.
     create_self_signed(
