@@ -103,6 +103,11 @@ class Finding:
         }
 
 
+def not_applicable(signal: str, reason_en: str, reason_ko: str) -> Finding:
+    """A finding that says the signal could not be computed for this item, and why."""
+    return Finding(signal, STATUS_NOT_APPLICABLE, "", "", None, None, reason_en, reason_ko, "")
+
+
 @dataclass
 class AnalysisInput:
     """What a detector gets: the case file (read only), its media type, its metadata record."""

@@ -15,12 +15,12 @@ from forensic.analysis.interface import (
     STATUS_INDICATES,
     STATUS_INFO,
     STATUS_NO_EVIDENCE,
-    STATUS_NOT_APPLICABLE,
     AnalysisInput,
     Detector,
     DetectorResult,
     Finding,
     error_rate,
+    not_applicable,
 )
 from forensic.analysis.pixels import MAX_PIXELS, MIN_SIDE, NotAnalysable
 from forensic.media.image.jpeg_quant import estimate_quality
@@ -110,10 +110,6 @@ def dq_threshold() -> float:
     return DEFAULT_DQ_THRESHOLD
 
 
-def _na(signal: str, en: str, ko: str) -> Finding:
-    return Finding(signal, STATUS_NOT_APPLICABLE, "", "", None, None, en, ko, "")
-
-
 class JpegDetector(Detector):
     name = "jpeg"
     version = "2"
@@ -139,7 +135,7 @@ class JpegDetector(Detector):
             data = item.path.read_bytes()
             y, tables = load_jpeg(data)
         except NotAnalysable as exc:
-            return DetectorResult([_na("jpeg", exc.reason_en, exc.reason_ko)])
+            return DetectorResult([not_applicable("jpeg", exc.reason_en, exc.reason_ko)])
         quality, exact = estimate_quality(tables)
         findings = [
             Finding(
@@ -159,7 +155,7 @@ class JpegDetector(Detector):
         ]
         if 0 not in tables:
             findings.append(
-                _na(
+                not_applicable(
                     "jpeg.double_compression",
                     "no luminance quantisation table",
                     "휘도 양자화 테이블이 없습니다",
@@ -177,7 +173,7 @@ class JpegDetector(Detector):
         )
         if score is None:
             findings.append(
-                _na(
+                not_applicable(
                     "jpeg.double_compression",
                     "too few non-zero DCT coefficients for the histogram test",
                     "히스토그램 검정에 필요한 0이 아닌 DCT 계수가 부족합니다",

@@ -11,11 +11,11 @@ from PIL import Image, ImageFilter
 
 from forensic.analysis.interface import (
     STATUS_INFO,
-    STATUS_NOT_APPLICABLE,
     AnalysisInput,
     Detector,
     DetectorResult,
     Finding,
+    not_applicable,
 )
 from forensic.analysis.pixels import MAX_PIXELS, NotAnalysable, decode, png_bytes
 
@@ -101,21 +101,7 @@ class PixelMapDetector(Detector):
         try:
             decoded = decode(item.path.read_bytes())
         except NotAnalysable as exc:
-            return DetectorResult(
-                [
-                    Finding(
-                        "maps",
-                        STATUS_NOT_APPLICABLE,
-                        "",
-                        "",
-                        None,
-                        None,
-                        exc.reason_en,
-                        exc.reason_ko,
-                        "",
-                    )
-                ]
-            )
+            return DetectorResult([not_applicable("maps", exc.reason_en, exc.reason_ko)])
         ela_name, noise_name = f"{self.name}-ela.png", f"{self.name}-noise.png"
         noise_img, stats = noise_map(decoded.rgb)
         figures = {

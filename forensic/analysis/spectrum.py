@@ -15,11 +15,11 @@ from numpy.typing import NDArray
 
 from forensic.analysis.interface import (
     STATUS_INFO,
-    STATUS_NOT_APPLICABLE,
     AnalysisInput,
     Detector,
     DetectorResult,
     Finding,
+    not_applicable,
 )
 from forensic.analysis.pixels import MAX_PIXELS, NotAnalysable, decode, png_bytes
 
@@ -83,21 +83,7 @@ class SpectrumDetector(Detector):
         try:
             decoded = decode(item.path.read_bytes())
         except NotAnalysable as exc:
-            return DetectorResult(
-                [
-                    Finding(
-                        "spectrum",
-                        STATUS_NOT_APPLICABLE,
-                        "",
-                        "",
-                        None,
-                        None,
-                        exc.reason_en,
-                        exc.reason_ko,
-                        "",
-                    )
-                ]
-            )
+            return DetectorResult([not_applicable("spectrum", exc.reason_en, exc.reason_ko)])
         profile, img = azimuthal_profile(decoded.luma)
         feats = tail_features(profile)
         fig = f"{self.name}-power.png"
