@@ -6,10 +6,8 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import ssl
-import struct
 import threading
 import time
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,27 +19,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from forensic.demo import encode_rgb_png
+
 MARKER = "EVIDENCE-PAGE-7731"
 KOREAN = "불법촬영물 유포 증거"
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
-    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + tag
-            + data
-            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-        )
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
+    return encode_rgb_png(
+        width, height, b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
     )
 
 

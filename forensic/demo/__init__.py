@@ -27,16 +27,8 @@ from forensic.verify.script import verify_script
 DEMO_PASSPHRASE = "demo passphrase - not secret"
 
 
-def png_bytes(width: int, height: int, seed: int) -> bytes:
-    """A synthetic RGB PNG (gradients and stripes): deterministic, no people, no library."""
-    rows = bytearray()
-    for y in range(height):
-        rows.append(0)
-        for x in range(width):
-            r = (x * 255 // max(1, width - 1) + seed * 37) % 256
-            g = (y * 255 // max(1, height - 1) + seed * 91) % 256
-            b = 255 if ((x // 8 + y // 8 + seed) % 2) else 40
-            rows += bytes((r, g, b))
+def encode_rgb_png(width: int, height: int, rows: bytes) -> bytes:
+    """An 8-bit RGB PNG from filtered scanlines (a 0 filter byte, then the pixels, per row)."""
 
     def chunk(tag: bytes, data: bytes) -> bytes:
         return (
@@ -50,9 +42,22 @@ def png_bytes(width: int, height: int, seed: int) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(bytes(rows), 9))
+        + chunk(b"IDAT", zlib.compress(rows, 9))
         + chunk(b"IEND", b"")
     )
+
+
+def png_bytes(width: int, height: int, seed: int) -> bytes:
+    """A synthetic RGB PNG (gradients and stripes): deterministic, no people, no library."""
+    rows = bytearray()
+    for y in range(height):
+        rows.append(0)
+        for x in range(width):
+            r = (x * 255 // max(1, width - 1) + seed * 37) % 256
+            g = (y * 255 // max(1, height - 1) + seed * 91) % 256
+            b = 255 if ((x // 8 + y // 8 + seed) % 2) else 40
+            rows += bytes((r, g, b))
+    return encode_rgb_png(width, height, bytes(rows))
 
 
 def generate_media(root: Path) -> Path:
