@@ -206,11 +206,13 @@ class Planner:
         data = self.data(rel)
         size = rng.randrange(len(data))
         k = _line_no(data, size)
+        # A cut exactly at line k's newline leaves line k whole: the first damage is line k + 1.
+        lines = {k, k + 1} if data[size : size + 1] == b"\n" else {k}
 
         def apply(root: Path) -> None:
             _write(root / rel, data[:size])
 
-        return Mutation(n, "truncate", f"{rel}[:{size}]", self.line_tokens(rel, {k}), apply)
+        return Mutation(n, "truncate", f"{rel}[:{size}]", self.line_tokens(rel, lines), apply)
 
     def _split(self, rel: str) -> list[bytes]:
         return self.data(rel).split(b"\n")[:-1]
@@ -485,8 +487,14 @@ class Planner:
 
 
 def _run_sh(script: Path, folder: Path) -> tuple[int, tuple[str, ...]]:
+    # A mutated name can be invalid UTF-8, and verify.sh names it as it is: decode leniently.
     res = subprocess.run(
-        ["sh", str(script), str(folder)], capture_output=True, text=True, timeout=120, check=False
+        ["sh", str(script), str(folder)],
+        capture_output=True,
+        text=True,
+        errors="backslashreplace",
+        timeout=120,
+        check=False,
     )
     problems = tuple(x for x in res.stdout.splitlines() if x.startswith("PROBLEM"))
     return res.returncode, problems
