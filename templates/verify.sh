@@ -59,6 +59,10 @@ while IFS= read -r line || [ -n "$line" ]; do
     problem "$log:$n: no signature for seq ${seq:-?}"
   else
     printf '%s' "$sigline" | cut -d' ' -f2 | openssl base64 -d -A > "$work/sig" 2>/dev/null
+    # Only the canonical base64 counts (unused bits before '=' must not hide an edit).
+    if [ "$(openssl base64 -A -in "$work/sig")" != "$(printf '%s' "$sigline" | cut -d' ' -f2)" ]; then
+      problem "$log:$n: its signature line (seq ${seq:-?}) is not canonical base64 (edited)"
+    fi
     if ! openssl pkeyutl -verify -pubin -inkey examiner.pub.pem -rawin \
         -in "$work/line" -sigfile "$work/sig" >/dev/null 2>&1; then
       problem "$log:$n: signature does not verify"

@@ -193,6 +193,20 @@ def edit_signature(case: Path) -> tuple[str, str]:
     return f"{LOG}:5", f"{LOG}:5"
 
 
+def edit_signature_padding_bits(case: Path) -> tuple[str, str]:
+    """The 4 unused bits before '==' decode to the same signature: still an edit of the file."""
+    sigs = _lines(case, SIG)
+    seq, b64 = sigs[2].split(b" ", 1)
+    assert b64.endswith(b"==")
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    last = alphabet.index(b64[-3:-2])
+    edited = b64[:-3] + alphabet[last ^ 1 : (last ^ 1) + 1] + b"=="
+    assert base64.b64decode(edited) == base64.b64decode(b64)  # same signature bytes
+    sigs[2] = seq + b" " + edited
+    _write_lines(case, sigs, SIG)
+    return f"{SIG}:3", f"{LOG}:3"
+
+
 def swap_public_key(case: Path) -> tuple[str, str]:
     other = Ed25519PrivateKey.generate().public_key()
     pem = other.public_bytes(
@@ -241,6 +255,7 @@ TAMPERS: list[Callable[[Path], tuple[str, str]]] = [
     edit_line_not_canonical,
     edit_last_line,
     edit_signature,
+    edit_signature_padding_bits,
     swap_public_key,
     edit_case_json,
     edit_verify_sh,

@@ -112,7 +112,12 @@ def _entry_from(line: bytes) -> CustodyEntry:
 def _parse_sig(raw: bytes) -> tuple[int, bytes] | None:
     try:
         seq_text, b64 = raw.split(b" ", 1)
-        return int(seq_text), base64.b64decode(b64, validate=True)
+        signature = base64.b64decode(b64, validate=True)
+        # Only the canonical encoding counts: unused bits before '=' padding would otherwise let
+        # a signature line be edited without changing the signature it decodes to.
+        if base64.b64encode(signature) != b64 or str(int(seq_text)).encode() != seq_text:
+            return None
+        return int(seq_text), signature
     except (ValueError, binascii.Error):
         return None
 
