@@ -258,6 +258,11 @@ class Case:
             self.log = CustodyLog(self.root)
             yield self._recover(key)
 
+    def recover(self, key: ExaminerKey) -> RecoveryReport:
+        """Quarantine and log what an interrupted run left behind (nothing else is written)."""
+        with self.writing(key) as report:
+            return report
+
     def record(self, key: ExaminerKey, entries: list[PendingEntry]) -> list[CustodyEntry]:
         """Append entries (caller holds :meth:`writing`)."""
         return self.log.append(key, entries)

@@ -428,8 +428,7 @@ def recover(
     def body() -> int:
         case = _open_case(case_dir)
         key, _ = _unlock_existing(ui, passphrase_file)
-        with case.writing(key) as report:
-            pass
+        report = case.recover(key)
         doc = _show_recovery(ui, report)
         if ui.json_mode:
             ui.emit_json({"ok": True, "recovered": doc})
