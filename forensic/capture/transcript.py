@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import ijson  # type: ignore[import-untyped,unused-ignore]
 
 from forensic.capture.interface import DeriveContext, PlannedItem
+from forensic.case.case import file_sha256
 from forensic.errors import UsageError
 from forensic.i18n import message
 
@@ -267,14 +268,6 @@ class TranscriptContext:
         }
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def transcript_context(case: Case, item_id: str, around: int = 3) -> list[TranscriptContext]:
     """Messages around each place ``item_id`` is linked in the case's transcripts.
 
@@ -299,7 +292,7 @@ def transcript_context(case: Case, item_id: str, around: int = 3) -> list[Transc
         rel = str(records[0]["path"])
         path = case.root / rel
         try:
-            intact = _sha256_file(path) == records[0]["sha256"]
+            intact = file_sha256(path) == records[0]["sha256"]
         except OSError:
             found.append(
                 TranscriptContext(
@@ -397,7 +390,7 @@ def search_messages(case: Case, matches: Callable[[str], bool]) -> list[MessageH
             continue
         path = case.root / str(records[0]["path"])
         try:
-            if _sha256_file(path) != records[0]["sha256"]:
+            if file_sha256(path) != records[0]["sha256"]:
                 continue
             chats: list[str] = []
             with path.open("rb") as fh:

@@ -30,7 +30,7 @@ from typing import Any
 from forensic import TOOL_NAME, __version__
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import fsync_dir, sync_filesystem
-from forensic.case.case import CASE_FILE, PUBKEY_FILE, Case, tool_record
+from forensic.case.case import CASE_FILE, PUBKEY_FILE, Case, file_sha256, tool_record
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
 from forensic.errors import EXIT_INTEGRITY, EXIT_OPERATIONAL, EXIT_USAGE, ForensicError
@@ -108,14 +108,6 @@ class ExportResult:
             "log_head_seq": self.log_head_seq,
             "export_seq": self.entry.seq,
         }
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class _BagWriter:
@@ -421,7 +413,7 @@ def _zip_bag(bag_root: Path, bag_name: str, zip_path: Path) -> str:
         os.fsync(fd)
     finally:
         os.close(fd)
-    return _sha256_file(zip_path)
+    return file_sha256(zip_path)
 
 
 def _replace(src: Path, dst: Path, force: bool) -> None:
