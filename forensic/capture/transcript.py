@@ -32,6 +32,7 @@ from forensic.i18n import message
 
 if TYPE_CHECKING:
     from forensic.case.case import Case
+    from forensic.custody.log import CustodyEntry
 
 TRANSCRIPT_FORMAT = "forensic-transcript"
 TRANSCRIPT_VERSION = 1
@@ -268,7 +269,12 @@ class TranscriptContext:
         }
 
 
-def transcript_context(case: Case, item_id: str, around: int = 3) -> list[TranscriptContext]:
+def transcript_context(
+    case: Case,
+    item_id: str,
+    around: int = 3,
+    entries: list[CustodyEntry] | None = None,
+) -> list[TranscriptContext]:
     """Messages around each place ``item_id`` is linked in the case's transcripts.
 
     Each entry names the chat, and each message keeps its sender, its time as written with the
@@ -276,7 +282,7 @@ def transcript_context(case: Case, item_id: str, around: int = 3) -> list[Transc
     file no longer has the SHA-256 its log entry recorded (the messages are then not trusted).
     """
     found: list[TranscriptContext] = []
-    for entry in case.entries():
+    for entry in entries if entries is not None else case.entries():
         if entry.action != "transcript":
             continue
         links = entry.details.get("media_links", [])

@@ -584,7 +584,7 @@ def show(
         entries = case.entries()
         found = case.resolve_item(item, entries)
         trusted = first_covering_token(entries, found.acquisitions[0].seq)
-        contexts = transcript_context(case, found.item_id)
+        contexts = transcript_context(case, found.item_id, entries=entries)
         record = load_record(case, found.item_id)
         doc = {
             "sha256": found.item_id,

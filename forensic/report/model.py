@@ -277,7 +277,7 @@ def item_data(case: Case, items: list[Item], entries: list[CustodyEntry]) -> lis
         )
         derived_data(case, d, recorded)
         if item.item_id in in_chats:
-            d.chat_contexts = transcript_context(case, item.item_id)
+            d.chat_contexts = transcript_context(case, item.item_id, entries=entries)
             if d.chat_contexts and not d.chat:
                 first = d.chat_contexts[0]
                 d.chat = str(first.chat.get("name") or first.group)
