@@ -61,9 +61,3 @@ class StoreError(OperationalError):
 
 class CaptureError(OperationalError):
     """One source could not be acquired (the batch goes on)."""
-
-
-class IntegrityError(ForensicError):
-    """The case does not verify: something was altered or is missing."""
-
-    exit_code = EXIT_INTEGRITY

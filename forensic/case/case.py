@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import secrets
-import shutil
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +21,6 @@ from typing import Any
 import cryptography
 
 from forensic import TOOL_NAME, __version__
-from forensic._internal.canonical import canonical_json
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import atomic_write, fsync_dir
 from forensic.case.lock import case_lock
@@ -392,11 +390,3 @@ class Case:
 
     def public_key(self) -> Any:
         return load_public_pem(self.info.public_key_pem.encode("ascii"))
-
-
-def canonical_digest(value: Any) -> str:
-    return hashlib.sha256(canonical_json(value)).hexdigest()
-
-
-def remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
