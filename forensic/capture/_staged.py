@@ -20,14 +20,13 @@ from typing import Any
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import atomic_write, sync_filesystem
 from forensic._internal.paths import path_record
-from forensic.capture.acquire import AcquiredItem
+from forensic.capture.acquire import AcquiredItem, describe_new_media
 from forensic.capture.interface import GroupId
 from forensic.capture.mediatype import DETECTOR, sniff
 from forensic.case.case import Case, RecoveryReport, host_name, tool_record
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import PendingEntry
 from forensic.errors import StoreError
-from forensic.media import store_metadata
 from forensic.progress import SILENT, ProgressReporter
 from forensic.store import StagedObject
 
@@ -203,10 +202,5 @@ def acquire_generated(
         )
         case.record(key, [PendingEntry("capture-summary", run_id, summary)])
         intent.unlink()
-        # Like every capture: what each new image says about itself, recorded at capture time.
-        media_ids = [
-            a.item_id for a in acquired if a.new_object and a.media_type.startswith("image/")
-        ]
-        if media_ids:
-            store_metadata(case, key, media_ids)
+        describe_new_media(case, key, acquired)  # like every capture
     return GeneratedResult(run_id, group_id, acquired, recovery)

@@ -486,6 +486,28 @@ class _Run:
         self.links.extend(links)
 
 
+def describe_new_media(
+    case: Case,
+    key: ExaminerKey,
+    acquired: list[AcquiredItem],
+    progress: ProgressReporter = SILENT,
+) -> None:
+    """Record what each newly stored image or video says about itself, at capture time.
+
+    Called once the run's intent is gone (the holder has the case lock): the acquisition is
+    complete whatever happens here, and describers turn bad media into warnings, never errors.
+    """
+    media_ids = list(
+        dict.fromkeys(
+            a.item_id
+            for a in acquired
+            if a.new_object and a.media_type.startswith(("image/", "video/"))
+        )
+    )
+    if media_ids:
+        store_metadata(case, key, media_ids, progress)
+
+
 def capture_paths(
     case: Case,
     key: ExaminerKey,
@@ -611,16 +633,5 @@ def capture_paths(
         finally:
             run.pool.shutdown(wait=True)
         intent.unlink()
-        # What each new image or video says about itself, recorded at capture time. After the
-        # intent is gone: the acquisition is complete whatever happens here, and describers
-        # turn bad media into warnings, never into errors.
-        media_ids = list(
-            dict.fromkeys(
-                a.item_id
-                for a in run.acquired
-                if a.new_object and a.media_type.startswith(("image/", "video/"))
-            )
-        )
-        if media_ids:
-            store_metadata(case, key, media_ids, progress)
+        describe_new_media(case, key, run.acquired, progress)
         return CaptureResult(run.run_id, run.acquired, run.links, run.failures, groups, recovery)
