@@ -122,6 +122,10 @@ class DetectorResult:
     findings: list[Finding]
     #: figure file name (``<detector>-<what>.png``) -> PNG bytes
     figures: dict[str, bytes] = field(default_factory=dict)
+    #: signal id -> localisation map (2-D float array in [0, 1], higher = more suspicious, any
+    #: resolution; the evaluation resizes it to the mask). Scored against ground-truth masks by
+    #: ``bench/eval_detection.py``; not stored in the case (the figures are).
+    heatmaps: dict[str, Any] = field(default_factory=dict)
 
 
 class Detector(ABC):
