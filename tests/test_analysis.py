@@ -262,7 +262,10 @@ def test_video_gets_provenance_and_not_applicable(
     c2pa = findings(out)["provenance.c2pa"]  # valid manifest, no AI source type declared
     assert c2pa["status"] == "info" and c2pa["details"]["state"] == "valid"
     res = cli("analyze", "--detect", "--case", case_dir, sha[:12])
-    assert res.exit_code == 0 and "not applicable to video/mp4: jpeg, jpeg_grid, resampling, maps, spectrum" in res.stdout
+    assert (
+        res.exit_code == 0
+        and "not applicable to video/mp4: jpeg, jpeg_grid, resampling, maps, spectrum" in res.stdout
+    )
     verify_ok(cli, case_dir)
 
 
