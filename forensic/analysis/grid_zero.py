@@ -123,16 +123,16 @@ def luminance(path: Path) -> Luminance:
     0.114 B), as in the paper. Raises :class:`NotAnalysable`."""
     try:
         st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        with _CACHE_LOCK:
+            hit = _CACHE.get(key)
+        if hit is not None:
+            return hit
+        data = path.read_bytes()
     except OSError as exc:
         raise NotAnalysable(
             f"the file cannot be read: {exc}", f"파일을 읽을 수 없습니다: {exc}"
         ) from exc
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-    if hit is not None:
-        return hit
-    data = path.read_bytes()
     lum = _decode_luminance(data)
     with _CACHE_LOCK:
         _CACHE.clear()
@@ -581,9 +581,7 @@ class GridZeroDetector(Detector):
             details["notes"] = list(lum.notes)
         findings = [self._regions(result, details, fig), self._origin(result, details, fig)]
         heat = heatmap(result, (full[0], full[1]), offset)
-        return DetectorResult(
-            findings, figures, {"jpeg.grid_zero": heat, "jpeg.grid_nonaligned": heat}
-        )
+        return DetectorResult(findings, figures, {"jpeg.grid_zero": heat})
 
     def _regions(self, result: ZeroResult, details: dict[str, Any], fig: str) -> Finding:
         method = (
