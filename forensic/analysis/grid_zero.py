@@ -133,14 +133,15 @@ def luminance(path: Path) -> Luminance:
         raise NotAnalysable(
             f"the file cannot be read: {exc}", f"파일을 읽을 수 없습니다: {exc}"
         ) from exc
-    lum = _decode_luminance(data)
+    lum = luminance_from_bytes(data)
     with _CACHE_LOCK:
         _CACHE.clear()
         _CACHE[key] = lum
     return lum
 
 
-def _decode_luminance(data: bytes) -> Luminance:
+def luminance_from_bytes(data: bytes) -> Luminance:
+    """:func:`luminance` of file contents (no cache): what the evaluation scores on bytes."""
     if data[:3] == b"\xff\xd8\xff":
         try:
             with warnings.catch_warnings():
