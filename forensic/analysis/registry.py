@@ -22,13 +22,17 @@ def _load_defaults() -> None:
     if _DEFAULTS_LOADED:
         return
     _DEFAULTS_LOADED = True
+    from forensic.analysis.grid_zero import GridZeroDetector
     from forensic.analysis.jpeg import JpegDetector
     from forensic.analysis.maps import PixelMapDetector
     from forensic.analysis.provenance import ProvenanceDetector
+    from forensic.analysis.resampling import ResamplingDetector
     from forensic.analysis.spectrum import SpectrumDetector
 
     register(ProvenanceDetector())
     register(JpegDetector())
+    register(GridZeroDetector())
+    register(ResamplingDetector())
     register(PixelMapDetector())
     register(SpectrumDetector())
 
