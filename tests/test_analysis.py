@@ -254,7 +254,7 @@ def test_video_gets_provenance_and_not_applicable(
     out = detect(cli, case_dir, sha[:12])[sha]
     assert out["media_type"] == "video/mp4"
     assert set(out["not_applicable"]) == {"jpeg", "maps", "spectrum"}
-    assert set(out["detectors"]) == {"provenance"}
+    assert set(out["detectors"]) == {"provenance", "video"}  # video: tests/test_analysis_video.py
     c2pa = findings(out)["provenance.c2pa"]  # valid manifest, no AI source type declared
     assert c2pa["status"] == "info" and c2pa["details"]["state"] == "valid"
     res = cli("analyze", "--detect", "--case", case_dir, sha[:12])

@@ -26,11 +26,13 @@ def _load_defaults() -> None:
     from forensic.analysis.maps import PixelMapDetector
     from forensic.analysis.provenance import ProvenanceDetector
     from forensic.analysis.spectrum import SpectrumDetector
+    from forensic.analysis.video import VideoDetector
 
     register(ProvenanceDetector())
     register(JpegDetector())
     register(PixelMapDetector())
     register(SpectrumDetector())
+    register(VideoDetector())
 
 
 def detectors() -> list[Detector]:
