@@ -24,6 +24,7 @@ def _load_defaults() -> None:
     _DEFAULTS_LOADED = True
     from forensic.analysis.jpeg import JpegDetector
     from forensic.analysis.maps import PixelMapDetector
+    from forensic.analysis.onnx_model import OnnxDetector
     from forensic.analysis.provenance import ProvenanceDetector
     from forensic.analysis.spectrum import SpectrumDetector
     from forensic.analysis.video import VideoDetector
@@ -33,6 +34,7 @@ def _load_defaults() -> None:
     register(PixelMapDetector())
     register(SpectrumDetector())
     register(VideoDetector())
+    register(OnnxDetector())
 
 
 def detectors() -> list[Detector]:
