@@ -298,7 +298,6 @@ def decode_bursts(
         tb = stream.time_base
         frames: Iterator[Any] | None = None
         position = -math.inf
-        pending: Any = None  # a frame read past the previous burst, not yet used
         ti = 0
         while ti < len(targets):
             target = targets[ti]
@@ -309,12 +308,10 @@ def decode_bursts(
                     except (av.FFmpegError, OSError, ValueError) as exc:
                         notes.append(f"seek to {target:.2f} s failed: {exc}")
                 frames = iter(container.decode(stream))
-                pending = None
             burst: list[Any] = []
             try:
                 while len(burst) < BURST:
-                    frame = pending if pending is not None else next(frames)
-                    pending = None
+                    frame = next(frames)
                     decoded += 1
                     t = frame.time
                     if t is not None:
