@@ -25,9 +25,11 @@ def _load_defaults() -> None:
     from forensic.analysis.grid_zero import GridZeroDetector
     from forensic.analysis.jpeg import JpegDetector
     from forensic.analysis.maps import PixelMapDetector
+    from forensic.analysis.onnx_model import OnnxDetector
     from forensic.analysis.provenance import ProvenanceDetector
     from forensic.analysis.resampling import ResamplingDetector
     from forensic.analysis.spectrum import SpectrumDetector
+    from forensic.analysis.video import VideoDetector
 
     register(ProvenanceDetector())
     register(JpegDetector())
@@ -35,6 +37,8 @@ def _load_defaults() -> None:
     register(ResamplingDetector())
     register(PixelMapDetector())
     register(SpectrumDetector())
+    register(VideoDetector())
+    register(OnnxDetector())
 
 
 def detectors() -> list[Detector]:
