@@ -636,7 +636,8 @@ def log(
         case = _open_case(case_dir)
         entries = case.entries()
         if access:
-            entries = [e for e in entries if e.action == "access"]
+            # An export entry is an access record too (details.access).
+            entries = [e for e in entries if e.action == "access" or "access" in e.details]
         if ui.json_mode:
             ui.emit_json(
                 {
@@ -652,16 +653,17 @@ def log(
         for e in entries:
             subject = display(e.subject)
             action = e.action
-            if e.action == "access":
+            acc = e.details if e.action == "access" else e.details.get("access")
+            if isinstance(acc, dict):
                 # Who (the signing key), which verb, which items: readable at a glance.
-                action = f"access: {e.details.get('verb')}"
-                names = [str(i)[:12] for i in e.details.get("items", []) or []]
+                action = f"access: {acc.get('verb')}"
+                names = [str(i)[:12] for i in acc.get("items", []) or []]
                 subject = ui.t(
                     "crypt.log_access",
                     actor=e.actor[:16],
                     count=len(names),
                     items=", ".join(names[:6]) + (" …" if len(names) > 6 else ""),
-                    decrypted=ui.t("crypt.yes" if e.details.get("decrypted") else "crypt.no"),
+                    decrypted=ui.t("crypt.yes" if acc.get("decrypted") else "crypt.no"),
                 )
             table.add_row(str(e.seq), e.time, escape(action), escape(subject))
         ui.out.print(table)

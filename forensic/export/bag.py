@@ -295,17 +295,15 @@ def export_case(
         if case.store.encrypted or decrypt:
             details["encrypted_objects"] = sealed.encrypted
             details["plaintext_objects"] = sealed.plaintext
-        [entry] = case.record(key, [PendingEntry("export", f"case:{case.info.case_id}", details)])
-        # The access log: who exported which items, and whether as plaintext.
+        # An export is an access to the evidence: the entry itself says which items went out
+        # and whether decrypted (the decryptions made for it are not logged a second time).
         take_decrypted(case.root)
-        case.record_access(
-            key,
-            verb="export --decrypt" if decrypt else "export",
-            items=list(case.items(entries)),
-            decrypted=bool(sealed.plaintext),
-            locked=True,
-            extra={"export_seq": entry.seq, "destination": str(out)},
-        )
+        details["access"] = {
+            "verb": "export --decrypt" if decrypt else "export",
+            "items": sorted(case.items(entries)),
+            "decrypted": bool(sealed.plaintext),
+        }
+        [entry] = case.record(key, [PendingEntry("export", f"case:{case.info.case_id}", details)])
     return ExportResult(
         destination=out,
         zipped=zipped,
