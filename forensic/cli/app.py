@@ -139,6 +139,7 @@ def _show_recovery(ui: Ui, report: RecoveryReport) -> dict[str, Any] | None:
         "partial_files": list(report.partial_files),
         "quarantined_objects": list(report.quarantined_objects),
         "interrupted_runs": [r.get("run") for r in report.interrupted_runs],
+        "finished_runs": list(report.finished_runs),
     }
     if not ui.json_mode:
         parts = []
@@ -151,6 +152,8 @@ def _show_recovery(ui: Ui, report: RecoveryReport) -> dict[str, Any] | None:
         if report.interrupted_runs:
             runs = ", ".join(str(r.get("run")) for r in report.interrupted_runs)
             parts.append(f"interrupted run(s) {runs}")
+        for run in report.finished_runs:
+            parts.append(f"committed {run.get('action')} {run.get('run')} finished")
         ui.warn(ui.t("cli.recovered", detail="; ".join(parts)))
     return doc
 
