@@ -359,3 +359,24 @@ def test_interrupted_switch_is_named_by_verify_and_recovered(
         assert any((case_dir / "quarantine").iterdir())
         assert cli("encrypt", "--case", case_dir).exit_code == 0
     assert _sh(case_dir / "verify.sh").returncode == 0
+
+
+def test_chat_export_in_an_encrypted_case_is_parsed_from_decrypted_memory(
+    tmp_path: Path, cli: Cli
+) -> None:
+    from tests.chatexports import make_telegram_json
+
+    case = tmp_path / "case"
+    _init(cli, case, "--encrypt")
+    export = make_telegram_json(tmp_path / "tg")
+    res = cli("capture", export, "--case", case, "--json")
+    assert res.exit_code == 0, res.stdout + res.stderr
+    transcripts = list((case / "transcripts").glob("*.json"))
+    assert len(transcripts) == 1
+    messages = json.loads(transcripts[0].read_text())["chats"][0]["messages"]
+    assert [m["id"] for m in messages] == ["1", "2", "3", "4", "5", "6"]
+    photo = messages[2]["media"][0]
+    assert photo["status"] == "acquired" and photo["width"] == 640
+    raw = (export / "result.json").read_bytes()
+    assert _leaks(case / "objects", {"result.json": raw}) == []
+    assert cli("verify", "--case", case, "--no-record").exit_code == 0
