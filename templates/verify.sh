@@ -81,6 +81,19 @@ sigcount=$(wc -l < "$sigs")
 echo "log lines: $n"
 echo "log head: $prev"
 
+# Encrypted cases (docs/format.md section 16): "encrypt" and "share" entries replace objects with
+# new ciphertext ("from" -> "to"); the replaced ones are no longer expected. Ciphertext objects
+# are named by the SHA-256 of the ciphertext, so the re-hash below checks them without any key.
+grep -o '"to":"objects/sha256/[0-9a-f][0-9a-f]/[0-9a-f]*"' "$log" \
+  | sed 's/^"to":"\(objects[^"]*\/\([0-9a-f]*\)\)"$/\2  \1/' >> "$work/objects"
+echo '#' > "$work/superseded"
+grep -o '"from":"objects/sha256/[0-9a-f][0-9a-f]/[0-9a-f]*"' "$log" \
+  | sed 's/^"from":"\(objects[^"]*\)"$/\1/' >> "$work/superseded"
+awk 'NR == FNR { gone[$0] = 1; next } !($2 in gone)' "$work/superseded" "$work/objects" \
+  > "$work/objects.current"
+mv "$work/objects.current" "$work/objects"
+encrypted=$(grep -c '"encrypted":{' "$log")
+
 # 3. Every recorded object and file re-hashed (the last record of a file path wins).
 sort -u "$work/objects" > "$work/objects.sorted"
 awk '{ last[$2] = $0 } END { for (p in last) print last[p] }' "$work/files" | sort > "$work/files.last"
@@ -92,6 +105,10 @@ if [ -s "$work/expected" ]; then
   [ -s "$work/badsums" ] && status=1
 fi
 echo "objects: $(wc -l < "$work/objects.sorted")"
+if [ "$encrypted" -gt 0 ] || grep -q '"action":"encrypt"' "$log"; then
+  echo "encrypted case: objects were checked as age ciphertext (SHA-256 of the stored bytes)."
+  echo "  Their plaintext cannot be checked without the case key: run 'forensic verify --decrypt'."
+fi
 
 # 4. Nothing unrecorded: every file in the folder must be accounted for.
 cut -c 67- "$work/expected" | sort -u > "$work/known"

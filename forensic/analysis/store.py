@@ -124,9 +124,8 @@ def analyze_items(
                 metadata = describe_item(case, item).as_dict()
                 source = "computed for this analysis (not stored; 'analyze --metadata' stores it)"
             media_type = str((metadata.get("item") or {}).get("media_type") or item.media_type)
-            results, skipped = analyze_path(
-                case.root / item.object_path, media_type, metadata, source
-            )
+            with case.store.plaintext_path(item.item_id) as path:
+                results, skipped = analyze_path(path, media_type, metadata, source)
             folder = case.root / ANALYSIS_DIR / item.item_id
             folder.mkdir(parents=True, exist_ok=True)
             files: list[dict[str, Any]] = []

@@ -124,9 +124,7 @@ def acquire_generated(
         try:
             sync_filesystem(store.tmp, [s.temp for _f, s, _a, _b in staged])
             new_flags = [store.commit(s) for _f, s, _a, _b in staged]
-            sync_filesystem(
-                store.objects, [store.object_path(s.item_id) for _f, s, _a, _b in staged]
-            )
+            sync_filesystem(store.objects, [store.stored_path(s) for _f, s, _a, _b in staged])
         except OSError as exc:
             for _f, s, _a, _b in staged:
                 store.discard(s)
@@ -136,15 +134,15 @@ def acquire_generated(
         pending: list[PendingEntry] = []
         kept: list[tuple[Generated, StagedObject, bool, str]] = []
         for (f, s, started, finished), new in zip(staged, new_flags, strict=True):
-            check = store.verify_object(s.item_id)
-            if not check.intact or check.size != s.size:
+            check = store.verify_staged(s)
+            if not check.intact:
                 if new:
                     with contextlib.suppress(OSError):
-                        os.chmod(store.object_path(s.item_id), 0o600)
-                        store.object_path(s.item_id).unlink()
+                        os.chmod(store.stored_path(s), 0o600)
+                        store.stored_path(s).unlink()
                 raise StoreError(
                     "store_write",
-                    path=str(store.object_path(s.item_id)),
+                    path=str(store.stored_path(s)),
                     reason="stored copy does not match",
                 )
             media_type = f.media_type or sniff(s.head)
@@ -158,7 +156,7 @@ def acquire_generated(
                         "media_type_by": DETECTOR if f.media_type is None else "producer",
                         "hashes": s.hashes,
                     },
-                    "object": store.relative_path(s.item_id),
+                    **store.object_fields(s),
                     "new_object": new,
                     "source": {
                         **path_record(f"{kind}:{f.name}"),
@@ -169,7 +167,7 @@ def acquire_generated(
                     "group": group_id,
                     "acquired": started,
                     "acquired_end": finished,
-                    "stored_copy_check": {"sha256": check.sha256, "reread": "after-sync"},
+                    "stored_copy_check": check.record(),
                 }
             )
             pending.append(PendingEntry("capture", f"sha256:{s.item_id}", details))

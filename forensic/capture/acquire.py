@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from forensic._internal.clock import ns_to_utc, utc_timestamp
@@ -42,7 +43,7 @@ from forensic.custody.log import PendingEntry
 from forensic.errors import StoreError, UsageError
 from forensic.media import store_metadata
 from forensic.progress import SILENT, ProgressReporter
-from forensic.store import SUPPORTED_HASHES, ItemId, StagedObject
+from forensic.store import SUPPORTED_HASHES, EvidenceStore, ItemId, StagedObject
 
 BATCH_FILES = 256
 BATCH_BYTES = 256 << 20
@@ -362,22 +363,22 @@ class _Run:
         try:
             sync_filesystem(store.tmp, [s.staged.temp for s in staged])
             new_flags = [store.commit(s.staged) for s in staged]
-            sync_filesystem(store.objects, [store.object_path(s.staged.item_id) for s in staged])
+            sync_filesystem(store.objects, [store.stored_path(s.staged) for s in staged])
         except OSError as exc:
             for s in staged:
                 store.discard(s.staged)
             if exc.errno == errno.ENOSPC:
                 raise StoreError("disk_full", path=str(self.case.root)) from exc
             raise StoreError("store_write", path=str(store.objects), reason=exc.strerror) from exc
-        checks = list(self.pool.map(lambda s: store.verify_object(s.staged.item_id), staged))
+        checks = list(self.pool.map(lambda s: store.verify_staged(s.staged), staged))
         pending: list[PendingEntry] = []
         kept: list[tuple[_Staged, bool, str]] = []
         for s, new, check in zip(staged, new_flags, checks, strict=True):
-            if not check.intact or check.size != s.staged.size:
+            if not check.intact:
                 if new:
                     with contextlib.suppress(OSError):
-                        os.chmod(store.object_path(s.staged.item_id), 0o600)
-                        store.object_path(s.staged.item_id).unlink()
+                        os.chmod(store.stored_path(s.staged), 0o600)
+                        store.stored_path(s.staged).unlink()
                 self.failures.append(CaptureFailure(s.item.path, "stored_copy_mismatch"))
                 continue
             media_type = s.media_type
@@ -391,13 +392,13 @@ class _Run:
                         "media_type_by": DETECTOR,
                         "hashes": s.staged.hashes,
                     },
-                    "object": store.relative_path(s.staged.item_id),
+                    **store.object_fields(s.staged),
                     "new_object": new,
                     "source": s.source,
                     "group": s.item.group,
                     "acquired": s.started,
                     "acquired_end": s.finished,
-                    "stored_copy_check": {"sha256": check.sha256, "reread": "after-sync"},
+                    "stored_copy_check": check.record(),
                 }
             )
             pending.append(PendingEntry("capture", f"sha256:{s.staged.item_id}", details))
@@ -426,8 +427,9 @@ class _Run:
     def derive(self, source: DerivingSource, group: CaptureGroup, zone: tuple[str, str]) -> None:
         """Derived artefacts (a chat transcript) from the stored copies of one group's files."""
         store = self.case.store
+        plain = contextlib.ExitStack()
         acquired = {
-            a.relpath: AcquiredRef(a.item_id, a.size, store.object_path(a.item_id))
+            a.relpath: AcquiredRef(a.item_id, a.size, _readable_path(store, plain, a))
             for a in self.acquired
             if a.group == group.group_id and a.relpath is not None
         }
@@ -447,7 +449,8 @@ class _Run:
             zone[1],
             {**self.tool, **library_versions()},
         )
-        result = source.derive(ctx)
+        with plain:
+            result = source.derive(ctx)
         for problem in result.problems:
             self.failures.append(
                 CaptureFailure(
@@ -484,6 +487,22 @@ class _Run:
             )
         self.case.record(self.key, pending)
         self.links.extend(links)
+
+
+_PARSED_SUFFIXES = (b".json", b".html", b".htm", b".txt", b".csv", b".zip")
+
+
+def _readable_path(
+    store: EvidenceStore, stack: contextlib.ExitStack[bool | None], acquired: AcquiredItem
+) -> Path:
+    """The path a chat parser reads a stored file from. Encrypted case: a decrypted memfd for
+    the files parsers open (text, HTML, JSON, zip); media files are never parsed, only named
+    by SHA-256, so they are not decrypted."""
+    if not store.encrypted:
+        return store.object_path(acquired.item_id)
+    if acquired.relpath is not None and acquired.relpath.lower().endswith(_PARSED_SUFFIXES):
+        return stack.enter_context(store.plaintext_path(acquired.item_id))
+    return Path(os.devnull)
 
 
 def describe_new_media(

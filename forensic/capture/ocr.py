@@ -156,9 +156,9 @@ def ocr_items(
         progress.start("ocr", len(todo))
         try:
             for item in todo:
-                obj = case.store.object_path(item.item_id)
-                data = obj.read_bytes()
-                check = file_sha256(obj)
+                with case.store.plaintext_path(item.item_id) as obj:
+                    data = obj.read_bytes()
+                    check = file_sha256(obj)
                 if check != item.item_id:
                     raise WebError(
                         "ocr_failed", item=item.item_id[:12], reason="stored copy altered"

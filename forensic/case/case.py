@@ -14,7 +14,7 @@ import platform
 import secrets
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +26,29 @@ from forensic._internal.fsio import atomic_write, fsync_dir
 from forensic.case.lock import case_lock
 from forensic.custody.keys import ExaminerKey, load_public_pem
 from forensic.custody.log import CustodyEntry, CustodyLog, PendingEntry
-from forensic.errors import CaseError, KeyringError
-from forensic.store import EvidenceStore, ItemId
+from forensic.errors import CaseError, ForensicError, KeyringError
+from forensic.store import EvidenceStore, ItemId, StoredObject
+from forensic.store.crypt import CaseCrypto, Encryption, take_decrypted
+
+REKEY_ACTIONS = ("encrypt", "share")
+"""Entries that replace objects with new ciphertext (``details.objects``: from → to)."""
 
 CASE_FILE = "case.json"
 PUBKEY_FILE = "examiner.pub.pem"
 CASE_FORMAT_VERSION = 1
 CASE_DIRS = ("custody", "objects/sha256", "tmp")
+
+
+_verb: list[str] = ["api"]
+
+
+def set_current_verb(name: str) -> None:
+    """The command being run (named in ``access`` entries)."""
+    _verb[0] = name
+
+
+def current_verb() -> str:
+    return _verb[0]
 
 
 def tool_record() -> dict[str, str]:
@@ -59,9 +75,10 @@ class CaseInfo:
     created: str
     public_key_pem: str
     public_key_fingerprint: str
+    encryption: Encryption | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "v": CASE_FORMAT_VERSION,
             "format": "forensic-case",
             "case_id": self.case_id,
@@ -73,6 +90,12 @@ class CaseInfo:
             "public_key_pem": self.public_key_pem,
             "public_key_fingerprint": self.public_key_fingerprint,
         }
+        if self.encryption is not None:
+            doc["encryption"] = self.encryption.as_dict()
+        return doc
+
+    def case_json(self) -> bytes:
+        return json.dumps(self.as_dict(), indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
 @dataclass(frozen=True)
@@ -96,6 +119,25 @@ class Item:
     hashes: dict[str, str]
     object_path: str
     acquisitions: tuple[Acquisition, ...] = field(default_factory=tuple)
+    object_sha256: str = ""
+    """SHA-256 of the stored object (ciphertext), when it is not the item's own bytes."""
+    object_size: int | None = None
+    replaced_at: int | None = None
+    """Seq of the last entry that replaced the object with new ciphertext."""
+
+    @property
+    def encrypted(self) -> bool:
+        return bool(self.object_sha256)
+
+    @property
+    def stored(self) -> StoredObject:
+        return StoredObject(
+            self.item_id,
+            self.object_path,
+            self.object_sha256 or self.item_id,
+            self.object_size if self.encrypted else self.size,
+            self.encrypted,
+        )
 
 
 @dataclass(frozen=True)
@@ -106,11 +148,14 @@ class RecoveryReport:
     partial_files: tuple[str, ...]
     quarantined_objects: tuple[str, ...]
     interrupted_runs: tuple[dict[str, Any], ...]
+    finished_runs: tuple[dict[str, Any], ...] = ()
+    """Re-encryptions whose entry was committed, completed by this recovery."""
 
     @property
     def empty(self) -> bool:
         return not (
-            self.torn_log_bytes
+            self.finished_runs
+            or self.torn_log_bytes
             or self.partial_files
             or self.quarantined_objects
             or self.interrupted_runs
@@ -159,8 +204,22 @@ class Case:
     def __init__(self, root: Path, info: CaseInfo) -> None:
         self.root = root
         self.info = info
-        self.store = EvidenceStore(root)
+        crypto = CaseCrypto(root, info.encryption) if info.encryption is not None else None
+        self.store = EvidenceStore(root, crypto, self._locate)
         self.log = CustodyLog(root)
+        self._items_cache: tuple[tuple[int, int], dict[ItemId, Item]] | None = None
+
+    def _locate(self, item_id: str) -> StoredObject | None:
+        """The item's current object per the committed log (cached while the log is unchanged)."""
+        try:
+            st = self.log.log_path.stat()
+            stamp = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamp = (0, 0)
+        if self._items_cache is None or self._items_cache[0] != stamp:
+            self._items_cache = (stamp, self.items())
+        item = self._items_cache[1].get(ItemId(item_id))
+        return item.stored if item is not None else None
 
     # -- creation and opening --------------------------------------------------------------
     @classmethod
@@ -175,7 +234,10 @@ class Case:
         lang: str,
         key: ExaminerKey,
         extra_files: dict[str, bytes] | None = None,
+        encryption: Encryption | None = None,
     ) -> tuple[Case, CustodyEntry]:
+        """Create the case; ``encryption`` with ``extra_files`` holding the wrapped identity
+        and recipients file makes it an encrypted case from the start."""
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             raise CaseError("case_exists", path=str(root))
         if not case_id.strip() or not title.strip() or not examiner.strip():
@@ -193,15 +255,13 @@ class Case:
             created=utc_timestamp(),
             public_key_pem=key.public_pem.decode("ascii"),
             public_key_fingerprint=key.fingerprint,
+            encryption=encryption,
         )
-        atomic_write(
-            root / CASE_FILE,
-            json.dumps(info.as_dict(), indent=2, ensure_ascii=False).encode("utf-8") + b"\n",
-            mode=0o444,
-        )
+        atomic_write(root / CASE_FILE, info.case_json(), mode=0o444)
         atomic_write(root / PUBKEY_FILE, key.public_pem, mode=0o444)
         files = [root / CASE_FILE, root / PUBKEY_FILE]
         for name, data in (extra_files or {}).items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
             atomic_write(root / name, data, mode=0o555 if name.endswith(".sh") else 0o444)
             files.append(root / name)
         fsync_dir(root)
@@ -230,6 +290,7 @@ class Case:
                 created=str(data["created"]),
                 public_key_pem=str(data["public_key_pem"]),
                 public_key_fingerprint=str(data["public_key_fingerprint"]),
+                encryption=Encryption.from_dict(data.get("encryption")),
             )
         except FileNotFoundError as exc:
             raise CaseError("not_a_case", path=str(root)) from exc
@@ -254,7 +315,61 @@ class Case:
         self.check_key(key)
         with case_lock(self.root):
             self.log = CustodyLog(self.root)
-            yield self._recover(key)
+            try:
+                yield self._recover(key)
+            finally:
+                # Decryptions made by this command are logged even when it failed; if that
+                # append fails too they stay pending for the next write.
+                with contextlib.suppress(OSError, ForensicError):
+                    self.record_access(key, locked=True)
+
+    def record_access(
+        self,
+        key: ExaminerKey,
+        *,
+        verb: str | None = None,
+        items: list[str] | None = None,
+        decrypted: bool = True,
+        locked: bool = False,
+        extra: dict[str, Any] | None = None,
+    ) -> CustodyEntry | None:
+        """Append an ``access`` entry: who (the signer), when, which items, which verb.
+
+        Without ``items``: every item decrypted in this process since the last access entry.
+        The caller holds the case lock when ``locked``; otherwise it is taken here, and the
+        entry is skipped (kept pending) when an interrupted append must first be recovered.
+        """
+        from forensic.store.crypt import note_decrypted
+
+        names = items if items is not None else take_decrypted(self.root)
+        if not names:
+            return None
+        details: dict[str, Any] = {
+            "verb": verb or current_verb(),
+            "items": sorted(dict.fromkeys(names)),
+            "decrypted": decrypted,
+            "examiner": self.info.examiner,
+            "host": host_name(),
+            "tool": tool_record(),
+            **(extra or {}),
+        }
+        entry = PendingEntry("access", f"case:{self.info.case_id}", details)
+        try:
+            if locked:
+                [written] = self.log.append(key, [entry])
+                return written
+            with case_lock(self.root):
+                self.log = CustodyLog(self.root)
+                raw = self.log.read_raw()
+                if raw.fragment or len(raw.lines) != len(raw.sigs):
+                    raise OSError("interrupted append pending recovery")
+                [written] = self.log.append(key, [entry])
+                return written
+        except (OSError, ForensicError):
+            if items is None and decrypted:
+                for name in names:  # still pending: the next write logs them
+                    note_decrypted(self.root, name)
+            raise
 
     def recover(self, key: ExaminerKey) -> RecoveryReport:
         """Quarantine and log what an interrupted run left behind (nothing else is written)."""
@@ -275,6 +390,9 @@ class Case:
             saved = interrupted_dir / f"log-tail-{stamp}.bin"
             atomic_write(saved, torn, mode=0o444)
             torn_record = file_record(self.root, saved)
+        from forensic.case.rekey import finish_committed_rekeys
+
+        finished = finish_committed_rekeys(self)
         runs: list[dict[str, Any]] = []
         partials: list[str] = []
         if self.store.tmp.is_dir():
@@ -305,6 +423,7 @@ class Case:
             partial_files=tuple(partials),
             quarantined_objects=tuple(q["from"] for q in quarantined),
             interrupted_runs=tuple(runs),
+            finished_runs=tuple(finished),
         )
         if report.empty:
             return report
@@ -314,6 +433,8 @@ class Case:
             "quarantined_objects": quarantined,
             "tool": tool_record(),
         }
+        if finished:
+            details["finished_runs"] = finished
         files = [q for q in quarantined]
         if torn_record is not None:
             details["torn_log_tail"] = torn_record
@@ -337,6 +458,22 @@ class Case:
         """Every acquired item with all its acquisitions, in capture order."""
         found: dict[ItemId, Item] = {}
         for entry in entries if entries is not None else self.entries():
+            if entry.action in REKEY_ACTIONS:
+                for rec in entry.details.get("objects", []) or []:
+                    if not isinstance(rec, dict):
+                        continue
+                    old_item = found.get(ItemId(str(rec.get("item", ""))))
+                    if old_item is not None and isinstance(rec.get("to"), str):
+                        found[old_item.item_id] = replace(
+                            old_item,
+                            object_path=str(rec["to"]),
+                            object_sha256=str(rec.get("sha256", "")),
+                            object_size=rec.get("size")
+                            if isinstance(rec.get("size"), int)
+                            else None,
+                            replaced_at=entry.seq,
+                        )
+                continue
             if entry.action != "capture":
                 continue
             item = entry.details.get("item", {})
@@ -344,6 +481,8 @@ class Case:
             acq = Acquisition(entry.seq, entry.time, entry.details)
             old = found.get(item_id)
             if old is None:
+                enc = entry.details.get("encrypted")
+                enc = enc if isinstance(enc, dict) else {}
                 found[item_id] = Item(
                     item_id=item_id,
                     size=int(item.get("size", 0)),
@@ -351,21 +490,28 @@ class Case:
                     hashes=dict(item.get("hashes", {})),
                     object_path=str(entry.details.get("object", "")),
                     acquisitions=(acq,),
+                    object_sha256=str(enc.get("sha256", "")),
+                    object_size=enc.get("size") if isinstance(enc.get("size"), int) else None,
                 )
             else:
                 hashes = {**old.hashes, **item.get("hashes", {})}
-                found[item_id] = Item(
-                    old.item_id,
-                    old.size,
-                    old.media_type,
-                    hashes,
-                    old.object_path,
-                    (*old.acquisitions, acq),
-                )
+                found[item_id] = replace(old, hashes=hashes, acquisitions=(*old.acquisitions, acq))
         return found
 
     def recorded_objects(self, entries: list[CustodyEntry] | None = None) -> set[str]:
+        """The objects items lie in now (not those replaced by new ciphertext)."""
         return {item.object_path for item in self.items(entries).values()}
+
+    def superseded_objects(self, entries: list[CustodyEntry] | None = None) -> dict[str, int]:
+        """Objects a committed entry replaced with new ciphertext: path → seq of that entry."""
+        out: dict[str, int] = {}
+        for entry in entries if entries is not None else self.entries():
+            if entry.action in REKEY_ACTIONS:
+                for rec in entry.details.get("objects", []) or []:
+                    if isinstance(rec, dict) and isinstance(rec.get("from"), str):
+                        out[rec["from"]] = entry.seq
+        current = self.recorded_objects(entries)
+        return {rel: seq for rel, seq in out.items() if rel not in current}
 
     def recorded_files(
         self, entries: list[CustodyEntry] | None = None

@@ -1,5 +1,6 @@
 """The ``forensic`` command line (typer + rich). The only package that prints or exits."""
 
+from forensic.cli import crypt_verbs as _crypt_verbs  # noqa: F401  (encrypt, share)
 from forensic.cli import export_verbs  # noqa: F401  (registers the `export` verb)
 from forensic.cli import match_verbs as _match_verbs  # noqa: F401  (registers `match`)
 from forensic.cli import media_verbs as _media_verbs  # noqa: F401  (registers `analyze`)

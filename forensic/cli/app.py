@@ -74,11 +74,46 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
 ) -> None:
     """forensic: preserve digital evidence so that it holds up in court."""
+    from forensic.case.case import set_current_verb
+    from forensic.store.crypt import set_passphrase_fallback
+
+    set_current_verb(ctx.invoked_subcommand or "forensic")
+    set_passphrase_fallback(_unlock_for_decryption)
+    ctx.call_on_close(_log_pending_access)
+
+
+def _unlock_for_decryption() -> None:
+    """A verb that decrypts evidence without having unlocked the key: unlock it now (the same
+    passphrase unwraps the case identity, and the key signs the access entry)."""
+    from forensic.custody.keys import unlock_key
+
+    ui = make_ui(None, False, False)
+    if not key_exists(config_home()):
+        raise KeyringError("no_key", path=str(config_home()))
+    unlock_key(config_home(), passphrase_provider(ui, None)(False))
+
+
+def _log_pending_access() -> None:
+    """Decryptions not yet in an ``access`` entry (the verb wrote nothing after them)."""
+    from forensic.custody.keys import session_key
+    from forensic.store.crypt import roots_with_decryptions
+
+    key = session_key()
+    for root in roots_with_decryptions():
+        if key is None:
+            continue
+        try:
+            case = Case.open(root)
+            case.check_key(key)
+            case.record_access(key)
+        except (ForensicError, OSError) as exc:
+            make_ui(None, False, False).warn(f"forensic: access not logged: {exc}")
 
 
 def _unlock(ui: Ui, passphrase_file: Path | None) -> tuple[ExaminerKey, bool]:
@@ -104,6 +139,7 @@ def _show_recovery(ui: Ui, report: RecoveryReport) -> dict[str, Any] | None:
         "partial_files": list(report.partial_files),
         "quarantined_objects": list(report.quarantined_objects),
         "interrupted_runs": [r.get("run") for r in report.interrupted_runs],
+        "finished_runs": list(report.finished_runs),
     }
     if not ui.json_mode:
         parts = []
@@ -116,6 +152,8 @@ def _show_recovery(ui: Ui, report: RecoveryReport) -> dict[str, Any] | None:
         if report.interrupted_runs:
             runs = ", ".join(str(r.get("run")) for r in report.interrupted_runs)
             parts.append(f"interrupted run(s) {runs}")
+        for run in report.finished_runs:
+            parts.append(f"committed {run.get('action')} {run.get('run')} finished")
         ui.warn(ui.t("cli.recovered", detail="; ".join(parts)))
     return doc
 
@@ -128,6 +166,13 @@ def init(
     title: Annotated[str, typer.Option("--title", help="Case title.")],
     examiner: Annotated[str, typer.Option("--examiner", help="Examiner's name.")],
     org: Annotated[str | None, typer.Option("--org", help="Organisation.")] = None,
+    encrypt: Annotated[
+        bool,
+        typer.Option(
+            "--encrypt",
+            help="Store evidence as age ciphertext under a case key wrapped by your passphrase.",
+        ),
+    ] = False,
     passphrase_file: PassOpt = None,
     json_out: JsonOpt = False,
     lang: Annotated[
@@ -143,7 +188,27 @@ def init(
 
         if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
             raise CaseError("case_exists", path=str(directory))
+        if (directory / "case.json").is_file() and encrypt:
+            from forensic.store.crypt import CryptError
+
+            raise CryptError("case_exists", path=str(directory))
+        if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+            raise CaseError("case_exists", path=str(directory))
         key, created = _unlock(ui, passphrase_file)
+        extra = {"verify.sh": verify_script()}
+        encryption = None
+        if encrypt:
+            from forensic._internal.clock import utc_timestamp
+            from forensic.case.rekey import recipients_text
+            from forensic.store import crypt
+
+            passphrase = crypt.session_passphrase()
+            assert passphrase is not None  # the key was just unlocked with it
+            identity = crypt.new_identity()
+            recipient = str(identity.to_public())
+            extra[crypt.IDENTITY_FILE] = crypt.wrap_identity(identity, passphrase, utc_timestamp())
+            extra[crypt.RECIPIENTS_FILE] = recipients_text((recipient,), case_id)
+            encryption = crypt.Encryption((recipient,))
         case, entry = Case.init(
             directory,
             case_id=case_id,
@@ -152,7 +217,8 @@ def init(
             organisation=org,
             lang=ui.lang,
             key=key,
-            extra_files={"verify.sh": verify_script()},
+            extra_files=extra,
+            encryption=encryption,
         )
         if ui.json_mode:
             ui.emit_json(
@@ -169,6 +235,8 @@ def init(
                 ui.say("cli.key_created", path=str(config_home()))
             ui.say("cli.init_done", case_id=case_id, path=str(case.root))
             ui.say("cli.key_fingerprint", fingerprint=key.fingerprint)
+            if encryption is not None:
+                ui.say("crypt.init_encrypted", recipient=encryption.recipients[0])
         return EXIT_OK
 
     run_verb(ui, body)
@@ -330,6 +398,14 @@ def verify(
     no_record: Annotated[
         bool, typer.Option("--no-record", help="Do not append the result to the custody log.")
     ] = False,
+    decrypt: Annotated[
+        bool,
+        typer.Option(
+            "--decrypt",
+            help="Encrypted case: also decrypt every object and re-hash its plaintext "
+            "(needs the passphrase; logged as an access).",
+        ),
+    ] = False,
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,
     json_out: JsonOpt = False,
@@ -347,9 +423,16 @@ def verify(
         recorded: int | None = None
         not_recorded: str | None = None
         key: ExaminerKey | None = None
+        if decrypt:
+            # Decryption needs the case identity, unwrapped with the examiner's passphrase.
+            key, _ = _unlock_existing(ui, passphrase_file)
+            case.check_key(key)
+            if case.store.crypto is not None:
+                case.store.crypto.identity()
         if no_record:
             not_recorded = "--no-record"
-        else:
+            key = None
+        elif key is None:
             # Unlock before taking the lock, so no prompt ever holds the case.
             try:
                 key, _ = _unlock_existing(ui, passphrase_file)
@@ -359,12 +442,13 @@ def verify(
                 key, not_recorded = None, exc.diagnostics(ui.lang)
         with case_lock(case.root):
             with ui.progress() as progress:
-                report = verify_case(case, progress, expect_key=expect_key)
+                report = verify_case(case, progress, expect_key=expect_key, decrypt=decrypt)
             if key is not None:
                 if not report.log_intact or report.interrupted:
                     not_recorded = ui.t("error.log_not_intact")
                 else:
                     recorded = record_verification(case, key, report).seq
+                    case.record_access(key, locked=True)
         _report_verify(ui, report, recorded, not_recorded)
         return EXIT_OK if report.intact else EXIT_INTEGRITY
 
@@ -404,6 +488,8 @@ def _report_verify(
             ui.problem(ui.t("cli.more_problems", count=len(report.problems) - 50))
         if all(p.area == "interrupted" or p.kind == "object_unrecorded" for p in report.problems):
             ui.warn(ui.t("cli.verify_interrupted"))
+    if report.encrypted_objects and not report.plaintext_checked:
+        ui.say("crypt.verify_ciphertext_note")
     ui.say("cli.key_fingerprint", fingerprint=report.key_fingerprint)
     if report.log_head:
         ui.say("cli.head", head=report.log_head)
@@ -537,6 +623,10 @@ def list_items(
 
 @app.command()
 def log(
+    access: Annotated[
+        bool,
+        typer.Option("--access", help="Only access entries: who viewed, exported or decrypted."),
+    ] = False,
     case_dir: CaseOpt = None,
     json_out: JsonOpt = False,
     lang: LangOpt = None,
@@ -548,6 +638,9 @@ def log(
     def body() -> int:
         case = _open_case(case_dir)
         entries = case.entries()
+        if access:
+            # An export entry is an access record too (details.access).
+            entries = [e for e in entries if e.action == "access" or "access" in e.details]
         if ui.json_mode:
             ui.emit_json(
                 {
@@ -561,7 +654,21 @@ def log(
         for col in ("seq", "time", "action", "subject"):
             table.add_column(ui.t(f"table.{col}"), overflow="fold")
         for e in entries:
-            table.add_row(str(e.seq), e.time, e.action, escape(display(e.subject)))
+            subject = display(e.subject)
+            action = e.action
+            acc = e.details if e.action == "access" else e.details.get("access")
+            if isinstance(acc, dict):
+                # Who (the signing key), which verb, which items: readable at a glance.
+                action = f"access: {acc.get('verb')}"
+                names = [str(i)[:12] for i in acc.get("items", []) or []]
+                subject = ui.t(
+                    "crypt.log_access",
+                    actor=e.actor[:16],
+                    count=len(names),
+                    items=", ".join(names[:6]) + (" …" if len(names) > 6 else ""),
+                    decrypted=ui.t("crypt.yes" if acc.get("decrypted") else "crypt.no"),
+                )
+            table.add_row(str(e.seq), e.time, escape(action), escape(subject))
         ui.out.print(table)
         return EXIT_OK
 
@@ -571,18 +678,28 @@ def log(
 @app.command()
 def show(
     item: Annotated[str, typer.Argument(help="SHA-256 of the item, or a unique prefix.")],
+    no_record: Annotated[
+        bool, typer.Option("--no-record", help="Do not log this view as an access entry.")
+    ] = False,
     case_dir: CaseOpt = None,
+    passphrase_file: PassOpt = None,
     json_out: JsonOpt = False,
     lang: LangOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Everything the case knows about one item. / 증거 하나의 모든 정보를 보여 줍니다."""
+    """Everything the case knows about one item. / 증거 하나의 모든 정보를 보여 줍니다.
+
+    The view is logged as an ``access`` entry when the examiner key can be unlocked; anyone
+    else still sees the record (the log is readable without a key) and is told it was not
+    logged.
+    """
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
         case = _open_case(case_dir)
         entries = case.entries()
         found = case.resolve_item(item, entries)
+        access_seq, access_note = _record_view(ui, case, found.item_id, passphrase_file, no_record)
         trusted = first_covering_token(entries, found.acquisitions[0].seq)
         contexts = transcript_context(case, found.item_id, entries=entries)
         record = load_record(case, found.item_id)
@@ -598,9 +715,19 @@ def show(
             "acquisitions": [
                 {"seq": a.seq, "time": a.time, **a.details} for a in found.acquisitions
             ],
+            "encrypted": found.encrypted,
         }
+        if found.encrypted:
+            doc["encrypted_object"] = {"sha256": found.object_sha256, "size": found.object_size}
         if ui.json_mode:
-            ui.emit_json({"ok": True, "item": doc})
+            ui.emit_json(
+                {
+                    "ok": True,
+                    "item": doc,
+                    "access_seq": access_seq,
+                    "access_not_logged": access_note,
+                }
+            )
             return EXIT_OK
         table = Table(show_header=True)
         table.add_column(ui.t("table.field"))
@@ -611,6 +738,8 @@ def show(
                 table.add_row(name.upper(), value)
         table.add_row(ui.t("table.size"), f"{found.size} ({human_bytes(found.size)})")
         table.add_row(ui.t("table.type"), found.media_type)
+        if found.encrypted:
+            table.add_row(ui.t("crypt.stored_encrypted"), escape(found.object_path))
         if trusted is None:
             table.add_row(ui.t("table.first_trusted"), ui.t("cli.no_trusted_time"))
         else:
@@ -649,9 +778,28 @@ def show(
                     line += " — " + ui.t("chat.forwarded", source=m["forwarded_from"])
                 table.add_row(("▶ " if m.get("focus") else "  ") + str(m.get("id")), escape(line))
         ui.out.print(table)
+        if access_seq is not None:
+            ui.say("crypt.view_logged", seq=access_seq)
+        elif access_note:
+            ui.say("crypt.view_not_logged", reason=access_note)
         return EXIT_OK
 
     run_verb(ui, body)
+
+
+def _record_view(
+    ui: Ui, case: Case, item_id: str, passphrase_file: Path | None, no_record: bool
+) -> tuple[int | None, str | None]:
+    """Log a ``show`` as an access entry when the examiner key is at hand."""
+    if no_record:
+        return None, "--no-record"
+    try:
+        key, _ = _unlock_existing(ui, passphrase_file)
+        case.check_key(key)
+    except KeyringError as exc:
+        return None, exc.diagnostics(ui.lang)
+    entry = case.record_access(key, verb="show", items=[item_id], decrypted=False)
+    return (entry.seq if entry is not None else None), None
 
 
 # -- key -----------------------------------------------------------------------------------

@@ -30,6 +30,14 @@ def export(
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing destination.")
     ] = False,
+    decrypt: Annotated[
+        bool,
+        typer.Option(
+            "--decrypt",
+            help="Encrypted case: also write each item's plaintext (asks the passphrase; "
+            "logged as a decryption).",
+        ),
+    ] = False,
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,
     json_out: JsonOpt = False,
@@ -53,8 +61,11 @@ def export(
             raise MediaAvUsageError("out_required")
         case = Case.open(discover_case(case_dir))
         key, _ = load_or_create_key(config_home(), passphrase_provider(ui, passphrase_file))
+        if decrypt and case.store.crypto is not None:
+            case.check_key(key)
+            case.store.crypto.identity()  # a wrong passphrase fails before any writing
         with ui.progress() as progress:
-            result = export_case(case, key, out, force=force, progress=progress)
+            result = export_case(case, key, out, force=force, progress=progress, decrypt=decrypt)
         if ui.json_mode:
             ui.emit_json({"ok": True, "export": result.as_dict()})
             return EXIT_OK
@@ -75,6 +86,8 @@ def export(
             head=result.log_head,
         )
         ui.say("export.check", name=result.bag_name)
+        if decrypt:
+            ui.warn(ui.t("crypt.export_plaintext_warning", path=str(result.destination)))
         return EXIT_OK
 
     run_verb(ui, body)

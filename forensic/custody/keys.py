@@ -26,6 +26,7 @@ from forensic._internal.canonical import canonical_json
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import atomic_write
 from forensic.errors import KeyringError
+from forensic.store.crypt import remember_passphrase
 
 KEY_FILE = "examiner-key.json"
 KEY_FORMAT_VERSION = 1
@@ -178,7 +179,22 @@ def create_key(home: Path, passphrase: str, params: KdfParams | None = None) -> 
     record["ciphertext"] = base64.b64encode(ciphertext).decode("ascii")
     record["fingerprint"] = fingerprint(private.public_key())
     atomic_write(path, json.dumps(record, indent=2).encode("utf-8") + b"\n", mode=0o600)
-    return ExaminerKey(private=private, created=created)
+    return _remember(ExaminerKey(private=private, created=created), passphrase)
+
+
+_session_key: list[ExaminerKey] = []
+
+
+def _remember(key: ExaminerKey, passphrase: str) -> ExaminerKey:
+    """This process's unlocked key and its passphrase (which also unwraps case identities)."""
+    _session_key[:] = [key]
+    remember_passphrase(passphrase)
+    return key
+
+
+def session_key() -> ExaminerKey | None:
+    """The examiner key unlocked earlier in this process, if any."""
+    return _session_key[0] if _session_key else None
 
 
 def key_exists(home: Path) -> bool:
@@ -230,7 +246,7 @@ def unlock_key(home: Path, passphrase: str) -> ExaminerKey:
         private.public_key()
     ):
         raise KeyringError("key_unreadable", path=str(path), reason="public key mismatch")
-    return ExaminerKey(private=private, created=created)
+    return _remember(ExaminerKey(private=private, created=created), passphrase)
 
 
 def load_or_create_key(

@@ -25,7 +25,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from forensic import TOOL_NAME, __version__
 from forensic._internal.clock import utc_timestamp
@@ -37,11 +37,14 @@ from forensic.errors import EXIT_INTEGRITY, EXIT_OPERATIONAL, EXIT_USAGE, Forens
 from forensic.export.uco import build_uco, uco_bytes
 from forensic.i18n import message, templates_dir
 from forensic.progress import SILENT, ProgressReporter
+from forensic.store.crypt import IDENTITY_FILE, take_decrypted
 
 BAG_FORMAT = "forensic-bag 1"
 UCO_FILE = "case-uco.jsonld"
 TAG_FILES = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "verify.sh", "VERIFY.md")
 CHUNK = 1 << 20
+PLAINTEXT_DIR = "plaintext/sha256"
+"""``export --decrypt``: decrypted items, named by their (plaintext) SHA-256."""
 
 
 class ExportError(ForensicError):
@@ -167,6 +170,22 @@ class _BagWriter:
             )
         self.payload[rel] = (digest, size)
 
+    def copy_plaintext(self, fin: BinaryIO, rel: str, expect_sha256: str, size: int) -> None:
+        """A decrypted item into the bag (already checked against its SHA-256 on decryption)."""
+        path = self._target(rel)
+        h = hashlib.sha256()
+        total = 0
+        with path.open("xb") as fout:
+            for chunk in iter(lambda: fin.read(CHUNK), b""):
+                h.update(chunk)
+                fout.write(chunk)
+                total += len(chunk)
+        os.chmod(path, 0o444)
+        self.written.append(path)
+        if h.hexdigest() != expect_sha256 or total != size:
+            raise ExportError("file_altered", exit_code=EXIT_INTEGRITY, path=rel)
+        self.payload[rel] = (expect_sha256, total)
+
 
 def _tag_line(path: str) -> str:
     """RFC 8493 section 2.1.3: CR, LF and % in a manifest path are percent-encoded."""
@@ -195,8 +214,13 @@ def export_case(
     *,
     force: bool = False,
     progress: ProgressReporter = SILENT,
+    decrypt: bool = False,
 ) -> ExportResult:
-    """Write the sealed bag to ``out`` (a folder, or a zip when it ends in ``.zip``) and log it."""
+    """Write the sealed bag to ``out`` (a folder, or a zip when it ends in ``.zip``) and log it.
+
+    An encrypted case ships its ciphertext objects and recipients file (never the wrapped case
+    identity); ``decrypt`` adds each item's plaintext under ``data/plaintext/sha256/`` and is
+    logged as a decryption."""
     out = Path(os.path.abspath(out))
     zipped = out.suffix.lower() == ".zip"
     bag_name = out.stem if zipped else out.name
@@ -225,7 +249,7 @@ def export_case(
             staging.mkdir()
             bag_root = staging / bag_name if zipped else staging
             bag_root.mkdir(exist_ok=True)
-            sealed = _build_bag(case, entries, bag_root, out, started, progress)
+            sealed = _build_bag(case, entries, bag_root, out, started, progress, decrypt)
             zip_sha: str | None = None
             if zipped:
                 zip_sha = _zip_bag(bag_root, bag_name, zip_tmp)
@@ -268,6 +292,17 @@ def export_case(
         }
         if zip_sha is not None:
             details["zip_sha256"] = zip_sha
+        if case.store.encrypted or decrypt:
+            details["encrypted_objects"] = sealed.encrypted
+            details["plaintext_objects"] = sealed.plaintext
+        # An export is an access to the evidence: the entry itself says which items went out
+        # and whether decrypted (the decryptions made for it are not logged a second time).
+        take_decrypted(case.root)
+        details["access"] = {
+            "verb": "export --decrypt" if decrypt else "export",
+            "items": sorted(case.items(entries)),
+            "decrypted": bool(sealed.plaintext),
+        }
         [entry] = case.record(key, [PendingEntry("export", f"case:{case.info.case_id}", details)])
     return ExportResult(
         destination=out,
@@ -296,6 +331,8 @@ class _Sealed:
     manifest_sha256: str
     tagmanifest_sha256: str
     written: list[Path]
+    encrypted: int = 0
+    plaintext: int = 0
 
 
 def _build_bag(
@@ -305,6 +342,7 @@ def _build_bag(
     out: Path,
     started: str,
     progress: ProgressReporter,
+    decrypt: bool = False,
 ) -> _Sealed:
     items = case.items(entries)
     files = case.recorded_files(entries)
@@ -318,9 +356,23 @@ def _build_bag(
     writer.write(f"data/{SIG_FILE}", b"".join(s + b"\n" for s in raw.sigs[: len(committed)]))
     for rel in sorted({i.object_path for i in items.values()} | set(files)):
         _safe_source(case.root, rel)
+    plaintext = 0
     for item in items.values():
-        writer.copy(case.root / item.object_path, f"data/{item.object_path}", item.item_id, None)
+        obj = item.stored
+        writer.copy(
+            case.root / item.object_path,
+            f"data/{item.object_path}",
+            obj.sha256,
+            obj.size if item.encrypted else None,
+        )
+        if decrypt and item.encrypted:
+            with case.store.open_plaintext(item.item_id) as plain:
+                rel = f"data/{PLAINTEXT_DIR}/{item.item_id[:2]}/{item.item_id}"
+                writer.copy_plaintext(plain, rel, item.item_id, item.size)
+            plaintext += 1
     for rel, record in sorted(files.items()):
+        if rel == IDENTITY_FILE:
+            continue  # the wrapped case key stays with the examiner (offline guessing)
         writer.copy(
             case.root / rel, f"data/{rel}", str(record.get("sha256")), int(record.get("size", 0))
         )
@@ -359,6 +411,12 @@ def _build_bag(
         ("Forensic-Timestamp-Tokens", str(tokens)),
         ("Forensic-Export-Started", started),
     ]
+    encrypted = sum(1 for i in items.values() if i.encrypted)
+    if encrypted:
+        recipients = case.info.encryption.recipients if case.info.encryption else ()
+        info.append(("Forensic-Encryption", f"age-x25519, {len(recipients)} recipient(s)"))
+        info.append(("Forensic-Encrypted-Objects", str(encrypted)))
+        info.append(("Forensic-Plaintext-Objects", str(plaintext)))
     tags["bag-info.txt"] = "".join(f"{k}: {_info_value(v)}\n" for k, v in info).encode("utf-8")
     tags["verify.sh"] = (templates_dir() / "export" / "verify.sh").read_bytes()
     tags["VERIFY.md"] = _verify_md(case, head, count, size)
@@ -376,6 +434,8 @@ def _build_bag(
         manifest_sha256=digests["manifest-sha256.txt"],
         tagmanifest_sha256=tag_sha,
         written=writer.written,
+        encrypted=encrypted,
+        plaintext=plaintext,
     )
 
 

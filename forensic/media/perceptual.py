@@ -292,7 +292,8 @@ def store_perceptual(
         if rel in recorded:
             run.already.append(item_id)
         else:
-            record, extra = compute_perceptual(case.root / item.object_path, item.media_type)
+            with case.store.plaintext_path(item_id) as path:
+                record, extra = compute_perceptual(path, item.media_type)
             if record is None:
                 run.not_media.append(item_id)
             else:
@@ -416,7 +417,10 @@ def hash_list_rows(case: Any) -> tuple[list[dict[str, Any]], list[str]]:
     rows: list[dict[str, Any]] = []
     problems: list[str] = []
     for item_id, item in case.items().items():
-        md5 = item.hashes.get("md5") or _md5_of(case.root / item.object_path)
+        md5 = item.hashes.get("md5")
+        if not md5:
+            with case.store.plaintext_path(item_id) as path:
+                md5 = _md5_of(path)
         row: dict[str, Any] = {
             "sha256": item_id,
             "md5": md5,

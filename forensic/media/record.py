@@ -139,8 +139,8 @@ def describe_path(path: Path, media_type: str | None = None) -> dict[str, Any]:
 
 def describe_item(case: Case, item: Item) -> MediaRecord:
     """The metadata record of an item (not yet stored)."""
-    path = case.root / item.object_path
-    described = describe_path(path)
+    with case.store.plaintext_path(item.item_id) as path:
+        described = describe_path(path)
     warnings = _extension_warnings(item, described["media_type"]) + described["warnings"]
     doc: dict[str, Any] = {
         "format": RECORD_FORMAT,

@@ -299,7 +299,8 @@ class PreviewPart(ItemPart):
         if not item.item.media_type.startswith("image/"):
             out.append(ctx.p("item.preview_not_image", ctx.styles.small, type=item.item.media_type))
             return out
-        out.append(preview_flowable(ctx, ctx.data.case.root / item.item.object_path))
+        with ctx.data.case.store.plaintext_path(item.item.item_id) as path:
+            out.append(preview_flowable(ctx, path))
         out.append(ctx.p(f"item.preview_note_{ctx.preview}", ctx.styles.tiny))
         return out
 

@@ -7,6 +7,7 @@ from forensic.store.evidence_store import (
     ItemId,
     ObjectCheck,
     StagedObject,
+    StoredObject,
     hash_stream,
 )
 
@@ -17,5 +18,6 @@ __all__ = [
     "ItemId",
     "ObjectCheck",
     "StagedObject",
+    "StoredObject",
     "hash_stream",
 ]

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from forensic._internal.canonical import parse_json_line
-from forensic.case.case import CASE_FILE, PUBKEY_FILE, Case, file_sha256, tool_record
+from forensic.case.case import (
+    CASE_FILE,
+    PUBKEY_FILE,
+    REKEY_ACTIONS,
+    Case,
+    file_sha256,
+    tool_record,
+)
 from forensic.custody.keys import ExaminerKey, fingerprint, load_public_pem
 from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
 from forensic.errors import ForensicError
@@ -50,6 +57,9 @@ class VerificationReport:
     bytes_checked: int
     files_checked: int
     problems: tuple[Problem, ...] = field(default_factory=tuple)
+    encrypted_objects: int = 0
+    plaintext_checked: int = 0
+    """Encrypted objects decrypted and re-hashed (``--decrypt``); 0 without the key."""
 
     def _area_ok(self, *areas: str) -> bool:
         return not any(p.area in areas for p in self.problems)
@@ -96,6 +106,8 @@ class VerificationReport:
             "objects_checked": self.objects_checked,
             "bytes_checked": self.bytes_checked,
             "files_checked": self.files_checked,
+            "encrypted_objects": self.encrypted_objects,
+            "plaintext_checked": self.plaintext_checked,
             "problems": [p.as_dict() for p in self.problems],
         }
 
@@ -179,8 +191,43 @@ def _capture_flaw(entry: CustodyEntry) -> str | None:
         return "details.item.size is not a non-negative integer"
     if not isinstance(item.get("hashes", {}), dict):
         return "details.item.hashes is not an object"
+    enc = entry.details.get("encrypted")
+    if enc is not None:
+        # Ciphertext: the object is named by the SHA-256 of the ciphertext, not of the item.
+        if not isinstance(enc, dict):
+            return "details.encrypted is not an object"
+        csha = enc.get("sha256")
+        if not isinstance(csha, str) or not _HEX64.fullmatch(csha):
+            return "details.encrypted.sha256 is not 64 lower-case hex digits"
+        csize = enc.get("size")
+        if not isinstance(csize, int) or isinstance(csize, bool) or csize < 0:
+            return "details.encrypted.size is not a non-negative integer"
+        sha = csha
     if entry.details.get("object") != f"objects/sha256/{sha[:2]}/{sha}":
-        return "details.object is not the content address of details.item.sha256"
+        return "details.object is not the content address of the stored bytes' SHA-256"
+    return None
+
+
+def _rekey_flaw(entry: CustodyEntry) -> str | None:
+    """Why an encrypt/share entry's object records cannot be trusted for paths."""
+    objects = entry.details.get("objects", [])
+    if not isinstance(objects, list):
+        return "details.objects is not a list"
+    for rec in objects:
+        if not isinstance(rec, dict):
+            return "a details.objects record is not an object"
+        sha = rec.get("sha256")
+        if not isinstance(sha, str) or not _HEX64.fullmatch(sha):
+            return "a details.objects record has no 64-hex sha256"
+        if rec.get("to") != f"objects/sha256/{sha[:2]}/{sha}":
+            return "details.objects[].to is not the content address of its sha256"
+        src = rec.get("from")
+        if not isinstance(src, str) or not re.fullmatch(
+            r"objects/sha256/[0-9a-f]{2}/[0-9a-f]{64}", src
+        ):
+            return "details.objects[].from is not an object path"
+        if not isinstance(rec.get("size"), int):
+            return "details.objects[].size is not an integer"
     return None
 
 
@@ -209,13 +256,38 @@ def _interrupted_detail(path: Path) -> str:
         return "unreadable intent file"
 
 
+def _unfinished_conversions(case: Case, entries: list[CustodyEntry]) -> dict[str, str]:
+    """Case files a committed encrypt/share staged in tmp/ but did not yet move into place."""
+    committed = {e.details.get("run"): e.seq for e in entries if e.action in REKEY_ACTIONS}
+    out: dict[str, str] = {}
+    if not case.store.tmp.is_dir():
+        return out
+    for path in case.store.tmp.glob("*.intent.json"):
+        try:
+            doc = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(doc, dict) or doc.get("run") not in committed:
+            continue
+        for rec in doc.get("staged", []) or []:
+            if isinstance(rec, dict) and (case.store.tmp / str(rec.get("tmp"))).is_file():
+                out[str(rec.get("path"))] = (
+                    f"{doc.get('action')} {doc.get('run')} committed at seq "
+                    f"{committed[doc.get('run')]}; 'forensic recover' finishes it"
+                )
+    return out
+
+
 def verify_case(
     case: Case,
     progress: ProgressReporter = SILENT,
     *,
     expect_key: str | None = None,
     cold: bool = True,
+    decrypt: bool = False,
 ) -> VerificationReport:
+    """``decrypt``: also decrypt every ciphertext object and re-hash its plaintext (needs the
+    case identity, i.e. the passphrase); without it ciphertext is checked against its name."""
     raw = case.log.read_raw()
     committed = raw.lines[: len(raw.sigs)]
     entries: list[CustodyEntry] = []
@@ -255,6 +327,8 @@ def verify_case(
     usable: list[CustodyEntry] = []
     for entry in entries:
         flaw = _capture_flaw(entry) if entry.action == "capture" else None
+        if entry.action in REKEY_ACTIONS:
+            flaw = _rekey_flaw(entry)
         flaw = flaw or _file_flaw(entry.details)
         if flaw is not None:
             problems.append(Problem("log", "entry_malformed", f"{LOG_FILE}:{entry.seq + 1}", flaw))
@@ -262,6 +336,8 @@ def verify_case(
         usable.append(entry)
     items = case.items(usable)
     recorded_files = case.recorded_files(usable)
+    superseded = case.superseded_objects(usable)
+    unfinished = _unfinished_conversions(case, usable)
     files_checked = 0
     for rel, record in sorted(recorded_files.items()):
         path = case.root / rel
@@ -270,6 +346,10 @@ def verify_case(
             problems.append(
                 Problem("file", "file_path_invalid", rel, f"recorded at seq {record['seq']}")
             )
+            continue
+        if rel in unfinished:
+            # A committed encrypt/share whose staged copy was not yet moved into place.
+            problems.append(Problem("interrupted", "conversion_unfinished", rel, unfinished[rel]))
             continue
         if not path.is_file():
             problems.append(
@@ -287,10 +367,13 @@ def verify_case(
     total = sum(i.size for i in items.values())
     progress.start("verify", total)
     checked_bytes = 0
+    if decrypt and case.store.crypto is not None and any(i.encrypted for i in items.values()):
+        case.store.crypto.identity()  # unwrap once, before the threads (wrong passphrase: error)
 
     def check(item_id: str) -> tuple[str, Any]:
-        result = case.store.verify_object(item_id, cold=cold)
-        progress.advance(items[item_id].size)  # type: ignore[index]
+        item = items[item_id]  # type: ignore[index]
+        result = case.store.verify_stored(item.stored, cold=cold, decrypt=decrypt)
+        progress.advance(item.size)
         return item_id, result
 
     with ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 2))) as pool:
@@ -308,11 +391,26 @@ def verify_case(
                     f"item acquired at seq {item.acquisitions[0].seq}",
                 )
             )
-        elif result.sha256 != item_id or result.size != item.size:
+        elif result.sha256 != item.stored.sha256 or result.size != item.stored.size:
             detail = f"SHA-256 now {result.sha256}"
-            if result.size != item.size:
-                detail = f"size {result.size}, recorded {item.size} (truncated?); " + detail
+            if result.size != item.stored.size:
+                detail = f"size {result.size}, recorded {item.stored.size} (truncated?); " + detail
+            if item.encrypted:
+                detail = "ciphertext " + detail
             problems.append(Problem("object", "object_altered", rel, detail))
+        elif result.decrypt_error is not None:
+            problems.append(Problem("object", "decrypt_failed", rel, result.decrypt_error))
+        elif result.plaintext_sha256 is not None and (
+            result.plaintext_sha256 != item_id or result.plaintext_size != item.size
+        ):
+            problems.append(
+                Problem(
+                    "object",
+                    "plaintext_altered",
+                    rel,
+                    f"decrypts to SHA-256 {result.plaintext_sha256}, recorded {item_id}",
+                )
+            )
         else:
             checked_bytes += result.size or 0
 
@@ -322,6 +420,17 @@ def verify_case(
             full = Path(dirpath) / name
             rel = full.relative_to(case.root).as_posix()
             if rel in known:
+                continue
+            if rel in superseded:
+                problems.append(
+                    Problem(
+                        "interrupted",
+                        "object_superseded",
+                        rel,
+                        f"replaced by new ciphertext at seq {superseded[rel]}; "
+                        "'forensic recover' removes it",
+                    )
+                )
                 continue
             if rel.startswith("tmp/"):
                 if name.endswith(".intent.json"):
@@ -356,6 +465,8 @@ def verify_case(
         bytes_checked=checked_bytes,
         files_checked=files_checked,
         problems=tuple(problems),
+        encrypted_objects=sum(1 for i in items.values() if i.encrypted),
+        plaintext_checked=sum(1 for _i, r in results if r.plaintext_sha256 is not None),
     )
 
 

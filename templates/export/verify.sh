@@ -152,9 +152,21 @@ sigcount=$(wc -l < "$sigs")
 echo "log lines: $n"
 echo "log head: $prev"
 
+# Encrypted cases: "encrypt"/"share" entries replace objects with new ciphertext (from -> to).
+grep -o '"to":"objects/sha256/[0-9a-f][0-9a-f]/[0-9a-f]*"' "$log" \
+  | sed 's/^"to":"\(objects[^"]*\/\([0-9a-f]*\)\)"$/\2  \1/' >> "$work/objects"
+echo '#' > "$work/superseded"
+grep -o '"from":"objects/sha256/[0-9a-f][0-9a-f]/[0-9a-f]*"' "$log" \
+  | sed 's/^"from":"\(objects[^"]*\)"$/\1/' >> "$work/superseded"
+awk 'NR == FNR { gone[$0] = 1; next } !($2 in gone)' "$work/superseded" "$work/objects" \
+  > "$work/objects.current"
+mv "$work/objects.current" "$work/objects"
+
 # 4. Every object and case file the log vouches for (the last record of a path wins).
 sort -u "$work/objects" > "$work/objects.sorted"
-awk '{ last[$2] = $0 } END { for (p in last) print last[p] }' "$work/files" | sort > "$work/files.last"
+# The wrapped case key (keys/case-identity.age) is never shipped in a bag.
+awk '{ last[$2] = $0 } END { for (p in last) print last[p] }' "$work/files" \
+  | grep -v '  keys/case-identity\.age$' | sort > "$work/files.last"
 cat "$work/objects.sorted" "$work/files.last" > "$work/expected"
 if [ -s "$work/expected" ]; then
   (cd "$d" && sha256sum -c "$work/expected" 2>/dev/null) | grep -v ': OK$' \
@@ -164,6 +176,25 @@ if [ -s "$work/expected" ]; then
     done
 fi
 echo "objects: $(wc -l < "$work/objects.sorted")"
+if grep -q '"encrypted":{' "$log" || grep -q '"action":"encrypt"' "$log"; then
+  echo "encrypted case: objects were checked as age ciphertext (SHA-256 of the stored bytes);"
+  echo "  a recipient decrypts one with: age -d -i KEY.txt data/objects/sha256/XX/NAME"
+fi
+# export --decrypt: each plaintext file must be named by its SHA-256, an item of the log.
+if [ -d "$d/plaintext" ]; then
+  grep -o '"plaintext_sha256":"[0-9a-f]*"' "$log" | sed 's/.*:"\([0-9a-f]*\)"/\1/' \
+    | sort -u > "$work/items.enc"
+  (cd "$d" && find plaintext -type f) | sort > "$work/plain.present"
+  np=0
+  while IFS= read -r pf; do
+    np=$((np + 1))
+    name=${pf##*/}
+    sum=$(sha256sum "$d/$pf" | cut -d' ' -f1)
+    [ "$sum" = "$name" ] || problem "$d/$pf: SHA-256 is $sum, not its name (altered)"
+    grep -qx "$name" "$work/items.enc" || problem "$d/$pf: not an encrypted item of the custody log"
+  done < "$work/plain.present"
+  echo "decrypted items (data/plaintext/): $np, each named by its SHA-256 as recorded in the log"
+fi
 
 # 5. bag-info.txt states the head of the log the bag holds.
 stated=$(sed -n 's/^Forensic-Log-Head: *\([0-9a-f]*\).*/\1/p' bag-info.txt 2>/dev/null | head -n 1)
