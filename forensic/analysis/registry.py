@@ -22,6 +22,8 @@ def _load_defaults() -> None:
     if _DEFAULTS_LOADED:
         return
     _DEFAULTS_LOADED = True
+    from forensic.analysis.copymove import CopyMoveDetector
+    from forensic.analysis.faces import FaceDetector
     from forensic.analysis.jpeg import JpegDetector
     from forensic.analysis.maps import PixelMapDetector
     from forensic.analysis.provenance import ProvenanceDetector
@@ -31,6 +33,8 @@ def _load_defaults() -> None:
     register(JpegDetector())
     register(PixelMapDetector())
     register(SpectrumDetector())
+    register(FaceDetector())
+    register(CopyMoveDetector())
 
 
 def detectors() -> list[Detector]:
