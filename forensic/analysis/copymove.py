@@ -35,7 +35,9 @@ from forensic.analysis.pixels import MAX_PIXELS, MIN_SIDE, NotAnalysable, decode
 SIGNAL = "copy_move.keypoints"
 #: keypoints are found on a copy of at most this many pixels (boxes mapped back)
 WORK_PIXELS = 1_500_000
-MAX_KEYPOINTS = 3000
+MAX_KEYPOINTS = 4000
+#: keypoints are spread over TILES x TILES tiles before the strongest overall fill the rest
+TILES = 16
 #: ORB pyramid (OpenCV defaults, recorded)
 ORB_SCALE_FACTOR = 1.2
 ORB_LEVELS = 8
@@ -57,9 +59,12 @@ CLUSTER_CELLS = 8
 #: RANSAC is run in at most this many of the largest groups, of at least MIN_GROUP matches
 MAX_GROUPS = 24
 MIN_GROUP = 4
+#: translation groups: displacements rounded to this fraction of the longer side
+DISPLACEMENT_BIN = 0.01
 #: provisional threshold (inliers) until bench/eval_detection.py measures one: the smallest t
-#: with at most 1 % of the 119 decodable untouched reference photos above it (1 of 119 is)
-DEFAULT_THRESHOLD = 24
+#: with at most 1 % of the 119 decodable untouched reference photos above it (1 of 119 is: a
+#: graphic with repeated lettering; docs/detection.md)
+DEFAULT_THRESHOLD = 25
 FIGURE_LINES = 60
 REF = (
     "Amerini, Ballan, Caldelli, Del Bimbo & Serra, 'A SIFT-based forensic method for copy-move "
@@ -105,14 +110,32 @@ def _work_copy(luma: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], float]:
     return np.asarray(cv2.resize(luma, size, interpolation=cv2.INTER_AREA), dtype=np.uint8), scale
 
 
+def _spread(keypoints: Any, shape: tuple[int, ...]) -> list[Any]:
+    """At most MAX_KEYPOINTS keypoints, the strongest of each of TILES x TILES tiles first: a
+    copied region in a quiet part of a busy picture keeps its keypoints."""
+    h, w = shape[:2]
+    per_tile = max(1, MAX_KEYPOINTS // (TILES * TILES))
+    ranked = sorted(keypoints, key=lambda k: (-k.response, k.pt[1], k.pt[0], k.octave))
+    taken: dict[tuple[int, int], int] = {}
+    first: list[Any] = []
+    later: list[Any] = []
+    for k in ranked:
+        tile = (min(TILES - 1, int(k.pt[1] * TILES / h)), min(TILES - 1, int(k.pt[0] * TILES / w)))
+        taken[tile] = taken.get(tile, 0) + 1
+        (first if taken[tile] <= per_tile else later).append(k)
+    return (first + later)[:MAX_KEYPOINTS]
+
+
 def matched_pairs(
     luma: NDArray[np.uint8],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
     """g2NN self-matches of ORB keypoints: (points a, points b, scale of the working copy);
     each unordered pair once, pairs closer than ``MIN_DISTANCE`` dropped."""
     small, scale = _work_copy(luma)
-    orb = cv2.ORB.create(nfeatures=MAX_KEYPOINTS, scaleFactor=ORB_SCALE_FACTOR, nlevels=ORB_LEVELS)
-    keypoints, desc = orb.detectAndCompute(small, None)
+    orb = cv2.ORB.create(
+        nfeatures=MAX_KEYPOINTS * 4, scaleFactor=ORB_SCALE_FACTOR, nlevels=ORB_LEVELS
+    )
+    keypoints, desc = orb.compute(small, _spread(orb.detect(small, None), small.shape))
     empty = np.zeros((0, 2), dtype=np.float64)
     if desc is None or len(keypoints) < 3:
         return empty, empty, scale
@@ -191,16 +214,20 @@ def find_copy_move(luma: NDArray[np.uint8]) -> list[CopyMoveMatch]:
     lo = np.where(swap[:, None], b, a)
     hi = np.where(swap[:, None], a, b)
     keys = np.minimum(cell_a, cell_b) * CLUSTER_CELLS**2 + np.maximum(cell_a, cell_b)
-    uniq, counts = np.unique(keys, return_counts=True)
-    order = np.lexsort((uniq, -counts))[:MAX_GROUPS]
+    # a second grouping for the common plain translation: the displacement (lo -> hi) rounded
+    # to DISPLACEMENT_BIN of the side; groups of either kind seed RANSAC
+    step = DISPLACEMENT_BIN * side
+    disp = np.round((hi - lo) / step).astype(np.int64) @ np.array([4 * CLUSTER_CELLS**2, 1])
     candidates: list[NDArray[np.float64]] = []
-    for g in order:
-        if counts[g] < MIN_GROUP:
-            break
-        sel = keys == uniq[g]
-        t = _affine(lo[sel], hi[sel])
-        if t is not None:
-            candidates.append(t)
+    for group_keys in (keys, disp + 10 * CLUSTER_CELLS**4):
+        uniq, counts = np.unique(group_keys, return_counts=True)
+        for g in np.lexsort((uniq, -counts))[:MAX_GROUPS]:
+            if counts[g] < MIN_GROUP:
+                break
+            sel = group_keys == uniq[g]
+            t = _affine(lo[sel], hi[sel])
+            if t is not None:
+                candidates.append(t)
     found: list[CopyMoveMatch] = []
     alive = np.ones(a.shape[0], dtype=bool)
     for _ in range(MAX_TRANSFORMS):
@@ -280,6 +307,8 @@ class CopyMoveDetector(Detector):
             "keypoints": "ORB",
             "work_pixels": WORK_PIXELS,
             "max_keypoints": MAX_KEYPOINTS,
+            "orb_detected": MAX_KEYPOINTS * 4,
+            "tiles": TILES,
             "orb_scale_factor": ORB_SCALE_FACTOR,
             "orb_levels": ORB_LEVELS,
             "g2nn_k": G2NN_K,
@@ -293,6 +322,7 @@ class CopyMoveDetector(Detector):
             "cluster_cells": CLUSTER_CELLS,
             "max_groups": MAX_GROUPS,
             "min_group": MIN_GROUP,
+            "displacement_bin_fraction": DISPLACEMENT_BIN,
             "threshold": threshold()[0],
             "threshold_measured": threshold()[1],
             "max_pixels": MAX_PIXELS,
