@@ -125,6 +125,7 @@ def test_analyze_cli_stores_face_and_copy_move_findings(
     assert "no face located (this does not prove there is none)" in none["indicates"]["en"]
     assert f["grey.png"]["faces.noise_mismatch"]["value"] is not None  # greyscale is analysed
     assert "greyscale" in json.dumps(f["grey.png"]["faces.noise_mismatch"]["details"])
+    assert f["grey.png"]["faces.colour_mismatch"]["status"] == "not_applicable"
     assert f["tiny.png"]["faces"]["status"] == "not_applicable"
     assert f["tiny.png"]["copy_move"]["status"] == "not_applicable"
 

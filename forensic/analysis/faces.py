@@ -6,17 +6,17 @@ it). Viola & Jones, 'Rapid object detection using a boosted cascade of simple fe
 ICIP 2002 (the cascades OpenCV ships).
 
 Plain Haar cascades fire on tree bark, lettering and textures. A candidate of the
-``frontalface_alt2`` cascade is kept only when the independently trained
-``frontalface_default`` cascade also finds a face of similar size at the same place
-(intersection over union >= ``CONFIRM_IOU``). Eyes (``haarcascade_eye`` in the upper half of
-the face) are counted and reported but not required: at the sizes faces have in ordinary
-photos the eye cascade misses most real eyes.
+``frontalface_alt2`` cascade needs ``MIN_VOTES`` overlapping raw detections and is kept only
+when the independently trained ``frontalface_default`` cascade also finds a face of similar
+size at the same place (intersection over union >= ``CONFIRM_IOU``, again ``MIN_VOTES``
+votes). Eyes (``haarcascade_eye`` in the upper half of the face) are counted and reported but
+not required: at the sizes faces have in ordinary photos the eye cascade misses most real eyes.
 
 Measured on all 119 decodable reference photos in ``shared/datasets`` (exif-samples, pdq,
-c2pa), boxes checked by eye: 0 false detections (the single-cascade candidates alone gave 20
-on trees, lettering, a car, a pumpkin: 18 false of 27); 7 real faces located in 6 photos, while about 8 more
-real faces in those photos (small, turned, dim) were missed. ``WORK_SIDE`` 640 keeps a
-12-megapixel image at ~0.15-0.25 s on one CPU core. Limits: only
+c2pa), boxes checked by eye: 0 false detections (the candidate cascade alone, 2 votes, gave
+27 boxes, 18 of them false: trees, lettering, a car, a pumpkin); 7 real faces located in 6
+photos, while about 8 more real faces in those photos (small, turned, dim) were missed.
+``WORK_SIDE`` 640 keeps a 12-megapixel image at 0.14-0.23 s of one CPU core. Limits: only
 frontal, upright faces of at least ``MIN_FACE_FRACTION`` of the longer image side are
 searched (profiles, rotated or small faces are missed); heavy make-up, masks, sunglasses and
 strong blur make misses likelier; a face-like texture that fools both cascades is still
@@ -580,7 +580,18 @@ class FaceDetector(Detector):
             )
         findings: list[Finding] = []
         heatmaps: dict[str, Any] = {}
+        rgb = decoded.rgb
+        grey = np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2])
         for stat in STATS:
+            if stat == "colour" and grey:
+                findings.append(
+                    not_applicable(
+                        SIGNAL[stat],
+                        "greyscale picture: chroma statistics do not apply",
+                        "흑백 이미지: 색차 통계가 적용되지 않습니다",
+                    )
+                )
+                continue
             thr, measured = threshold(stat)
             value = round(max(m.values[stat] for m in measures), 4)
             worst = 1 + max(range(len(measures)), key=lambda i: measures[i].values[stat])
