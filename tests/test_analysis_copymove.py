@@ -99,7 +99,7 @@ def test_analyze_cli_stores_face_and_copy_move_findings(
     Image.open(face).convert("L").save(grey)
     tiny = tmp_path / "tiny.png"
     Image.new("RGB", (8, 8), (1, 2, 3)).save(tiny)
-    acquired = capture(cli, case_dir, moved, face, shared_datasets / BRIDGE, grey, tiny)
+    acquired = capture(cli, case_dir, moved, face, grey, tiny)
     sha = {Path(p).name: s for p, s in acquired.items()}
     out = detect(cli, case_dir, "--all")
     f: dict[str, dict[str, dict[str, Any]]] = {n: findings(out[s]) for n, s in sha.items()}
@@ -109,7 +109,7 @@ def test_analyze_cli_stores_face_and_copy_move_findings(
     assert cm["figures"] == ["copy_move-matches.png"] and cm["reference"].startswith("Amerini")
     assert cm["details"]["transforms"][0]["inliers"] == cm["value"]
     assert "does not prove" not in cm["indicates"]["en"]
-    plain = f["aaa-orig.jpg"]["copy_move.keypoints"]
+    plain = f["kodak-dc210.jpg"]["copy_move.keypoints"]
     assert plain["status"] == "no_evidence" and plain["value"] <= plain["threshold"]
     assert "this does not prove absence" in plain["indicates"]["en"]
 
@@ -120,7 +120,7 @@ def test_analyze_cli_stores_face_and_copy_move_findings(
         assert isinstance(sig["value"], float) and sig["threshold"] > 0
         assert sig["figures"] == ["faces-boxes.png"] and sig["limitations"]
         assert sig["details"]["faces_located"][0]["w"] == 54
-    none = f["aaa-orig.jpg"]["faces"]
+    none = f["copy-moved.jpg"]["faces"]  # the bridge photo holds no face
     assert none["status"] == "not_applicable"
     assert "no face located (this does not prove there is none)" in none["indicates"]["en"]
     assert f["grey.png"]["faces.noise_mismatch"]["value"] is not None  # greyscale is analysed
@@ -149,6 +149,6 @@ def test_analyze_cli_stores_face_and_copy_move_findings(
     }
     assert by_item[sha["kodak-dc210.jpg"]]["findings"]["faces"]["faces.grid_mismatch"]
     verify_ok(cli, case_dir)
-    res = cli("analyze", "--detect", "--case", case_dir, sha["aaa-orig.jpg"][:12])
+    res = cli("analyze", "--detect", "--case", case_dir, sha["kodak-dc210.jpg"][:12])
     assert res.exit_code == 0 and "copy_move.keypoints" in res.stdout
     assert "fake" not in res.stdout.lower() and "authentic" not in res.stdout.lower()
