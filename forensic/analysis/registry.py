@@ -22,6 +22,8 @@ def _load_defaults() -> None:
     if _DEFAULTS_LOADED:
         return
     _DEFAULTS_LOADED = True
+    from forensic.analysis.copymove import CopyMoveDetector
+    from forensic.analysis.faces import FaceDetector
     from forensic.analysis.grid_zero import GridZeroDetector
     from forensic.analysis.jpeg import JpegDetector
     from forensic.analysis.maps import PixelMapDetector
@@ -37,6 +39,8 @@ def _load_defaults() -> None:
     register(ResamplingDetector())
     register(PixelMapDetector())
     register(SpectrumDetector())
+    register(FaceDetector())
+    register(CopyMoveDetector())
     register(VideoDetector())
     register(OnnxDetector())
 

@@ -38,7 +38,10 @@ def analyze(
         bool,
         typer.Option(
             "--detect",
-            help="Run the detectors (provenance, JPEG, pixel maps) and record their findings.",
+            help=(
+                "Run the detectors (provenance, JPEG, JPEG grid, resampling, pixel maps, "
+                "spectrum, faces, copy-move, video, optional ONNX) and record their findings."
+            ),,
         ),
     ] = False,
     all_items: Annotated[
