@@ -270,7 +270,8 @@ def test_video_gets_provenance_and_not_applicable(
     assert (
         res.exit_code == 0
         and "not applicable to video/mp4: "
-        "jpeg, jpeg_grid, resampling, maps, spectrum, faces, copy_move, onnx" in res.stdout
+        "jpeg, jpeg_grid, resampling, maps, spectrum, faces, copy_move, onnx"
+        in res.stdout
     )
     verify_ok(cli, case_dir)
 

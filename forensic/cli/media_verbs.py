@@ -41,7 +41,7 @@ def analyze(
             help=(
                 "Run the detectors (provenance, JPEG, JPEG grid, resampling, pixel maps, "
                 "spectrum, faces, copy-move, video, optional ONNX) and record their findings."
-            ),,
+            ),
         ),
     ] = False,
     all_items: Annotated[
