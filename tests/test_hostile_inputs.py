@@ -293,7 +293,7 @@ def test_kakaotalk_zip_too_large_in_total_is_not_parsed(tmp_path: Path, case_dir
     z = _kakao_zip(tmp_path / "huge.zip", members)
     for name, _ in members:
         _declare_size(z, name, 0xFFFF_FFF0)
-    assert 5 * 0xFFFF_FFF0 > MAX_DECLARED_TOTAL
+    assert MAX_DECLARED_TOTAL < 5 * 0xFFFF_FFF0
     with pytest.raises(NotKakaoTalk, match="zip bomb"):
         KakaoTalkSource.recognise(bytes(z))
     res = cli("capture", "--case", case_dir, "--json", z)
