@@ -481,3 +481,22 @@ def test_telegram_html(
 ) -> None:
     blob = _mutate(targets.telegram_html_seed(), ops)
     targets.telegram_html(blob, tmp_path_factory.getbasetemp() / "tgh")
+
+
+def test_atheris_findings_stay_fixed(tmp_path: Path) -> None:
+    """Inputs atheris found crashing the KakaoTalk parser (docs/robustness.md §3)."""
+    import io
+    import zipfile
+
+    from tests.chatexports import KAKAO_ANDROID_KO
+
+    # a UTF-8 BOM followed by bytes that are not UTF-8 (was UnicodeDecodeError while parsing)
+    targets.kakao_file(
+        b"\xef\xbb\xbfKT\x97\x93k Chats with Hong\nDate Saved : x\n", "txt", tmp_path / "bom"
+    )
+    # a member with an empty name (was IndexError from ZipInfo.is_dir())
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("KakaoTalkChats.txt", KAKAO_ANDROID_KO)
+        zf.writestr(zipfile.ZipInfo(""), b"nameless")
+    targets.kakao_file(buf.getvalue(), "zip", tmp_path / "empty-name")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -327,3 +328,28 @@ def test_kakaotalk_zip_traversal_and_symlinks_write_nothing_outside(
     after = {p for p in tmp_path.parent.rglob("*") if case_dir not in p.parents}
     assert after == before, after - before  # nothing written outside the case
     assert cli("verify", "--case", case_dir, "--no-record").exit_code == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="KNOWN ISSUE (forensic/report): ESC and BEL reach the PDF text raw; U+202E and CR are "
+    "dropped silently (shown as a space) instead of escaped",
+)
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
+def test_control_characters_shown_escaped_in_the_pdf_report(
+    hostile_case: tuple[Path, Path], cli: Cli, tmp_path: Path
+) -> None:
+    from tests.test_report import make_test_ca
+
+    case, _ = hostile_case
+    _ca, cert, key = make_test_ca(tmp_path)
+    assert cli("key", "cert", "--import", cert, key).exit_code == 0
+    res = cli("report", "--case", case, "--demo-tsa", "--preview", "none", "--json")
+    assert res.exit_code == 0, res.stderr
+    pdf = json.loads(res.stdout)["report"]["path"]
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", pdf, "-"], capture_output=True, check=True
+    ).stdout.decode("utf-8")
+    assert "invoice" in text
+    assert not _clean(text), _clean(text)
+    assert "202e" in text.lower(), "the RTL override must be shown, escaped, not dropped"

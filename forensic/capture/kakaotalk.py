@@ -137,11 +137,11 @@ def _open_bin_file(path: os.PathLike[str] | bytes) -> Callable[[], IO[bytes]]:
 
 
 def detect_encoding(open_bin: Callable[[], IO[bytes]]) -> str:
-    """UTF-8 with a BOM, UTF-8, else CP949 — decided by reading the whole stream."""
+    """UTF-8 with a BOM, UTF-8, else CP949 — decided by reading the whole stream (a BOM alone
+    does not make the rest UTF-8)."""
     with open_bin() as fh:
-        if fh.read(3) == codecs.BOM_UTF8:
-            return "utf-8-sig"
-    for encoding in ("utf-8", "cp949"):
+        bom = fh.read(3) == codecs.BOM_UTF8
+    for encoding in ("utf-8-sig",) * bom + ("utf-8", "cp949"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
             with open_bin() as fh:
@@ -534,7 +534,7 @@ class KakaoTalkSource(DerivingSource):
                     formats.append(
                         self._parse_one(ctx, writer, _open_bin_file(ref.object_path), label, {})
                     )
-            except (NotKakaoTalk, csv.Error, *ZIP_ERRORS) as exc:
+            except (NotKakaoTalk, csv.Error, UnicodeDecodeError, *ZIP_ERRORS) as exc:
                 error = f"{type(exc).__name__}: {exc}"
             temp, sha, size = writer.close(
                 {

@@ -12,6 +12,7 @@ import json
 import shutil
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +125,7 @@ def media_seeds() -> dict[str, bytes]:
         ),
         "png-xmp": png_bytes(itxt={"XML:com.adobe.xmp": xmp}),
         "png-ztxt": png_bytes()[:33]
-        + png_chunk(b"zTXt", b"Comment\x00\x00" + __import__("zlib").compress(b"x" * 200))
+        + png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"x" * 200))
         + png_bytes()[33:],
     }
     for folder, names in (
