@@ -461,8 +461,8 @@ def _known_analysis_leftover(verb: str, problem: dict[str, str]) -> bool:
     them; when a later write or the log append fails, the files already written stay behind
     unrecorded and verify names them ``file_unrecorded`` (area ``file``) instead of as an
     interruption. A SIGKILL inside atomic_write leaves its ``.<name>.<hex>.tmp`` file in
-    ``analysis/<item>/``, named the same way. Pinned here so the table stays true; test_analyze_failure_leaves_no_file
-    (strict xfail) flips when it is fixed in forensic/analysis/store.py."""
+    ``analysis/<item>/``, named the same way. Pinned here so the table stays true;
+    test_analyze_failure_leaves_no_unrecorded_file (strict xfail) flips when it is fixed."""
     return (
         verb == "analyze"
         and problem["kind"] == "file_unrecorded"
