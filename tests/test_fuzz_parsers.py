@@ -500,3 +500,7 @@ def test_atheris_findings_stay_fixed(tmp_path: Path) -> None:
         zf.writestr("KakaoTalkChats.txt", KAKAO_ANDROID_KO)
         zf.writestr(zipfile.ZipInfo(""), b"nameless")
     targets.kakao_file(buf.getvalue(), "zip", tmp_path / "empty-name")
+    # a Telegram HTML page whose date title names 31 February (was ValueError from datetime)
+    page = b'<div class="message default" id="message1"><div class="pull_right date details" '
+    page += b'title="31.02.2022 10:00:00 UTC+99:00"></div><div class="from_name">A</div></div>'
+    targets.telegram_html(page, tmp_path / "tg-date")

@@ -93,10 +93,10 @@ def main() -> None:
         sys.exit(f"usage: {sys.argv[0]} {{{','.join(TARGETS)}}} [libFuzzer options]")
     name = sys.argv.pop(1)
     corpus = [a for a in sys.argv[1:] if not a.startswith("-")]
-    if corpus and name in SEED_INPUTS:
+    if corpus:
         folder = Path(corpus[0])
         folder.mkdir(parents=True, exist_ok=True)
-        for n, seed in enumerate(SEED_INPUTS[name]):
+        for n, seed in enumerate(SEED_INPUTS.get(name, [])):
             (folder / f"seed-{n}").write_bytes(seed)
     atheris.Setup(sys.argv, TARGETS[name])
     atheris.Fuzz()
