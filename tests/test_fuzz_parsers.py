@@ -4,10 +4,14 @@ No input may crash a parser: the only exceptions allowed are the tool's own Fore
 families, whose one-line messages the CLI prints. A case folder handed over for checking is
 untrusted; so are a key file copied from elsewhere and a TSA's response.
 
-CI runs a time-boxed number of examples per target (the whole file stays under ~30 s);
-``FORENSIC_SLOW=1`` runs 20x more. Parsers still being written elsewhere (EXIF/XMP, PNG chunks,
-C2PA results, Telegram JSON, KakaoTalk text, imported archives) get their fuzz targets here when
-they land.
+Media and chat parsers (EXIF, XMP, IPTC, ICC, PNG chunks, JPEG tables, generator metadata, the
+C2PA reader's JSON, Telegram result.json and HTML, KakaoTalk text/CSV/zip) must never raise at
+all: a describer turns what it cannot read into ``warnings``, a chat parser into a transcript
+marked incomplete with the cause.
+
+CI runs a time-boxed number of examples per target (the whole file stays under ~45 s);
+``FORENSIC_SLOW=1`` runs 20x more, ``FORENSIC_FUZZ_EXAMPLES=N`` multiplies by N instead.
+The same targets under atheris (coverage-guided): tests/fuzz/atheris_parsers.py.
 """
 
 from __future__ import annotations
@@ -40,11 +44,14 @@ from tests.conftest import REPO
 SLOW = os.environ.get("FORENSIC_SLOW") == "1"
 
 
+FACTOR = int(os.environ.get("FORENSIC_FUZZ_EXAMPLES", "20" if SLOW else "1"))
+
+
 def fuzz(examples: int) -> Any:
     return settings(
-        max_examples=examples * (20 if SLOW else 1),
+        max_examples=examples * FACTOR,
         deadline=None,
-        derandomize=not SLOW,
+        derandomize=FACTOR == 1,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
 
@@ -356,3 +363,144 @@ def test_case_verify_sh_on_arbitrary_log(demo: Path, tmp_path: Path) -> None:
     res = subprocess.run(["sh", str(script), str(root)], capture_output=True, timeout=60)
     assert res.returncode == 1
     assert not canary.exists()
+
+
+# -- media describers, C2PA, chat exports ---------------------------------------------------------
+from tests.fuzz import targets  # noqa: E402  (shared with the atheris harness)
+
+
+def _mutate(seed: bytes, ops: list[tuple[int, int, int]]) -> bytes:
+    return targets.mutate(seed, ops)
+
+
+mutations = st.lists(
+    st.tuples(st.integers(0, 3), st.integers(0, 2**20), st.integers(0, 255)), max_size=8
+)
+
+
+@fuzz(60)
+@given(seed=st.sampled_from(sorted(targets.media_seeds())), ops=mutations)
+def test_media_describers_on_mutated_images(
+    tmp_path_factory: pytest.TempPathFactory, seed: str, ops: list[tuple[int, int, int]]
+) -> None:
+    """Every image describer (EXIF, XMP, IPTC, ICC, thumbnail, JPEG tables, PNG text,
+    generators) and C2PA on a real image with bytes changed: a dict with warnings, never an
+    exception."""
+    data = _mutate(targets.media_seeds()[seed], ops)
+    targets.describe_all(data, tmp_path_factory.getbasetemp() / "media-fuzz")
+
+
+@fuzz(60)
+@given(st.binary(max_size=600), st.sampled_from(sorted(targets.MAGIC)))
+def test_media_describers_on_garbage_with_magic(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes, magic: str
+) -> None:
+    targets.describe_all(targets.MAGIC[magic] + data, tmp_path_factory.getbasetemp() / "magic")
+
+
+@fuzz(150)
+@given(st.binary(max_size=400) | st.text(max_size=300).map(str.encode), mutations)
+def test_xmp_packet_parser(body: bytes, ops: list[tuple[int, int, int]]) -> None:
+    targets.xmp_packet(body, ops)
+
+
+@fuzz(150)
+@given(
+    st.dictionaries(
+        st.sampled_from(["parameters", "prompt", "workflow", "Dream", "sd-metadata", "x"]),
+        st.text(max_size=200) | json_values.map(json.dumps),
+        max_size=3,
+    )
+)
+def test_generator_metadata_parsers(texts: dict[str, str]) -> None:
+    from forensic.media.image.generators import detect
+
+    assert isinstance(detect(texts), list)
+
+
+c2pa_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(sorted(targets.C2PA_KEYS)) | st.text(max_size=4), children, max_size=4
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@fuzz(200)
+@given(c2pa_json, st.booleans(), c2pa_json)
+def test_c2pa_reader_json(report: Any, embedded: bool, remote: Any) -> None:
+    """The JSON report c2pa-rs returns repeats the file's manifest: any shape is summarised."""
+    targets.c2pa_report(report, embedded, remote)
+
+
+@fuzz(40)
+@given(st.data())
+def test_telegram_result_json(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    base = targets.telegram_seed()
+    how = data.draw(st.sampled_from(["mutate", "json"]))
+    if how == "mutate":
+        blob = _mutate(base, data.draw(mutations))
+    else:
+        messages = data.draw(st.lists(json_values, max_size=4))
+        chat = data.draw(st.dictionaries(st.sampled_from(["name", "type", "id", "x"]), json_values))
+        blob = json.dumps({**chat, "messages": messages}).encode()
+    targets.telegram_json(blob, tmp_path_factory.getbasetemp() / "tg")
+
+
+@fuzz(40)
+@given(st.sampled_from(sorted(targets.kakao_seeds())), mutations, st.text(max_size=200))
+def test_kakaotalk_text_and_csv(
+    tmp_path_factory: pytest.TempPathFactory,
+    seed: str,
+    ops: list[tuple[int, int, int]],
+    extra: str,
+) -> None:
+    blob = _mutate(targets.kakao_seeds()[seed] + extra.encode("utf-8", "replace"), ops)
+    targets.kakao_file(blob, seed.rsplit(".", 1)[-1], tmp_path_factory.getbasetemp() / "kk")
+
+
+@fuzz(30)
+@given(mutations)
+def test_kakaotalk_zip(
+    tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[int, int, int]]
+) -> None:
+    blob = _mutate(targets.kakao_zip_seed(), ops)
+    targets.kakao_file(blob, "zip", tmp_path_factory.getbasetemp() / "kz")
+
+
+@fuzz(25)
+@given(mutations)
+def test_telegram_html(
+    tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[int, int, int]]
+) -> None:
+    blob = _mutate(targets.telegram_html_seed(), ops)
+    targets.telegram_html(blob, tmp_path_factory.getbasetemp() / "tgh")
+
+
+def test_atheris_findings_stay_fixed(tmp_path: Path) -> None:
+    """Inputs atheris found crashing the KakaoTalk parser (docs/robustness.md §3)."""
+    import io
+    import zipfile
+
+    from tests.chatexports import KAKAO_ANDROID_KO
+
+    # a UTF-8 BOM followed by bytes that are not UTF-8 (was UnicodeDecodeError while parsing)
+    targets.kakao_file(
+        b"\xef\xbb\xbfKT\x97\x93k Chats with Hong\nDate Saved : x\n", "txt", tmp_path / "bom"
+    )
+    # a member with an empty name (was IndexError from ZipInfo.is_dir())
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("KakaoTalkChats.txt", KAKAO_ANDROID_KO)
+        zf.writestr(zipfile.ZipInfo(""), b"nameless")
+    targets.kakao_file(buf.getvalue(), "zip", tmp_path / "empty-name")
+    # a Telegram HTML page whose date title names 31 February (was ValueError from datetime)
+    page = b'<div class="message default" id="message1"><div class="pull_right date details" '
+    page += b'title="31.02.2022 10:00:00 UTC+99:00"></div><div class="from_name">A</div></div>'
+    targets.telegram_html(page, tmp_path / "tg-date")

@@ -14,8 +14,10 @@ import io
 import os
 import posixpath
 import re
+import stat
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import IO, Any
@@ -115,6 +117,16 @@ _MEDIA = (
 )
 _OWN = {"회원님", "나", "you", "You", "Me"}
 
+# Zip bombs: a real export is a few thousand members and compresses text about 10:1. Members
+# past these bounds are not decompressed (they stay in the stored zip, hashed as a whole).
+MAX_MEMBERS = 100_000
+MAX_DECLARED_TOTAL = 16 << 30
+MAX_RATIO = 200
+RATIO_FLOOR = 16 << 20  # members smaller than this are read whatever their ratio
+# What reading a damaged zip member can raise (beyond OSError): bad deflate data, a cut stream,
+# an unsupported compression method, a bad CRC or password.
+ZIP_ERRORS = (OSError, zipfile.BadZipFile, RuntimeError, zlib.error, EOFError, NotImplementedError)
+
 
 class NotKakaoTalk(Exception):
     """The file is not a KakaoTalk export (or not text at all)."""
@@ -125,11 +137,11 @@ def _open_bin_file(path: os.PathLike[str] | bytes) -> Callable[[], IO[bytes]]:
 
 
 def detect_encoding(open_bin: Callable[[], IO[bytes]]) -> str:
-    """UTF-8 with a BOM, UTF-8, else CP949 — decided by reading the whole stream."""
+    """UTF-8 with a BOM, UTF-8, else CP949 — decided by reading the whole stream (a BOM alone
+    does not make the rest UTF-8)."""
     with open_bin() as fh:
-        if fh.read(3) == codecs.BOM_UTF8:
-            return "utf-8-sig"
-    for encoding in ("utf-8", "cp949"):
+        bom = fh.read(3) == codecs.BOM_UTF8
+    for encoding in ("utf-8-sig",) * bom + ("utf-8", "cp949"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
             with open_bin() as fh:
@@ -356,6 +368,31 @@ def _member_opener(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], I
     return lambda: zf.open(info)
 
 
+def _zip_limits(zf: zipfile.ZipFile) -> None:
+    """NotKakaoTalk when the zip as a whole is past the bounds (too many members, too large)."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise NotKakaoTalk(f"the zip lists {len(infos)} members (limit {MAX_MEMBERS})")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_DECLARED_TOTAL:
+        raise NotKakaoTalk(
+            f"the zip declares {total} bytes uncompressed (limit {MAX_DECLARED_TOTAL}): zip bomb?"
+        )
+
+
+def _member_refusal(info: zipfile.ZipInfo) -> str | None:
+    """Why a member is not read (a symlink entry, or a compression ratio only a bomb has)."""
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "symbolic link entry (not followed)"
+    ratio = info.file_size / max(1, info.compress_size)
+    if info.file_size > RATIO_FLOOR and ratio > MAX_RATIO:
+        return (
+            f"declares {info.file_size} bytes from {info.compress_size} compressed "
+            f"(ratio {ratio:.0f}:1, limit {MAX_RATIO}:1): zip bomb?"
+        )
+    return None
+
+
 def _safe_member(name: str) -> str | None:
     raw = name.replace("\\", "/")
     if raw.startswith("/") or re.match(r"^[A-Za-z]:", raw):
@@ -392,9 +429,12 @@ class KakaoTalkSource(DerivingSource):
         try:
             if ext == b".zip" or zipfile.is_zipfile(path):
                 with zipfile.ZipFile(os.fsdecode(path)) as zf:
+                    _zip_limits(zf)
                     for info in zf.infolist():
-                        if info.filename.lower().endswith((".txt", ".csv")) and _safe_member(
-                            info.filename
+                        if (
+                            info.filename.lower().endswith((".txt", ".csv"))
+                            and _safe_member(info.filename)
+                            and _member_refusal(info) is None
                         ):
                             try:
                                 recognise_text(_member_opener(zf, info))
@@ -403,7 +443,7 @@ class KakaoTalkSource(DerivingSource):
                                 continue
                 raise NotKakaoTalk("the zip holds no KakaoTalk chat text")
             return recognise_text(_open_bin_file(path))[1]
-        except (OSError, zipfile.BadZipFile, RuntimeError) as exc:
+        except ZIP_ERRORS as exc:
             raise NotKakaoTalk(str(exc)) from exc
 
     def groups(self) -> list[CaptureGroup]:
@@ -443,14 +483,27 @@ class KakaoTalkSource(DerivingSource):
             try:
                 if zipfile.is_zipfile(ref.object_path):
                     with zipfile.ZipFile(ref.object_path) as zf:
+                        _zip_limits(zf)
                         by_name: dict[str, dict[str, Any]] = {}
                         chats: list[zipfile.ZipInfo] = []
                         for info in zf.infolist():
-                            if info.is_dir():
+                            if not info.filename or info.is_dir():  # is_dir() fails on ''
                                 continue
                             safe = _safe_member(info.filename)
                             if safe is None:
                                 resolver._refused({"ref": info.filename}, info.filename)
+                                continue
+                            refusal = _member_refusal(info)
+                            if refusal is not None:
+                                attachments.append(
+                                    {
+                                        "member": safe,
+                                        "status": "not_read",
+                                        "reason": refusal,
+                                        "size": info.file_size,
+                                        "container_sha256": ref.sha256,
+                                    }
+                                )
                                 continue
                             digest = hashlib.sha256()
                             with zf.open(info) as fh:
@@ -481,7 +534,7 @@ class KakaoTalkSource(DerivingSource):
                     formats.append(
                         self._parse_one(ctx, writer, _open_bin_file(ref.object_path), label, {})
                     )
-            except (NotKakaoTalk, OSError, zipfile.BadZipFile, csv.Error, RuntimeError) as exc:
+            except (NotKakaoTalk, csv.Error, UnicodeDecodeError, *ZIP_ERRORS) as exc:
                 error = f"{type(exc).__name__}: {exc}"
             temp, sha, size = writer.close(
                 {

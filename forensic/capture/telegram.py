@@ -447,7 +447,12 @@ def _html_time(title: str, ctx: DeriveContext) -> dict[str, Any]:
     if not m:
         return time_record(title, None, ctx.timezone, ctx.timezone_from)
     d, mo, y, h, mi, s = (int(x) for x in m.groups()[:6])
-    local = datetime(y, mo, d, h, mi, s)
+    try:
+        local = datetime(y, mo, d, h, mi, s)
+        if m.group(7):
+            timezone(timedelta(hours=int(m.group(8)), minutes=int(m.group(9))))
+    except ValueError:  # a title with day 31 of February, or an offset of 99 hours
+        return time_record(title, None, ctx.timezone, ctx.timezone_from)
     if m.group(7):
         offset = timedelta(hours=int(m.group(8)), minutes=int(m.group(9)))
         if m.group(7) == "-":

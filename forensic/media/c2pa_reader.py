@@ -44,11 +44,12 @@ def _c2pa() -> Any:
 
 def _actions(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for assertion in manifest.get("assertions", []) or []:
+    for assertion in _dicts(manifest.get("assertions")):
         label = str(assertion.get("label", ""))
-        if not label.startswith("c2pa.actions"):
+        data = assertion.get("data")
+        if not label.startswith("c2pa.actions") or not isinstance(data, dict):
             continue
-        for action in (assertion.get("data") or {}).get("actions", []) or []:
+        for action in _dicts(data.get("actions")):
             if isinstance(action, dict):
                 out.append(
                     {
@@ -59,6 +60,65 @@ def _actions(manifest: dict[str, Any]) -> list[dict[str, Any]]:
                     }
                 )
     return out
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    """The dictionaries in a list the manifest store says it holds (anything else skipped)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def summarise_report(report: Any, embedded: bool, remote: Any) -> dict[str, Any]:
+    """The describer's fields from the reader's JSON report. The report repeats what the file's
+    manifest says, so every field is checked for shape before use (a crafted manifest must not
+    crash the describer)."""
+    if not isinstance(report, dict):
+        report = {}
+    state_raw = str(report.get("validation_state") or "")
+    statuses = _dicts(report.get("validation_status"))
+    codes = sorted({str(s.get("code")) for s in statuses})
+    state = {"Trusted": "trusted", "Valid": "valid", "Invalid": "invalid"}.get(
+        state_raw, state_raw.lower() or "unknown"
+    )
+    manifests = report.get("manifests")
+    if not isinstance(manifests, dict):
+        manifests = {}
+    active = report.get("active_manifest")
+    manifest = manifests.get(active) if isinstance(active, str) else None
+    if not isinstance(manifest, dict):
+        manifest = {}
+    actions = _actions(manifest)
+    sources = [a["digital_source_type"] for a in actions if a.get("digital_source_type")]
+    short = [str(s).rstrip("/").rsplit("/", 1)[-1] for s in sources]
+    ai = next((AI_SOURCE_TYPES[s] for s in short if s in AI_SOURCE_TYPES), None)
+    generator = manifest.get("claim_generator") or ", ".join(
+        f"{g.get('name')} {g.get('version', '')}".strip()
+        for g in _dicts(manifest.get("claim_generator_info"))
+    )
+    return {
+        "present": True,
+        "state": state,
+        "signer_trusted": state == "trusted",
+        "signer_untrusted": "signingCredential.untrusted" in codes,
+        "status_codes": codes,
+        "failures": [
+            {"code": s.get("code"), "explanation": s.get("explanation")}
+            for s in statuses
+            if s.get("code") != "signingCredential.untrusted"
+        ],
+        "embedded": embedded,
+        "remote_url": remote,
+        "claim_generator": generator or None,
+        "title": manifest.get("title"),
+        "signature": manifest.get("signature_info"),
+        "actions": actions,
+        "digital_source_types": sources,
+        "ai_origin": ai,
+        "manifest_count": len(manifests),
+        "ingredients": [
+            {"title": i.get("title"), "relationship": i.get("relationship")}
+            for i in _dicts(manifest.get("ingredients"))
+        ],
+    }
 
 
 class C2paDescriber(MediaDescriber):
@@ -115,47 +175,5 @@ class C2paDescriber(MediaDescriber):
             report = json.loads(reader.json())
             embedded = bool(reader.is_embedded())
             remote = reader.get_remote_url()
-        state_raw = str(report.get("validation_state") or "")
-        statuses = report.get("validation_status") or []
-        codes = sorted({str(s.get("code")) for s in statuses if isinstance(s, dict)})
-        state = {"Trusted": "trusted", "Valid": "valid", "Invalid": "invalid"}.get(
-            state_raw, state_raw.lower() or "unknown"
-        )
-        active = report.get("active_manifest")
-        manifest = (report.get("manifests") or {}).get(active, {}) if active else {}
-        actions = _actions(manifest)
-        sources = [a["digital_source_type"] for a in actions if a.get("digital_source_type")]
-        short = [str(s).rstrip("/").rsplit("/", 1)[-1] for s in sources]
-        ai = next((AI_SOURCE_TYPES[s] for s in short if s in AI_SOURCE_TYPES), None)
-        generator = manifest.get("claim_generator") or ", ".join(
-            f"{g.get('name')} {g.get('version', '')}".strip()
-            for g in manifest.get("claim_generator_info", []) or []
-            if isinstance(g, dict)
-        )
-        result.update(
-            present=True,
-            state=state,
-            signer_trusted=state == "trusted",
-            signer_untrusted="signingCredential.untrusted" in codes,
-            status_codes=codes,
-            failures=[
-                {"code": s.get("code"), "explanation": s.get("explanation")}
-                for s in statuses
-                if isinstance(s, dict) and s.get("code") != "signingCredential.untrusted"
-            ],
-            embedded=embedded,
-            remote_url=remote,
-            claim_generator=generator or None,
-            title=manifest.get("title"),
-            signature=manifest.get("signature_info"),
-            actions=actions,
-            digital_source_types=sources,
-            ai_origin=ai,
-            manifest_count=len(report.get("manifests") or {}),
-            ingredients=[
-                {"title": i.get("title"), "relationship": i.get("relationship")}
-                for i in manifest.get("ingredients", []) or []
-                if isinstance(i, dict)
-            ],
-        )
+        result.update(summarise_report(report, embedded, remote))
         return dict(json_safe(result))
