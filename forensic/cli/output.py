@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -25,6 +26,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from forensic._internal.paths import display
 from forensic.custody.keys import PassphraseProvider
 from forensic.errors import EXIT_OPERATIONAL, ForensicError, KeyringError
 from forensic.i18n import message, resolve_lang
@@ -140,6 +142,27 @@ def passphrase_provider(ui: Ui, passphrase_file: Path | None) -> PassphraseProvi
     return provide
 
 
+#: operating-system errors a user can act on (the disk, not the tool): named, not "unexpected"
+_OS_ERROR_KEYS = {
+    errno.ENOSPC: "disk_full",
+    errno.EDQUOT: "disk_quota",
+    errno.EROFS: "read_only_fs",
+}
+
+
+def _operational_error(ui: Ui, exc: Exception) -> tuple[str, str]:
+    """The error code and one line for an exception no ForensicError wrapped.
+
+    A full disk can strike in any write (a log line, a metadata record, a figure); the custody
+    log's rollback keeps the case valid, so the user is told what to do, with the file.
+    """
+    if isinstance(exc, OSError) and exc.errno in _OS_ERROR_KEYS:
+        key = _OS_ERROR_KEYS[exc.errno]
+        text = ui.t(f"os_error.{key}")
+        return key, f"{display(str(exc.filename))}: {text}" if exc.filename else text
+    return "unexpected", ui.t("error.unexpected", reason=f"{type(exc).__name__}: {exc}")
+
+
 def run_verb(ui: Ui, body: Callable[[], int]) -> None:
     """Run a verb; map errors to one line and the documented exit code, never a traceback."""
     try:
@@ -162,12 +185,12 @@ def run_verb(ui: Ui, body: Callable[[], int]) -> None:
     except Exception as exc:
         if ui.verbose:
             ui.err.print(escape(traceback.format_exc()))
-        text = ui.t("error.unexpected", reason=f"{type(exc).__name__}: {exc}")
+        code_name, text = _operational_error(ui, exc)
         if ui.json_mode:
             ui.emit_json(
                 {
                     "ok": False,
-                    "error": {"code": "unexpected", "message": text, "exit_code": EXIT_OPERATIONAL},
+                    "error": {"code": code_name, "message": text, "exit_code": EXIT_OPERATIONAL},
                 }
             )
         ui.problem(f"forensic: {text}")
