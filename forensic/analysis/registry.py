@@ -22,15 +22,23 @@ def _load_defaults() -> None:
     if _DEFAULTS_LOADED:
         return
     _DEFAULTS_LOADED = True
+    from forensic.analysis.grid_zero import GridZeroDetector
     from forensic.analysis.jpeg import JpegDetector
     from forensic.analysis.maps import PixelMapDetector
+    from forensic.analysis.onnx_model import OnnxDetector
     from forensic.analysis.provenance import ProvenanceDetector
+    from forensic.analysis.resampling import ResamplingDetector
     from forensic.analysis.spectrum import SpectrumDetector
+    from forensic.analysis.video import VideoDetector
 
     register(ProvenanceDetector())
     register(JpegDetector())
+    register(GridZeroDetector())
+    register(ResamplingDetector())
     register(PixelMapDetector())
     register(SpectrumDetector())
+    register(VideoDetector())
+    register(OnnxDetector())
 
 
 def detectors() -> list[Detector]:
