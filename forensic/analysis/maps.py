@@ -96,7 +96,13 @@ def noise_blocks(rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
     return sd
 
 
-def noise_map(
+def noise_map(rgb: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], dict[str, float]]:
+    """The noise figure and its summary statistics (see :func:`noise_figure`)."""
+    img, stats, _level = noise_figure(rgb)
+    return img, stats
+
+
+def noise_figure(
     rgb: NDArray[np.uint8],
 ) -> tuple[NDArray[np.uint8], dict[str, float], NDArray[np.float32]]:
     """The noise figure (blocks drawn as squares, at figure size), its summary statistics and
@@ -147,7 +153,7 @@ class PixelMapDetector(Detector):
         except NotAnalysable as exc:
             return DetectorResult([not_applicable("maps", exc.reason_en, exc.reason_ko)])
         ela_name, noise_name = f"{self.name}-ela.png", f"{self.name}-noise.png"
-        noise_img, stats, noise_level = noise_map(decoded.rgb)
+        noise_img, stats, noise_level = noise_figure(decoded.rgb)
         ela = _fit(ela_map(decoded.rgb))
         figures = {ela_name: png_bytes(ela), noise_name: png_bytes(noise_img)}
         notes = {"notes": decoded.notes} if decoded.notes else {}
