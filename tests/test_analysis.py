@@ -256,7 +256,8 @@ def test_eval_quick_subset(tmp_path: Path, shared_datasets: Path) -> None:
         for kind in kinds:
             m = dq[stage][kind]
             assert 0.0 <= m["auc"] <= 1.0 and m["auc_ci"][0] <= m["auc_ci"][1]
-            assert m["n_pos"] == m["n_neg"] == 6
+            # a down-scaled or cropped copy of a small photo may hold too few coefficients
+            assert m["n_neg"] == 6 and 4 <= m["n_pos"] <= 6, (stage, kind)
     # every registered image detector is measured generically: features and heatmaps too
     assert doc["signals"]["spectrum.azimuthal"]["feature_only"] is True
     assert "maps.noise[median_block_sd]" in doc["signals"]
