@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 import json
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from forensic.case import Case
@@ -233,24 +235,125 @@ def test_eval_quick_subset(tmp_path: Path, shared_datasets: Path) -> None:
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
         cwd=REPO,
     )
     assert res.returncode == 0, res.stderr
     doc = json.loads(js.read_text("utf-8"))
     dq = doc["signals"]["jpeg.double_compression"]
-    assert dq["fpr_untouched"] <= 0.01
+    assert dq["fpr_untouched"] <= 0.01 and dq["n_neg"] == 6
+    # exact Clopper-Pearson bound for 0 false positives in 6: 1 - 0.025 ** (1 / 6)
+    assert abs(dq["fpr_upper_95"] - (1 - 0.025 ** (1 / 6))) < 1e-3
+    kinds = (
+        "splice",
+        "copy_move",
+        "face_swap",
+        "self_blend",
+        "resample_up",
+        "resample_down",
+        "rotate",
+        "double_jpeg",
+        "double_jpeg_shifted",
+    )
     for stage in ("before", "after"):
-        for kind in ("splice", "copy_move", "resample", "double_jpeg"):
+        for kind in kinds:
             m = dq[stage][kind]
             assert 0.0 <= m["auc"] <= 1.0 and m["auc_ci"][0] <= m["auc_ci"][1]
-            assert m["n_pos"] == m["n_neg"] == 8
+            # a down-scaled or cropped copy of a small photo may hold too few coefficients
+            assert m["n_neg"] == 6 and 4 <= m["n_pos"] <= 6, (stage, kind)
+    # every registered image detector is measured generically: features and heatmaps too
+    assert doc["signals"]["spectrum.azimuthal"]["feature_only"] is True
+    assert "maps.noise[median_block_sd]" in doc["signals"]
+    ela = doc["signals"]["maps.ela"]["localisation"]
+    for stage in ("before", "after"):
+        assert set(ela[stage]) == {"splice", "copy_move", "face_swap", "self_blend"}
+        loc = ela[stage]["splice"]
+        assert loc["n"] == 6 and 0 <= loc["auc"] <= 1 and loc["f1"] >= loc["f1_mark_all"]
+    assert doc["signals"]["provenance.c2pa"]["flagged"] == []
+    assert doc["counts"]["negative"] == 6 and "c2pa/C.jpg" in doc["left_out"]
     text = md.read_text("utf-8")
-    assert "SUBSET" in text and "| after | splice |" in text
+    assert "SUBSET" in text and "| after | splice |" in text and "| after | self_blend |" in text
+    assert "Clopper-Pearson" in text and "After messenger re-compression" in text
     # the shipped figures come from the full run, which the findings quote
     shipped = json.loads((REPO / "forensic/analysis/error_rates.json").read_text("utf-8"))
     assert shipped["generated_by"] == "bench/eval_detection.py"
+    assert shipped["counts"]["negative"] >= 50
     assert "--quick" not in (REPO / "docs/detection-evaluation.md").read_text("utf-8")
+
+
+def eval_module() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "eval_detection", REPO / "bench/eval_detection.py"
+    )
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_eval_statistics() -> None:
+    ev = eval_module()
+    lo, hi = ev.clopper_pearson(0, 52)
+    assert lo == 0 and abs(hi - (1 - 0.025 ** (1 / 52))) < 1e-6
+    lo, hi = ev.clopper_pearson(3, 100)  # reference: R binom.test(3, 100)
+    assert abs(lo - 0.006229972) < 1e-8 and abs(hi - 0.085176053) < 1e-8
+    assert ev.needed_negatives() == (299, 368)
+    neg, pos = np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0])
+    assert ev.auc(neg, pos) == (1.5 + 3) / 6  # ties count half
+    assert ev.threshold_at(np.arange(200.0), 0.01) == 197.0  # 2 of 200 above: 1 %
+    mask = np.zeros((40, 60), dtype=np.uint8)
+    mask[10:20, 10:30] = 255
+    perfect = ev.pixel_metrics(mask.astype(np.float32) / 255, mask)
+    assert perfect["auc"] == 1.0 and perfect["f1"] == 1.0 and perfect["mcc"] == 1.0
+    flat = ev.pixel_metrics(np.zeros((40, 60), dtype=np.float32), mask)
+    assert flat["auc"] == 0.5 and flat["f1"] == flat["f1_all"]
+    inverted = ev.pixel_metrics(1 - mask.astype(np.float32) / 255, mask)
+    assert inverted["auc"] == 0.0
+
+
+def test_shared_decode_threads_and_heatmaps(
+    tmp_path: Path, shared_datasets: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forensic.analysis import pixels, store
+    from forensic.analysis.interface import AnalysisInput
+    from forensic.analysis.maps import PixelMapDetector
+
+    photo = shared_datasets / "pdq/bridge-mods/aaa-orig.jpg"
+    calls: list[int] = []
+    real = pixels.decode
+
+    def counting(data: bytes) -> pixels.Decoded:
+        calls.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(pixels, "decode", counting)
+    docs = {}
+    for threads in (1, 2):
+        monkeypatch.setattr(store, "DETECTOR_THREADS", threads)
+        calls.clear()
+        out, _ = store.analyze_path(photo, "image/jpeg", None, "none")
+        assert len(calls) == 1  # maps and spectrum share one decode of the item
+        docs[threads] = {
+            n: (d, {f: hashlib.sha256(b).hexdigest() for f, b in figs.items()})
+            for n, (d, figs) in out.items()
+        }
+    assert docs[1] == docs[2]  # the same documents and figure bytes whatever the scheduling
+    # a failed decode is remembered: both pixel detectors report it, decoding ran once
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (8, 8)).save(tiny)
+    calls.clear()
+    out, _ = store.analyze_path(tiny, "image/png", None, "none")
+    assert len(calls) == 1
+    assert out["maps"][0]["findings"][0]["status"] == "not_applicable"
+    assert (
+        out["spectrum"][0]["findings"][0]["indicates"] == out["maps"][0]["findings"][0]["indicates"]
+    )
+    # the maps detector hands the evaluation its localisation maps (not stored in the case)
+    result = PixelMapDetector().analyze(AnalysisInput(photo, "image/jpeg", None))
+    assert set(result.heatmaps) == {"maps.ela", "maps.noise"}
+    for heat in result.heatmaps.values():
+        assert heat.ndim == 2 and float(heat.min()) >= 0.0 and float(heat.max()) <= 1.0
+    assert result.heatmaps["maps.ela"].shape == (643, 1024)  # the figure's size
 
 
 def test_video_gets_provenance_and_not_applicable(

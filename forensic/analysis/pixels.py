@@ -6,10 +6,13 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
+
+from forensic.analysis.interface import AnalysisInput
 
 #: larger images are not decoded (a decompression bomb or a panorama; say so plainly)
 MAX_PIXELS = 80_000_000
@@ -19,11 +22,25 @@ MIN_SIDE = 32
 
 @dataclass
 class Decoded:
-    rgb: NDArray[np.uint8]  # H x W x 3
-    luma: NDArray[np.float64]  # H x W, 0..255
+    rgb: NDArray[np.uint8]  # H x W x 3 (shared between detectors: never write to it)
     mode: str
     frames: int
     notes: list[str]
+
+    @cached_property
+    def luma(self) -> NDArray[np.float64]:
+        """H x W, 0..255 (ITU-R BT.601 weights); computed on first use, 8 bytes a pixel."""
+        return rgb_luma(self.rgb)
+
+
+def rgb_luma(rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
+    """BT.601 luminance of (a crop of) an RGB array, in float64."""
+    luma: NDArray[np.float64] = (
+        0.299 * rgb[..., 0].astype(np.float64)
+        + 0.587 * rgb[..., 1].astype(np.float64)
+        + 0.114 * rgb[..., 2].astype(np.float64)
+    )
+    return luma
 
 
 class NotAnalysable(Exception):
@@ -83,13 +100,14 @@ def decode(data: bytes) -> Decoded:
         notes.append("CMYK converted to RGB (Pillow's naive conversion) for analysis")
     elif mode in ("L", "LA", "1"):
         notes.append("greyscale: colour statistics do not apply")
-    rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
-    luma = (
-        0.299 * rgb[..., 0].astype(np.float64)
-        + 0.587 * rgb[..., 1].astype(np.float64)
-        + 0.114 * rgb[..., 2].astype(np.float64)
-    )
-    return Decoded(rgb=rgb, luma=luma, mode=mode, frames=frames, notes=notes)
+    rgb = np.asarray(im if im.mode == "RGB" else im.convert("RGB"), dtype=np.uint8)
+    rgb.flags.writeable = False  # shared by the detectors of one item
+    return Decoded(rgb=rgb, mode=mode, frames=frames, notes=notes)
+
+
+def decode_item(item: AnalysisInput) -> Decoded:
+    """:func:`decode` of the item's file, done once per item and shared by its detectors."""
+    return item.cache.get("pixels.decode", lambda: decode(item.read_bytes()))
 
 
 def png_bytes(arr: NDArray[np.uint8]) -> bytes:

@@ -21,7 +21,7 @@ from forensic.analysis.interface import (
     Finding,
     not_applicable,
 )
-from forensic.analysis.pixels import MAX_PIXELS, NotAnalysable, decode, png_bytes
+from forensic.analysis.pixels import MAX_PIXELS, NotAnalysable, decode_item, png_bytes, rgb_luma
 
 CROP = 512
 BINS = 64
@@ -31,12 +31,17 @@ REF = (
 )
 
 
+def central_square(shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """(y0, x0, side) of the central CROP x CROP square (smaller when the image is)."""
+    h, w = shape[0], shape[1]
+    side = min(CROP, h, w)
+    return (h - side) // 2, (w - side) // 2, side
+
+
 def azimuthal_profile(luma: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.uint8]]:
     """The 1-D profile (BINS values, low to high frequency) and the 2-D log spectrum image, of
     the central CROP x CROP square (the whole image when smaller), Hann-windowed."""
-    h, w = luma.shape
-    side = min(CROP, h, w)
-    y0, x0 = (h - side) // 2, (w - side) // 2
+    y0, x0, side = central_square(luma.shape)
     tile = luma[y0 : y0 + side, x0 : x0 + side]
     tile = tile - tile.mean()
     win = np.outer(np.hanning(side), np.hanning(side))
@@ -81,10 +86,12 @@ class SpectrumDetector(Detector):
 
     def analyze(self, item: AnalysisInput) -> DetectorResult:
         try:
-            decoded = decode(item.path.read_bytes())
+            decoded = decode_item(item)
         except NotAnalysable as exc:
             return DetectorResult([not_applicable("spectrum", exc.reason_en, exc.reason_ko)])
-        profile, img = azimuthal_profile(decoded.luma)
+        # luminance of the central square only (the same numbers as cropping the full plane)
+        y0, x0, side = central_square(decoded.rgb.shape)
+        profile, img = azimuthal_profile(rgb_luma(decoded.rgb[y0 : y0 + side, x0 : x0 + side]))
         feats = tail_features(profile)
         fig = f"{self.name}-power.png"
         return DetectorResult(
