@@ -257,14 +257,22 @@ def test_video_gets_provenance_and_not_applicable(
     [sha] = capture(cli, case_dir, video).values()
     out = detect(cli, case_dir, sha[:12])[sha]
     assert out["media_type"] == "video/mp4"
-    assert set(out["not_applicable"]) == {"jpeg", "jpeg_grid", "maps", "resampling", "spectrum", "onnx"}
+    assert set(out["not_applicable"]) == {
+        "jpeg",
+        "jpeg_grid",
+        "maps",
+        "resampling",
+        "spectrum",
+        "onnx",
+    }
     assert set(out["detectors"]) == {"provenance", "video"}  # video: tests/test_analysis_video.py
     c2pa = findings(out)["provenance.c2pa"]  # valid manifest, no AI source type declared
     assert c2pa["status"] == "info" and c2pa["details"]["state"] == "valid"
     res = cli("analyze", "--detect", "--case", case_dir, sha[:12])
     assert (
         res.exit_code == 0
-        and "not applicable to video/mp4: jpeg, jpeg_grid, resampling, maps, spectrum, onnx" in res.stdout
+        and "not applicable to video/mp4: jpeg, jpeg_grid, resampling, maps, spectrum, onnx"
+        in res.stdout
     )
     verify_ok(cli, case_dir)
 
