@@ -32,7 +32,7 @@ from forensic.errors import (
 )
 from forensic.i18n import message, resolve_lang
 from forensic.media import load_record, metadata_lines
-from forensic.store.crypt import CryptError
+from forensic.store.crypt import CryptError, take_decrypted
 from forensic.timestamp import (
     TimestampResult,
     describe,
@@ -709,6 +709,8 @@ def show(
         except CryptError as exc:
             contexts, record = [], None
             derived_note = ui.t("derived.not_shown", reason=exc.diagnostics(ui.lang))
+        if access_seq is not None:
+            take_decrypted(case.root)  # this view's own access entry already names the item
         doc = {
             "sha256": found.item_id,
             "size": found.size,

@@ -193,7 +193,7 @@ if [ -d "$d/plaintext" ]; then
     [ "$sum" = "$name" ] || problem "$d/$pf: SHA-256 is $sum, not its name (altered)"
     grep -qx "$name" "$work/items.enc" || problem "$d/$pf: not an encrypted item of the custody log"
   done < "$work/plain.present"
-  echo "decrypted items (data/plaintext/sha256/): $np, each named by its SHA-256 as recorded in the log"
+  echo "decrypted items (data/plaintext/): $np, each named by its SHA-256 as recorded in the log"
   # Decrypted derived files (data/plaintext/<case path>): the SHA-256 must be the
   # plaintext_sha256 the latest log record of that case path states.
   grep -o '"path":"[^"]*","plaintext_sha256":"[0-9a-f]*"' "$log" \
