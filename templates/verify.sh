@@ -70,8 +70,8 @@ while IFS= read -r line || [ -n "$line" ]; do
   fi
   prev=$(sha256sum "$work/line" | cut -d' ' -f1)
   # Files and objects that this entry vouches for.
-  printf '%s\n' "$line" | grep -o '{"path":"[^"]*","sha256":"[0-9a-f]*","size":[0-9]*}' \
-    | sed 's/^{"path":"\([^"]*\)","sha256":"\([0-9a-f]*\)".*/\2  \1/' >> "$work/files"
+  printf '%s\n' "$line" | grep -o '{"path":"[^"]*",\("plaintext_sha256":"[0-9a-f]*","plaintext_size":[0-9]*,\)\{0,1\}"sha256":"[0-9a-f]*","size":[0-9]*}' \
+    | sed 's/^{"path":"\([^"]*\)",\("plaintext_sha256":"[0-9a-f]*","plaintext_size":[0-9]*,\)\{0,1\}"sha256":"\([0-9a-f]*\)".*/\3  \1/' >> "$work/files"
   printf '%s\n' "$line" | grep -o '"object":"objects/sha256/[0-9a-f][0-9a-f]/[0-9a-f]*"' \
     | sed 's/^"object":"\(objects[^"]*\/\([0-9a-f]*\)\)"$/\2  \1/' >> "$work/objects"
 done < "$log"

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from forensic._internal.canonical import canonical_json
-from forensic._internal.fsio import atomic_write
 from forensic.analysis.interface import (
     STATUS_NOT_APPLICABLE,
     AnalysisInput,
@@ -25,7 +24,8 @@ from forensic.analysis.interface import (
     Finding,
 )
 from forensic.analysis.registry import detectors
-from forensic.case.case import Case, file_record, tool_record
+from forensic.case.case import Case, tool_record
+from forensic.case.derived import write_case_file
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, PendingEntry
 from forensic.media.record import describe_item, load_record
@@ -138,11 +138,9 @@ def analyze_items(
                 doc = dict(json_safe(doc))
                 for fig_name, data in sorted(figures.items()):
                     path = folder / fig_name
-                    atomic_write(path, data, mode=0o444)
-                    files.append(file_record(case.root, path))
+                    files.append(write_case_file(case, path, data))
                 path = folder / f"{name}.json"
-                atomic_write(path, canonical_json(doc), mode=0o444)
-                files.append(file_record(case.root, path))
+                files.append(write_case_file(case, path, canonical_json(doc)))
                 docs[name] = doc
             details = {
                 "item": item.item_id,

@@ -38,6 +38,7 @@ from forensic.capture.mediatype import DETECTOR, sniff
 from forensic.capture.telegram import TelegramSource
 from forensic.capture.transcript import ChatError, check_timezone, library_versions
 from forensic.case.case import Case, RecoveryReport, file_record, host_name, tool_record
+from forensic.case.derived import plaintext_fields
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import PendingEntry
 from forensic.errors import StoreError, UsageError
@@ -448,6 +449,7 @@ class _Run:
             zone[0],
             zone[1],
             {**self.tool, **library_versions()},
+            self.case.info.encryption.recipients if self.case.info.encryption else (),
         )
         with plain:
             result = source.derive(ctx)
@@ -470,7 +472,16 @@ class _Run:
             details = self.common()
             details.update(art.details)
             details["group"] = group.group_id
-            details["files"] = [file_record(self.case.root, final)]
+            details["files"] = [
+                {
+                    **file_record(self.case.root, final),
+                    **plaintext_fields(
+                        self.case,
+                        str(art.details.get("transcript_sha256", "")),
+                        int(art.details.get("transcript_size", 0)),
+                    ),
+                }
+            ]
             pending.append(PendingEntry(art.action, art.subject, details))
         if pending:
             self.case.record(self.key, pending)

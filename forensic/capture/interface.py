@@ -79,6 +79,8 @@ class DeriveContext:
     timezone: str
     timezone_from: str
     tool: dict[str, str]
+    recipients: tuple[str, ...] = ()
+    """Encrypted case: age recipients the derived files are encrypted to (never plaintext)."""
 
 
 @dataclass(frozen=True)

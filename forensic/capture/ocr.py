@@ -20,9 +20,9 @@ from html.parser import HTMLParser
 from typing import Any
 
 from forensic._internal.clock import utc_timestamp
-from forensic._internal.fsio import atomic_write
 from forensic.capture.web import WebError
-from forensic.case.case import Case, Item, file_record, file_sha256, host_name, tool_record
+from forensic.case.case import Case, Item, file_sha256, host_name, tool_record
+from forensic.case.derived import read_case_file, write_case_file
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import PendingEntry
 from forensic.progress import SILENT, ProgressReporter
@@ -190,12 +190,11 @@ def ocr_items(
                     "caveat": "machine-read text; the original item is the evidence",
                 }
                 path = out_dir / f"{item.item_id}.json"
-                atomic_write(
+                rec = write_case_file(
+                    case,
                     path,
                     json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8") + b"\n",
-                    mode=0o444,
                 )
-                rec = file_record(case.root, path)
                 case.record(
                     key,
                     [
@@ -276,7 +275,7 @@ def search(case: Case, text: str) -> list[SearchHit]:
         try:
             if file_sha256(path) != recorded[rel]["sha256"]:
                 continue  # altered derived text is never trusted (verify reports it)
-            doc = json.loads(path.read_text("utf-8"))
+            doc = json.loads(read_case_file(case, path).decode("utf-8"))
         except (OSError, ValueError):
             continue
         snippet = _find(str(doc.get("text", "")), text)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,6 +27,7 @@ import ijson  # type: ignore[import-untyped,unused-ignore]
 
 from forensic.capture.interface import DeriveContext, PlannedItem
 from forensic.case.case import file_sha256
+from forensic.case.derived import EncryptingWriter, open_case_file
 from forensic.errors import UsageError
 from forensic.i18n import message
 
@@ -176,6 +177,13 @@ class TranscriptWriter:
         ctx.scratch.mkdir(parents=True, exist_ok=True)
         self.temp = ctx.scratch / f"transcript-{uuid.uuid4().hex}.part"
         self.fh: IO[bytes] = open(self.temp, "xb")  # noqa: SIM115 (closed in close())
+        # Encrypted case: the transcript reaches the disk only as age ciphertext (streamed).
+        self.sink: IO[bytes] | EncryptingWriter = self.fh
+        if ctx.recipients:
+            from forensic.store.crypt import parse_recipient
+
+            recipients = [parse_recipient(r) for r in ctx.recipients]
+            self.sink = EncryptingWriter(self.fh, recipients)
         self.digest = hashlib.sha256()
         self.size = 0
         self.chat_index = -1
@@ -195,7 +203,7 @@ class TranscriptWriter:
 
     def _write(self, text: str) -> None:
         data = text.encode("utf-8")
-        self.fh.write(data)
+        self.sink.write(data)
         self.digest.update(data)
         self.size += len(data)
 
@@ -223,6 +231,8 @@ class TranscriptWriter:
         if self.chat_index >= 0:
             self._end_chat()
         self._write("\n],\n" + _dumps({"message_total": self.total, **trailer})[1:] + "\n")
+        if self.sink is not self.fh:
+            self.sink.close()
         self.fh.flush()
         os.fsync(self.fh.fileno())
         self.fh.close()
@@ -230,6 +240,8 @@ class TranscriptWriter:
         return self.temp, self.digest.hexdigest(), self.size
 
     def abort(self) -> None:
+        if isinstance(self.sink, EncryptingWriter):
+            self.sink.abort()
         self.fh.close()
         self.temp.unlink(missing_ok=True)
 
@@ -313,7 +325,10 @@ def transcript_context(
                 )
             )
             continue
-        found.extend(_read_context(entry.details, entry.subject, rel, path, wanted, intact, around))
+        with open_case_file(case, path) as fh:  # encrypted case: decrypted in memory
+            found.extend(
+                _read_context(entry.details, entry.subject, rel, fh, wanted, intact, around)
+            )
     return found
 
 
@@ -321,37 +336,37 @@ def _read_context(
     details: dict[str, Any],
     group: str,
     rel: str,
-    path: Path,
+    fh: BinaryIO,
     wanted: dict[int, set[str]],
     intact: bool,
     around: int,
 ) -> list[TranscriptContext]:
     chats: dict[int, dict[str, Any]] = {}
-    with path.open("rb") as fh:
-        for index, chat in enumerate(ijson.items(fh, "chats.item.chat")):
-            if index in wanted:
-                chats[index] = chat
+    fh.seek(0)
+    for index, chat in enumerate(ijson.items(fh, "chats.item.chat")):
+        if index in wanted:
+            chats[index] = chat
     out: list[TranscriptContext] = []
     for chat_index, ids in sorted(wanted.items()):
         window: collections.deque[dict[str, Any]] = collections.deque(maxlen=around)
         picked: list[dict[str, Any]] = []
         pending_after = 0
         focus: list[str] = []
-        with path.open("rb") as fh:
-            for msg in ijson.items(fh, "chats.item.messages.item", use_float=True):
-                if msg.get("chat") != chat_index:
-                    continue
-                if str(msg.get("id")) in ids:
-                    picked.extend(window)
-                    window.clear()
-                    picked.append({**msg, "focus": True})
-                    focus.append(str(msg.get("id")))
-                    pending_after = around
-                elif pending_after > 0:
-                    picked.append(msg)
-                    pending_after -= 1
-                else:
-                    window.append(msg)
+        fh.seek(0)
+        for msg in ijson.items(fh, "chats.item.messages.item", use_float=True):
+            if msg.get("chat") != chat_index:
+                continue
+            if str(msg.get("id")) in ids:
+                picked.extend(window)
+                window.clear()
+                picked.append({**msg, "focus": True})
+                focus.append(str(msg.get("id")))
+                pending_after = around
+            elif pending_after > 0:
+                picked.append(msg)
+                pending_after -= 1
+            else:
+                window.append(msg)
         out.append(
             TranscriptContext(
                 group,
@@ -399,10 +414,10 @@ def search_messages(case: Case, matches: Callable[[str], bool]) -> list[MessageH
             if file_sha256(path) != records[0]["sha256"]:
                 continue
             chats: list[str] = []
-            with path.open("rb") as fh:
+            with open_case_file(case, path) as fh:  # encrypted case: decrypted in memory
                 for chat in ijson.items(fh, "chats.item.chat"):
                     chats.append(str((chat or {}).get("name") or ""))
-            with path.open("rb") as fh:
+                fh.seek(0)
                 for msg in ijson.items(fh, "chats.item.messages.item", use_float=True):
                     text = msg.get("text")
                     if not isinstance(text, str) or not matches(text):

@@ -9,6 +9,7 @@ from forensic.case.case import (
     RecoveryReport,
     discover_case,
 )
+from forensic.case.derived import open_case_file, read_case_file, write_case_file
 
 __all__ = [
     "CASE_FILE",
@@ -18,4 +19,7 @@ __all__ = [
     "Item",
     "RecoveryReport",
     "discover_case",
+    "open_case_file",
+    "read_case_file",
+    "write_case_file",
 ]

@@ -23,8 +23,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyrage  # type: ignore[import-untyped]
+
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import atomic_write, fsync_dir, sync_filesystem
+from forensic.case.derived import DerivedFileError, is_ciphertext, is_derived
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import PendingEntry
 from forensic.errors import EXIT_INTEGRITY, EXIT_USAGE
@@ -65,9 +68,12 @@ class RekeyResult:
     recipients: tuple[str, ...]
     added: tuple[str, ...]
     seq: int
+    derived: int = 0
+    """Derived files (metadata, figures, transcripts, reports…) re-encrypted."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "derived_files": self.derived,
             "action": self.action,
             "run": self.run,
             "objects": self.objects,
@@ -127,6 +133,11 @@ def _rekey(
     files = {CASE_FILE: new_info.case_json(), **extra_files}
     staged_files = {rel: f"{run}.{rel.replace('/', '_')}.staged" for rel in files}
     with case.writing(key):
+        entries = case.entries()
+        recorded = case.recorded_files(entries)
+        derived = [r for r in sorted(recorded) if is_derived(r) and (case.root / r).is_file()]
+        for i, rel in enumerate(derived):
+            staged_files[rel] = f"{run}.derived-{i}.staged"
         intent = case.store.tmp / f"{run}.intent.json"
         case.store.tmp.mkdir(exist_ok=True)
         intent_doc = {
@@ -136,7 +147,6 @@ def _rekey(
             "staged": [{"tmp": t, "path": rel} for rel, t in staged_files.items()],
         }
         atomic_write(intent, json.dumps(intent_doc).encode("utf-8"))
-        entries = case.entries()
         items = case.items(entries)
         write_crypto = CaseCrypto(case.root, new_encryption)
         recipients = write_crypto.recipients
@@ -191,6 +201,27 @@ def _rekey(
             {"path": rel, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
             for rel, data in files.items()
         ]
+        try:
+            for rel in derived:  # staged like case.json: moved into place after the commit
+                records.append(
+                    _reencrypt_derived(
+                        case,
+                        rel,
+                        recorded[rel],
+                        read_crypto,
+                        identity_crypto,
+                        recipients,
+                        case.store.tmp / staged_files[rel],
+                    )
+                )
+        except CryptError:
+            for _i, s in new_objects:
+                _unlink(case.store.object_path(s.stored_sha256))
+            for name in staged_files.values():
+                _unlink(case.store.tmp / name)
+            intent.unlink()
+            raise
+        crash_point("derived_staged")
         details = {
             **details,
             "run": run,
@@ -215,7 +246,48 @@ def _rekey(
         new_encryption.recipients,
         tuple(details.get("added", [])),
         entry.seq,
+        len(derived),
     )
+
+
+def _reencrypt_derived(
+    case: Case,
+    rel: str,
+    record: dict[str, Any],
+    read_crypto: CaseCrypto | None,
+    check_crypto: CaseCrypto,
+    recipients: list[Any],
+    staged: Path,
+) -> dict[str, Any]:
+    """One derived file as new ciphertext in ``staged`` (plaintext only in memory); refuses a
+    file whose bytes are not what the log vouches for (a tampered file is never re-sealed)."""
+    path = case.root / rel
+    raw = path.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != record.get("sha256"):
+        raise DerivedFileError("file_altered", exit_code=EXIT_INTEGRITY, path=rel)
+    plain = raw
+    if is_ciphertext(raw):
+        if read_crypto is None:
+            raise DerivedFileError("decrypt_failed", exit_code=EXIT_INTEGRITY, path=rel)
+        try:
+            plain = pyrage.decrypt(raw, [read_crypto.identity()])
+        except pyrage.DecryptError as exc:
+            raise DerivedFileError("decrypt_failed", exit_code=EXIT_INTEGRITY, path=rel) from exc
+    plain_sha = hashlib.sha256(plain).hexdigest()
+    if record.get("plaintext_sha256") not in (None, plain_sha):
+        raise DerivedFileError("file_altered", exit_code=EXIT_INTEGRITY, path=rel)
+    blob = pyrage.encrypt(plain, recipients)
+    # Decrypt-check the new ciphertext before the commit, as for the objects.
+    if hashlib.sha256(pyrage.decrypt(blob, [check_crypto.identity()])).hexdigest() != plain_sha:
+        raise DerivedFileError("decrypt_failed", exit_code=EXIT_INTEGRITY, path=rel)
+    atomic_write(staged, blob, mode=0o444)
+    return {
+        "path": rel,
+        "sha256": hashlib.sha256(blob).hexdigest(),
+        "size": len(blob),
+        "plaintext_sha256": plain_sha,
+        "plaintext_size": len(plain),
+    }
 
 
 def _decrypt_digest(case: Case, crypto: CaseCrypto, staged: StagedObject) -> str:

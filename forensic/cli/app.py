@@ -32,6 +32,7 @@ from forensic.errors import (
 )
 from forensic.i18n import message, resolve_lang
 from forensic.media import load_record, metadata_lines
+from forensic.store.crypt import CryptError, take_decrypted
 from forensic.timestamp import (
     TimestampResult,
     describe,
@@ -701,8 +702,15 @@ def show(
         found = case.resolve_item(item, entries)
         access_seq, access_note = _record_view(ui, case, found.item_id, passphrase_file, no_record)
         trusted = first_covering_token(entries, found.acquisitions[0].seq)
-        contexts = transcript_context(case, found.item_id, entries=entries)
-        record = load_record(case, found.item_id)
+        derived_note: str | None = None
+        try:  # encrypted case: derived files need the case key (the log does not)
+            contexts = transcript_context(case, found.item_id, entries=entries)
+            record = load_record(case, found.item_id)
+        except CryptError as exc:
+            contexts, record = [], None
+            derived_note = ui.t("derived.not_shown", reason=exc.diagnostics(ui.lang))
+        if access_seq is not None:
+            take_decrypted(case.root)  # this view's own access entry already names the item
         doc = {
             "sha256": found.item_id,
             "size": found.size,
@@ -717,6 +725,8 @@ def show(
             ],
             "encrypted": found.encrypted,
         }
+        if derived_note is not None:
+            doc["derived_not_shown"] = derived_note
         if found.encrypted:
             doc["encrypted_object"] = {"sha256": found.object_sha256, "size": found.object_size}
         if ui.json_mode:
@@ -778,6 +788,8 @@ def show(
                     line += " — " + ui.t("chat.forwarded", source=m["forwarded_from"])
                 table.add_row(("▶ " if m.get("focus") else "  ") + str(m.get("id")), escape(line))
         ui.out.print(table)
+        if derived_note is not None:
+            ui.warn(derived_note)
         if access_seq is not None:
             ui.say("crypt.view_logged", seq=access_seq)
         elif access_note:

@@ -56,6 +56,8 @@ def encrypt(
             seq=result.seq,
             recipient=result.recipients[0],
         )
+        if result.derived:
+            ui.say("derived.reencrypted", count=result.derived)
         ui.warn(ui.t("crypt.ssd_warning"))
         return EXIT_OK
 
@@ -95,6 +97,8 @@ def share(
             ui.emit_json({"ok": True, "share": result.as_dict()})
             return EXIT_OK
         ui.say("crypt.shared", added=", ".join(result.added), count=result.objects, seq=result.seq)
+        if result.derived:
+            ui.say("derived.reencrypted", count=result.derived)
         ui.say("crypt.recipients", recipients=", ".join(result.recipients))
         return EXIT_OK
 

@@ -31,6 +31,7 @@ from forensic import TOOL_NAME, __version__
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import fsync_dir, sync_filesystem
 from forensic.case.case import CASE_FILE, PUBKEY_FILE, Case, file_sha256, tool_record
+from forensic.case.derived import open_case_file
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
 from forensic.errors import EXIT_INTEGRITY, EXIT_OPERATIONAL, EXIT_USAGE, ForensicError
@@ -43,6 +44,7 @@ BAG_FORMAT = "forensic-bag 1"
 UCO_FILE = "case-uco.jsonld"
 TAG_FILES = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "verify.sh", "VERIFY.md")
 CHUNK = 1 << 20
+PLAINTEXT_ROOT = "plaintext"
 PLAINTEXT_DIR = "plaintext/sha256"
 """``export --decrypt``: decrypted items, named by their (plaintext) SHA-256."""
 
@@ -357,6 +359,7 @@ def _build_bag(
     for rel in sorted({i.object_path for i in items.values()} | set(files)):
         _safe_source(case.root, rel)
     plaintext = 0
+    derived_plaintext = 0
     for item in items.values():
         obj = item.stored
         writer.copy(
@@ -376,6 +379,17 @@ def _build_bag(
         writer.copy(
             case.root / rel, f"data/{rel}", str(record.get("sha256")), int(record.get("size", 0))
         )
+        if decrypt and isinstance(record.get("plaintext_sha256"), str):
+            # An encrypted derived file (metadata, figure, transcript…): its plaintext under
+            # data/plaintext/<its case path>, checked against the log's plaintext_sha256.
+            with open_case_file(case, case.root / rel) as plain:
+                writer.copy_plaintext(
+                    plain,
+                    f"data/{PLAINTEXT_ROOT}/{rel}",
+                    str(record["plaintext_sha256"]),
+                    int(record.get("plaintext_size", -1)),
+                )
+            derived_plaintext += 1
     for required in (CASE_FILE, PUBKEY_FILE):
         if f"data/{required}" not in writer.payload:
             raise ExportError("file_missing", exit_code=EXIT_INTEGRITY, path=required)
@@ -417,6 +431,8 @@ def _build_bag(
         info.append(("Forensic-Encryption", f"age-x25519, {len(recipients)} recipient(s)"))
         info.append(("Forensic-Encrypted-Objects", str(encrypted)))
         info.append(("Forensic-Plaintext-Objects", str(plaintext)))
+        if derived_plaintext:
+            info.append(("Forensic-Plaintext-Derived-Files", str(derived_plaintext)))
     tags["bag-info.txt"] = "".join(f"{k}: {_info_value(v)}\n" for k, v in info).encode("utf-8")
     tags["verify.sh"] = (templates_dir() / "export" / "verify.sh").read_bytes()
     tags["VERIFY.md"] = _verify_md(case, head, count, size)

@@ -274,8 +274,7 @@ def store_perceptual(
     already have a recorded record are left alone; items that are neither image nor video are
     skipped. Hashing happens before the case lock is taken; writing and logging under it.
     """
-    from forensic._internal.fsio import atomic_write
-    from forensic.case.case import file_record
+    from forensic.case.derived import write_case_file
     from forensic.custody.log import PendingEntry
     from forensic.progress import SILENT
 
@@ -315,11 +314,9 @@ def store_perceptual(
             target.parent.mkdir(parents=True, exist_ok=True)
             written = []
             for name, data in sorted(extra.items()):
-                atomic_write(target.parent / name, data, mode=0o444)
-                written.append(target.parent / name)
+                written.append(write_case_file(case, target.parent / name, data))
             body = json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True)
-            atomic_write(target, body.encode("utf-8") + b"\n", mode=0o444)
-            written.insert(0, target)
+            written.insert(0, write_case_file(case, target, body.encode("utf-8") + b"\n"))
             summary: dict[str, Any] = {"kind": record["kind"]}
             if record["kind"] == "image":
                 summary["pdq"] = record["pdq"]
@@ -331,7 +328,7 @@ def store_perceptual(
                 **summary,
                 "warnings": record["warnings"],
                 "tool": record["tool"],
-                "files": [file_record(case.root, f) for f in written],
+                "files": written,
             }
             pending.append(PendingEntry("perceptual", f"sha256:{item_id}", details))
             kept.append((item_id, record))
@@ -353,12 +350,15 @@ def load_record(case: Any, item_id: str, recorded: dict[str, Any]) -> dict[str, 
     rel = path.relative_to(case.root).as_posix()
     if rel not in recorded:
         raise PerceptualRecordError(f"{rel}: no log entry records it")
+    from forensic.case.derived import decrypt_case_bytes
+
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise PerceptualRecordError(f"{rel}: {exc.strerror or exc}") from exc
     if hashlib.sha256(data).hexdigest() != recorded[rel]["sha256"]:
         raise PerceptualRecordError(f"{rel}: altered since it was recorded")
+    data = decrypt_case_bytes(case, data, rel)
     try:
         record: dict[str, Any] = json.loads(data)
     except ValueError as exc:

@@ -16,9 +16,9 @@ from typing import Any
 
 from forensic._internal.canonical import canonical_json
 from forensic._internal.clock import utc_timestamp
-from forensic._internal.fsio import atomic_write
 from forensic.capture.mediatype import sniff
-from forensic.case.case import Case, Item, file_record, tool_record
+from forensic.case.case import Case, Item, tool_record
+from forensic.case.derived import read_case_file, write_case_file
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, PendingEntry
 from forensic.media.registry import describers
@@ -159,7 +159,7 @@ def describe_item(case: Case, item: Item) -> MediaRecord:
 def load_record(case: Case, item_id: str) -> dict[str, Any] | None:
     """The stored record, or None when there is none (or it cannot be read)."""
     try:
-        data = json.loads(record_path(case, item_id).read_text("utf-8"))
+        data = json.loads(read_case_file(case, record_path(case, item_id)).decode("utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
@@ -181,14 +181,14 @@ def store_metadata(
             record = describe_item(case, item)
             path = record_path(case, item.item_id)
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, canonical_json(record.doc), mode=0o444)
+            file_rec = write_case_file(case, path, canonical_json(record.doc))
             details = {
                 "item": item.item_id,
                 "media_type": record.media_type,
                 "describers": record.doc["describers"],
                 "warnings": len(record.warnings),
                 "tool": tool_record(),
-                "files": [file_record(case.root, path)],
+                "files": [file_rec],
             }
             [entry] = case.record(
                 key, [PendingEntry("metadata", f"sha256:{item.item_id}", details)]

@@ -15,6 +15,7 @@ from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import atomic_write, fsync_dir
 from forensic.case import Case
 from forensic.case.case import file_record, tool_record
+from forensic.case.derived import read_case_file, write_case_file
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, PendingEntry
 from forensic.progress import SILENT, ProgressReporter
@@ -32,6 +33,18 @@ from forensic.timestamp import TimestampAuthority
 
 REPORTS_DIR = "reports"
 PREVIEW_MODES = ("blur", "none", "full")
+RAM_FOLDERS = (Path("/dev/shm"), Path(os.environ.get("XDG_RUNTIME_DIR") or "/nonexistent"))
+
+
+@contextlib.contextmanager
+def ram_folder() -> Iterator[Path]:
+    """A private folder in RAM (tmpfs) for an encrypted case's PDF work files (the report
+    shows the evidence; only its ciphertext may reach the case's disk)."""
+    import tempfile
+
+    base = next((p for p in RAM_FOLDERS if p.is_dir() and os.access(p, os.W_OK)), None)
+    with tempfile.TemporaryDirectory(prefix="forensic-report-", dir=base) as folder:
+        yield Path(folder)
 
 
 @dataclass(frozen=True)
@@ -160,7 +173,7 @@ def build_report(
             logo = logo_png(options.logo)
         except PreviewUnavailable as exc:
             raise ReportUsageError("bad_logo", path=str(options.logo), reason=str(exc)) from exc
-    with case.writing(key):
+    with case.writing(key), contextlib.ExitStack() as scratch:
         entries = case.entries()
         all_items = list(case.items(entries).values())
         chosen = select_items(all_items, list(options.items))
@@ -184,6 +197,8 @@ def build_report(
         doc_manifest = manifest(data)
         tmp = case.root / "tmp"
         tmp.mkdir(exist_ok=True)
+        if case.store.encrypted:  # the PDF shows the evidence: its work files stay in RAM
+            tmp = scratch.enter_context(ram_folder())
         raw, pdfa, signed = (tmp / f"{report_id}.{s}.pdf" for s in ("raw", "pdfa", "signed"))
         try:
             progress.start("render", None)
@@ -212,15 +227,20 @@ def build_report(
                 location=options.location or case.info.organisation,
             )
             pdfa.unlink()
-            with signed.open("rb") as fh:
-                os.fsync(fh.fileno())
             folder = case.root / REPORTS_DIR
             folder.mkdir(exist_ok=True)
             final = folder / f"{report_id}.pdf"
-            os.replace(signed, final)
-            os.chmod(final, 0o444)
-            fsync_dir(folder)
-            fsync_dir(tmp)
+            if case.store.encrypted:
+                pdf_bytes = signed.read_bytes()
+                record = write_case_file(case, final, pdf_bytes)
+            else:
+                with signed.open("rb") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(signed, final)
+                os.chmod(final, 0o444)
+                fsync_dir(folder)
+                fsync_dir(tmp)
+                record = file_record(case.root, final)
         except OSError as exc:
             raise ReportError(
                 "write_failed", path=str(exc.filename or tmp), reason=exc.strerror or str(exc)
@@ -229,11 +249,11 @@ def build_report(
             for p in (raw, pdfa, signed):
                 with contextlib.suppress(OSError):
                     p.unlink()
-        record = file_record(case.root, final)
         copy: Path | None = None
         if options.out is not None:
+            # Outside the case the copy is plaintext: the examiner asked for a readable PDF.
             try:
-                atomic_write(options.out, final.read_bytes(), mode=0o444)
+                atomic_write(options.out, read_case_file(case, final), mode=0o444)
             except OSError as exc:
                 raise ReportError(
                     "write_failed", path=str(options.out), reason=exc.strerror or str(exc)

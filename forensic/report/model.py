@@ -11,6 +11,7 @@ from typing import Any
 from forensic.capture.transcript import transcript_context
 from forensic.case import Case
 from forensic.case.case import Item, file_sha256
+from forensic.case.derived import read_case_file
 from forensic.custody.log import CustodyEntry
 from forensic.i18n import templates_dir
 
@@ -153,9 +154,9 @@ def _read_vouched(
     return path
 
 
-def _load_json(path: Path, problems: list[str]) -> dict[str, Any] | None:
+def _load_json(path: Path, problems: list[str], case: Case) -> dict[str, Any] | None:
     try:
-        data = json.loads(path.read_text("utf-8"))
+        data = json.loads(read_case_file(case, path).decode("utf-8"))
     except (OSError, ValueError) as exc:
         problems.append(f"{path.name}: {exc}")
         return None
@@ -167,14 +168,14 @@ def derived_data(case: Case, data: ItemData, recorded: dict[str, dict[str, Any]]
     sha = data.sha256
     meta = _read_vouched(case, f"media/{sha}/metadata.json", recorded, data.derived_problems)
     if meta is not None:
-        data.metadata = _load_json(meta, data.derived_problems)
+        data.metadata = _load_json(meta, data.derived_problems, case)
     prefix = f"analysis/{sha}/"
     for rel in sorted(r for r in recorded if r.startswith(prefix)):
         path = _read_vouched(case, rel, recorded, data.derived_problems)
         if path is None:
             continue
         if path.suffix == ".json":
-            doc = _load_json(path, data.derived_problems)
+            doc = _load_json(path, data.derived_problems, case)
             if doc is not None:
                 data.findings.append((rel.removeprefix(prefix), doc))
         elif path.suffix.lower() in IMAGE_SUFFIXES:
@@ -284,7 +285,7 @@ def item_data(case: Case, items: list[Item], entries: list[CustodyEntry]) -> lis
                 d.message = ", ".join(first.focus_ids) or None
         ocr_path = _read_vouched(case, f"ocr/{item.item_id}.json", recorded, d.derived_problems)
         if ocr_path is not None:
-            doc = _load_json(ocr_path, d.derived_problems)
+            doc = _load_json(ocr_path, d.derived_problems, case)
             text = str((doc or {}).get("text") or "").strip()
             d.ocr_text = text or None
         d.web_capture = any(

@@ -20,6 +20,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from forensic.case.derived import open_case_file
 from forensic.media import metadata_lines
 from forensic.report.interface import (
     Flowables,
@@ -457,7 +458,8 @@ class FindingsPart(ItemPart):
         if ctx.preview != "none":
             for fig in item.figures:
                 out.append(Spacer(1, 2 * mm))
-                out.append(KeepTogether([preview_flowable(ctx, fig, 55 * mm)]))
+                with open_case_file(ctx.data.case, fig) as figure:  # decrypted in memory
+                    out.append(KeepTogether([preview_flowable(ctx, figure, 55 * mm)]))
                 out.append(Paragraph(escape(fig.name), ctx.styles.tiny))
         return out
 
@@ -649,10 +651,18 @@ class HowToVerify(ReportSection):
         out += sub(ctx, "verify.objects_title")
         sample = data.items[0] if data.items else None
         cmds = ["cd CASE_FOLDER"]
-        if sample is not None:
+        encrypted = data.case.info.encryption is not None
+        if sample is not None and sample.item.encrypted:
+            # The stored file is ciphertext: its hash is the ciphertext's, not the evidence's.
+            cmds.append(f"sha256sum {sample.item.object_path}")
+            cmds.append(f"#  → {sample.item.object_sha256}")
+            cmds.append("forensic verify --decrypt --case .")
+            cmds.append(f"age -d -i KEY.txt {sample.item.object_path} | sha256sum")
+            cmds.append(f"#  → {sample.sha256}")
+        elif sample is not None:
             cmds.append(f"sha256sum {sample.item.object_path}")
             cmds.append(f"#  → {sample.sha256}")
-        out.append(ctx.p("verify.objects", ctx.styles.body))
+        out.append(ctx.p("encrypted.objects" if encrypted else "verify.objects", ctx.styles.body))
         out.append(Preformatted("\n".join(cmds), ctx.styles.mono_small, maxLineLength=95))
         out += sub(ctx, "verify.script_title")
         out.append(ctx.p("verify.script", ctx.styles.body))
@@ -676,12 +686,20 @@ class HowToVerify(ReportSection):
         out.append(Preformatted("\n\n".join(ts_cmds), ctx.styles.mono_small, maxLineLength=95))
         out += sub(ctx, "verify.pdf_title")
         out.append(ctx.p("verify.pdf", ctx.styles.body, report_id=data.report_id))
+        if encrypted:
+            out.append(ctx.p("encrypted.pdf", ctx.styles.body, report_id=data.report_id))
+        pdf = f"reports/{data.report_id}.pdf"
+        pdf_cmds = (
+            f"age -d -i KEY.txt -o REPORT.pdf {pdf}\n"
+            "pdfsig REPORT.pdf\n"
+            "pyhanko sign validate --trust CA.pem REPORT.pdf\n"
+            f"sha256sum {pdf} REPORT.pdf\n"
+            if encrypted
+            else f"pdfsig {pdf}\npyhanko sign validate --trust CA.pem {pdf}\nsha256sum {pdf}\n"
+        )
         out.append(
             Preformatted(
-                f"pdfsig reports/{data.report_id}.pdf\n"
-                f"pyhanko sign validate --trust CA.pem reports/{data.report_id}.pdf\n"
-                f"sha256sum reports/{data.report_id}.pdf\n"
-                f"grep '\"report\"' custody/log.jsonl | tail -n 1",
+                pdf_cmds + "grep '\"report\"' custody/log.jsonl | tail -n 1",
                 ctx.styles.mono_small,
             )
         )

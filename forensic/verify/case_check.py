@@ -20,6 +20,7 @@ from forensic.case.case import (
     file_sha256,
     tool_record,
 )
+from forensic.case.derived import plaintext_digest
 from forensic.custody.keys import ExaminerKey, fingerprint, load_public_pem
 from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
 from forensic.errors import ForensicError
@@ -60,6 +61,8 @@ class VerificationReport:
     encrypted_objects: int = 0
     plaintext_checked: int = 0
     """Encrypted objects decrypted and re-hashed (``--decrypt``); 0 without the key."""
+    derived_plaintext_checked: int = 0
+    """Encrypted derived files decrypted and checked against ``plaintext_sha256``."""
 
     def _area_ok(self, *areas: str) -> bool:
         return not any(p.area in areas for p in self.problems)
@@ -108,6 +111,7 @@ class VerificationReport:
             "files_checked": self.files_checked,
             "encrypted_objects": self.encrypted_objects,
             "plaintext_checked": self.plaintext_checked,
+            "derived_plaintext_checked": self.derived_plaintext_checked,
             "problems": [p.as_dict() for p in self.problems],
         }
 
@@ -278,6 +282,29 @@ def _unfinished_conversions(case: Case, entries: list[CustodyEntry]) -> dict[str
     return out
 
 
+def _check_derived_plaintext(
+    case: Case, path: Path, rel: str, record: dict[str, Any]
+) -> Problem | None:
+    """An encrypted derived file must decrypt to the plaintext SHA-256 its entry recorded."""
+    from forensic.store.crypt import CryptError
+
+    try:
+        sha, size = plaintext_digest(case, path)
+    except CryptError as exc:
+        if exc.key != "decrypt_failed":
+            raise
+        return Problem("file", "decrypt_failed", rel, "age decryption failed")
+    if sha != record["plaintext_sha256"] or size != record.get("plaintext_size", size):
+        return Problem(
+            "file",
+            "plaintext_altered",
+            rel,
+            f"decrypts to SHA-256 {sha}, recorded {record['plaintext_sha256']} "
+            f"at seq {record['seq']}",
+        )
+    return None
+
+
 def verify_case(
     case: Case,
     progress: ProgressReporter = SILENT,
@@ -339,6 +366,7 @@ def verify_case(
     superseded = case.superseded_objects(usable)
     unfinished = _unfinished_conversions(case, usable)
     files_checked = 0
+    derived_plaintext = 0
     for rel, record in sorted(recorded_files.items()):
         path = case.root / rel
         if rel.startswith("/") or ".." in rel.split("/"):
@@ -363,11 +391,17 @@ def verify_case(
             problems.append(
                 Problem("file", "file_altered", rel, f"SHA-256 differs from seq {record['seq']}")
             )
+        elif decrypt and isinstance(record.get("plaintext_sha256"), str):
+            problem = _check_derived_plaintext(case, path, rel, record)
+            if problem is not None:
+                problems.append(problem)
+            else:
+                derived_plaintext += 1
 
     total = sum(i.size for i in items.values())
     progress.start("verify", total)
     checked_bytes = 0
-    if decrypt and case.store.crypto is not None and any(i.encrypted for i in items.values()):
+    if decrypt and case.store.crypto is not None:
         case.store.crypto.identity()  # unwrap once, before the threads (wrong passphrase: error)
 
     def check(item_id: str) -> tuple[str, Any]:
@@ -467,6 +501,7 @@ def verify_case(
         problems=tuple(problems),
         encrypted_objects=sum(1 for i in items.values() if i.encrypted),
         plaintext_checked=sum(1 for _i, r in results if r.plaintext_sha256 is not None),
+        derived_plaintext_checked=derived_plaintext,
     )
 
 

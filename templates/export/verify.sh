@@ -136,8 +136,8 @@ while IFS= read -r line || [ -n "$line" ]; do
   fi
   prev=$(sha256sum "$work/line" | cut -d' ' -f1)
   echo "${seq:-x} $prev" >> "$work/heads"
-  printf '%s\n' "$line" | grep -o '{"path":"[^"]*","sha256":"[0-9a-f]*","size":[0-9]*}' \
-    | sed 's/^{"path":"\([^"]*\)","sha256":"\([0-9a-f]*\)".*/\2  \1/' >> "$work/files"
+  printf '%s\n' "$line" | grep -o '{"path":"[^"]*",\("plaintext_sha256":"[0-9a-f]*","plaintext_size":[0-9]*,\)\{0,1\}"sha256":"[0-9a-f]*","size":[0-9]*}' \
+    | sed 's/^{"path":"\([^"]*\)",\("plaintext_sha256":"[0-9a-f]*","plaintext_size":[0-9]*,\)\{0,1\}"sha256":"\([0-9a-f]*\)".*/\3  \1/' >> "$work/files"
   printf '%s\n' "$line" | grep -o '"object":"objects/sha256/[0-9a-f][0-9a-f]/[0-9a-f]*"' \
     | sed 's/^"object":"\(objects[^"]*\/\([0-9a-f]*\)\)"$/\2  \1/' >> "$work/objects"
   case $line in
@@ -184,7 +184,7 @@ fi
 if [ -d "$d/plaintext" ]; then
   grep -o '"plaintext_sha256":"[0-9a-f]*"' "$log" | sed 's/.*:"\([0-9a-f]*\)"/\1/' \
     | sort -u > "$work/items.enc"
-  (cd "$d" && find plaintext -type f) | sort > "$work/plain.present"
+  (cd "$d" && find plaintext/sha256 -type f 2>/dev/null) | sort > "$work/plain.present"
   np=0
   while IFS= read -r pf; do
     np=$((np + 1))
@@ -194,6 +194,25 @@ if [ -d "$d/plaintext" ]; then
     grep -qx "$name" "$work/items.enc" || problem "$d/$pf: not an encrypted item of the custody log"
   done < "$work/plain.present"
   echo "decrypted items (data/plaintext/): $np, each named by its SHA-256 as recorded in the log"
+  # Decrypted derived files (data/plaintext/<case path>): the SHA-256 must be the
+  # plaintext_sha256 the latest log record of that case path states.
+  grep -o '"path":"[^"]*","plaintext_sha256":"[0-9a-f]*"' "$log" \
+    | sed 's/^"path":"\([^"]*\)","plaintext_sha256":"\([0-9a-f]*\)"$/\1 \2/' \
+    | awk '{ last[$1] = $2 } END { for (p in last) print p, last[p] }' > "$work/derived.plain"
+  (cd "$d" && find plaintext -type f ! -path 'plaintext/sha256/*') | sort > "$work/derived.present"
+  nd=0
+  while IFS= read -r pf; do
+    nd=$((nd + 1))
+    rel=${pf#plaintext/}
+    sum=$(sha256sum "$d/$pf" | cut -d' ' -f1)
+    want=$(awk -v p="$rel" '$1 == p { print $2 }' "$work/derived.plain")
+    if [ -z "$want" ]; then
+      problem "$d/$pf: no encrypted case file $rel in the custody log"
+    elif [ "$sum" != "$want" ]; then
+      problem "$d/$pf: SHA-256 is $sum, the log records $want for $rel (altered)"
+    fi
+  done < "$work/derived.present"
+  echo "decrypted derived files (data/plaintext/<case path>): $nd, each checked against the log"
 fi
 
 # 5. bag-info.txt states the head of the log the bag holds.
