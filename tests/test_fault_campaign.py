@@ -312,33 +312,22 @@ def _kill_campaign(
         lo, hi = items_for(n)
         # verify and recover in process: the killed run is gone; this saves two start-ups a kill
         doc = json.loads(cli("verify", "--case", case, "--no-record", "--json").stdout)
-        known = [p for p in doc["problems"] if _known_analysis_leftover(verb, p)]
         bad = [
             p
             for p in doc["problems"]
-            if p["area"] != "interrupted" and p["kind"] != "object_unrecorded" and p not in known
+            if p["area"] != "interrupted" and p["kind"] != "object_unrecorded"
         ]
         assert not bad, (verb, n, outcome, bad)
         assert lo <= doc["items"] <= hi and doc["objects_intact"], (verb, n, doc)
         _committed_lines_parse(case)
         kinds = sorted({p["kind"] for p in doc["problems"]}) or ["clean"]
-        for kind in [*kinds, *(["KNOWN-ISSUE"] if known else [])]:
+        for kind in kinds:
             leftovers[kind] = leftovers.get(kind, 0) + 1
         assert cli("recover", "--case", case).exit_code == 0
         if after is not None:
             after(n)
         doc = json.loads(cli("verify", "--case", case, "--no-record", "--json").stdout)
-        still = [p for p in doc["problems"] if not _known_analysis_leftover(verb, p)]
-        assert not still, (verb, n, still)
-        if doc["problems"]:  # KNOWN ISSUE: recover does not remove an atomic_write temp file
-            leftovers["KNOWN-ISSUE kept after recover"] = (
-                leftovers.get("KNOWN-ISSUE kept after recover", 0) + 1
-            )
-            for p in doc["problems"]:
-                (case / p["location"]).unlink()
-            assert json.loads(cli("verify", "--case", case, "--no-record", "--json").stdout)[
-                "intact"
-            ]
+        assert not doc["problems"], (verb, n, doc["problems"])
     row = (
         f"| {verb} | {kills} | {killed} | {finished} | "
         f"{', '.join(f'{k} x{v}' for k, v in sorted(leftovers.items()))} | "
@@ -467,20 +456,6 @@ def _fill(fs: Path, leave: int) -> None:
             pass
 
 
-def _known_analysis_leftover(verb: str, problem: dict[str, str]) -> bool:
-    """KNOWN ISSUE (docs/robustness.md §2): ``analyze`` writes an item's result files, then logs
-    them; when a later write or the log append fails, the files already written stay behind
-    unrecorded and verify names them ``file_unrecorded`` (area ``file``) instead of as an
-    interruption. A SIGKILL inside atomic_write leaves its ``.<name>.<hex>.tmp`` file in
-    ``analysis/<item>/``, named the same way. Pinned here so the table stays true;
-    test_analyze_failure_leaves_no_unrecorded_file (strict xfail) flips when it is fixed."""
-    return (
-        verb == "analyze"
-        and problem["kind"] == "file_unrecorded"
-        and problem["location"].startswith(("analysis/", "media/"))
-    )
-
-
 DISK_VERBS = ("capture", "analyze", "report", "export")
 DISK_LEAVE = (0, 48 << 10, 192 << 10, 768 << 10, 3 << 20) if SLOW else (0,)
 
@@ -505,7 +480,6 @@ def test_disk_full(tmp_path: Path, cli: Cli, fs_kind: str) -> None:
         assert cli("key", "cert", "--import", cert, key).exit_code == 0
         rng = random.Random(SEED)
         outcomes: dict[tuple[str, str], int] = {}
-        known_left: list[tuple[str, int, str, list[str]]] = []
         messages: dict[str, str] = {}
         for n, leave in enumerate(DISK_LEAVE):
             for verb in DISK_VERBS:
@@ -539,13 +513,7 @@ def test_disk_full(tmp_path: Path, cli: Cli, fs_kind: str) -> None:
                     assert not (fs / f"bag{n}").exists(), "partial bag under the final name"
                 doc = json.loads(cli("verify", "--case", case, "--no-record", "--json").stdout)
                 kinds = sorted({p["kind"] for p in doc["problems"]}) or ["clean"]
-                known = [p for p in doc["problems"] if _known_analysis_leftover(verb, p)]
-                if known:
-                    kinds = [*kinds, "KNOWN-ISSUE"]
-                    known_left.append((verb, leave, err, [p["location"] for p in known]))
-                assert all(p["area"] == "interrupted" or p in known for p in doc["problems"]), doc[
-                    "problems"
-                ]
+                assert all(p["area"] == "interrupted" for p in doc["problems"]), doc["problems"]
                 assert doc["objects_intact"], doc
                 (fs / "ballast").unlink()
                 assert cli("recover", "--case", case).exit_code == 0
@@ -565,15 +533,12 @@ def test_disk_full(tmp_path: Path, cli: Cli, fs_kind: str) -> None:
             ]
         )
         assert any(what.startswith("ENOSPC") for (_v, what) in outcomes)
-        for row in known_left:
-            print("known issue:", row)
         for verb, err in messages.items():
             print(f"{verb}: {err}")
     finally:
         subprocess.run(["umount", "-l", str(fs)], check=False)
 
 
-@pytest.mark.xfail(strict=True, reason="KNOWN ISSUE: analyze leaves unrecorded files on failure")
 def test_analyze_failure_leaves_no_unrecorded_file(
     media_case: tuple[Path, int], cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -581,7 +546,7 @@ def test_analyze_failure_leaves_no_unrecorded_file(
     failed item must not stay behind unrecorded (verify would name them like tampering)."""
     import errno
 
-    import forensic.analysis.store as store
+    import forensic.case.derived as store  # every derived file is written through it
 
     case, _items = media_case
     real = store.atomic_write
@@ -593,9 +558,44 @@ def test_analyze_failure_leaves_no_unrecorded_file(
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         real(path, data, **kw)
 
-    monkeypatch.setattr(store, "atomic_write", second_write_fails)
-    res = cli("analyze", "--detect", "--all", "--case", case)
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "atomic_write", second_write_fails)
+        res = cli("analyze", "--detect", "--all", "--case", case)
     assert res.exit_code != 0 and "space" in res.stderr.lower()
     doc = json.loads(cli("verify", "--case", case, "--no-record", "--json").stdout)
     assert all(p["area"] == "interrupted" for p in doc["problems"]), doc["problems"]
+    assert not list((case / "analysis").rglob("*.json")) or all(
+        p["kind"] != "file_unrecorded" for p in doc["problems"]
+    )
+    assert cli("recover", "--case", case).exit_code == 0
+    assert json.loads(cli("verify", "--case", case, "--no-record", "--json").stdout)["intact"]
+    assert cli("analyze", "--detect", "--all", "--case", case).exit_code == 0
+    assert json.loads(cli("verify", "--case", case, "--no-record", "--json").stdout)["intact"]
+
+
+def test_analyze_cut_after_its_entry_is_finished_by_recover(
+    media_case: tuple[Path, int], cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cut after the analysis entry is committed but before its staged files are moved into
+    place: verify names the step as unfinished (not as missing or altered files) and recover
+    moves the files the entry vouches for into place."""
+    from forensic.case.derived import StagedCaseFiles
+
+    case, _items = media_case
+
+    def cut(self: StagedCaseFiles) -> None:
+        raise RuntimeError("power cut")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(StagedCaseFiles, "finish", cut)
+        res = cli("analyze", "--detect", "--all", "--case", case)
+    assert res.exit_code != 0
+    doc = json.loads(cli("verify", "--case", case, "--no-record", "--json").stdout)
+    kinds = {p["kind"] for p in doc["problems"]}
+    assert doc["problems"] and all(p["area"] == "interrupted" for p in doc["problems"]), doc
+    assert "conversion_unfinished" in kinds, kinds
+    rec = cli("recover", "--case", case, "--json")
+    assert rec.exit_code == 0, rec.stdout
+    doc = json.loads(cli("verify", "--case", case, "--no-record", "--json").stdout)
+    assert doc["intact"], doc["problems"]
+    assert list((case / "analysis").rglob("*.json"))

@@ -330,11 +330,6 @@ def test_kakaotalk_zip_traversal_and_symlinks_write_nothing_outside(
     assert cli("verify", "--case", case_dir, "--no-record").exit_code == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN ISSUE (forensic/report): ESC and BEL reach the PDF text raw; U+202E and CR are "
-    "dropped silently (shown as a space) instead of escaped",
-)
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
 def test_control_characters_shown_escaped_in_the_pdf_report(
     hostile_case: tuple[Path, Path], cli: Cli, tmp_path: Path

@@ -25,7 +25,7 @@ from forensic.analysis.interface import (
 )
 from forensic.analysis.registry import detectors
 from forensic.case.case import Case, tool_record
-from forensic.case.derived import write_case_file
+from forensic.case.derived import StagedCaseFiles
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, PendingEntry
 from forensic.media.record import describe_item, load_record
@@ -130,32 +130,38 @@ def analyze_items(
             with case.store.plaintext_path(item.item_id) as path:
                 results, skipped = analyze_path(path, media_type, metadata, source)
             folder = case.root / ANALYSIS_DIR / item.item_id
-            folder.mkdir(parents=True, exist_ok=True)
+            staged = StagedCaseFiles(case, "analysis")
             files: list[dict[str, Any]] = []
             docs: dict[str, dict[str, Any]] = {}
-            for name, (doc, figures) in results.items():
-                doc = {"item": {"sha256": item.item_id, "media_type": media_type}, **doc}
-                doc = dict(json_safe(doc))
-                for fig_name, data in sorted(figures.items()):
-                    path = folder / fig_name
-                    files.append(write_case_file(case, path, data))
-                path = folder / f"{name}.json"
-                files.append(write_case_file(case, path, canonical_json(doc)))
-                docs[name] = doc
-            details = {
-                "item": item.item_id,
-                "media_type": media_type,
-                "detectors": {n: d["detector"] for n, d in docs.items()},
-                "not_applicable": skipped,
-                "findings": {
-                    n: {f["signal"]: f["status"] for f in d["findings"]} for n, d in docs.items()
-                },
-                "tool": tool_record(),
-                "files": files,
-            }
-            [entry] = case.record(
-                key, [PendingEntry("analysis", f"sha256:{item.item_id}", details)]
-            )
+            try:
+                for name, (doc, figures) in results.items():
+                    doc = {"item": {"sha256": item.item_id, "media_type": media_type}, **doc}
+                    doc = dict(json_safe(doc))
+                    for fig_name, data in sorted(figures.items()):
+                        files.append(staged.write(folder / fig_name, data))
+                    files.append(staged.write(folder / f"{name}.json", canonical_json(doc)))
+                    docs[name] = doc
+                details = {
+                    "item": item.item_id,
+                    "media_type": media_type,
+                    "detectors": {n: d["detector"] for n, d in docs.items()},
+                    "not_applicable": skipped,
+                    "findings": {
+                        n: {f["signal"]: f["status"] for f in d["findings"]}
+                        for n, d in docs.items()
+                    },
+                    "tool": tool_record(),
+                    "files": files,
+                    "run": staged.run,
+                }
+                staged.prepare()
+                [entry] = case.record(
+                    key, [PendingEntry("analysis", f"sha256:{item.item_id}", details)]
+                )
+            except BaseException:
+                staged.abandon()
+                raise
+            staged.finish()
             done.append((ItemAnalysis(item.item_id, media_type, docs, skipped, files), entry))
             progress.advance(1)
     finally:

@@ -390,9 +390,10 @@ class Case:
             saved = interrupted_dir / f"log-tail-{stamp}.bin"
             atomic_write(saved, torn, mode=0o444)
             torn_record = file_record(self.root, saved)
+        from forensic.case.derived import finish_committed_steps
         from forensic.case.rekey import finish_committed_rekeys
 
-        finished = finish_committed_rekeys(self)
+        finished = finish_committed_rekeys(self) + finish_committed_steps(self)
         runs: list[dict[str, Any]] = []
         partials: list[str] = []
         if self.store.tmp.is_dir():

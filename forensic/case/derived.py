@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
+import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +23,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pyrage  # type: ignore[import-untyped]
 
-from forensic._internal.fsio import atomic_write
+from forensic._internal.clock import utc_timestamp
+from forensic._internal.fsio import atomic_write, fsync_dir
 from forensic.errors import EXIT_INTEGRITY
 from forensic.i18n import message
 from forensic.store import crypt
@@ -201,3 +204,119 @@ def plaintext_digest(case: Case, path: Path) -> tuple[str, int]:
             h.update(chunk)
             total += len(chunk)
     return h.hexdigest(), total
+
+
+class StagedCaseFiles:
+    """The derived files of one logged step, staged in the case's ``tmp/`` and moved into place
+    only after the step's log entry is committed.
+
+    Written in place, a step cut off between its first file and its log entry would leave files
+    no entry vouches for (verify would name them like planted files), or, when it re-writes a
+    path an older entry vouches for, bytes that no longer match (age ciphertext differs on every
+    write). Staged, a cut before the entry leaves only ``tmp/`` files and an intent that verify
+    names as interrupted and ``recover`` removes; a cut after it leaves staged files that the
+    committed entry (``details.run``) vouches for, which ``recover`` moves into place.
+    """
+
+    def __init__(self, case: Case, action: str) -> None:
+        self.case = case
+        self.action = action
+        self.run = f"{action}-{os.getpid()}-{secrets.token_hex(6)}"
+        self._staged: dict[str, str] = {}  # final case path -> name in tmp/
+        self._intent = case.store.tmp / f"{self.run}.intent.json"
+
+    def write(self, path: Path, data: bytes, mode: int = 0o444) -> dict[str, Any]:
+        """Stage one file; the returned file record names its final path."""
+        rel = _relative(self.case, path)
+        tmp_name = f"{self.run}-{len(self._staged):04d}.staged"
+        staged = self.case.store.tmp / tmp_name
+        self.case.store.tmp.mkdir(parents=True, exist_ok=True)
+        crypto = self.case.store.crypto
+        body = data if crypto is None else pyrage.encrypt(data, crypto.recipients)
+        atomic_write(staged, body, mode=mode)
+        self._staged[rel] = tmp_name
+        record: dict[str, Any] = {
+            "path": rel,
+            "sha256": hashlib.sha256(body).hexdigest(),
+            "size": len(body),
+        }
+        if crypto is not None:
+            record["plaintext_sha256"] = hashlib.sha256(data).hexdigest()
+            record["plaintext_size"] = len(data)
+        return record
+
+    def prepare(self) -> None:
+        """Name every staged file in an intent before the log entry (call right before it)."""
+        doc = {
+            "run": self.run,
+            "action": self.action,
+            "started": utc_timestamp(),
+            "staged": [{"tmp": t, "path": rel} for rel, t in self._staged.items()],
+        }
+        atomic_write(self._intent, json.dumps(doc).encode("utf-8"))
+
+    def finish(self) -> None:
+        """After the entry is committed: move the files into place, drop the intent."""
+        for rel, tmp_name in self._staged.items():
+            final = self.case.root / rel
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.case.store.tmp / tmp_name, final)
+        for folder in {(self.case.root / rel).parent for rel in self._staged}:
+            fsync_dir(folder)
+        self._intent.unlink(missing_ok=True)
+        fsync_dir(self.case.store.tmp)
+        self._staged.clear()
+
+    def abandon(self) -> None:
+        """The step failed before its entry: remove what it staged (nothing was recorded)."""
+        for tmp_name in self._staged.values():
+            with contextlib.suppress(OSError):
+                (self.case.store.tmp / tmp_name).unlink()
+        with contextlib.suppress(OSError):
+            self._intent.unlink()
+        self._staged.clear()
+
+
+def finish_committed_steps(case: Case) -> list[dict[str, Any]]:
+    """For ``recover``: move into place the staged files of steps whose entry is committed."""
+    tmp = case.store.tmp
+    if not tmp.is_dir():
+        return []
+    intents: list[tuple[Path, dict[str, Any]]] = []
+    for path in sorted(tmp.glob("*.intent.json")):
+        try:
+            doc = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (
+            isinstance(doc, dict)
+            and doc.get("staged")
+            and doc.get("action")
+            not in (
+                "encrypt",
+                "share",
+            )
+        ):
+            intents.append((path, doc))
+    if not intents:
+        return []
+    committed = {e.details.get("run"): e.seq for e in case.entries() if e.details.get("run")}
+    finished: list[dict[str, Any]] = []
+    for path, doc in intents:
+        seq = committed.get(doc.get("run"))
+        if seq is None:
+            continue  # not committed: recover removes the staged files as partial
+        moved = []
+        for rec in doc["staged"]:
+            staged = tmp / str(rec.get("tmp"))
+            if isinstance(rec, dict) and staged.is_file():
+                final = case.root / str(rec["path"])
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, final)
+                fsync_dir(final.parent)
+                moved.append(str(rec["path"]))
+        path.unlink()
+        finished.append({"run": doc.get("run"), "action": doc.get("action"), "seq": seq,
+                         "moved": moved})  # fmt: skip
+    fsync_dir(tmp)
+    return finished

@@ -18,7 +18,7 @@ from forensic._internal.canonical import canonical_json
 from forensic._internal.clock import utc_timestamp
 from forensic.capture.mediatype import sniff
 from forensic.case.case import Case, Item, tool_record
-from forensic.case.derived import read_case_file, write_case_file
+from forensic.case.derived import StagedCaseFiles, read_case_file
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, PendingEntry
 from forensic.media.registry import describers
@@ -180,19 +180,26 @@ def store_metadata(
             item = items[ItemId(item_id)]
             record = describe_item(case, item)
             path = record_path(case, item.item_id)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            file_rec = write_case_file(case, path, canonical_json(record.doc))
-            details = {
-                "item": item.item_id,
-                "media_type": record.media_type,
-                "describers": record.doc["describers"],
-                "warnings": len(record.warnings),
-                "tool": tool_record(),
-                "files": [file_rec],
-            }
-            [entry] = case.record(
-                key, [PendingEntry("metadata", f"sha256:{item.item_id}", details)]
-            )
+            staged = StagedCaseFiles(case, "metadata")
+            try:
+                file_rec = staged.write(path, canonical_json(record.doc))
+                details = {
+                    "item": item.item_id,
+                    "media_type": record.media_type,
+                    "describers": record.doc["describers"],
+                    "warnings": len(record.warnings),
+                    "tool": tool_record(),
+                    "files": [file_rec],
+                    "run": staged.run,
+                }
+                staged.prepare()
+                [entry] = case.record(
+                    key, [PendingEntry("metadata", f"sha256:{item.item_id}", details)]
+                )
+            except BaseException:
+                staged.abandon()
+                raise
+            staged.finish()
             done.append((record, entry))
             progress.advance(1)
     finally:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from forensic._internal.paths import display
 from forensic.capture.transcript import transcript_context
 from forensic.case import Case
 from forensic.case.case import Item, file_sha256
@@ -133,8 +134,9 @@ def _source_field(item: Item, *names: str) -> str | None:
 
 
 def _file_name(item: Item) -> str:
+    """The name as the report shows it: control and bidi-override characters escaped."""
     path = item.acquisitions[0].source_path if item.acquisitions else ""
-    return PurePosixPath(path.replace("\\", "/")).name or str(item.item_id)[:16]
+    return display(PurePosixPath(path.replace("\\", "/")).name) or str(item.item_id)[:16]
 
 
 def _read_vouched(

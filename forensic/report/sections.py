@@ -20,6 +20,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from forensic._internal.paths import display
 from forensic.case.derived import open_case_file
 from forensic.media import metadata_lines
 from forensic.report.interface import (
@@ -197,15 +198,17 @@ class Summary(ReportSection):
 
 # -- 3. evidence inventory ------------------------------------------------------------------
 def source_text(ctx: RenderContext, d: ItemData) -> str:
+    """Where the item came from; names from the source are escaped (a right-to-left override or
+    a control character in a file name must show as such, not reorder or hide the text)."""
     parts = []
     if d.source_url:
-        parts.append(d.source_url)
+        parts.append(display(d.source_url))
     if d.chat:
-        parts.append(ctx.t("item.chat_value", chat=d.chat))
+        parts.append(ctx.t("item.chat_value", chat=display(d.chat)))
     if d.message:
-        parts.append(ctx.t("item.message_value", message=d.message))
+        parts.append(ctx.t("item.message_value", message=display(str(d.message))))
     if not parts and d.item.acquisitions:
-        parts.append(d.item.acquisitions[0].source_path)
+        parts.append(display(d.item.acquisitions[0].source_path))
     return " · ".join(parts) or "—"
 
 
@@ -334,8 +337,8 @@ class AcquisitionPart(ItemPart):
             [
                 str(a.seq),
                 a.time,
-                f"{a.details.get('examiner', '')} @ {a.details.get('host', '')}",
-                a.source_path,
+                display(f"{a.details.get('examiner', '')} @ {a.details.get('host', '')}"),
+                display(a.source_path),
             ]
             for a in it.acquisitions
         ]

@@ -261,8 +261,9 @@ def _interrupted_detail(path: Path) -> str:
 
 
 def _unfinished_conversions(case: Case, entries: list[CustodyEntry]) -> dict[str, str]:
-    """Case files a committed encrypt/share staged in tmp/ but did not yet move into place."""
-    committed = {e.details.get("run"): e.seq for e in entries if e.action in REKEY_ACTIONS}
+    """Case files a committed step (encrypt/share, analysis, ...) staged in tmp/ but did not yet
+    move into place."""
+    committed = {e.details.get("run"): e.seq for e in entries if e.details.get("run")}
     out: dict[str, str] = {}
     if not case.store.tmp.is_dir():
         return out
