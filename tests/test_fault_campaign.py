@@ -417,12 +417,13 @@ def test_sigkill_capture(small_case: tuple[Path, int], tmp_path: Path, cli: Cli)
 
 # -- disk full on a real small filesystem ---------------------------------------------------------
 def _mount_small_fs(kind: str, where: Path, image: Path) -> None:
-    """Mount a 16 MiB tmpfs, or a 24 MiB ext4 image on a loop device; skip with the reason."""
+    """Mount a 16 MiB tmpfs (24 MiB for the by-hand rounds, whose case grows), or a 24 MiB ext4
+    image on a loop device; skip with the reason."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small filesystem needs root (injected ENOSPC: test_custody_faults)")
     where.mkdir()
     if kind == "tmpfs":
-        cmd = ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(where)]
+        cmd = ["mount", "-t", "tmpfs", "-o", f"size={24 if SLOW else 16}m", "tmpfs", str(where)]
     else:
         if shutil.which("mkfs.ext4") is None:
             pytest.skip("mkfs.ext4 not installed")

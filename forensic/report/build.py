@@ -13,6 +13,7 @@ from typing import Any
 
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import atomic_write, fsync_dir
+from forensic._internal.paths import display
 from forensic.case import Case
 from forensic.case.case import file_record, tool_record
 from forensic.case.derived import read_case_file, write_case_file
@@ -242,8 +243,10 @@ def build_report(
                 fsync_dir(tmp)
                 record = file_record(case.root, final)
         except OSError as exc:
+            # a writer may put its file object, not a path, into the error
+            where = exc.filename if isinstance(exc.filename, (str, bytes, os.PathLike)) else tmp
             raise ReportError(
-                "write_failed", path=str(exc.filename or tmp), reason=exc.strerror or str(exc)
+                "write_failed", path=display(os.fsdecode(where)), reason=exc.strerror or str(exc)
             ) from exc
         finally:
             for p in (raw, pdfa, signed):
