@@ -517,3 +517,36 @@ def test_encrypted_tamper_campaign(
         want = set(ENC_KINDS) - (set() if kind == "pbag" else {"plaintext_alter", "plaintext_swap"})
     assert want <= kinds, want - kinds
     _check(outcomes)
+
+
+@needs_age
+@pytest.mark.parametrize("how", ["remove", "identity_file", "recipient0"])
+def test_verify_decrypt_names_an_edited_encryption_record(
+    encrypted: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Found by this campaign: with --decrypt, an edited encryption record steered decryption
+    (no record: "this case is not encrypted" naming the folder; another identity_file: "No such
+    file" naming that file) instead of naming case.json. Now decryption uses only a case.json
+    and keys/ files that the log vouches for, and the report names case.json."""
+    monkeypatch.setenv("FORENSIC_AGE_WORK_FACTOR", WORK_FACTOR)
+    crypt.remember_passphrase(PASSPHRASE)
+    root = tmp_path / "case"
+    shutil.copytree(encrypted[0] / "case", root)
+    info = json.loads((root / "case.json").read_text())
+    if how == "remove":
+        del info["encryption"]
+    elif how == "identity_file":
+        info["encryption"]["identity_file"] = "keys/other-identity.age"
+    else:
+        info["encryption"]["recipients"][0] = str(x25519.Identity.generate().to_public())
+    _write(root / "case.json", (json.dumps(info, indent=2) + "\n").encode())
+    report = verify_case(Case.open(root), decrypt=True)
+    assert [(p.kind, p.location) for p in report.problems] == [("file_altered", "case.json")]
+    assert report.plaintext_checked == 0 and report.derived_plaintext_checked == 0
+    if how == "remove":
+        # The verb too (it unwraps the identity first only when case.json has a record).
+        monkeypatch.setenv("FORENSIC_HOME", str(encrypted[0] / "home"))
+        res = Cli()("verify", "--case", root, "--decrypt", "--no-record", "--json")
+        assert res.exit_code == 1, res.stdout + res.stderr
+        problems = json.loads(res.stdout)["problems"]
+        assert [(p["kind"], p["location"]) for p in problems] == [("file_altered", "case.json")]
