@@ -306,6 +306,16 @@ def _check_derived_plaintext(
     return None
 
 
+def _key_files_changed(case: Case, problems: list[Problem]) -> bool:
+    """Whether case.json (its encryption record) or a key file is not what the log recorded."""
+    from forensic.store.crypt import IDENTITY_FILE, RECIPIENTS_FILE
+
+    names = {CASE_FILE, IDENTITY_FILE, RECIPIENTS_FILE}
+    if case.store.crypto is not None:
+        names.add(case.store.crypto.encryption.identity_file)
+    return any(p.area in ("file", "key") and p.location in names for p in problems)
+
+
 def verify_case(
     case: Case,
     progress: ProgressReporter = SILENT,
@@ -368,6 +378,7 @@ def verify_case(
     unfinished = _unfinished_conversions(case, usable)
     files_checked = 0
     derived_plaintext = 0
+    to_decrypt: list[tuple[Path, str, dict[str, Any]]] = []
     for rel, record in sorted(recorded_files.items()):
         path = case.root / rel
         if rel.startswith("/") or ".." in rel.split("/"):
@@ -393,11 +404,19 @@ def verify_case(
                 Problem("file", "file_altered", rel, f"SHA-256 differs from seq {record['seq']}")
             )
         elif decrypt and isinstance(record.get("plaintext_sha256"), str):
-            problem = _check_derived_plaintext(case, path, rel, record)
-            if problem is not None:
-                problems.append(problem)
-            else:
-                derived_plaintext += 1
+            to_decrypt.append((path, rel, record))
+    if decrypt and _key_files_changed(case, problems):
+        # Decrypt only with the encryption record and case key that the log vouches for: a
+        # changed case.json or keys/ file is named above and must not steer decryption (another
+        # identity file, no record at all) into one error that names something else.
+        decrypt = False
+        to_decrypt = []
+    for path, rel, record in to_decrypt:
+        problem = _check_derived_plaintext(case, path, rel, record)
+        if problem is not None:
+            problems.append(problem)
+        else:
+            derived_plaintext += 1
 
     total = sum(i.size for i in items.values())
     progress.start("verify", total)
