@@ -14,10 +14,13 @@ import errno
 import json
 import os
 import stat
+import tempfile
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +77,106 @@ class AcquiredItem:
     group: str | None = None
 
 
+class AcquiredItems:
+    """The items one run acquired, in log order, spooled one line each to an unnamed temp file.
+
+    Why: holding every item (with its hash dict) made memory grow ~1 KiB per file; here only the
+    counts a summary needs stay in memory. The file has no name (``O_TMPFILE``), so a crash
+    leaves nothing behind; it sits in the case's own ``tmp/`` and holds only what the custody
+    log already records in plain text (item hashes, sizes, media types, source paths).
+    """
+
+    _FLUSH_AT = 1 << 16
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 (closed by finalize)
+        self._close = weakref.finalize(self, self._file.close)
+        self._fd = self._file.fileno()
+        self._pending = bytearray()
+        self._written = 0
+        self._count = 0
+        self.new_objects = 0
+        self.total_size = 0
+
+    def append(self, item: AcquiredItem) -> None:
+        record = [
+            item.item_id,
+            item.size,
+            item.media_type,
+            item.path.decode("latin-1"),  # any bytes, back exactly (json escapes \u00XX)
+            None if item.relpath is None else item.relpath.decode("latin-1"),
+            item.new_object,
+            item.seq,
+            item.hashes,
+            item.group,
+        ]
+        self._pending += json.dumps(record, separators=(",", ":")).encode("ascii") + b"\n"
+        self._count += 1
+        self.new_objects += item.new_object
+        self.total_size += item.size
+        if len(self._pending) >= self._FLUSH_AT:
+            self._flush()
+
+    def _flush(self) -> None:
+        view = memoryview(self._pending)
+        try:
+            while view:
+                n = os.pwrite(self._fd, view, self._written)
+                self._written += n
+                view = view[n:]
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise StoreError("disk_full", path=str(self._file.name)) from exc
+            raise StoreError("store_write", path="tmp/", reason=exc.strerror) from exc
+        finally:
+            view.release()
+        self._pending.clear()
+
+    def close(self) -> None:
+        self._close()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __getitem__(self, index: int) -> AcquiredItem:
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        return next(islice(iter(self), index, None))
+
+    def __iter__(self) -> Iterator[AcquiredItem]:
+        self._flush()
+        end, offset, rest = self._written, 0, b""
+        while offset < end:
+            block = os.pread(self._fd, min(1 << 20, end - offset), offset)
+            if not block:
+                break
+            offset += len(block)
+            lines = (rest + block).split(b"\n")
+            rest = lines.pop()
+            for line in lines:
+                yield self._decode(line)
+
+    @staticmethod
+    def _decode(line: bytes) -> AcquiredItem:
+        i, size, media, path, rel, new, seq, hashes, group = json.loads(line)
+        return AcquiredItem(
+            ItemId(i),
+            size,
+            media,
+            path.encode("latin-1"),
+            None if rel is None else rel.encode("latin-1"),
+            new,
+            seq,
+            hashes,
+            group,
+        )
+
+
 @dataclass(frozen=True)
 class CaptureFailure:
     path: bytes
@@ -85,7 +188,7 @@ class CaptureFailure:
 @dataclass(frozen=True)
 class CaptureResult:
     run_id: str
-    acquired: list[AcquiredItem]
+    acquired: AcquiredItems
     links: list[PlannedItem]
     failures: list[CaptureFailure]
     groups: list[CaptureGroup]
@@ -266,7 +369,7 @@ def _plan_sources(
     return sources
 
 
-def _batches(items: list[PlannedItem]) -> Iterator[list[PlannedItem]]:
+def _batches(items: Iterable[PlannedItem]) -> Iterator[list[PlannedItem]]:
     batch: list[PlannedItem] = []
     size = 0
     for item in items:
@@ -290,7 +393,7 @@ class _Run:
         self.options = options
         self.progress = progress
         self.run_id = f"run-{uuid.uuid4().hex}"
-        self.acquired: list[AcquiredItem] = []
+        self.acquired = AcquiredItems(case.store.tmp)
         self.failures: list[CaptureFailure] = []
         self.links: list[PlannedItem] = []
         self.tool = tool_record()
@@ -519,7 +622,7 @@ def _readable_path(
 def describe_new_media(
     case: Case,
     key: ExaminerKey,
-    acquired: list[AcquiredItem],
+    acquired: Iterable[AcquiredItem],
     progress: ProgressReporter = SILENT,
 ) -> None:
     """Record what each newly stored image or video says about itself, at capture time.
@@ -584,10 +687,13 @@ def capture_paths(
                         for g in groups
                     ],
                 )
-            files: list[PlannedItem] = []
-            links: list[PlannedItem] = []
             case_real = os.fsencode(os.path.realpath(case.root))
             real_dirs: dict[bytes, bytes] = {}
+            links: list[PlannedItem] = []
+            # The plan's failures go where they always went: after the inputs', before the
+            # acquisition's (the summary lists them in that order).
+            plan_failures: list[CaptureFailure] = []
+            plan_failures_at = len(run.failures)
 
             def realpath(item: PlannedItem) -> bytes:
                 # A planned file that is no link itself resolves to its folder's real path plus
@@ -600,41 +706,55 @@ def capture_paths(
                     real = real_dirs[parent] = os.path.realpath(parent)
                 return os.path.join(real, name)
 
-            for src in sources:
-                for item in src.plan():
-                    if item.kind == "file":
-                        if realpath(item).startswith(case_real + b"/"):
-                            run.failures.append(CaptureFailure(item.path, "inside_case"))
-                        else:
-                            files.append(item)
-                        if item.followed_link is None:
-                            continue
-                    if item.kind == "symlink" or item.followed_link is not None:
-                        if item.kind == "symlink":
-                            links.append(item)
-                        if item.reason:
-                            run.failures.append(
+            def planned_files() -> Iterator[PlannedItem]:
+                """The plan, item by item, straight into the batches (never held whole): links
+                and failures are set aside as they come, files go on to be acquired."""
+                for src in sources:
+                    for item in src.plan():
+                        if item.kind == "file":
+                            if realpath(item).startswith(case_real + b"/"):
+                                plan_failures.append(CaptureFailure(item.path, "inside_case"))
+                            else:
+                                yield item
+                            if item.followed_link is None:
+                                continue
+                        if item.kind == "symlink" or item.followed_link is not None:
+                            if item.kind == "symlink":
+                                links.append(item)
+                            if item.reason:
+                                plan_failures.append(
+                                    CaptureFailure(
+                                        item.path,
+                                        item.reason,
+                                        dict(item.reason_params),
+                                        skipped=True,
+                                    )
+                                )
+                        elif item.kind in ("skipped", "failed"):
+                            plan_failures.append(
                                 CaptureFailure(
-                                    item.path, item.reason, dict(item.reason_params), skipped=True
+                                    item.path,
+                                    item.reason or item.kind,
+                                    dict(item.reason_params),
+                                    skipped=item.kind == "skipped",
                                 )
                             )
-                    elif item.kind in ("skipped", "failed"):
-                        run.failures.append(
-                            CaptureFailure(
-                                item.path,
-                                item.reason or item.kind,
-                                dict(item.reason_params),
-                                skipped=item.kind == "skipped",
-                            )
-                        )
-            if links:
-                run.record_links(links)
-            progress.start("capture", sum(f.size for f in files))
+
+            # The total is unknown until the walk ends: the bar shows bytes and rate, no ETA.
+            progress.start("capture", None)
             try:
-                for batch in _batches(files):
+                for batch in _batches(planned_files()):
+                    # Links met while planning this batch are logged before its files.
+                    if links:
+                        run.record_links(links)
+                        links.clear()
                     run.run_batch(batch)
+                if links:
+                    run.record_links(links)
+                    links.clear()
             finally:
                 progress.finish()
+                run.failures[plan_failures_at:plan_failures_at] = plan_failures
             for src in sources:
                 if isinstance(src, DerivingSource):
                     for group in src.groups():
@@ -644,7 +764,7 @@ def capture_paths(
                 {
                     "inputs": [path_record(p) for p in paths],
                     "acquired": len(run.acquired),
-                    "new_objects": sum(1 for a in run.acquired if a.new_object),
+                    "new_objects": run.acquired.new_objects,
                     "links": len(run.links),
                     "failures": [
                         {

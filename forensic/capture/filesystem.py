@@ -68,9 +68,18 @@ class FolderSource(Source):
         stack = [self.root]
         while stack:
             folder = stack.pop()
+            # Only the names are kept (not one DirEntry per file, which holds its name, path
+            # and stat): the listing of a 100,000-file folder lives while its files are
+            # acquired. Popped from the end of a reversed sort, so it shrinks as it goes.
+            names: list[bytes] = []
+            subfolders: list[bytes] = []
             try:
                 with os.scandir(folder) as it:
-                    entries = sorted(it, key=lambda e: e.name)
+                    for entry in it:
+                        if entry.is_dir(follow_symlinks=False):
+                            subfolders.append(entry.path)
+                        else:
+                            names.append(entry.name)
             except OSError as exc:
                 yield PlannedItem(
                     folder,
@@ -81,13 +90,14 @@ class FolderSource(Source):
                     reason_params=(("reason", exc.strerror or str(exc)),),
                 )
                 continue
-            subfolders = []
-            for entry in entries:
-                rel = os.path.relpath(entry.path, self.root)
-                if entry.is_dir(follow_symlinks=False):
-                    subfolders.append(entry.path)
-                    continue
-                yield classify(entry.path, rel, self.group_id, self.follow_symlinks, real_root)
+            names.sort(reverse=True)
+            subfolders.sort()
+            rel_folder = os.path.relpath(folder, self.root)
+            prefix = b"" if rel_folder == b"." else rel_folder + b"/"
+            while names:
+                name = names.pop()
+                path = os.path.join(folder, name)
+                yield classify(path, prefix + name, self.group_id, self.follow_symlinks, real_root)
             stack.extend(reversed(subfolders))
 
 

@@ -203,7 +203,8 @@ class EvidenceStore:
         self.tmp = case_root / "tmp"
         self.crypto = crypto
         self._locate = locate
-        self._made_dirs: set[Path] = set()
+        self._objects_str = os.fspath(self.objects)
+        self._made_dirs: set[str] = set()
         self._current: dict[str, StoredObject] = {}
 
     @property
@@ -212,7 +213,11 @@ class EvidenceStore:
 
     def object_path(self, sha256: str) -> Path:
         """The content address of bytes with this SHA-256 (an item's own bytes or ciphertext)."""
-        return self.objects / sha256[:2] / sha256
+        return Path(self._object_fspath(sha256))
+
+    def _object_fspath(self, sha256: str) -> str:
+        # Plain strings on the per-file path: pathlib parses and interns every component.
+        return f"{self._objects_str}/{sha256[:2]}/{sha256}"
 
     def relative_path(self, sha256: str) -> str:
         return f"objects/sha256/{sha256[:2]}/{sha256}"
@@ -356,7 +361,7 @@ class EvidenceStore:
                 os.unlink(staged.temp)
                 self._current[staged.item_id] = existing
                 return False
-        final = self.object_path(staged.stored_sha256)
+        final = self._object_fspath(staged.stored_sha256)
         if staged.encrypted:
             self._current[staged.item_id] = StoredObject(
                 staged.item_id,
@@ -368,9 +373,9 @@ class EvidenceStore:
         if os.path.lexists(final):
             os.unlink(staged.temp)
             return False
-        parent = final.parent
+        parent = os.path.dirname(final)
         if parent not in self._made_dirs:
-            parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(parent, exist_ok=True)
             self._made_dirs.add(parent)
         os.rename(staged.temp, final)  # already read-only (stage_from_fd)
         return True
@@ -425,9 +430,8 @@ class EvidenceStore:
     def verify_object(self, item_id: str, *, cold: bool = True) -> ObjectCheck:
         """Re-read and re-hash one plaintext object; ``cold`` asks the kernel to read it from
         disk."""
-        path = self.object_path(item_id)
         try:
-            fd = os.open(path, os.O_RDONLY)
+            fd = os.open(self._object_fspath(item_id), os.O_RDONLY)
         except FileNotFoundError:
             return ObjectCheck(ItemId(item_id), False, None, None)
         try:
