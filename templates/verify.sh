@@ -8,7 +8,7 @@ LC_ALL=C
 export LC_ALL
 case_dir=${1:-$(dirname "$0")}
 cd "$case_dir" || { echo "cannot enter $case_dir"; exit 3; }
-for tool in sha256sum openssl sed grep awk cut sort; do
+for tool in sha256sum openssl sed grep awk cut sort head tail tr xargs; do
   command -v "$tool" >/dev/null 2>&1 || { echo "missing tool: $tool"; exit 3; }
 done
 status=0

@@ -14,7 +14,8 @@ LC_ALL=C
 export LC_ALL
 bag_dir=${1:-$(dirname "$0")}
 cd "$bag_dir" || { echo "cannot enter $bag_dir"; exit 3; }
-for tool in sha256sum openssl sed grep awk cut sort find wc mktemp comm cmp; do
+for tool in sha256sum openssl sed grep awk cut sort find wc mktemp comm cmp head tail tr \
+    xargs; do
   command -v "$tool" >/dev/null 2>&1 || { echo "missing tool: $tool"; exit 3; }
 done
 status=0
