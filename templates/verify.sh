@@ -8,7 +8,7 @@ LC_ALL=C
 export LC_ALL
 case_dir=${1:-$(dirname "$0")}
 cd "$case_dir" || { echo "cannot enter $case_dir"; exit 3; }
-for tool in sha256sum openssl sed grep awk cut sort; do
+for tool in sha256sum openssl sed grep awk cut sort head tail tr xargs; do
   command -v "$tool" >/dev/null 2>&1 || { echo "missing tool: $tool"; exit 3; }
 done
 status=0
@@ -26,55 +26,155 @@ fp=$(openssl pkey -pubin -in examiner.pub.pem -outform DER 2>/dev/null | sha256s
 echo "examiner key fingerprint: $fp"
 
 # 2. Every log line: sequence, chain link, actor, Ed25519 signature over the exact line bytes.
-prev=0000000000000000000000000000000000000000000000000000000000000000
-n=0
-expected=0
-: > "$work/files"
-: > "$work/objects"
+# The per-line work is batched: awk writes each complete line to its own file and reads the
+# fields, one sha256sum hashes them all, and only the signature check runs once per line (openssl
+# pkeyutl), spread over the CPUs. Problems are collected per line and printed in line order.
 complete=$(wc -l < "$log")
-while IFS= read -r line || [ -n "$line" ]; do
-  n=$((n + 1))
-  if [ "$n" -gt "$complete" ]; then
-    problem "$log:$n: line torn (no newline): interrupted write"
-    n=$((n - 1))
-    break
-  fi
-  printf '%s' "$line" > "$work/line"
-  seq=$(printf '%s' "$line" | sed -n 's/.*"seq":\([0-9][0-9]*\),"subject".*/\1/p')
-  lprev=$(printf '%s' "$line" | sed -n 's/.*"prev":"\([0-9a-f]*\)","seq".*/\1/p')
-  actor=$(printf '%s' "$line" | sed -n 's/^{"action":"[^"]*","actor":"\([0-9a-f]*\)".*/\1/p')
-  if [ -z "$seq" ]; then
-    problem "$log:$n: not a custody entry"
-  else
-    [ "$seq" = "$expected" ] || problem "$log:$n: expected seq $expected, found $seq"
-    expected=$((seq + 1))
-  fi
-  [ "$lprev" = "$prev" ] || problem "$log:$n: chain broken (prev does not match line $((n - 1)))"
-  [ "$actor" = "$fp" ] || problem "$log:$n: actor is not the examiner key"
-  # Line n of the signature file signs seq n - 1 (signatures are appended in log order).
-  atn=$(sed -n "${n}p" "$sigs")
-  [ "${atn%% *}" = "$((n - 1))" ] || problem "$sigs:$n: signature line is not for seq $((n - 1))"
-  sigline=$(grep "^${seq:-x} " "$sigs" | head -n 1)
-  if [ -z "$sigline" ]; then
-    problem "$log:$n: no signature for seq ${seq:-?}"
-  else
-    printf '%s' "$sigline" | cut -d' ' -f2 | openssl base64 -d -A > "$work/sig" 2>/dev/null
-    # Only the canonical base64 counts (unused bits before '=' must not hide an edit).
-    if [ "$(openssl base64 -A -in "$work/sig")" != "$(printf '%s' "$sigline" | cut -d' ' -f2)" ]; then
-      problem "$log:$n: its signature line (seq ${seq:-?}) is not canonical base64 (edited)"
+mkdir "$work/l" "$work/b"
+awk -v dir="$work/l" -v complete="$complete" \
+  'NR <= complete { f = dir "/" NR; printf "%s", $0 > f; close(f) }' "$log"
+: > "$work/sums"
+if [ "$complete" -gt 0 ]; then
+  (cd "$work/l" && awk -v c="$complete" 'BEGIN { for (i = 1; i <= c; i++) print i }' \
+    | xargs sha256sum) > "$work/sums"
+fi
+cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null) || cpus=1
+case $cpus in ''|*[!0-9]*) cpus=1 ;; esac
+[ "$cpus" -ge 1 ] || cpus=1
+[ "$cpus" -le 8 ] || cpus=8
+# Fields as sed would read them from the line (the last "seq" and "prev" match, as with '.*').
+head -n "$complete" "$log" | tr -d '\000' | awk -v logf="$log" -v sigs="$sigs" -v fp="$fp" \
+  -v sums="$work/sums" -v cpus="$cpus" -v work="$work" '
+function lastmatch(s, re,   off, at, len) {
+  off = 0; at = 0
+  while (match(s, re)) { at = off + RSTART; len = RLENGTH; off += RSTART; s = substr(s, RSTART + 1) }
+  return at ? "@" at " " len : ""
+}
+function field(s, re, lead, trail,   m, sp, at, len) {
+  m = lastmatch(s, re)
+  if (m == "") return ""
+  sp = index(m, " "); at = substr(m, 2, sp - 2) + 0; len = substr(m, sp + 1) + 0
+  return substr(s, at + lead, len - lead - trail)
+}
+function say(n, k, text) { print n, k, text > (work "/msg") }
+# Only canonical base64 (what openssl base64 -A writes) counts; unused bits must be zero.
+function canonical(s,   body, l) {
+  l = length(s)
+  if (l % 4) return 0
+  body = s
+  if (substr(s, l - 1) == "==") {
+    body = substr(s, 1, l - 2)
+    if (substr(body, l - 2, 1) !~ /^[AQgw]$/) return 0
+  } else if (substr(s, l) == "=") {
+    body = substr(s, 1, l - 1)
+    if (substr(body, l - 1, 1) !~ /^[AEIMQUYcgkosw048]$/) return 0
+  }
+  return body ~ "^[A-Za-z0-9+/]*$"
+}
+function octal(s,   i, l, v, q, c, out, pad) {
+  out = ""
+  l = length(s)
+  for (i = 1; i <= l; i += 4) {
+    v = 0; pad = 0
+    for (q = 0; q < 4; q++) {
+      c = substr(s, i + q, 1)
+      if (c == "=") { pad++; v = v * 64 } else v = v * 64 + index(B64, c) - 1
+    }
+    out = out sprintf("\\%03o", int(v / 65536))
+    if (pad < 2) out = out sprintf("\\%03o", int(v / 256) % 256)
+    if (pad < 1) out = out sprintf("\\%03o", v % 256)
+  }
+  return out
+}
+BEGIN {
+  B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+  while ((getline row < sums) > 0) hash[substr(row, 67) + 0] = substr(row, 1, 64)
+  ns = 0
+  while ((getline row < sigs) > 0) {
+    ns++; sigat[ns] = row
+    sp = index(row, " ")
+    if (sp && !((substr(row, 1, sp - 1)) in sigfor)) sigfor[substr(row, 1, sp - 1)] = row
+  }
+  prev = "0000000000000000000000000000000000000000000000000000000000000000"
+  expected = 0
+}
+{
+  n = NR
+  seq = field($0, "\"seq\":[0-9][0-9]*,\"subject\"", 6, 10)
+  lprev = field($0, "\"prev\":\"[0-9a-f]*\",\"seq\"", 8, 7)
+  actor = ""
+  if (match($0, "^[{]\"action\":\"[^\"]*\",\"actor\":\"[0-9a-f]*\"")) {
+    actor = substr($0, 1, RLENGTH - 1); sub(/.*"/, "", actor)
+  }
+  if (seq == "") say(n, 1, logf ":" n ": not a custody entry")
+  else {
+    if (seq != (expected "")) say(n, 1, logf ":" n ": expected seq " expected ", found " seq)
+    expected = seq + 1
+  }
+  if (lprev != prev) say(n, 2, logf ":" n ": chain broken (prev does not match line " (n - 1) ")")
+  if (actor != fp) say(n, 3, logf ":" n ": actor is not the examiner key")
+  atn = (n in sigat) ? sigat[n] : ""
+  sp = index(atn, " ")
+  if ((sp ? substr(atn, 1, sp - 1) : atn) != ((n - 1) ""))
+    say(n, 4, sigs ":" n ": signature line is not for seq " (n - 1))
+  key = (seq == "") ? "x" : seq
+  shown = (seq == "") ? "?" : seq
+  if (!(key in sigfor)) say(n, 5, logf ":" n ": no signature for seq " shown)
+  else {
+    rest = substr(sigfor[key], index(sigfor[key], " ") + 1)
+    sp = index(rest, " ")
+    b64 = sp ? substr(rest, 1, sp - 1) : rest
+    if (canonical(b64)) print n, "o", octal(b64) > (work "/jobs." (n % cpus))
+    else {
+      say(n, 5, logf ":" n ": its signature line (seq " shown ") is not canonical base64 (edited)")
+      printf "%s\n", b64 > (work "/b/" n); close(work "/b/" n)
+      print n, "r" > (work "/jobs." (n % cpus))
+    }
+  }
+  prev = hash[n]
+}
+END { print (NR ? prev : "0000000000000000000000000000000000000000000000000000000000000000") > (work "/head") }
+'
+# verify_sigs JOBS SIG: one openssl pkeyutl per signature; a failure is noted for its line.
+verify_sigs() {
+  [ -f "$1" ] || return 0
+  while read -r vn vmode voct; do
+    if [ "$vmode" = o ]; then
+      printf "$voct" > "$2"
+    else
+      openssl base64 -d -A -in "$work/b/$vn" > "$2" 2>/dev/null
     fi
     if ! openssl pkeyutl -verify -pubin -inkey examiner.pub.pem -rawin \
-        -in "$work/line" -sigfile "$work/sig" >/dev/null 2>&1; then
-      problem "$log:$n: signature does not verify"
+        -in "$work/l/$vn" -sigfile "$2" >/dev/null 2>&1; then
+      echo "$vn 6 $log:$vn: signature does not verify"
     fi
-  fi
-  prev=$(sha256sum "$work/line" | cut -d' ' -f1)
-  # Files and objects that this entry vouches for.
-  printf '%s\n' "$line" | grep -o '{"path":"[^"]*",\("plaintext_sha256":"[0-9a-f]*","plaintext_size":[0-9]*,\)\{0,1\}"sha256":"[0-9a-f]*","size":[0-9]*}' \
-    | sed 's/^{"path":"\([^"]*\)",\("plaintext_sha256":"[0-9a-f]*","plaintext_size":[0-9]*,\)\{0,1\}"sha256":"\([0-9a-f]*\)".*/\3  \1/' >> "$work/files"
-  printf '%s\n' "$line" | grep -o '"object":"objects/sha256/[0-9a-f][0-9a-f]/[0-9a-f]*"' \
-    | sed 's/^"object":"\(objects[^"]*\/\([0-9a-f]*\)\)"$/\2  \1/' >> "$work/objects"
-done < "$log"
+  done < "$1"
+}
+k=0
+while [ "$k" -lt "$cpus" ]; do
+  verify_sigs "$work/jobs.$k" "$work/sig.$k" > "$work/msg.$k" &
+  k=$((k + 1))
+done
+wait
+[ -f "$work/msg" ] || : > "$work/msg"
+sort -k1,1n -k2,2n "$work/msg" "$work"/msg.[0-9]* | cut -d' ' -f3- | sed 's/^/PROBLEM: /' \
+  > "$work/said"
+if [ -s "$work/said" ]; then
+  cat "$work/said"
+  status=1
+fi
+n=$complete
+if [ "$(tail -n "+$((n + 1))" "$log" | tr -d '\000' | wc -c)" -gt 0 ]; then
+  problem "$log:$((n + 1)): line torn (no newline): interrupted write"
+fi
+prev=$(cat "$work/head")
+# Files and objects that the entries vouch for.
+head -n "$complete" "$log" | tr -d '\000' \
+  | grep -o '{"path":"[^"]*",\("plaintext_sha256":"[0-9a-f]*","plaintext_size":[0-9]*,\)\{0,1\}"sha256":"[0-9a-f]*","size":[0-9]*}' \
+  | sed 's/^{"path":"\([^"]*\)",\("plaintext_sha256":"[0-9a-f]*","plaintext_size":[0-9]*,\)\{0,1\}"sha256":"\([0-9a-f]*\)".*/\3  \1/' >> "$work/files"
+head -n "$complete" "$log" | tr -d '\000' \
+  | grep -o '"object":"objects/sha256/[0-9a-f][0-9a-f]/[0-9a-f]*"' \
+  | sed 's/^"object":"\(objects[^"]*\/\([0-9a-f]*\)\)"$/\2  \1/' >> "$work/objects"
 sigcount=$(wc -l < "$sigs")
 [ "$sigcount" -le "$n" ] || \
   problem "$log:$((n + 1)): missing ($sigs has $sigcount signatures for $n lines: a line was deleted?)"

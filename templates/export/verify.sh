@@ -14,7 +14,8 @@ LC_ALL=C
 export LC_ALL
 bag_dir=${1:-$(dirname "$0")}
 cd "$bag_dir" || { echo "cannot enter $bag_dir"; exit 3; }
-for tool in sha256sum openssl sed grep awk cut sort find wc mktemp comm cmp; do
+for tool in sha256sum openssl sed grep awk cut sort find wc mktemp comm cmp head tail tr \
+    xargs; do
   command -v "$tool" >/dev/null 2>&1 || { echo "missing tool: $tool"; exit 3; }
 done
 status=0
@@ -30,16 +31,11 @@ check_manifest() {
     problem "$1: missing"
     return
   fi
-  grep -n '' "$1" | while IFS= read -r numbered; do
-    num=${numbered%%:*}
-    entry=${numbered#*:}
-    if printf '%s\n' "$entry" | grep -q '^[0-9a-f]\{64\}  [^ ].*$'; then
-      printf '%s\n' "$entry" >> "$work/wellformed"
-    else
-      echo "PROBLEM: $1:$num: malformed manifest line"
-      echo x >> "$work/bad"
-    fi
-  done
+  # Well-formed: 64 lowercase hex digits, two spaces, a path that does not start with a space.
+  tr -d '\000' < "$1" | awk -v m="$1" -v ok="$work/wellformed" -v bad="$work/bad" '
+    length($0) >= 67 && substr($0, 1, 64) ~ /^[0-9a-f]*$/ && substr($0, 65, 2) == "  " \
+      && substr($0, 67, 1) != " " { print > ok; next }
+    { print "PROBLEM: " m ":" NR ": malformed manifest line"; print "x" >> bad }'
   [ -f "$work/wellformed" ] || : > "$work/wellformed"
   cut -c 67- "$work/wellformed" > "$2"
   if [ -s "$work/wellformed" ]; then
@@ -91,61 +87,156 @@ pem=$d/examiner.pub.pem
 [ -f "$pem" ] || { problem "$pem: missing"; exit 1; }
 fp=$(openssl pkey -pubin -in "$pem" -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1)
 echo "examiner key fingerprint: $fp"
-prev=0000000000000000000000000000000000000000000000000000000000000000
-n=0
-expected=0
-: > "$work/files"
-: > "$work/objects"
 : > "$work/heads"
 complete=$(wc -l < "$log")
-while IFS= read -r line || [ -n "$line" ]; do
-  n=$((n + 1))
-  if [ "$n" -gt "$complete" ]; then
-    problem "$log:$n: line torn (no newline)"
-    n=$((n - 1))
-    break
-  fi
-  printf '%s' "$line" > "$work/line"
-  seq=$(printf '%s' "$line" | sed -n 's/.*"seq":\([0-9][0-9]*\),"subject".*/\1/p')
-  lprev=$(printf '%s' "$line" | sed -n 's/.*"prev":"\([0-9a-f]*\)","seq".*/\1/p')
-  actor=$(printf '%s' "$line" | sed -n 's/^{"action":"[^"]*","actor":"\([0-9a-f]*\)".*/\1/p')
-  if [ -z "$seq" ]; then
-    problem "$log:$n: not a custody entry"
-  else
-    [ "$seq" = "$expected" ] || problem "$log:$n: expected seq $expected, found $seq"
-    expected=$((seq + 1))
-  fi
-  [ "$lprev" = "$prev" ] || problem "$log:$n: chain broken (prev does not match line $((n - 1)))"
-  [ "$actor" = "$fp" ] || problem "$log:$n: actor is not the examiner key $pem"
-  # Line n of the signature file signs seq n - 1 (signatures are appended in log order).
-  atn=$(sed -n "${n}p" "$sigs")
-  [ "${atn%% *}" = "$((n - 1))" ] || problem "$sigs:$n: signature line is not for seq $((n - 1))"
-  sigline=$(grep "^${seq:-x} " "$sigs" | head -n 1)
-  if [ -z "$sigline" ]; then
-    problem "$log:$n: no signature for seq ${seq:-?} in $sigs"
-  else
-    printf '%s' "$sigline" | cut -d' ' -f2 | openssl base64 -d -A > "$work/sig" 2>/dev/null
-    # Only the canonical base64 counts (unused bits before '=' must not hide an edit).
-    if [ "$(openssl base64 -A -in "$work/sig")" != "$(printf '%s' "$sigline" | cut -d' ' -f2)" ]; then
-      problem "$log:$n: its signature line (seq ${seq:-?}) is not canonical base64 (edited)"
+mkdir "$work/l" "$work/b"
+awk -v dir="$work/l" -v complete="$complete" \
+  'NR <= complete { f = dir "/" NR; printf "%s", $0 > f; close(f) }' "$log"
+: > "$work/sums"
+if [ "$complete" -gt 0 ]; then
+  (cd "$work/l" && awk -v c="$complete" 'BEGIN { for (i = 1; i <= c; i++) print i }' \
+    | xargs sha256sum) > "$work/sums"
+fi
+cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null) || cpus=1
+case $cpus in ''|*[!0-9]*) cpus=1 ;; esac
+[ "$cpus" -ge 1 ] || cpus=1
+[ "$cpus" -le 8 ] || cpus=8
+# Fields as sed would read them from the line (the last "seq" and "prev" match, as with '.*').
+head -n "$complete" "$log" | tr -d '\000' | awk -v logf="$log" -v sigs="$sigs" -v fp="$fp" -v pem="$pem" \
+  -v sums="$work/sums" -v cpus="$cpus" -v work="$work" '
+function lastmatch(s, re,   off, at, len) {
+  off = 0; at = 0
+  while (match(s, re)) { at = off + RSTART; len = RLENGTH; off += RSTART; s = substr(s, RSTART + 1) }
+  return at ? "@" at " " len : ""
+}
+function field(s, re, lead, trail,   m, sp, at, len) {
+  m = lastmatch(s, re)
+  if (m == "") return ""
+  sp = index(m, " "); at = substr(m, 2, sp - 2) + 0; len = substr(m, sp + 1) + 0
+  return substr(s, at + lead, len - lead - trail)
+}
+function say(n, k, text) { print n, k, text > (work "/msg") }
+# Only canonical base64 (what openssl base64 -A writes) counts; unused bits must be zero.
+function canonical(s,   body, l) {
+  l = length(s)
+  if (l % 4) return 0
+  body = s
+  if (substr(s, l - 1) == "==") {
+    body = substr(s, 1, l - 2)
+    if (substr(body, l - 2, 1) !~ /^[AQgw]$/) return 0
+  } else if (substr(s, l) == "=") {
+    body = substr(s, 1, l - 1)
+    if (substr(body, l - 1, 1) !~ /^[AEIMQUYcgkosw048]$/) return 0
+  }
+  return body ~ "^[A-Za-z0-9+/]*$"
+}
+function octal(s,   i, l, v, q, c, out, pad) {
+  out = ""
+  l = length(s)
+  for (i = 1; i <= l; i += 4) {
+    v = 0; pad = 0
+    for (q = 0; q < 4; q++) {
+      c = substr(s, i + q, 1)
+      if (c == "=") { pad++; v = v * 64 } else v = v * 64 + index(B64, c) - 1
+    }
+    out = out sprintf("\\%03o", int(v / 65536))
+    if (pad < 2) out = out sprintf("\\%03o", int(v / 256) % 256)
+    if (pad < 1) out = out sprintf("\\%03o", v % 256)
+  }
+  return out
+}
+BEGIN {
+  B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+  while ((getline row < sums) > 0) hash[substr(row, 67) + 0] = substr(row, 1, 64)
+  ns = 0
+  while ((getline row < sigs) > 0) {
+    ns++; sigat[ns] = row
+    sp = index(row, " ")
+    if (sp && !((substr(row, 1, sp - 1)) in sigfor)) sigfor[substr(row, 1, sp - 1)] = row
+  }
+  prev = "0000000000000000000000000000000000000000000000000000000000000000"
+  expected = 0
+}
+{
+  n = NR
+  seq = field($0, "\"seq\":[0-9][0-9]*,\"subject\"", 6, 10)
+  lprev = field($0, "\"prev\":\"[0-9a-f]*\",\"seq\"", 8, 7)
+  actor = ""
+  if (match($0, "^[{]\"action\":\"[^\"]*\",\"actor\":\"[0-9a-f]*\"")) {
+    actor = substr($0, 1, RLENGTH - 1); sub(/.*"/, "", actor)
+  }
+  if (seq == "") say(n, 1, logf ":" n ": not a custody entry")
+  else {
+    if (seq != (expected "")) say(n, 1, logf ":" n ": expected seq " expected ", found " seq)
+    expected = seq + 1
+  }
+  if (lprev != prev) say(n, 2, logf ":" n ": chain broken (prev does not match line " (n - 1) ")")
+  if (actor != fp) say(n, 3, logf ":" n ": actor is not the examiner key " pem)
+  atn = (n in sigat) ? sigat[n] : ""
+  sp = index(atn, " ")
+  if ((sp ? substr(atn, 1, sp - 1) : atn) != ((n - 1) ""))
+    say(n, 4, sigs ":" n ": signature line is not for seq " (n - 1))
+  key = (seq == "") ? "x" : seq
+  shown = (seq == "") ? "?" : seq
+  if (!(key in sigfor)) say(n, 5, logf ":" n ": no signature for seq " shown " in " sigs)
+  else {
+    rest = substr(sigfor[key], index(sigfor[key], " ") + 1)
+    sp = index(rest, " ")
+    b64 = sp ? substr(rest, 1, sp - 1) : rest
+    if (canonical(b64)) print n, "o", octal(b64) > (work "/jobs." (n % cpus))
+    else {
+      say(n, 5, logf ":" n ": its signature line (seq " shown ") is not canonical base64 (edited)")
+      printf "%s\n", b64 > (work "/b/" n); close(work "/b/" n)
+      print n, "r" > (work "/jobs." (n % cpus))
+    }
+  }
+  prev = hash[n]
+  print key, prev > (work "/heads")
+}
+END { print (NR ? prev : "0000000000000000000000000000000000000000000000000000000000000000") > (work "/head") }
+'
+# verify_sigs JOBS SIG: one openssl pkeyutl per signature; a failure is noted for its line.
+verify_sigs() {
+  [ -f "$1" ] || return 0
+  while read -r vn vmode voct; do
+    if [ "$vmode" = o ]; then
+      printf "$voct" > "$2"
+    else
+      openssl base64 -d -A -in "$work/b/$vn" > "$2" 2>/dev/null
     fi
     if ! openssl pkeyutl -verify -pubin -inkey "$pem" -rawin \
-        -in "$work/line" -sigfile "$work/sig" >/dev/null 2>&1; then
-      problem "$log:$n: signature in $sigs does not verify"
+        -in "$work/l/$vn" -sigfile "$2" >/dev/null 2>&1; then
+      echo "$vn 6 $log:$vn: signature in $sigs does not verify"
     fi
-  fi
-  prev=$(sha256sum "$work/line" | cut -d' ' -f1)
-  echo "${seq:-x} $prev" >> "$work/heads"
-  printf '%s\n' "$line" | grep -o '{"path":"[^"]*",\("plaintext_sha256":"[0-9a-f]*","plaintext_size":[0-9]*,\)\{0,1\}"sha256":"[0-9a-f]*","size":[0-9]*}' \
-    | sed 's/^{"path":"\([^"]*\)",\("plaintext_sha256":"[0-9a-f]*","plaintext_size":[0-9]*,\)\{0,1\}"sha256":"\([0-9a-f]*\)".*/\3  \1/' >> "$work/files"
-  printf '%s\n' "$line" | grep -o '"object":"objects/sha256/[0-9a-f][0-9a-f]/[0-9a-f]*"' \
-    | sed 's/^"object":"\(objects[^"]*\/\([0-9a-f]*\)\)"$/\2  \1/' >> "$work/objects"
-  case $line in
-    '{"action":"timestamp"'*)
-      printf '%s\n' "$line" | grep -o '{"chain":[^{}]*"tsr":"[^"]*"[^{}]*}' >> "$work/tokens"
-      ;;
-  esac
-done < "$log"
+  done < "$1"
+}
+k=0
+while [ "$k" -lt "$cpus" ]; do
+  verify_sigs "$work/jobs.$k" "$work/sig.$k" > "$work/msg.$k" &
+  k=$((k + 1))
+done
+wait
+[ -f "$work/msg" ] || : > "$work/msg"
+sort -k1,1n -k2,2n "$work/msg" "$work"/msg.[0-9]* | cut -d' ' -f3- | sed 's/^/PROBLEM: /' \
+  > "$work/said"
+if [ -s "$work/said" ]; then
+  cat "$work/said"
+  status=1
+fi
+n=$complete
+if [ "$(tail -n "+$((n + 1))" "$log" | tr -d '\000' | wc -c)" -gt 0 ]; then
+  problem "$log:$((n + 1)): line torn (no newline)"
+fi
+prev=$(cat "$work/head")
+# Files and objects that the entries vouch for.
+head -n "$complete" "$log" | tr -d '\000' \
+  | grep -o '{"path":"[^"]*",\("plaintext_sha256":"[0-9a-f]*","plaintext_size":[0-9]*,\)\{0,1\}"sha256":"[0-9a-f]*","size":[0-9]*}' \
+  | sed 's/^{"path":"\([^"]*\)",\("plaintext_sha256":"[0-9a-f]*","plaintext_size":[0-9]*,\)\{0,1\}"sha256":"\([0-9a-f]*\)".*/\3  \1/' >> "$work/files"
+head -n "$complete" "$log" | tr -d '\000' \
+  | grep -o '"object":"objects/sha256/[0-9a-f][0-9a-f]/[0-9a-f]*"' \
+  | sed 's/^"object":"\(objects[^"]*\/\([0-9a-f]*\)\)"$/\2  \1/' >> "$work/objects"
+head -n "$complete" "$log" | tr -d '\000' | grep '^{"action":"timestamp"' \
+  | grep -o '{"chain":[^{}]*"tsr":"[^"]*"[^{}]*}' >> "$work/tokens"
 sigcount=$(wc -l < "$sigs")
 [ "$sigcount" -le "$n" ] || \
   problem "$log:$((n + 1)): missing ($sigs has $sigcount signatures for $n lines: a line was deleted?)"
@@ -185,34 +276,68 @@ if [ -d "$d/plaintext" ]; then
   grep -o '"plaintext_sha256":"[0-9a-f]*"' "$log" | sed 's/.*:"\([0-9a-f]*\)"/\1/' \
     | sort -u > "$work/items.enc"
   (cd "$d" && find plaintext/sha256 -type f 2>/dev/null) | sort > "$work/plain.present"
-  np=0
-  while IFS= read -r pf; do
-    np=$((np + 1))
-    name=${pf##*/}
-    sum=$(sha256sum "$d/$pf" | cut -d' ' -f1)
-    [ "$sum" = "$name" ] || problem "$d/$pf: SHA-256 is $sum, not its name (altered)"
-    grep -qx "$name" "$work/items.enc" || problem "$d/$pf: not an encrypted item of the custody log"
-  done < "$work/plain.present"
-  echo "decrypted items (data/plaintext/): $np, each named by its SHA-256 as recorded in the log"
   # Decrypted derived files (data/plaintext/<case path>): the SHA-256 must be the
   # plaintext_sha256 the latest log record of that case path states.
   grep -o '"path":"[^"]*","plaintext_sha256":"[0-9a-f]*"' "$log" \
     | sed 's/^"path":"\([^"]*\)","plaintext_sha256":"\([0-9a-f]*\)"$/\1 \2/' \
     | awk '{ last[$1] = $2 } END { for (p in last) print p, last[p] }' > "$work/derived.plain"
   (cd "$d" && find plaintext -type f ! -path 'plaintext/sha256/*') | sort > "$work/derived.present"
-  nd=0
-  while IFS= read -r pf; do
-    nd=$((nd + 1))
-    rel=${pf#plaintext/}
-    sum=$(sha256sum "$d/$pf" | cut -d' ' -f1)
-    want=$(awk -v p="$rel" '$1 == p { print $2 }' "$work/derived.plain")
-    if [ -z "$want" ]; then
-      problem "$d/$pf: no encrypted case file $rel in the custody log"
-    elif [ "$sum" != "$want" ]; then
-      problem "$d/$pf: SHA-256 is $sum, the log records $want for $rel (altered)"
-    fi
-  done < "$work/derived.present"
-  echo "decrypted derived files (data/plaintext/<case path>): $nd, each checked against the log"
+  # One sha256sum for all of them (each character escaped for xargs, so any name passes whole).
+  : > "$work/plain.sums"
+  cat "$work/plain.present" "$work/derived.present" | sed "s|^|$d/|" > "$work/plain.all"
+  if [ -s "$work/plain.all" ]; then
+    sed 's/./\\&/g' "$work/plain.all" | xargs sha256sum > "$work/plain.sums" 2>/dev/null
+  fi
+  # Each file's SHA-256 as "sha256sum FILE | cut -d' ' -f1" gives it (a name with a backslash
+  # is listed escaped, its sum then starts with a backslash).
+  awk -v d="$d" -v sums="$work/plain.sums" -v items="$work/items.enc" \
+    -v derived="$work/derived.plain" -v plain="$work/plain.present" -v flag="$work/bad" '
+    function unescape(s,   out, i, c) {
+      out = ""
+      for (i = 1; i <= length(s); i++) {
+        c = substr(s, i, 1)
+        if (c == "\\" && i < length(s)) {
+          i++; c = substr(s, i, 1)
+          if (c == "n") c = "\n"; else if (c == "r") c = "\r"
+        }
+        out = out c
+      }
+      return out
+    }
+    BEGIN {
+      while ((getline row < sums) > 0) {
+        sp = index(row, " ")
+        name = substr(row, sp + 2)
+        if (substr(row, 1, 1) == "\\") name = unescape(name)
+        if (!(name in sum)) sum[name] = substr(row, 1, sp - 1)
+      }
+      while ((getline row < items) > 0) item[row] = 1
+      while ((getline row < derived) > 0) { split(row, f, " "); want[f[1]] = f[2] }
+      np = 0
+      while ((getline pf < plain) > 0) {
+        np++
+        name = pf; sub(/.*\//, "", name)
+        s = sum[d "/" pf]
+        if (s != name) say(d "/" pf ": SHA-256 is " s ", not its name (altered)")
+        if (!(name in item)) say(d "/" pf ": not an encrypted item of the custody log")
+      }
+      print "decrypted items (data/plaintext/): " np ", each named by its SHA-256 as recorded" \
+        " in the log"
+      nd = 0
+    }
+    function say(text) { print "PROBLEM: " text; bad = 1 }
+    {
+      nd++
+      rel = substr($0, 11)
+      s = sum[d "/" $0]
+      if (!(rel in want) || want[rel] == "") say(d "/" $0 ": no encrypted case file " rel " in the custody log")
+      else if (s != want[rel]) say(d "/" $0 ": SHA-256 is " s ", the log records " want[rel] " for " rel " (altered)")
+    }
+    END {
+      print "decrypted derived files (data/plaintext/<case path>): " nd ", each checked" \
+        " against the log"
+      if (bad) print "x" >> flag
+    }' "$work/derived.present"
 fi
 
 # 5. bag-info.txt states the head of the log the bag holds.
