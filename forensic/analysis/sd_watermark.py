@@ -259,7 +259,7 @@ class SdWatermarkDetector(Detector):
         except NotAnalysable as exc:
             return DetectorResult([not_applicable(SIGNAL, exc.reason_en, exc.reason_ko)])
         h, w = decoded.rgb.shape[:2]
-        if decoded.mode in ("L", "LA", "1"):
+        if decoded.mode in ("L", "LA", "1", "I", "F") or decoded.mode.startswith("I;16"):
             return DetectorResult(
                 [
                     not_applicable(
