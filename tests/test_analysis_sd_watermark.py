@@ -211,7 +211,10 @@ def test_cli_positive_proof_end_to_end(
     out = detect(cli, case_dir, "--all")
     f = findings(out[acquired[str(golden)]])[SIGNAL]
     assert f["status"] == "indicates" and f["positive_proof"] is True
-    assert f["value"]["payload"] == "StableDiffusionV1" and f["value"]["bit_errors"] == 0
+    assert f["value"] == {"payload": "StableDiffusionV1", "bit_error_rate": 0.0}
+    best = f["details"]["matches"][0]
+    assert best["bit_errors"] == 0 and best["decoded_bits"] == GOLDEN["decoded"]["sd1.png"]["136"]
+    assert best["random_match_chance"] < 1e-40 and len(f["details"]["matches"]) == 3
     assert f["threshold"]["StableDiffusionV1"] == 13 and f["limitations"]
     assert "StableDiffusionV1" in f["indicates"]["en"] and f["indicates"]["ko"]
     none = findings(out[acquired[str(plain)]])[SIGNAL]
