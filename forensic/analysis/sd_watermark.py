@@ -48,6 +48,8 @@ REF = (
 SCALE = 36
 BLOCK = 4
 CHANNEL = 1
+#: block rows per strip of the decoding (memory only: the result does not depend on it)
+STRIP_BLOCK_ROWS = 64
 #: the library refuses images with fewer pixels (rows * cols < 256 * 256)
 MIN_PIXELS = 256 * 256
 #: a match may have at most this fraction of bit errors ...
@@ -131,9 +133,21 @@ def haar_ll(plane: NDArray[Any]) -> NDArray[np.float64]:
 
 def block_scores(bgr: NDArray[Any], as_float32: bool = False) -> NDArray[np.int64]:
     """The per-block bit (0/1) of every 4x4 LL block in the library's order (of the picture
-    converted to float32 first when asked: the same numbers, cropped before converting)."""
+    converted to float32 first when asked). Computed in strips of whole block rows (8 pixel
+    rows each): every step is local to a block, so the result is the same as in one piece,
+    and an 80-megapixel picture never needs a full float copy."""
     rows, cols = bgr.shape[0] // 4 * 4, bgr.shape[1] // 4 * 4
-    part = np.ascontiguousarray(bgr[:rows, :cols])
+    # LL has rows/2 rows, blocks of 4: whole block rows are 8 pixel rows; the library's
+    # trailing LL rows that do not fill a block are ignored, as in the library
+    step = 2 * BLOCK * STRIP_BLOCK_ROWS
+    out = [
+        _strip_scores(bgr[y : min(y + step, rows), :cols], as_float32) for y in range(0, rows, step)
+    ]
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def _strip_scores(strip: NDArray[Any], as_float32: bool) -> NDArray[np.int64]:
+    part = np.ascontiguousarray(strip)
     yuv = cv2.cvtColor(part.astype(np.float32) if as_float32 else part, cv2.COLOR_BGR2YUV)
     ll = haar_ll(yuv[:, :, CHANNEL])
     br, bc = ll.shape[0] // BLOCK, ll.shape[1] // BLOCK
