@@ -84,6 +84,7 @@ def test_findings_figures_logged_and_deterministic(
         "provenance.json",
         "resampling-map.png",
         "resampling.json",
+        "sd_watermark.json",
         "spectrum-power.png",
         "spectrum.json",
     ]
@@ -364,7 +365,8 @@ def test_video_gets_provenance_and_not_applicable(
     out = detect(cli, case_dir, sha[:12])[sha]
     assert out["media_type"] == "video/mp4"
     assert set(out["not_applicable"]) == {
-        *("copy_move", "faces", "jpeg", "jpeg_grid", "maps", "resampling", "spectrum", "onnx")
+        *("copy_move", "faces", "jpeg", "jpeg_grid", "maps", "resampling", "spectrum", "onnx"),
+        "sd_watermark",
     }
     assert set(out["detectors"]) == {"provenance", "video"}  # video: tests/test_analysis_video.py
     c2pa = findings(out)["provenance.c2pa"]  # valid manifest, no AI source type declared
@@ -373,7 +375,7 @@ def test_video_gets_provenance_and_not_applicable(
     assert (
         res.exit_code == 0
         and "not applicable to video/mp4: "
-        "jpeg, jpeg_grid, resampling, maps, spectrum, faces, copy_move, onnx"
+        "jpeg, jpeg_grid, resampling, maps, spectrum, faces, copy_move, onnx, sd_watermark"
         in res.stdout
     )
     verify_ok(cli, case_dir)

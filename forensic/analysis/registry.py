@@ -30,6 +30,7 @@ def _load_defaults() -> None:
     from forensic.analysis.onnx_model import OnnxDetector
     from forensic.analysis.provenance import ProvenanceDetector
     from forensic.analysis.resampling import ResamplingDetector
+    from forensic.analysis.sd_watermark import SdWatermarkDetector
     from forensic.analysis.spectrum import SpectrumDetector
     from forensic.analysis.video import VideoDetector
 
@@ -43,6 +44,7 @@ def _load_defaults() -> None:
     register(CopyMoveDetector())
     register(VideoDetector())
     register(OnnxDetector())
+    register(SdWatermarkDetector())
 
 
 def detectors() -> list[Detector]:
