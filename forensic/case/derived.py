@@ -300,10 +300,10 @@ def finish_committed_steps(case: Case) -> list[dict[str, Any]]:
             intents.append((path, doc))
     if not intents:
         return []
-    committed = {e.details.get("run"): e.seq for e in case.entries() if e.details.get("run")}
+    committed = {r: e.seq for e in case.entries() if isinstance(r := e.details.get("run"), str)}
     finished: list[dict[str, Any]] = []
     for path, doc in intents:
-        seq = committed.get(doc.get("run"))
+        seq = committed.get(str(doc.get("run")))
         if seq is None:
             continue  # not committed: recover removes the staged files as partial
         moved = []

@@ -349,10 +349,14 @@ def finish_committed_rekeys(case: Case) -> list[dict[str, Any]]:
             intents.append((path, doc))
     if not intents:
         return []
-    by_run = {e.details.get("run"): e for e in case.entries() if e.action in ("encrypt", "share")}
+    by_run = {
+        r: e
+        for e in case.entries()
+        if e.action in ("encrypt", "share") and isinstance(r := e.details.get("run"), str)
+    }
     finished = []
     for path, doc in intents:
-        entry = by_run.get(doc.get("run"))
+        entry = by_run.get(str(doc.get("run")))
         if entry is None:
             continue  # not committed: recover rolls it back (partial files, new objects)
         result = _finish(case, doc, entry.details)

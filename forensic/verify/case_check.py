@@ -263,7 +263,8 @@ def _interrupted_detail(path: Path) -> str:
 def _unfinished_conversions(case: Case, entries: list[CustodyEntry]) -> dict[str, str]:
     """Case files a committed step (encrypt/share, analysis, ...) staged in tmp/ but did not yet
     move into place."""
-    committed = {e.details.get("run"): e.seq for e in entries if e.details.get("run")}
+    # a signed entry may carry anything: only a string run id names a run
+    committed = {r: e.seq for e in entries if isinstance(r := e.details.get("run"), str)}
     out: dict[str, str] = {}
     if not case.store.tmp.is_dir():
         return out
@@ -272,13 +273,13 @@ def _unfinished_conversions(case: Case, entries: list[CustodyEntry]) -> dict[str
             doc = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError):
             continue
-        if not isinstance(doc, dict) or doc.get("run") not in committed:
+        if not isinstance(doc, dict) or str(doc.get("run")) not in committed:
             continue
         for rec in doc.get("staged", []) or []:
             if isinstance(rec, dict) and (case.store.tmp / str(rec.get("tmp"))).is_file():
                 out[str(rec.get("path"))] = (
                     f"{doc.get('action')} {doc.get('run')} committed at seq "
-                    f"{committed[doc.get('run')]}; 'forensic recover' finishes it"
+                    f"{committed[str(doc.get('run'))]}; 'forensic recover' finishes it"
                 )
     return out
 
