@@ -28,7 +28,6 @@ components of the votes dilated by a 9x9 square.
 
 from __future__ import annotations
 
-import io
 import math
 import threading
 import warnings
@@ -52,7 +51,7 @@ from forensic.analysis.interface import (
     Finding,
     not_applicable,
 )
-from forensic.analysis.pixels import MAX_PIXELS, NotAnalysable, decode, png_bytes
+from forensic.analysis.pixels import MAX_PIXELS, NotAnalysable, decode, open_bounded, png_bytes
 
 #: images with a side below this carry too few 8x8 windows for the a-contrario test
 MIN_SIDE = 64
@@ -146,15 +145,7 @@ def luminance_from_bytes(data: bytes) -> Luminance:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
-                im = Image.open(io.BytesIO(data))
-                w, h = im.size
-                if w * h > MAX_PIXELS:
-                    raise NotAnalysable(
-                        f"{w}x{h} = {w * h} pixels exceeds the decompression-bomb limit of "
-                        f"{MAX_PIXELS} pixels: not decoded",
-                        f"{w}x{h} = {w * h} 화소로 압축 폭탄 한도({MAX_PIXELS} 화소)를 넘어 "
-                        "디코딩하지 않았습니다",
-                    )
+                im = open_bounded(data)
                 if im.mode == "RGB":
                     im.draft("YCbCr", im.size)
                 im.load()

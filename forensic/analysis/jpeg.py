@@ -4,7 +4,6 @@ re-compression)."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,7 @@ from forensic.analysis.interface import (
     error_rate,
     not_applicable,
 )
-from forensic.analysis.pixels import MAX_PIXELS, MIN_SIDE, NotAnalysable
+from forensic.analysis.pixels import MAX_PIXELS, MIN_SIDE, NotAnalysable, open_bounded
 from forensic.media.image.jpeg_quant import estimate_quality
 
 #: zig-zag positions 1..N of the AC coefficients whose histograms are examined
@@ -257,15 +256,7 @@ def load_jpeg(data: bytes) -> tuple[NDArray[np.float64], dict[int, list[int]]]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
-            w, h = im.size
-            if w * h > MAX_PIXELS:
-                raise NotAnalysable(
-                    f"{w}x{h} = {w * h} pixels exceeds the decompression-bomb limit of "
-                    f"{MAX_PIXELS} pixels: not decoded",
-                    f"{w}x{h} = {w * h} 화소로 압축 폭탄 한도({MAX_PIXELS} 화소)를 넘어 "
-                    "디코딩하지 않았습니다",
-                )
+            im = open_bounded(data)
             tables = {int(k): list(v) for k, v in (getattr(im, "quantization", {}) or {}).items()}
             if im.mode == "RGB":
                 # ask libjpeg for its decoded YCbCr planes: no colour round trip, so the block DCT

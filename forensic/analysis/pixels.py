@@ -52,20 +52,29 @@ class NotAnalysable(Exception):
         self.reason_ko = reason_ko
 
 
+def open_bounded(data: bytes) -> Image.Image:
+    """Open an image without decoding it, refusing a decompression bomb by its declared size
+    before a single pixel is decoded (Pillow's own warning is made an error)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        im = Image.open(io.BytesIO(data))
+    w, h = im.size
+    if w * h > MAX_PIXELS:
+        raise NotAnalysable(
+            f"{w}x{h} = {w * h} pixels exceeds the decompression-bomb limit of "
+            f"{MAX_PIXELS} pixels: not decoded",
+            f"{w}x{h} = {w * h} 화소로 압축 폭탄 한도({MAX_PIXELS} 화소)를 넘어 "
+            "디코딩하지 않았습니다",
+        )
+    return im
+
+
 def decode(data: bytes) -> Decoded:
     notes: list[str] = []
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im: Image.Image = Image.open(io.BytesIO(data))
-            w, h = im.size
-            if w * h > MAX_PIXELS:
-                raise NotAnalysable(
-                    f"{w}x{h} = {w * h} pixels exceeds the decompression-bomb limit of "
-                    f"{MAX_PIXELS} pixels: not decoded",
-                    f"{w}x{h} = {w * h} 화소로 압축 폭탄 한도({MAX_PIXELS} 화소)를 넘어 "
-                    "디코딩하지 않았습니다",
-                )
+            im: Image.Image = open_bounded(data)
             frames = int(getattr(im, "n_frames", 1) or 1)
             if frames > 1:
                 notes.append(f"animated image with {frames} frames: the first frame is analysed")
