@@ -317,6 +317,22 @@ def test_tsa_response_mutated(
         verify_response(bytes(buf), request, demo_tsa())
 
 
+def test_tsa_response_with_a_damaged_name_in_an_embedded_certificate(
+    real_token: tuple[bytes, TimestampRequest],
+) -> None:
+    """Regression (CI fuzz run, 2026-11-25): a certificate Name whose SEQUENCE tag is zeroed
+    parsed lazily and raised asn1crypto's ValueError out of the chain building."""
+    data, request = real_token
+    name = b"1\x1d0\x1b\x06\x03U\x04\n\x0c\x14DEMO"
+    places = [at for at in range(len(data)) if data.startswith(name, at) and data[at - 2] == 0x30]
+    assert len(places) >= 3, "the demo certificates' layout changed"
+    for at in places:  # every issuer and subject Name of every embedded certificate
+        buf = bytearray(data)
+        buf[at - 2] = 0  # the Name's SEQUENCE tag
+        with pytest.raises(ForensicError):
+            verify_response(bytes(buf), request, demo_tsa())
+
+
 @fuzz(6)
 @given(
     manifest=st.binary(max_size=300),

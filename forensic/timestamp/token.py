@@ -211,30 +211,13 @@ def verify_response(
         ess = [a for a in attrs if a["type"].native == "signing_certificate_v2"]
     except (ValueError, TypeError, KeyError) as exc:
         raise TimestampError("bad_signature", tsa=tsa.name, reason=str(exc)[:200]) from exc
-    if len(ess) != 1 or not check_ess_certid(cert, ess[0]["values"][0]["certs"][0]):
-        raise TimestampError("no_ess_cert_id", tsa=tsa.name)
-    if not _check_eku(cert):
-        raise TimestampError("eku", tsa=tsa.name, subject=cert.subject.human_friendly)
+    try:
+        # asn1crypto parses lazily: a damaged field deep in the signer's or another embedded
+        # certificate only fails here, when it is first read
+        context = _checked_context(cert, ess, tst_info, tsa, roots, certs)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise TimestampError("bad_signature", tsa=tsa.name, reason=str(exc)[:200]) from exc
     gen_time: datetime = tst_info["gen_time"].native
-    validity = cert["tbs_certificate"]["validity"]
-    not_before = validity["not_before"].native
-    not_after = validity["not_after"].native
-    if not (not_before <= gen_time <= not_after):
-        raise TimestampError(
-            "cert_expired",
-            tsa=tsa.name,
-            subject=cert.subject.human_friendly,
-            not_after=not_after.isoformat(),
-            gen_time=gen_time.isoformat(),
-        )
-    trust = list(roots) if roots is not None else tsa.root_certs()
-    context = ValidationContext(
-        trust_roots=trust,
-        other_certs=certs,
-        moment=gen_time,
-        allow_fetching=False,
-        revocation_mode="soft-fail",
-    )
 
     def imprint_of(_algo: str) -> bytes:
         return expected
@@ -263,6 +246,38 @@ def verify_response(
         tsa_subject=cert.subject.human_friendly,
         chain=chain,
     )
+
+
+def _checked_context(
+    cert: Any, ess: list[Any], tst_info: Any, tsa: Any, roots: Any, certs: Any
+) -> ValidationContext:
+    """The ESSCertIDv2, EKU and validity checks of the signer, and the validation context of
+    the embedded chain at genTime."""
+    if len(ess) != 1 or not check_ess_certid(cert, ess[0]["values"][0]["certs"][0]):
+        raise TimestampError("no_ess_cert_id", tsa=tsa.name)
+    if not _check_eku(cert):
+        raise TimestampError("eku", tsa=tsa.name, subject=cert.subject.human_friendly)
+    gen_time: datetime = tst_info["gen_time"].native
+    validity = cert["tbs_certificate"]["validity"]
+    not_before = validity["not_before"].native
+    not_after = validity["not_after"].native
+    if not (not_before <= gen_time <= not_after):
+        raise TimestampError(
+            "cert_expired",
+            tsa=tsa.name,
+            subject=cert.subject.human_friendly,
+            not_after=not_after.isoformat(),
+            gen_time=gen_time.isoformat(),
+        )
+    trust = list(roots) if roots is not None else tsa.root_certs()
+    context = ValidationContext(
+        trust_roots=trust,
+        other_certs=certs,
+        moment=gen_time,
+        allow_fetching=False,
+        revocation_mode="soft-fail",
+    )
+    return context
 
 
 def _chain_of(path: Any) -> tuple[asn1_x509.Certificate, ...]:
