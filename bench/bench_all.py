@@ -106,10 +106,12 @@ def report_rows(
                                 env, cold)  # fmt: skip
     im = magick()
     montage = [*im, "montage"] if im else ["montage"]
-    sheet = work / "sheet.png"
+    # one sheet of 24 per run: a single montage of 1,000 pictures exhausts ImageMagick's cache
+    sheets = work / "sheets"
+    sheets.mkdir()
     script = (
-        f'{" ".join(montage)} "{src}"/*.jpg -thumbnail 160x160 -blur 0x8 '
-        f'-tile 4x6 -geometry +4+4 "{sheet}"'
+        f'ls "{src}"/*.jpg | xargs -n 24 sh -c \'{" ".join(montage)} "$@" -thumbnail 160x160 '
+        f'-blur 0x8 -tile 4x6 -geometry +4+4 "$0/sheet-$(basename "$1").png"\' "{sheets}"'
     )
     base = timed(["sh", "-c", script], env, cold)[0]
     per = 1000 / count
