@@ -17,7 +17,7 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -206,6 +206,24 @@ def plaintext_digest(case: Case, path: Path) -> tuple[str, int]:
     return h.hexdigest(), total
 
 
+def move_staged(case: Case, staged: Iterable[tuple[str, str]]) -> list[str]:
+    """Move staged files (name in ``tmp/``, final case path) into place once their log entry
+    is committed; a file already moved (a finished earlier attempt) is skipped. Each folder
+    written to is fsynced once. Returns the case paths moved."""
+    moved: list[str] = []
+    for tmp_name, rel in staged:
+        source = case.store.tmp / tmp_name
+        if not source.is_file():
+            continue
+        final = case.root / rel
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, final)
+        moved.append(rel)
+    for folder in {(case.root / rel).parent for rel in moved}:
+        fsync_dir(folder)
+    return moved
+
+
 class StagedCaseFiles:
     """The derived files of one logged step, staged in the case's ``tmp/`` and moved into place
     only after the step's log entry is committed.
@@ -257,12 +275,7 @@ class StagedCaseFiles:
 
     def finish(self) -> None:
         """After the entry is committed: move the files into place, drop the intent."""
-        for rel, tmp_name in self._staged.items():
-            final = self.case.root / rel
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.case.store.tmp / tmp_name, final)
-        for folder in {(self.case.root / rel).parent for rel in self._staged}:
-            fsync_dir(folder)
+        move_staged(self.case, ((t, rel) for rel, t in self._staged.items()))
         self._intent.unlink(missing_ok=True)
         fsync_dir(self.case.store.tmp)
         self._staged.clear()
@@ -306,15 +319,8 @@ def finish_committed_steps(case: Case) -> list[dict[str, Any]]:
         seq = committed.get(str(doc.get("run")))
         if seq is None:
             continue  # not committed: recover removes the staged files as partial
-        moved = []
-        for rec in doc["staged"]:
-            staged = tmp / str(rec.get("tmp"))
-            if isinstance(rec, dict) and staged.is_file():
-                final = case.root / str(rec["path"])
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged, final)
-                fsync_dir(final.parent)
-                moved.append(str(rec["path"]))
+        records = [r for r in doc["staged"] if isinstance(r, dict)]
+        moved = move_staged(case, ((str(r.get("tmp")), str(r.get("path"))) for r in records))
         path.unlink()
         finished.append({"run": doc.get("run"), "action": doc.get("action"), "seq": seq,
                          "moved": moved})  # fmt: skip

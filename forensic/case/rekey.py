@@ -27,7 +27,7 @@ import pyrage  # type: ignore[import-untyped]
 
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import atomic_write, fsync_dir, sync_filesystem
-from forensic.case.derived import DerivedFileError, is_ciphertext, is_derived
+from forensic.case.derived import DerivedFileError, is_ciphertext, is_derived, move_staged
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import PendingEntry
 from forensic.errors import EXIT_INTEGRITY, EXIT_USAGE
@@ -310,15 +310,7 @@ def _unlink(path: Path) -> bool:
 
 def _finish(case: Case, intent: dict[str, Any], details: dict[str, Any]) -> dict[str, Any]:
     """After the commit: move the staged files into place, unlink the replaced objects."""
-    moved: list[str] = []
-    for rec in intent.get("staged", []):
-        tmp = case.store.tmp / str(rec["tmp"])
-        if tmp.is_file():
-            final = case.root / str(rec["path"])
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, final)
-            fsync_dir(final.parent)
-            moved.append(str(rec["path"]))
+    moved = move_staged(case, ((str(r["tmp"]), str(r["path"])) for r in intent.get("staged", [])))
     removed: list[str] = []
     for rec in details.get("objects", []):
         old = case.root / str(rec["from"])
