@@ -13,10 +13,14 @@ import pytest
 from typer.testing import CliRunner
 
 from forensic.cli import app
+from forensic.session import Session
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 PASSPHRASE = "correct horse battery staple"
+# Every command is its own session and unlocks the examiner key afresh: keys the tests create
+# use a cheap Argon2id memory cost (the demo and users keep RFC 9106's 64 MiB profile).
+os.environ.setdefault("FORENSIC_ARGON2_MEMORY_KIB", "1024")
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +33,14 @@ def forensic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FORENSIC_LOCK_TIMEOUT", "1")
     monkeypatch.delenv("FORENSIC_CASE", raising=False)
     return home
+
+
+def examiner_session(home: Path | None = None) -> Session:
+    """A library session for the test examiner (``FORENSIC_HOME`` unless ``home``)."""
+    session = Session.default(passphrase_provider=lambda _new: PASSPHRASE)
+    if home is not None:
+        session.home = home
+    return session
 
 
 @dataclass

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from forensic.case import rekey
-from tests.conftest import PASSPHRASE, Cli
+from tests.conftest import PASSPHRASE, Cli, examiner_session
 
 needs_age = pytest.mark.skipif(
     shutil.which("age") is None or shutil.which("age-keygen") is None, reason="needs age"
@@ -163,7 +163,7 @@ def test_wrapped_case_key_with_a_wrong_passphrase_is_refused(
     from forensic.case import Case
     from forensic.store.crypt import CryptError
 
-    case = Case.open(enc_case[0])
+    case = Case.open(enc_case[0], examiner_session())
     assert case.store.crypto is not None
     with pytest.raises(CryptError) as err:
         case.store.crypto.identity("wrong")
@@ -289,7 +289,7 @@ def test_show_report_and_export_are_in_the_access_log(
     from forensic.case import Case, read_case_file
 
     assert pdf.read_bytes().startswith(b"age-encryption.org/v1\n")
-    assert read_case_file(Case.open(case), pdf).startswith(b"%PDF")
+    assert read_case_file(Case.open(case, examiner_session()), pdf).startswith(b"%PDF")
     assert cli("export", "--out", tmp_path / "b", "--case", case).exit_code == 0
     entries = _access(cli, case)
     by_verb = {e["verb"]: e for e in entries}
@@ -381,7 +381,7 @@ def test_chat_export_in_an_encrypted_case_is_parsed_from_decrypted_memory(
     from forensic.case import Case, read_case_file
 
     assert transcripts[0].read_bytes().startswith(b"age-encryption.org/v1\n")
-    doc = json.loads(read_case_file(Case.open(case), transcripts[0]))
+    doc = json.loads(read_case_file(Case.open(case, examiner_session()), transcripts[0]))
     messages = doc["chats"][0]["messages"]
     assert [m["id"] for m in messages] == ["1", "2", "3", "4", "5", "6"]
     photo = messages[2]["media"][0]

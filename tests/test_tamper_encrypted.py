@@ -71,7 +71,7 @@ from forensic.timestamp import demo_tsa, stamp_head
 from forensic.verify import verify_case
 from forensic.verify.script import verify_script
 from tests.chatexports import make_telegram_json
-from tests.conftest import PASSPHRASE, REPO, Cli
+from tests.conftest import PASSPHRASE, REPO, Cli, examiner_session
 from tests.test_tamper_campaign import (
     SEED,
     SLOW,
@@ -347,7 +347,10 @@ def _build(base: Path) -> None:
     ok("capture", media, chat, "--case", case)
     ok("analyze", "--metadata", "--detect", "--all", "--case", case)
     stamp_head(
-        Case.open(case), unlock_key(base / "home", PASSPHRASE), [demo_tsa()], timeout=5
+        Case.open(case, examiner_session()),
+        unlock_key(base / "home", PASSPHRASE),
+        [demo_tsa()],
+        timeout=5,
     )  # trusted time, offline (demo TSA): timestamps/ for token_swap
     _ca, cert, key = make_test_ca(base)
     ok("key", "cert", "--import", cert, key)
@@ -376,11 +379,11 @@ def encrypted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return base, base / "other" / "case"
 
 
-def _py_verify_decrypt(case_root: Path) -> tuple[bool, tuple[str, ...]]:
+def _py_verify_decrypt(case_root: Path, home: Path) -> tuple[bool, tuple[str, ...]]:
     """``forensic verify --decrypt``: a one-line error (identity not unwrappable, case.json not
     usable) counts when it names the file, like the verb's stderr."""
     try:
-        case = Case.open(case_root)
+        case = Case.open(case_root, examiner_session(home))
         report = verify_case(case, decrypt=True)
     except ForensicError as exc:
         return True, (exc.diagnostics("en").replace(f"{case_root}/", ""),)
@@ -397,7 +400,7 @@ def _trial(m: Mutation, pristine: Path, script: Path, work: Path, kind: str) -> 
     if kind == "case":
         det, w1 = _py_verify(root)
         py = (det, _localised(m, w1))
-        det, w2 = _py_verify_decrypt(root)
+        det, w2 = _py_verify_decrypt(root, pristine.parent / "home")
         py_dec = (det, _localised(m, w2))
         where = w1[:3] + w2[:3]
     rc, sh_where = _run_sh(script, root)
@@ -413,7 +416,6 @@ def _campaign(
     encrypted: tuple[Path, Path], tmp_path: Path, kind: str
 ) -> tuple[list[EncOutcome], float]:
     base, foreign = encrypted
-    crypt.remember_passphrase(PASSPHRASE)
     if kind == "case":
         pristine, prefix = base / "case", ""
         script = tmp_path / "case-verify.sh"
@@ -426,7 +428,7 @@ def _campaign(
     assert rc == 0, where
     if kind == "case":
         assert _py_verify(pristine) == (False, ())
-        assert _py_verify_decrypt(pristine) == (False, ())
+        assert _py_verify_decrypt(pristine, base / "home") == (False, ())
     planner = EncPlanner(pristine, prefix, foreign, Ed25519PrivateKey.generate(), kind)
     rng = random.Random(SEED + {"case": 10, "bag": 11, "pbag": 12}[kind])
     count = _count(kind)
@@ -529,7 +531,6 @@ def test_verify_decrypt_names_an_edited_encryption_record(
     file" naming that file) instead of naming case.json. Now decryption uses only a case.json
     and keys/ files that the log vouches for, and the report names case.json."""
     monkeypatch.setenv("FORENSIC_AGE_WORK_FACTOR", WORK_FACTOR)
-    crypt.remember_passphrase(PASSPHRASE)
     root = tmp_path / "case"
     shutil.copytree(encrypted[0] / "case", root)
     info = json.loads((root / "case.json").read_text())
@@ -540,7 +541,7 @@ def test_verify_decrypt_names_an_edited_encryption_record(
     else:
         info["encryption"]["recipients"][0] = str(x25519.Identity.generate().to_public())
     _write(root / "case.json", (json.dumps(info, indent=2) + "\n").encode())
-    report = verify_case(Case.open(root), decrypt=True)
+    report = verify_case(Case.open(root, examiner_session(encrypted[0] / "home")), decrypt=True)
     assert [(p.kind, p.location) for p in report.problems] == [("file_altered", "case.json")]
     assert report.plaintext_checked == 0 and report.derived_plaintext_checked == 0
     if how == "remove":

@@ -27,8 +27,9 @@ from forensic.case.lock import case_lock
 from forensic.custody.keys import ExaminerKey, load_public_pem
 from forensic.custody.log import CustodyEntry, CustodyLog, PendingEntry
 from forensic.errors import CaseError, ForensicError, KeyringError
+from forensic.session import Session
 from forensic.store import EvidenceStore, ItemId, StoredObject
-from forensic.store.crypt import CaseCrypto, Encryption, take_decrypted
+from forensic.store.crypt import CaseCrypto, Encryption
 
 REKEY_ACTIONS = ("encrypt", "share")
 """Entries that replace objects with new ciphertext (``details.objects``: from → to)."""
@@ -37,18 +38,6 @@ CASE_FILE = "case.json"
 PUBKEY_FILE = "examiner.pub.pem"
 CASE_FORMAT_VERSION = 1
 CASE_DIRS = ("custody", "objects/sha256", "tmp")
-
-
-_verb: list[str] = ["api"]
-
-
-def set_current_verb(name: str) -> None:
-    """The command being run (named in ``access`` entries)."""
-    _verb[0] = name
-
-
-def current_verb() -> str:
-    return _verb[0]
 
 
 def tool_record() -> dict[str, str]:
@@ -199,12 +188,15 @@ def discover_case(explicit: Path | None = None) -> Path:
 
 
 class Case:
-    """An open case folder."""
+    """An open case folder, read and written on behalf of one :class:`Session`."""
 
-    def __init__(self, root: Path, info: CaseInfo) -> None:
+    def __init__(self, root: Path, info: CaseInfo, session: Session | None = None) -> None:
         self.root = root
         self.info = info
-        crypto = CaseCrypto(root, info.encryption) if info.encryption is not None else None
+        self.session = session if session is not None else Session.default()
+        crypto = (
+            CaseCrypto(root, info.encryption, self.session) if info.encryption is not None else None
+        )
         self.store = EvidenceStore(root, crypto, self._locate)
         self.log = CustodyLog(root)
         self._items_cache: tuple[tuple[int, int], dict[ItemId, Item]] | None = None
@@ -235,6 +227,7 @@ class Case:
         key: ExaminerKey,
         extra_files: dict[str, bytes] | None = None,
         encryption: Encryption | None = None,
+        session: Session | None = None,
     ) -> tuple[Case, CustodyEntry]:
         """Create the case; ``encryption`` with ``extra_files`` holding the wrapped identity
         and recipients file makes it an encrypted case from the start."""
@@ -265,7 +258,7 @@ class Case:
             atomic_write(root / name, data, mode=0o555 if name.endswith(".sh") else 0o444)
             files.append(root / name)
         fsync_dir(root)
-        case = cls(root, info)
+        case = cls(root, info, session)
         details = {
             "case": info.as_dict(),
             "salt": secrets.token_hex(32),
@@ -273,12 +266,12 @@ class Case:
             "host": host_name(),
             "files": [file_record(root, f) for f in files],
         }
-        with case_lock(root):
+        with case_lock(root, case.session.lock_timeout):
             [entry] = case.log.append(key, [PendingEntry("init", f"case:{case_id}", details)])
         return case, entry
 
     @classmethod
-    def open(cls, root: Path) -> Case:
+    def open(cls, root: Path, session: Session | None = None) -> Case:
         try:
             data = json.loads((root / CASE_FILE).read_text("utf-8"))
             info = CaseInfo(
@@ -298,7 +291,7 @@ class Case:
             raise CaseError(
                 "case_file_unreadable", path=str(root / CASE_FILE), reason=str(exc)
             ) from exc
-        return cls(root.resolve(), info)
+        return cls(root.resolve(), info, session)
 
     # -- writing ---------------------------------------------------------------------------
     def check_key(self, key: ExaminerKey) -> None:
@@ -313,7 +306,7 @@ class Case:
     def writing(self, key: ExaminerKey) -> Iterator[RecoveryReport]:
         """Hold the case lock; first repair and log whatever an interrupted run left behind."""
         self.check_key(key)
-        with case_lock(self.root):
+        with case_lock(self.root, self.session.lock_timeout):
             self.log = CustodyLog(self.root)
             try:
                 yield self._recover(key)
@@ -335,17 +328,15 @@ class Case:
     ) -> CustodyEntry | None:
         """Append an ``access`` entry: who (the signer), when, which items, which verb.
 
-        Without ``items``: every item decrypted in this process since the last access entry.
+        Without ``items``: every item this session decrypted since the last access entry.
         The caller holds the case lock when ``locked``; otherwise it is taken here, and the
         entry is skipped (kept pending) when an interrupted append must first be recovered.
         """
-        from forensic.store.crypt import note_decrypted
-
-        names = items if items is not None else take_decrypted(self.root)
+        names = items if items is not None else self.session.take_decrypted(self.root)
         if not names:
             return None
         details: dict[str, Any] = {
-            "verb": verb or current_verb(),
+            "verb": verb or self.session.verb,
             "items": sorted(dict.fromkeys(names)),
             "decrypted": decrypted,
             "examiner": self.info.examiner,
@@ -358,7 +349,7 @@ class Case:
             if locked:
                 [written] = self.log.append(key, [entry])
                 return written
-            with case_lock(self.root):
+            with case_lock(self.root, self.session.lock_timeout):
                 self.log = CustodyLog(self.root)
                 raw = self.log.read_raw()
                 if raw.fragment or len(raw.lines) != len(raw.sigs):
@@ -368,7 +359,7 @@ class Case:
         except (OSError, ForensicError):
             if items is None and decrypted:
                 for name in names:  # still pending: the next write logs them
-                    note_decrypted(self.root, name)
+                    self.session.note_decrypted(self.root, name)
             raise
 
     def recover(self, key: ExaminerKey) -> RecoveryReport:

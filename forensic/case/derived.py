@@ -110,7 +110,7 @@ def decrypt_case_bytes(case: Case, data: bytes, rel: str) -> bytes:
         raise DerivedFileError("decrypt_failed", exit_code=EXIT_INTEGRITY, path=rel) from exc
     item = _item_of(rel)
     if item is not None:
-        crypt.note_decrypted(case.root, item)
+        case.session.note_decrypted(case.root, item)
     return plain
 
 
@@ -143,7 +143,7 @@ def open_case_file(case: Case, path: Path) -> Iterator[BinaryIO]:
                 ) from exc
             item = _item_of(rel)
             if item is not None:
-                crypt.note_decrypted(case.root, item)
+                case.session.note_decrypted(case.root, item)
             os.lseek(fd, 0, os.SEEK_SET)
             with os.fdopen(os.dup(fd), "rb") as plain:
                 yield plain

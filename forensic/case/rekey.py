@@ -148,7 +148,7 @@ def _rekey(
         }
         atomic_write(intent, json.dumps(intent_doc).encode("utf-8"))
         items = case.items(entries)
-        write_crypto = CaseCrypto(case.root, new_encryption)
+        write_crypto = CaseCrypto(case.root, new_encryption, case.session)
         recipients = write_crypto.recipients
         new_objects: list[tuple[str, StagedObject]] = []
         progress.start(action, sum(i.size for i in items.values()))
@@ -370,7 +370,7 @@ def encrypt_case(
     recipient = str(identity.to_public())
     encryption = Encryption((recipient,))
     # The new identity is only staged until the commit: decrypt-checks use it from memory.
-    read_crypto = CaseCrypto(case.root, encryption, identity=identity)
+    read_crypto = CaseCrypto(case.root, encryption, case.session, identity=identity)
     files = {
         IDENTITY_FILE: wrap_identity(identity, passphrase, created),
         RECIPIENTS_FILE: recipients_text((recipient,), case.info.case_id),

@@ -19,11 +19,10 @@ from forensic.capture import CaptureOptions, CaptureResult, capture_paths, parse
 from forensic.capture.transcript import transcript_context
 from forensic.capture.web import WebOptions, WebUsageError, is_web_url
 from forensic.case import Case, RecoveryReport, discover_case
-from forensic.case.case import tool_record
 from forensic.case.lock import case_lock
-from forensic.cli.output import Ui, human_bytes, make_ui, passphrase_provider, run_verb
-from forensic.custody import PendingEntry, config_home, load_or_create_key
-from forensic.custody.keys import ExaminerKey, key_exists, read_key_record
+from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
+from forensic.custody import config_home
+from forensic.custody.keys import ExaminerKey, read_key_record
 from forensic.errors import (
     EXIT_INTEGRITY,
     EXIT_OK,
@@ -35,7 +34,7 @@ from forensic.errors import (
 )
 from forensic.i18n import message, resolve_lang
 from forensic.media import load_record, metadata_lines
-from forensic.store.crypt import CryptError, take_decrypted
+from forensic.store.crypt import CryptError
 from forensic.timestamp import (
     TimestampResult,
     describe,
@@ -78,61 +77,23 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
 ) -> None:
     """forensic: preserve digital evidence so that it holds up in court."""
-    from forensic.case.case import set_current_verb
-    from forensic.store.crypt import set_passphrase_fallback
-
-    set_current_verb(ctx.invoked_subcommand or "forensic")
-    set_passphrase_fallback(_unlock_for_decryption)
-    ctx.call_on_close(_log_pending_access)
-
-
-def _unlock_for_decryption() -> None:
-    """A verb that decrypts evidence without having unlocked the key: unlock it now (the same
-    passphrase unwraps the case identity, and the key signs the access entry)."""
-    from forensic.custody.keys import unlock_key
-
-    ui = make_ui(None, False, False)
-    if not key_exists(config_home()):
-        raise KeyringError("no_key", path=str(config_home()))
-    unlock_key(config_home(), passphrase_provider(ui, None)(False))
-
-
-def _log_pending_access() -> None:
-    """Decryptions not yet in an ``access`` entry (the verb wrote nothing after them)."""
-    from forensic.custody.keys import session_key
-    from forensic.store.crypt import roots_with_decryptions
-
-    key = session_key()
-    for root in roots_with_decryptions():
-        if key is None:
-            continue
-        try:
-            case = Case.open(root)
-            case.check_key(key)
-            case.record_access(key)
-        except (ForensicError, OSError) as exc:
-            make_ui(None, False, False).warn(f"forensic: access not logged: {exc}")
 
 
 def _unlock(ui: Ui, passphrase_file: Path | None) -> tuple[ExaminerKey, bool]:
-    return load_or_create_key(config_home(), passphrase_provider(ui, passphrase_file))
+    """The examiner key; only ``init`` and the ``key`` verbs create one."""
+    return ui.session(passphrase_file).unlock(), False
 
 
-def _unlock_existing(ui: Ui, passphrase_file: Path | None) -> tuple[ExaminerKey, bool]:
-    """Unlock the key if there is one; never create a key just to record a verification."""
-    if not key_exists(config_home()):
-        raise KeyringError("no_key", path=str(config_home()))
-    return _unlock(ui, passphrase_file)
+_unlock_existing = _unlock
 
 
-def _open_case(case_dir: Path | None) -> Case:
-    return Case.open(discover_case(case_dir))
+def _open_case(ui: Ui, case_dir: Path | None) -> Case:
+    return Case.open(discover_case(case_dir), ui.session())
 
 
 def _show_recovery(ui: Ui, report: RecoveryReport) -> dict[str, Any] | None:
@@ -198,7 +159,7 @@ def init(
             raise CryptError("case_exists", path=str(directory))
         if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
             raise CaseError("case_exists", path=str(directory))
-        key, created = _unlock(ui, passphrase_file)
+        key, created = ui.session(passphrase_file).unlock_or_create()
         extra = {"verify.sh": verify_script()}
         encryption = None
         if encrypt:
@@ -206,7 +167,7 @@ def init(
             from forensic.case.rekey import recipients_text
             from forensic.store import crypt
 
-            passphrase = crypt.session_passphrase()
+            passphrase = ui.session().passphrase
             assert passphrase is not None  # the key was just unlocked with it
             identity = crypt.new_identity()
             recipient = str(identity.to_public())
@@ -215,6 +176,7 @@ def init(
             encryption = crypt.Encryption((recipient,))
         case, entry = Case.init(
             directory,
+            session=ui.session(),
             case_id=case_id,
             title=title,
             examiner=examiner,
@@ -299,7 +261,7 @@ def capture(
 
             if len(urls) != len(paths or []):
                 raise WebUsageError("mixed_inputs")
-            case = _open_case(case_dir)
+            case = _open_case(ui, case_dir)
             key, _ = _unlock_existing(ui, passphrase_file)
             web = WebOptions(timeout=timeout, note=note)
             code = capture_web_and_screen(ui, case, key, urls, screen, delay, web, ocr=not no_ocr)
@@ -318,7 +280,7 @@ def capture(
             source=source,
             timezone=timezone,
         )
-        case = _open_case(case_dir)
+        case = _open_case(ui, case_dir)
         key, _ = _unlock_existing(ui, passphrase_file)
         with ui.progress() as progress:
             result = capture_paths(case, key, [os.fsencode(p) for p in paths], options, progress)
@@ -453,7 +415,7 @@ def verify(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        case = _open_case(case_dir)
+        case = _open_case(ui, case_dir)
         recorded: int | None = None
         not_recorded: str | None = None
         key: ExaminerKey | None = None
@@ -480,7 +442,7 @@ def verify(
             except KeyringError as exc:
                 # A third party without the examiner's key still gets the full verification.
                 key, not_recorded = None, exc.diagnostics(ui.lang)
-        with case_lock(case.root):
+        with case_lock(case.root, case.session.lock_timeout):
             with ui.progress() as progress:
                 report = verify_case(case, progress, expect_key=expect_key, decrypt=decrypt)
             if key is not None:
@@ -552,7 +514,7 @@ def recover(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        case = _open_case(case_dir)
+        case = _open_case(ui, case_dir)
         key, _ = _unlock_existing(ui, passphrase_file)
         report = case.recover(key)
         doc = _show_recovery(ui, report)
@@ -578,24 +540,14 @@ def note(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        case = _open_case(case_dir)
-        key, _ = _unlock_existing(ui, passphrase_file)
-        with case.writing(key) as report:
-            _show_recovery(ui, report)
-            [entry] = case.record(
-                key,
-                [
-                    PendingEntry(
-                        "note",
-                        f"case:{case.info.case_id}",
-                        {"text": text, "examiner": case.info.examiner, "tool": tool_record()},
-                    )
-                ],
-            )
+        from forensic.service.note import add_note
+
+        result = add_note(ui.session(passphrase_file), text, case_dir)
         if ui.json_mode:
-            ui.emit_json({"ok": True, "entry": entry.as_dict()})
-        else:
-            ui.say("cli.note_done", seq=entry.seq)
+            ui.emit_json(result.as_dict())
+            return EXIT_OK
+        _show_recovery(ui, result.recovery)
+        ui.say("cli.note_done", seq=result.entry.seq)
         return EXIT_OK
 
     run_verb(ui, body)
@@ -613,7 +565,7 @@ def list_items(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        case = _open_case(case_dir)
+        case = _open_case(ui, case_dir)
         items = case.items()
         if ui.json_mode:
             ui.emit_json(
@@ -676,7 +628,7 @@ def log(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        case = _open_case(case_dir)
+        case = _open_case(ui, case_dir)
         entries = case.entries()
         if access:
             # An export entry is an access record too (details.access).
@@ -736,7 +688,7 @@ def show(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        case = _open_case(case_dir)
+        case = _open_case(ui, case_dir)
         entries = case.entries()
         found = case.resolve_item(item, entries)
         access_seq, access_note = _record_view(ui, case, found.item_id, passphrase_file, no_record)
@@ -749,7 +701,9 @@ def show(
             contexts, record = [], None
             derived_note = ui.t("derived.not_shown", reason=exc.diagnostics(ui.lang))
         if access_seq is not None:
-            take_decrypted(case.root)  # this view's own access entry already names the item
+            case.session.take_decrypted(
+                case.root
+            )  # this view's own access entry already names the item
         doc = {
             "sha256": found.item_id,
             "size": found.size,

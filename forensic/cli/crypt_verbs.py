@@ -9,19 +9,17 @@ import typer
 
 from forensic.case import Case, discover_case
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
-from forensic.cli.output import Ui, human_bytes, make_ui, passphrase_provider, run_verb
-from forensic.custody import config_home
-from forensic.custody.keys import ExaminerKey, key_exists, unlock_key
-from forensic.errors import EXIT_OK, KeyringError
+from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
+from forensic.custody.keys import ExaminerKey
+from forensic.errors import EXIT_OK
 
 
 def _unlock(ui: Ui, case: Case, passphrase_file: Path | None) -> tuple[ExaminerKey, str]:
-    if not key_exists(config_home()):
-        raise KeyringError("no_key", path=str(config_home()))
-    passphrase = passphrase_provider(ui, passphrase_file)(False)
-    key = unlock_key(config_home(), passphrase)
+    session = ui.session(passphrase_file)
+    key = session.unlock()
     case.check_key(key)
-    return key, passphrase
+    assert session.passphrase is not None  # the key was just unlocked with it
+    return key, session.passphrase
 
 
 @app.command()
@@ -42,7 +40,7 @@ def encrypt(
     def body() -> int:
         from forensic.case.rekey import encrypt_case
 
-        case = Case.open(discover_case(case_dir))
+        case = Case.open(discover_case(case_dir), ui.session())
         key, passphrase = _unlock(ui, case, passphrase_file)
         with ui.progress() as progress:
             result = encrypt_case(case, key, passphrase, progress)
@@ -89,7 +87,7 @@ def share(
 
         for r in recipient:  # a bad recipient fails before any passphrase prompt
             parse_recipient(r)
-        case = Case.open(discover_case(case_dir))
+        case = Case.open(discover_case(case_dir), ui.session())
         key, _ = _unlock(ui, case, passphrase_file)
         with ui.progress() as progress:
             result = share_case(case, key, recipient, progress)

@@ -9,8 +9,7 @@ import typer
 
 from forensic.case import Case, discover_case
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
-from forensic.cli.output import Ui, human_bytes, make_ui, passphrase_provider, run_verb
-from forensic.custody import config_home, load_or_create_key
+from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
 from forensic.errors import EXIT_OK
 
 
@@ -59,8 +58,8 @@ def export(
             from forensic.media.matching import MediaAvUsageError
 
             raise MediaAvUsageError("out_required")
-        case = Case.open(discover_case(case_dir))
-        key, _ = load_or_create_key(config_home(), passphrase_provider(ui, passphrase_file))
+        case = Case.open(discover_case(case_dir), ui.session(passphrase_file))
+        key = case.session.unlock()
         if decrypt and case.store.crypto is not None:
             case.check_key(key)
             case.store.crypto.identity()  # a wrong passphrase fails before any writing
@@ -114,8 +113,8 @@ def _hash_list(
         raise MediaAvUsageError("hash_list_format", path=str(target))
     if target.exists() and not force:
         raise MediaAvUsageError("hash_list_exists", path=str(target))
-    case = Case.open(discover_case(case_dir))
-    key, _ = load_or_create_key(config_home(), passphrase_provider(ui, passphrase_file))
+    case = Case.open(discover_case(case_dir), ui.session(passphrase_file))
+    key = case.session.unlock()
     case.check_key(key)
     with ui.progress() as progress:
         store_perceptual(case, key, list(case.items()), progress)

@@ -75,7 +75,7 @@ def match(
             raise MediaAvUsageError("no_query")
         if not 0 <= threshold <= 256:
             raise MediaAvUsageError("threshold_range", value=threshold)
-        case = _open_case(case_dir)
+        case = _open_case(ui, case_dir)
         key, _ = _unlock(ui, passphrase_file)
         queries = []
         unreadable = []

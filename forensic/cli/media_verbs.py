@@ -63,7 +63,7 @@ def analyze(
     def body() -> int:
         if not metadata and not detect:
             raise AnalysisUsageError("no_mode")
-        case = _open_case(case_dir)
+        case = _open_case(ui, case_dir)
         entries = case.entries()
         if items:
             chosen = [str(case.resolve_item(i, entries).item_id) for i in items]

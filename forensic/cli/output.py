@@ -9,7 +9,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from forensic.custody.keys import PassphraseProvider
 from forensic.errors import EXIT_OPERATIONAL, ForensicError, KeyringError
 from forensic.i18n import message, resolve_lang
 from forensic.progress import ProgressReporter
+from forensic.session import Session
 
 
 def human_bytes(n: int) -> str:
@@ -51,6 +52,29 @@ class Ui:
     verbose: bool
     out: Console
     err: Console
+    passphrase_file: Path | None = None
+    verb: str = "forensic"
+    _session: Session | None = field(default=None, repr=False)
+
+    def session(self, passphrase_file: Path | None = None) -> Session:
+        """This invocation's session (one person, one command); ``run_verb`` closes it."""
+        if passphrase_file is not None:
+            self.passphrase_file = passphrase_file
+        if self._session is None:
+            self._session = Session.default(
+                passphrase_provider=lambda new: passphrase_provider(self, self.passphrase_file)(
+                    new
+                ),
+                lang=self.lang,
+                verb=self.verb,
+            )
+        return self._session
+
+    def close_session(self) -> None:
+        """Log the decryptions no ``access`` entry named yet (the verb wrote nothing after)."""
+        if self._session is not None:
+            for failure in self._session.close():
+                self.warn(f"forensic: access not logged: {failure}")
 
     def t(self, key: str, **params: object) -> str:
         return message(key, self.lang, **params)
@@ -103,6 +127,15 @@ class RichProgress(ProgressReporter):
         if self.task is not None:
             self.bar.remove_task(self.task)
             self.task = None
+
+
+_VERB_NAMES = {"list_items": "list", "ocr_verb": "ocr", "search_verb": "search"}
+
+
+def _verb_name(body: Callable[[], int]) -> str:
+    """The verb a body belongs to (``show.<locals>.body`` → ``show``), named in access entries."""
+    outer = body.__qualname__.split(".")[0]
+    return _VERB_NAMES.get(outer, outer.split("_")[0])
 
 
 def make_ui(lang: str | None, json_mode: bool, verbose: bool) -> Ui:
@@ -165,8 +198,12 @@ def _operational_error(ui: Ui, exc: Exception) -> tuple[str, str]:
 
 def run_verb(ui: Ui, body: Callable[[], int]) -> None:
     """Run a verb; map errors to one line and the documented exit code, never a traceback."""
+    ui.verb = _verb_name(body)
     try:
-        code = body()
+        try:
+            code = body()
+        finally:
+            ui.close_session()
     except ForensicError as exc:
         if ui.verbose:
             ui.err.print(escape(traceback.format_exc()))

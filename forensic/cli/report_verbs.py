@@ -8,10 +8,8 @@ from typing import Annotated
 import typer
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, _open_case, app
-from forensic.cli.output import human_bytes, make_ui, passphrase_provider, run_verb
-from forensic.custody import config_home, load_or_create_key
-from forensic.custody.keys import key_exists
-from forensic.errors import EXIT_INTEGRITY, EXIT_OK, KeyringError
+from forensic.cli.output import human_bytes, make_ui, run_verb
+from forensic.errors import EXIT_INTEGRITY, EXIT_OK
 
 
 @app.command()
@@ -64,8 +62,9 @@ def report(
 
         if preview not in PREVIEW_MODES:
             raise ReportUsageError("bad_preview", mode=preview)
-        case = _open_case(case_dir)
-        home = config_home()
+        case = _open_case(ui, case_dir)
+        session = ui.session(passphrase_file)
+        home = session.home
         if not (home / CERT_FILE).is_file():
             raise ReportUsageError("no_cert", path=str(home / CERT_FILE))
         config = load_config()
@@ -78,17 +77,9 @@ def report(
             chosen = config.tsas[0] if config.tsas else None
         if chosen is None:
             raise ReportUsageError("no_tsa")
-        provider = passphrase_provider(ui, passphrase_file)
-        given: list[str] = []
-
-        def capture(new: bool) -> str:
-            given.append(provider(new))
-            return given[-1]
-
-        if not key_exists(home):  # only `init` creates an examiner key
-            raise KeyringError("no_key", path=str(home))
-        key, _ = load_or_create_key(home, capture)
-        cert_pem, cert_key = load_signing_key(home, given[-1])
+        key = session.unlock()  # only `init` creates an examiner key
+        assert session.passphrase is not None
+        cert_pem, cert_key = load_signing_key(home, session.passphrase)
         if preview == "full":
             ui.warn(ui.t("report.full_preview_warning"))
         lang_doc = (

@@ -159,7 +159,7 @@ def ocr_verb(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        case = _open_case(case_dir)
+        case = _open_case(ui, case_dir)
         key, _ = _unlock_existing(ui, passphrase_file)
         records = ocr_items(case, key, list(items or []))
         read = [r for r in records if r.skipped is None]
@@ -202,7 +202,7 @@ def search_verb(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        case = _open_case(case_dir)
+        case = _open_case(ui, case_dir)
         hits = search(case, text)
         if ui.json_mode:
             ui.emit_json(

@@ -18,8 +18,7 @@ from forensic.cli.app import (
     app,
     key_app,
 )
-from forensic.cli.output import make_ui, passphrase_provider, run_verb
-from forensic.custody import config_home, load_or_create_key
+from forensic.cli.output import make_ui, run_verb
 from forensic.errors import EXIT_OK
 from forensic.timestamp import (
     describe,
@@ -58,7 +57,7 @@ def timestamp(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        case = _open_case(case_dir)
+        case = _open_case(ui, case_dir)
         config = load_config()
         tsas = tsas_from_options(list(tsa or []), list(tsa_root or []))
         if not tsa:
@@ -113,17 +112,12 @@ def key_cert(
     def body() -> int:
         from forensic.timestamp.examiner_cert import create_self_signed, import_cert
 
-        home = config_home()
-        provider = passphrase_provider(ui, passphrase_file)
-        given: list[str] = []
-
-        def capture(new: bool) -> str:
-            given.append(provider(new))
-            return given[-1]
-
+        session = ui.session(passphrase_file)
+        home = session.home
         # the certificate's key is protected by the examiner passphrase: check it first
-        load_or_create_key(home, capture)
-        passphrase = given[-1]
+        session.unlock_or_create()
+        passphrase = session.passphrase
+        assert passphrase is not None
         if import_files is not None:
             cert = import_cert(
                 home,

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,13 +25,10 @@ from forensic._internal.canonical import canonical_json
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import atomic_write
 from forensic.errors import KeyringError
-from forensic.store.crypt import remember_passphrase
+from forensic.session import PassphraseProvider as PassphraseProvider
 
 KEY_FILE = "examiner-key.json"
 KEY_FORMAT_VERSION = 1
-
-PassphraseProvider = Callable[[bool], str]
-"""Called with ``True`` when a new key is being created (ask twice), ``False`` to unlock."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +36,25 @@ class KdfParams:
     memory_kib: int = 65536
     iterations: int = 3
     lanes: int = 4
+
+
+KDF_MEMORY_ENV = "FORENSIC_ARGON2_MEMORY_KIB"
+"""Test suites only: a cheaper Argon2id memory cost for keys they create (like the age work
+factor hook); bounded below by RFC 9106's minimum for 4 lanes, never above the profile."""
+
+
+def default_kdf_params() -> KdfParams:
+    """RFC 9106's profile for a new key, unless ``FORENSIC_ARGON2_MEMORY_KIB`` lowers it."""
+    raw = os.environ.get(KDF_MEMORY_ENV)
+    profile = KdfParams()
+    if raw:
+        try:
+            memory = int(raw)
+        except ValueError:
+            return profile
+        if 8 * profile.lanes <= memory < profile.memory_kib:
+            return KdfParams(memory_kib=memory)
+    return profile
 
 
 def config_home() -> Path:
@@ -155,7 +170,7 @@ def _header(pub_pem: bytes, params: KdfParams, salt: bytes, created: str) -> dic
 
 
 def create_key(home: Path, passphrase: str, params: KdfParams | None = None) -> ExaminerKey:
-    params = params or KdfParams()
+    params = params or default_kdf_params()
     if not passphrase:
         raise KeyringError("empty_passphrase")
     path = home / KEY_FILE
@@ -179,22 +194,7 @@ def create_key(home: Path, passphrase: str, params: KdfParams | None = None) -> 
     record["ciphertext"] = base64.b64encode(ciphertext).decode("ascii")
     record["fingerprint"] = fingerprint(private.public_key())
     atomic_write(path, json.dumps(record, indent=2).encode("utf-8") + b"\n", mode=0o600)
-    return _remember(ExaminerKey(private=private, created=created), passphrase)
-
-
-_session_key: list[ExaminerKey] = []
-
-
-def _remember(key: ExaminerKey, passphrase: str) -> ExaminerKey:
-    """This process's unlocked key and its passphrase (which also unwraps case identities)."""
-    _session_key[:] = [key]
-    remember_passphrase(passphrase)
-    return key
-
-
-def session_key() -> ExaminerKey | None:
-    """The examiner key unlocked earlier in this process, if any."""
-    return _session_key[0] if _session_key else None
+    return ExaminerKey(private=private, created=created)
 
 
 def key_exists(home: Path) -> bool:
@@ -246,7 +246,7 @@ def unlock_key(home: Path, passphrase: str) -> ExaminerKey:
         private.public_key()
     ):
         raise KeyringError("key_unreadable", path=str(path), reason="public key mismatch")
-    return _remember(ExaminerKey(private=private, created=created), passphrase)
+    return ExaminerKey(private=private, created=created)
 
 
 def load_or_create_key(

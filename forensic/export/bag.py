@@ -38,7 +38,7 @@ from forensic.errors import EXIT_INTEGRITY, EXIT_OPERATIONAL, EXIT_USAGE, Forens
 from forensic.export.uco import build_uco, uco_bytes
 from forensic.i18n import message, templates_dir
 from forensic.progress import SILENT, ProgressReporter
-from forensic.store.crypt import IDENTITY_FILE, take_decrypted
+from forensic.store.crypt import IDENTITY_FILE
 
 BAG_FORMAT = "forensic-bag 1"
 UCO_FILE = "case-uco.jsonld"
@@ -299,7 +299,7 @@ def export_case(
             details["plaintext_objects"] = sealed.plaintext
         # An export is an access to the evidence: the entry itself says which items went out
         # and whether decrypted (the decryptions made for it are not logged a second time).
-        take_decrypted(case.root)
+        case.session.take_decrypted(case.root)
         details["access"] = {
             "verb": "export --decrypt" if decrypt else "export",
             "items": sorted(case.items(entries)),

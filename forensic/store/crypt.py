@@ -14,11 +14,10 @@ import contextlib
 import hashlib
 import io
 import os
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import pyrage  # type: ignore[import-untyped]
 from pyrage import x25519
@@ -26,6 +25,9 @@ from pyrage import x25519
 from forensic.errors import EXIT_INTEGRITY, EXIT_USAGE, ForensicError
 from forensic.i18n import message
 from forensic.store import age_passphrase
+
+if TYPE_CHECKING:
+    from forensic.session import Session
 
 SCHEME = "age-x25519"
 ENCRYPTION_VERSION = 1
@@ -69,31 +71,6 @@ def parse_identity(text: bytes) -> x25519.Identity:
     raise ValueError("no AGE-SECRET-KEY line")
 
 
-# -- a process-wide session: the passphrase that unlocked the examiner key --------------------
-@dataclass
-class _Session:
-    passphrase: str | None = None
-    identities: dict[str, x25519.Identity] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-_session = _Session()
-
-
-def remember_passphrase(passphrase: str) -> None:
-    """Called when the examiner key unlocks: the same passphrase wraps case identities."""
-    _session.passphrase = passphrase
-
-
-def forget_session() -> None:
-    _session.passphrase = None
-    _session.identities.clear()
-
-
-def session_passphrase() -> str | None:
-    return _session.passphrase
-
-
 @dataclass(frozen=True)
 class Encryption:
     """``case.json``'s ``encryption`` record."""
@@ -133,10 +110,15 @@ class CaseCrypto:
     """Encrypts to a case's recipients; decrypts with its identity, unwrapped on first need."""
 
     def __init__(
-        self, case_root: Path, encryption: Encryption, identity: x25519.Identity | None = None
+        self,
+        case_root: Path,
+        encryption: Encryption,
+        session: Session,
+        identity: x25519.Identity | None = None,
     ) -> None:
         self.case_root = case_root
         self.encryption = encryption
+        self.session = session
         self.recipients = [parse_recipient(r) for r in encryption.recipients]
         self._identity = identity
 
@@ -145,7 +127,7 @@ class CaseCrypto:
         return self.case_root / self.encryption.identity_file
 
     def identity(self, passphrase: str | None = None) -> x25519.Identity:
-        """The case identity; unwrapped with the session passphrase (scrypt runs once)."""
+        """The case identity; unwrapped with the session's passphrase (scrypt runs once)."""
         if self._identity is not None:
             return self._identity
         path = self.identity_path
@@ -159,41 +141,29 @@ class CaseCrypto:
                 reason=exc.strerror or str(exc),
             ) from exc
         cache_key = hashlib.sha256(blob).hexdigest()
-        with _session.lock:
-            cached = _session.identities.get(cache_key)
-            if cached is not None and passphrase is None:
-                return cached
-            secret = passphrase if passphrase is not None else _session.passphrase
-            if secret is None and _fallback:
-                _fallback[0]()
-                secret = _session.passphrase
-            if secret is None:
-                raise CryptError("locked", path=str(self.case_root))
-            try:
-                identity = parse_identity(age_passphrase.decrypt(blob, secret))
-            except age_passphrase.AgeFormatError as exc:
-                raise CryptError("wrong_passphrase", path=str(path), reason=str(exc)) from exc
-            except ValueError as exc:
-                raise CryptError(
-                    "identity_unreadable", exit_code=EXIT_INTEGRITY, path=str(path), reason=str(exc)
-                ) from exc
-            if str(identity.to_public()) != self.encryption.recipients[0]:
-                raise CryptError(
-                    "identity_unreadable",
-                    exit_code=EXIT_INTEGRITY,
-                    path=str(path),
-                    reason="its public key is not the case recipient in case.json",
-                )
-            _session.identities[cache_key] = identity
-            return identity
-
-    def encrypt_stream(
-        self,
-        reader: io.RawIOBase | BinaryIO,
-        writer: io.RawIOBase | BinaryIO,
-        recipients: list[x25519.Recipient] | None = None,
-    ) -> None:
-        pyrage.encrypt_io(reader, writer, recipients or self.recipients)
+        cached = self.session.cached_identity(cache_key)
+        if cached is not None and passphrase is None:
+            return cast(x25519.Identity, cached)
+        secret = passphrase if passphrase is not None else self.session.decryption_passphrase()
+        if secret is None:
+            raise CryptError("locked", path=str(self.case_root))
+        try:
+            identity = parse_identity(age_passphrase.decrypt(blob, secret))
+        except age_passphrase.AgeFormatError as exc:
+            raise CryptError("wrong_passphrase", path=str(path), reason=str(exc)) from exc
+        except ValueError as exc:
+            raise CryptError(
+                "identity_unreadable", exit_code=EXIT_INTEGRITY, path=str(path), reason=str(exc)
+            ) from exc
+        if str(identity.to_public()) != self.encryption.recipients[0]:
+            raise CryptError(
+                "identity_unreadable",
+                exit_code=EXIT_INTEGRITY,
+                path=str(path),
+                reason="its public key is not the case recipient in case.json",
+            )
+        self.session.remember_identity(cache_key, identity)
+        return identity
 
     def decrypt_stream(self, reader: BinaryIO, writer: io.RawIOBase | BinaryIO) -> None:
         identity = self.identity()
@@ -294,33 +264,3 @@ def encrypt_to(
 ) -> None:
     """Stream ``reader`` as age ciphertext for ``recipients`` into ``writer``."""
     pyrage.encrypt_io(reader, writer, recipients)
-
-
-# -- decryptions not yet in the access log ----------------------------------------------------
-_decrypted: dict[Path, dict[str, None]] = {}
-_decrypted_lock = threading.Lock()
-
-
-def note_decrypted(case_root: Path, item_id: str) -> None:
-    with _decrypted_lock:
-        _decrypted.setdefault(case_root, {})[item_id] = None
-
-
-def take_decrypted(case_root: Path) -> list[str]:
-    """Items decrypted in this process since the last ``access`` entry of this case."""
-    with _decrypted_lock:
-        return list(_decrypted.pop(case_root, {}))
-
-
-def roots_with_decryptions() -> list[Path]:
-    with _decrypted_lock:
-        return [root for root, items in _decrypted.items() if items]
-
-
-_fallback: list[Callable[[], None]] = []
-
-
-def set_passphrase_fallback(unlock: Callable[[], None]) -> None:
-    """How to obtain the passphrase when a reader needs the identity and no key was unlocked
-    (the CLI asks as it does for the examiner key)."""
-    _fallback[:] = [unlock]

@@ -33,17 +33,16 @@ PIPELINE_MIN = 16 << 20
 """Files at least this large are re-hashed with a read-ahead thread (see _hash_pipelined)."""
 PIPELINE_CHUNK = 4 << 20
 PIPELINE_BUFFERS = 3
-_local = threading.local()
 
 
-def _buffer() -> tuple[bytearray, memoryview]:
-    """One reused chunk buffer per thread: no 1 MiB allocation per file."""
-    buf: tuple[bytearray, memoryview] | None = getattr(_local, "buf", None)
-    if buf is None:
-        raw = bytearray(CHUNK_SIZE)
-        buf = (raw, memoryview(raw))
-        _local.buf = buf
-    return buf
+def _buffer(fd: int) -> tuple[bytearray, memoryview]:
+    """A chunk buffer sized to the file (a small file does not pay for zeroing 1 MiB)."""
+    try:
+        size = os.fstat(fd).st_size
+    except OSError:
+        size = CHUNK_SIZE
+    raw = bytearray(min(CHUNK_SIZE, max(64 << 10, size + 1)))
+    return raw, memoryview(raw)
 
 
 @dataclass(frozen=True)
@@ -173,7 +172,7 @@ def hash_stream(fd: int, algorithms: tuple[str, ...] = ("sha256",)) -> tuple[int
     if size >= PIPELINE_MIN:
         total = _hash_pipelined(fd, hashers)
         return total, {name: h.hexdigest() for name, h in hashers.items()}
-    buf, view = _buffer()
+    buf, view = _buffer(fd)
     total = 0
     while True:
         n = os.readv(fd, [buf])
@@ -269,7 +268,7 @@ class EvidenceStore:
         algos = tuple(dict.fromkeys(("sha256", *algorithms)))
         temp, out = self._open_temp()
         hashers = _new_hashers(algos)
-        buf, view = _buffer()
+        buf, view = _buffer(src_fd)
         head = b""
         total = 0
         try:
@@ -472,7 +471,7 @@ class EvidenceStore:
                 raise
             error = "age decryption failed"
         if note:  # the write path's own decrypt-check is no access to the evidence
-            crypt.note_decrypted(self.case_root, obj.item_id)
+            self._crypto().session.note_decrypted(self.case_root, obj.item_id)
         return ObjectCheck(
             ItemId(obj.item_id),
             True,
@@ -532,7 +531,7 @@ class EvidenceStore:
                 raise crypt.CryptError(
                     "object_missing", exit_code=EXIT_INTEGRITY, path=obj.rel
                 ) from exc
-            crypt.note_decrypted(self.case_root, obj.item_id)
+            self._crypto().session.note_decrypted(self.case_root, obj.item_id)
             if writer.sha256.hexdigest() != obj.item_id:
                 raise crypt.CryptError("plaintext_mismatch", exit_code=EXIT_INTEGRITY, path=obj.rel)
             os.lseek(fd, 0, os.SEEK_SET)
