@@ -199,10 +199,6 @@ def test_malformed_address_is_a_usage_error(case_dir: Path, cli: Cli) -> None:
 
 
 def test_web_addresses_and_files_are_not_mixed(tmp_path: Path, case_dir: Path, cli: Cli) -> None:
-    from tests.webcli import wired
-
-    if not wired():
-        pytest.skip("app.py's capture verb does not route web addresses yet (lead's snippet)")
     f = tmp_path / "a.txt"
     f.write_text("x")
     res = cli("capture", f, "https://127.0.0.1:9/x", "--case", case_dir)

@@ -1,12 +1,16 @@
 """The ``forensic`` command line (typer + rich). The only package that prints or exits."""
 
+from forensic.cli import capture_verbs as _capture_verbs  # noqa: F401  (registers `capture`)
+from forensic.cli import case_verbs as _case_verbs  # noqa: F401  (init, recover, note, key, demo)
 from forensic.cli import crypt_verbs as _crypt_verbs  # noqa: F401  (encrypt, share)
 from forensic.cli import export_verbs  # noqa: F401  (registers the `export` verb)
 from forensic.cli import match_verbs as _match_verbs  # noqa: F401  (registers `match`)
 from forensic.cli import media_verbs as _media_verbs  # noqa: F401  (registers `analyze`)
+from forensic.cli import read_verbs as _read_verbs  # noqa: F401  (list, log, show)
 from forensic.cli import report_verbs as _report_verbs  # noqa: F401  (registers `report`)
 from forensic.cli import search_verbs as _search_verbs  # noqa: F401  (search, ocr verbs)
 from forensic.cli import timestamp_verbs as _timestamp_verbs  # noqa: F401  (registers verbs)
+from forensic.cli import verify_verbs as _verify_verbs  # noqa: F401  (registers `verify`)
 from forensic.cli.app import app, main
 
 __all__ = ["app", "main"]
