@@ -1,31 +1,17 @@
-"""``verify``: re-hash every object and re-check the whole custody log."""
+"""``verify``: adapter of :mod:`forensic.service.verification`."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from forensic.case.lock import case_lock
-from forensic.cli.app import (
-    CaseOpt,
-    JsonOpt,
-    LangOpt,
-    PassOpt,
-    VerboseOpt,
-    _open_case,
-    _unlock_existing,
-    app,
-)
+from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
 from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
-from forensic.custody.keys import ExaminerKey
-from forensic.errors import (
-    EXIT_INTEGRITY,
-    EXIT_OK,
-    KeyringError,
-)
-from forensic.store.crypt import CryptError
-from forensic.verify import VerificationReport, record_verification, verify_case
+from forensic.errors import EXIT_INTEGRITY, EXIT_OK
+
+if TYPE_CHECKING:
+    from forensic.verify import VerificationReport
 
 
 # -- verify --------------------------------------------------------------------------------
@@ -59,44 +45,22 @@ def verify(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        case = _open_case(ui, case_dir)
-        recorded: int | None = None
-        not_recorded: str | None = None
-        key: ExaminerKey | None = None
-        if decrypt:
-            # Decryption needs the case identity, unwrapped with the examiner's passphrase.
-            key, _ = _unlock_existing(ui, passphrase_file)
-            case.check_key(key)
-            if case.store.crypto is not None:
-                try:
-                    case.store.crypto.identity()
-                except CryptError as exc:
-                    # An edited encryption record or a replaced key file: verify names it (it
-                    # checks case.json and keys/ against the log); a wrong passphrase stops here.
-                    if exc.key != "identity_unreadable":
-                        raise
-        if no_record:
-            not_recorded = "--no-record"
-            key = None
-        elif key is None:
-            # Unlock before taking the lock, so no prompt ever holds the case.
-            try:
-                key, _ = _unlock_existing(ui, passphrase_file)
-                case.check_key(key)
-            except KeyringError as exc:
-                # A third party without the examiner's key still gets the full verification.
-                key, not_recorded = None, exc.diagnostics(ui.lang)
-        with case_lock(case.root, case.session.lock_timeout):
-            with ui.progress() as progress:
-                report = verify_case(case, progress, expect_key=expect_key, decrypt=decrypt)
-            if key is not None:
-                if not report.log_intact or report.interrupted:
-                    not_recorded = ui.t("error.log_not_intact")
-                else:
-                    recorded = record_verification(case, key, report).seq
-                    case.record_access(key, locked=True)
-        _report_verify(ui, report, recorded, not_recorded)
-        return EXIT_OK if report.intact else EXIT_INTEGRITY
+        from forensic.service.verification import verify
+
+        with ui.progress() as progress:
+            result = verify(
+                ui.session(passphrase_file),
+                case_dir,
+                progress,
+                expect_key=expect_key,
+                no_record=no_record,
+                decrypt=decrypt,
+            )
+        if ui.json_mode:
+            ui.emit_json(result.as_dict())
+        else:
+            _report_verify(ui, result.report, result.recorded_seq, result.not_recorded)
+        return EXIT_OK if result.intact else EXIT_INTEGRITY
 
     run_verb(ui, body)
 
@@ -104,12 +68,7 @@ def verify(
 def _report_verify(
     ui: Ui, report: VerificationReport, recorded: int | None, not_recorded: str | None
 ) -> None:
-    if ui.json_mode:
-        doc = report.as_dict()
-        doc["ok"] = report.intact
-        doc["recorded_seq"] = recorded
-        ui.emit_json(doc)
-        return
+    """The human rendering of a verification (``demo`` ends with one too)."""
     if report.intact:
         ui.say(
             "cli.verify_ok",

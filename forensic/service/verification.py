@@ -1,0 +1,106 @@
+"""``verify``: re-hash every object, re-check the whole custody log, and the record policy.
+
+The result is recorded as a signed ``verify`` entry when the session's examiner key is the
+case's and the log itself verifies; a third party without the key still gets the full
+verification, unrecorded, with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from forensic.errors import KeyringError
+from forensic.i18n import message
+from forensic.progress import SILENT, ProgressReporter
+from forensic.service.opening import open_case
+from forensic.service.reading import NO_RECORD
+from forensic.session import Session
+
+if TYPE_CHECKING:
+    from forensic.case import Case
+    from forensic.custody.keys import ExaminerKey
+    from forensic.verify import VerificationReport
+
+
+@dataclass(frozen=True)
+class Verification:
+    report: VerificationReport
+    recorded_seq: int | None
+    """The ``verify`` entry this run appended, if any."""
+    not_recorded: str | None
+    """Why nothing was appended (``--no-record``, no usable key, a log that does not verify)."""
+
+    @property
+    def intact(self) -> bool:
+        return self.report.intact
+
+    def as_dict(self) -> dict[str, Any]:
+        doc = self.report.as_dict()
+        doc["ok"] = self.report.intact
+        doc["recorded_seq"] = self.recorded_seq
+        return doc
+
+
+def verify(
+    session: Session,
+    case_dir: Path | None = None,
+    progress: ProgressReporter = SILENT,
+    *,
+    expect_key: str | None = None,
+    no_record: bool = False,
+    decrypt: bool = False,
+) -> Verification:
+    """Verify the case under its lock and, when allowed, log the result and the decryptions.
+
+    Every key is unlocked before the lock is taken, so no passphrase prompt ever holds the case.
+    ``decrypt`` needs the key and the case identity: a wrong passphrase stops here; an
+    unreadable identity (an edited encryption record, a replaced key file) is left for the
+    verification to name.
+    """
+    from forensic.case.lock import case_lock
+    from forensic.verify import record_verification, verify_case
+
+    case = open_case(session, case_dir)
+    key = _decryption_key(session, case) if decrypt else None
+    not_recorded: str | None = None
+    if no_record:
+        key, not_recorded = None, NO_RECORD
+    elif key is None:
+        key, not_recorded = _recording_key(session, case)
+    recorded: int | None = None
+    with case_lock(case.root, session.lock_timeout):
+        report = verify_case(case, progress, expect_key=expect_key, decrypt=decrypt)
+        if key is not None:
+            if not report.log_intact or report.interrupted:
+                not_recorded = message("error.log_not_intact", session.lang)
+            else:
+                recorded = record_verification(case, key, report).seq
+                case.record_access(key, verb="verify", locked=True)
+    return Verification(report, recorded, not_recorded)
+
+
+def _decryption_key(session: Session, case: Case) -> ExaminerKey:
+    """The case's key with its identity unwrapped (``--decrypt``)."""
+    from forensic.store.crypt import CryptError
+
+    key = session.unlock()
+    case.check_key(key)
+    if case.store.crypto is not None:
+        try:
+            case.store.crypto.identity()
+        except CryptError as exc:
+            if exc.key != "identity_unreadable":
+                raise
+    return key
+
+
+def _recording_key(session: Session, case: Case) -> tuple[ExaminerKey | None, str | None]:
+    """The key that signs the result, or ``None`` and why (a third party without it)."""
+    try:
+        key = session.unlock()
+        case.check_key(key)
+    except KeyringError as exc:
+        return None, exc.diagnostics(session.lang)
+    return key, None
