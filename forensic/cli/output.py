@@ -55,6 +55,7 @@ class Ui:
     passphrase_file: Path | None = None
     verb: str = "forensic"
     _session: Session | None = field(default=None, repr=False)
+    _bar: Progress | None = field(default=None, repr=False)
 
     def session(self, passphrase_file: Path | None = None) -> Session:
         """This invocation's session (one person, one command); ``run_verb`` closes it."""
@@ -107,8 +108,26 @@ class Ui:
             console=self.err,
             transient=True,
         )
-        with bar:
-            yield RichProgress(bar)
+        self._bar = bar
+        try:
+            with bar:
+                yield RichProgress(bar)
+        finally:
+            self._bar = None
+
+    @contextmanager
+    def paused_progress(self) -> Iterator[None]:
+        """A prompt (the passphrase, asked when a reader first decrypts) never draws over a
+        live progress bar: the bar stops while the question is on screen."""
+        bar = self._bar
+        if bar is None:
+            yield
+            return
+        bar.stop()
+        try:
+            yield
+        finally:
+            bar.start()
 
 
 class RichProgress(ProgressReporter):
@@ -164,13 +183,14 @@ def passphrase_provider(ui: Ui, passphrase_file: Path | None) -> PassphraseProvi
             return env
         if not sys.stdin.isatty():
             raise KeyringError("passphrase_needed")
-        if new:
-            first = typer.prompt(ui.t("cli.passphrase_new_prompt"), hide_input=True)
-            second = typer.prompt(ui.t("cli.passphrase_repeat"), hide_input=True)
-            if first != second:
-                raise KeyringError("passphrase_mismatch")
-            return str(first)
-        return str(typer.prompt(ui.t("cli.passphrase_prompt"), hide_input=True))
+        with ui.paused_progress():
+            if new:
+                first = typer.prompt(ui.t("cli.passphrase_new_prompt"), hide_input=True)
+                second = typer.prompt(ui.t("cli.passphrase_repeat"), hide_input=True)
+                if first != second:
+                    raise KeyringError("passphrase_mismatch")
+                return str(first)
+            return str(typer.prompt(ui.t("cli.passphrase_prompt"), hide_input=True))
 
     return provide
 
