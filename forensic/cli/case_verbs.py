@@ -7,27 +7,18 @@ from typing import Annotated
 
 import typer
 
-from forensic.case import Case
 from forensic.cli.app import (
     CaseOpt,
     JsonOpt,
     LangOpt,
     PassOpt,
     VerboseOpt,
-    _open_case,
     _show_recovery,
-    _unlock_existing,
     app,
     key_app,
 )
 from forensic.cli.output import make_ui, run_verb
-from forensic.custody import config_home
-from forensic.custody.keys import read_key_record
-from forensic.errors import (
-    EXIT_INTEGRITY,
-    EXIT_OK,
-    CaseError,
-)
+from forensic.errors import EXIT_INTEGRITY, EXIT_OK
 
 
 # -- init ----------------------------------------------------------------------------------
@@ -56,60 +47,27 @@ def init(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        from forensic.verify.script import verify_script
+        from forensic.service.case_setup import init_case
 
-        if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-            raise CaseError("case_exists", path=str(directory))
-        if (directory / "case.json").is_file() and encrypt:
-            from forensic.store.crypt import CryptError
-
-            raise CryptError("case_exists", path=str(directory))
-        if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-            raise CaseError("case_exists", path=str(directory))
-        key, created = ui.session(passphrase_file).unlock_or_create()
-        extra = {"verify.sh": verify_script()}
-        encryption = None
-        if encrypt:
-            from forensic._internal.clock import utc_timestamp
-            from forensic.case.rekey import recipients_text
-            from forensic.store import crypt
-
-            passphrase = ui.session().passphrase
-            assert passphrase is not None  # the key was just unlocked with it
-            identity = crypt.new_identity()
-            recipient = str(identity.to_public())
-            extra[crypt.IDENTITY_FILE] = crypt.wrap_identity(identity, passphrase, utc_timestamp())
-            extra[crypt.RECIPIENTS_FILE] = recipients_text((recipient,), case_id)
-            encryption = crypt.Encryption((recipient,))
-        case, entry = Case.init(
+        result = init_case(
+            ui.session(passphrase_file),
             directory,
-            session=ui.session(),
             case_id=case_id,
             title=title,
             examiner=examiner,
             organisation=org,
+            encrypt=encrypt,
             lang=ui.lang,
-            key=key,
-            extra_files=extra,
-            encryption=encryption,
         )
         if ui.json_mode:
-            ui.emit_json(
-                {
-                    "ok": True,
-                    "case": case.info.as_dict(),
-                    "path": str(case.root),
-                    "key_created": created,
-                    "entry": entry.as_dict(),
-                }
-            )
-        else:
-            if created:
-                ui.say("cli.key_created", path=str(config_home()))
-            ui.say("cli.init_done", case_id=case_id, path=str(case.root))
-            ui.say("cli.key_fingerprint", fingerprint=key.fingerprint)
-            if encryption is not None:
-                ui.say("crypt.init_encrypted", recipient=encryption.recipients[0])
+            ui.emit_json(result.as_dict())
+            return EXIT_OK
+        if result.key_created:
+            ui.say("cli.key_created", path=str(ui.session().home))
+        ui.say("cli.init_done", case_id=case_id, path=str(result.case.root))
+        ui.say("cli.key_fingerprint", fingerprint=result.key_fingerprint)
+        if result.recipient is not None:
+            ui.say("crypt.init_encrypted", recipient=result.recipient)
         return EXIT_OK
 
     run_verb(ui, body)
@@ -128,14 +86,15 @@ def recover(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        case = _open_case(ui, case_dir)
-        key, _ = _unlock_existing(ui, passphrase_file)
-        report = case.recover(key)
-        doc = _show_recovery(ui, report)
+        from forensic.service.case_setup import recover_case
+
+        result = recover_case(ui.session(passphrase_file), case_dir)
         if ui.json_mode:
-            ui.emit_json({"ok": True, "recovered": doc})
-        elif report.empty:
+            ui.emit_json(result.as_dict())
+        elif result.recovery.empty:
             ui.say("cli.recover_nothing")
+        else:
+            _show_recovery(ui, result.recovery)
         return EXIT_OK
 
     run_verb(ui, body)
@@ -178,18 +137,13 @@ def key_show(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        record = read_key_record(config_home())
-        kdf = record.get("kdf")
-        doc = {
-            "path": str(config_home()),
-            "fingerprint": record.get("fingerprint"),
-            "created": record.get("created"),
-            "kdf": kdf.get("name") if isinstance(kdf, dict) else None,
-        }
+        from forensic.service.keys import show_key
+
+        result = show_key(ui.session())
         if ui.json_mode:
-            ui.emit_json({"ok": True, "key": doc})
+            ui.emit_json(result.as_dict())
         else:
-            ui.say("cli.key_fingerprint", fingerprint=doc["fingerprint"])
+            ui.say("cli.key_fingerprint", fingerprint=result.fingerprint)
         return EXIT_OK
 
     run_verb(ui, body)
@@ -217,7 +171,7 @@ def demo(
         with ui.progress() as progress:
             result = run_demo(out, progress, lang=ui.lang)
         if ui.json_mode:
-            ui.emit_json({"ok": result.report.intact, **result.as_dict()})
+            ui.emit_json(result.as_dict())
         else:
             _report_capture(ui, result.capture, result.timestamp)
             ui.say("cli.demo_report", path=str(result.report_path))

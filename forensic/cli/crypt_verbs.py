@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from forensic.case import Case, discover_case
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
-from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
-from forensic.custody.keys import ExaminerKey
+from forensic.cli.output import human_bytes, make_ui, run_verb
 from forensic.errors import EXIT_OK
-
-
-def _unlock(ui: Ui, case: Case, passphrase_file: Path | None) -> tuple[ExaminerKey, str]:
-    session = ui.session(passphrase_file)
-    key = session.unlock()
-    case.check_key(key)
-    assert session.passphrase is not None  # the key was just unlocked with it
-    return key, session.passphrase
 
 
 @app.command()
@@ -38,24 +27,23 @@ def encrypt(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        from forensic.case.rekey import encrypt_case
+        from forensic.service.encryption import encrypt_evidence
 
-        case = Case.open(discover_case(case_dir), ui.session())
-        key, passphrase = _unlock(ui, case, passphrase_file)
         with ui.progress() as progress:
-            result = encrypt_case(case, key, passphrase, progress)
+            result = encrypt_evidence(ui.session(passphrase_file), case_dir, progress)
         if ui.json_mode:
-            ui.emit_json({"ok": True, "encrypt": result.as_dict()})
+            ui.emit_json(result.as_dict())
             return EXIT_OK
+        rekey = result.rekey
         ui.say(
             "crypt.encrypted",
-            count=result.objects,
-            bytes=human_bytes(result.bytes),
-            seq=result.seq,
-            recipient=result.recipients[0],
+            count=rekey.objects,
+            bytes=human_bytes(rekey.bytes),
+            seq=rekey.seq,
+            recipient=rekey.recipients[0],
         )
-        if result.derived:
-            ui.say("derived.reencrypted", count=result.derived)
+        if rekey.derived:
+            ui.say("derived.reencrypted", count=rekey.derived)
         ui.warn(ui.t("crypt.ssd_warning"))
         return EXIT_OK
 
@@ -82,22 +70,18 @@ def share(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        from forensic.case.rekey import share_case
-        from forensic.store.crypt import parse_recipient
+        from forensic.service.encryption import share_evidence
 
-        for r in recipient:  # a bad recipient fails before any passphrase prompt
-            parse_recipient(r)
-        case = Case.open(discover_case(case_dir), ui.session())
-        key, _ = _unlock(ui, case, passphrase_file)
         with ui.progress() as progress:
-            result = share_case(case, key, recipient, progress)
+            result = share_evidence(ui.session(passphrase_file), recipient, case_dir, progress)
         if ui.json_mode:
-            ui.emit_json({"ok": True, "share": result.as_dict()})
+            ui.emit_json(result.as_dict())
             return EXIT_OK
-        ui.say("crypt.shared", added=", ".join(result.added), count=result.objects, seq=result.seq)
-        if result.derived:
-            ui.say("derived.reencrypted", count=result.derived)
-        ui.say("crypt.recipients", recipients=", ".join(result.recipients))
+        rekey = result.rekey
+        ui.say("crypt.shared", added=", ".join(rekey.added), count=rekey.objects, seq=rekey.seq)
+        if rekey.derived:
+            ui.say("derived.reencrypted", count=rekey.derived)
+        ui.say("crypt.recipients", recipients=", ".join(rekey.recipients))
         return EXIT_OK
 
     run_verb(ui, body)

@@ -7,27 +7,9 @@ from typing import Annotated
 
 import typer
 
-from forensic.cli.app import (
-    CaseOpt,
-    JsonOpt,
-    LangOpt,
-    PassOpt,
-    VerboseOpt,
-    _open_case,
-    _unlock,
-    app,
-    key_app,
-)
+from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app, key_app
 from forensic.cli.output import make_ui, run_verb
 from forensic.errors import EXIT_OK
-from forensic.timestamp import (
-    describe,
-    load_config,
-    pending_queue,
-    stamp_head,
-    tsas_from_options,
-)
-from forensic.timestamp.errors import TimestampUsageError
 
 
 @app.command()
@@ -57,21 +39,20 @@ def timestamp(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        case = _open_case(ui, case_dir)
-        config = load_config()
-        tsas = tsas_from_options(list(tsa or []), list(tsa_root or []))
-        if not tsa:
-            tsas = list(config.tsas)
-        if not tsas and not pending_queue(case):
-            raise TimestampUsageError("no_tsa")
-        key, _ = _unlock(ui, passphrase_file)
-        result = stamp_head(
-            case, key, tsas, timeout=timeout if timeout is not None else config.timeout
+        from forensic.service.timestamping import timestamp_case
+        from forensic.timestamp import describe
+
+        outcome = timestamp_case(
+            ui.session(passphrase_file),
+            case_dir,
+            urls=tsa or [],
+            roots=tsa_root or [],
+            timeout=timeout,
         )
-        still = pending_queue(case)
         if ui.json_mode:
-            ui.emit_json({"ok": True, **result.as_dict(), "pending": len(still)})
+            ui.emit_json(outcome.as_dict())
             return EXIT_OK
+        result = outcome.result
         lines = describe(result, ui.lang)
         for line in lines[: len(result.tokens)]:
             ui.out.print(line, markup=False, highlight=False)
@@ -79,8 +60,8 @@ def timestamp(
             ui.warn(line)
         if result.entries:
             ui.say("timestamp.recorded", entries=", ".join(str(e.seq) for e in result.entries))
-        if still:
-            ui.say("timestamp.pending", count=len(still))
+        if outcome.pending:
+            ui.say("timestamp.pending", count=outcome.pending)
         return EXIT_OK
 
     run_verb(ui, body)
@@ -110,53 +91,29 @@ def key_cert(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        from forensic.timestamp.examiner_cert import create_self_signed, import_cert
+        from forensic.service.keys import create_certificate, import_certificate
 
         session = ui.session(passphrase_file)
-        home = session.home
-        # the certificate's key is protected by the examiner passphrase: check it first
-        session.unlock_or_create()
-        passphrase = session.passphrase
-        assert passphrase is not None
         if import_files is not None:
-            cert = import_cert(
-                home,
-                import_files[0],
-                import_files[1],
-                passphrase=passphrase,
-                key_password=key_password,
-                force=force,
+            result = import_certificate(
+                session, *import_files, key_password=key_password, force=force
             )
         else:
-            cert = create_self_signed(
-                home,
-                name=name or "forensic examiner",
-                organisation=org,
-                email=email,
-                passphrase=passphrase,
-                force=force,
+            result = create_certificate(
+                session, name=name, organisation=org, email=email, force=force
             )
         if ui.json_mode:
-            ui.emit_json(
-                {
-                    "ok": True,
-                    "certificate": {
-                        "path": str(cert.path),
-                        "key_path": str(cert.key_path),
-                        "subject": cert.subject,
-                        "not_after": cert.not_after,
-                        "sha256": cert.fingerprint_sha256,
-                        "imported": cert.imported,
-                    },
-                }
-            )
-        else:
-            ui.say(
-                "timestamp.cert_imported" if cert.imported else "timestamp.cert_created",
-                path=str(cert.path),
-                subject=cert.subject,
-                not_after=cert.not_after,
-            )
+            ui.emit_json(result.as_dict())
+            return EXIT_OK
+        if result.key_created:
+            ui.say("cli.key_created", path=str(session.home))
+        cert = result.cert
+        ui.say(
+            "timestamp.cert_imported" if cert.imported else "timestamp.cert_created",
+            path=str(cert.path),
+            subject=cert.subject,
+            not_after=cert.not_after,
+        )
         return EXIT_OK
 
     run_verb(ui, body)
