@@ -183,8 +183,8 @@ class SourceRegistry:
         return [s for s in self.sources if isinstance(s, FetchedSource)]
 
     def choices(self) -> tuple[str, ...]:
-        """What ``--source`` may name, in registration order."""
-        return tuple(s.name for s in self.sources if isinstance(s, PathSource))
+        """What ``--source`` may name, in the order paths are offered to them."""
+        return tuple(s.name for s in self.path_sources())
 
     def path_source(self, name: str) -> PathSource:
         for source in self.sources:
