@@ -27,7 +27,7 @@ from typing import Any
 from forensic._internal.clock import ns_to_utc, utc_timestamp
 from forensic._internal.fsio import atomic_write, fsync_dir, sync_filesystem
 from forensic._internal.paths import path_record
-from forensic.capture.filesystem import FileSource, FolderSource
+from forensic.capture.filesystem import FolderSource
 from forensic.capture.interface import (
     AcquiredRef,
     CaptureGroup,
@@ -36,10 +36,9 @@ from forensic.capture.interface import (
     PlannedItem,
     Source,
 )
-from forensic.capture.kakaotalk import KakaoTalkSource, NotKakaoTalk
 from forensic.capture.mediatype import DETECTOR, sniff
-from forensic.capture.telegram import TelegramSource
-from forensic.capture.transcript import ChatError, check_timezone, library_versions
+from forensic.capture.sources import NotThisSource, SourceRegistry, default_registry
+from forensic.capture.transcript import check_timezone, library_versions
 from forensic.case.case import Case, RecoveryReport, file_record, host_name, tool_record
 from forensic.case.derived import plaintext_fields
 from forensic.custody.keys import ExaminerKey
@@ -316,16 +315,16 @@ def _stage_one(
     return _Staged(item, staged, before, started, finished, sniff(staged.head), source)
 
 
-SOURCE_CHOICES = ("telegram", "kakaotalk", "files")
-
-
 def _plan_sources(
     case: Case,
     paths: Iterable[bytes],
     follow: bool,
     failures: list[CaptureFailure],
     forced: str | None = None,
+    registry: SourceRegistry | None = None,
 ) -> list[Source]:
+    """A planner for each path from the source that claims it (``forced``: ``--source``)."""
+    registry = registry or default_registry()
     case_real = os.fsencode(os.path.realpath(case.root))
     sources: list[Source] = []
     for raw in paths:
@@ -337,35 +336,13 @@ def _plan_sources(
         if real == case_real or real.startswith(case_real + b"/"):
             failures.append(CaptureFailure(path, "inside_case"))
             continue
-        if FolderSource.detect(path):
-            if case_real.startswith(real.rstrip(b"/") + b"/"):
-                failures.append(CaptureFailure(path, "contains_case"))
-                continue
-            if forced == "kakaotalk":
-                failures.append(CaptureFailure(path, "chat.not_kakaotalk", {"reason": "a folder"}))
-            elif forced != "files" and TelegramSource.detect(path):
-                sources.append(TelegramSource(path, follow))
-            elif forced == "telegram":
-                failures.append(CaptureFailure(path, "chat.not_telegram"))
-            else:
-                sources.append(FolderSource(path, follow))
+        if FolderSource.detect(path) and case_real.startswith(real.rstrip(b"/") + b"/"):
+            failures.append(CaptureFailure(path, "contains_case"))
             continue
-        if forced == "telegram":
-            failures.append(CaptureFailure(path, "chat.not_telegram"))
-        elif forced == "kakaotalk":
-            try:
-                KakaoTalkSource.recognise(path)
-                sources.append(KakaoTalkSource(path))
-            except NotKakaoTalk as exc:
-                failures.append(CaptureFailure(path, "chat.not_kakaotalk", {"reason": str(exc)}))
-        elif (
-            forced is None
-            and os.path.splitext(path)[1].lower() in (b".txt", b".csv", b".zip")
-            and KakaoTalkSource.detect(path)
-        ):
-            sources.append(KakaoTalkSource(path))
-        else:
-            sources.append(FileSource(path, follow))
+        try:
+            sources.append(registry.claim_path(path, follow, forced))
+        except NotThisSource as exc:
+            failures.append(CaptureFailure(path, exc.reason, exc.params))
     return sources
 
 
@@ -647,12 +624,17 @@ def capture_paths(
     paths: Iterable[bytes],
     options: CaptureOptions | None = None,
     progress: ProgressReporter = SILENT,
+    registry: SourceRegistry | None = None,
 ) -> CaptureResult:
-    """Acquire files and folders into the case. One bad file never stops the batch."""
+    """Acquire files and folders into the case. One bad file never stops the batch.
+
+    ``registry``: the path sources that may claim the paths (default: the built-in ones).
+    """
     options = options or CaptureOptions()
     paths = list(paths)
-    if options.source is not None and options.source not in SOURCE_CHOICES:
-        raise ChatError("unknown_source", source=options.source, choices=", ".join(SOURCE_CHOICES))
+    registry = registry or default_registry()
+    if options.source is not None:
+        registry.path_source(options.source)  # an unknown --source is refused before any lock
     zone = check_timezone(options.timezone)
     with case.writing(key) as recovery:
         run = _Run(case, key, options, progress)
@@ -672,7 +654,7 @@ def capture_paths(
         )
         try:
             sources = _plan_sources(
-                case, paths, options.follow_symlinks, run.failures, options.source
+                case, paths, options.follow_symlinks, run.failures, options.source, registry
             )
             groups = [g for src in sources for g in src.groups()]
             if groups:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from forensic._internal.paths import path_record
 from forensic.capture.interface import CaptureGroup, GroupId, PlannedItem, Source
+from forensic.capture.sources import PathSource, SourceRegistry
 
 
 def _special_reason(mode: int) -> str:
@@ -159,3 +160,19 @@ def classify(
             followed_link=path,
         )
     return PlannedItem(path, "skipped", relpath, group, reason=_special_reason(st.st_mode))
+
+
+class FilesAndFolders(PathSource):
+    """``--source files``: any path as plain files and folders (what no export format claims)."""
+
+    name = "files"
+    catch_all = True
+
+    def claim(self, path: bytes, follow_symlinks: bool, named: bool) -> Source:
+        if FolderSource.detect(path):
+            return FolderSource(path, follow_symlinks)
+        return FileSource(path, follow_symlinks)
+
+
+def register(registry: SourceRegistry) -> None:
+    registry.register(FilesAndFolders())

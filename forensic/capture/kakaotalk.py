@@ -30,7 +30,9 @@ from forensic.capture.interface import (
     DerivingSource,
     GroupId,
     PlannedItem,
+    Source,
 )
+from forensic.capture.sources import NotThisSource, PathSource, SourceRegistry
 from forensic.capture.transcript import MediaResolver, TranscriptWriter, time_record
 
 EXTENSIONS = (b".txt", b".csv", b".zip")
@@ -608,3 +610,25 @@ def _link(msg: dict[str, Any], attachments: dict[str, dict[str, Any]]) -> None:
                 sha256=found["sha256"],
                 container_sha256=found["container_sha256"],
             )
+
+
+class KakaoTalkExport(PathSource):
+    """``--source kakaotalk``: a KakaoTalk export file; detected only by a ``.txt``, ``.csv`` or
+    ``.zip`` name (any name when ``--source`` says so)."""
+
+    name = "kakaotalk"
+
+    def claim(self, path: bytes, follow_symlinks: bool, named: bool) -> Source:
+        if not named and os.path.splitext(path)[1].lower() not in (b".txt", b".csv", b".zip"):
+            raise NotThisSource("chat.not_kakaotalk", reason="not a .txt, .csv or .zip name")
+        if os.path.isdir(path) and not os.path.islink(path):
+            raise NotThisSource("chat.not_kakaotalk", reason="a folder")
+        try:
+            KakaoTalkSource.recognise(path)
+        except NotKakaoTalk as exc:
+            raise NotThisSource("chat.not_kakaotalk", reason=str(exc)) from None
+        return KakaoTalkSource(path)
+
+
+def register(registry: SourceRegistry) -> None:
+    registry.register(KakaoTalkExport())

@@ -15,9 +15,17 @@ from typing import Any
 
 from forensic._internal.clock import utc_timestamp
 from forensic.capture._staged import Generated, GeneratedResult, acquire_generated
+from forensic.capture.sources import (
+    CaptureInput,
+    FetchedCapture,
+    FetchedSource,
+    FetchOptions,
+    SourceRegistry,
+)
 from forensic.capture.web import WebError, WebUsageError
 from forensic.case.case import Case
 from forensic.custody.keys import ExaminerKey
+from forensic.i18n import message
 from forensic.progress import SILENT, ProgressReporter
 
 MAX_DELAY = 600.0
@@ -86,3 +94,47 @@ def capture_screen(
         progress,
     )
     return ScreenCaptureResult(result.acquired[0].item_id, width, height, result, details)
+
+
+class Screen(FetchedSource):
+    """``--screen``: what the X display shows now, grabbed into memory, then stored."""
+
+    name = "screen"
+    single = True
+
+    def claims(self, given: CaptureInput) -> bool:
+        return given.flag == "screen"
+
+    def label(self, given: CaptureInput) -> dict[str, Any]:
+        return {"screen": True}
+
+    def acquire(
+        self,
+        case: Case,
+        key: ExaminerKey,
+        given: CaptureInput,
+        options: FetchOptions,
+        progress: ProgressReporter,
+    ) -> FetchedCapture:
+        shot = capture_screen(case, key, options.delay, progress, options.note)
+        entry = {
+            "sha256": shot.item_id,
+            "width": shot.width,
+            "height": shot.height,
+            "group": shot.capture.group_id,
+            "run": shot.capture.run_id,
+            "seq": shot.capture.acquired[0].seq,
+            "details": shot.details,
+        }
+        said = message(
+            "web.screen_captured",
+            options.lang,
+            width=shot.width,
+            height=shot.height,
+            item=shot.item_id,
+        )
+        return FetchedCapture(entry, shot.capture.recovery, (shot.item_id,), (("say", said),))
+
+
+def register(registry: SourceRegistry) -> None:
+    registry.register(Screen())

@@ -25,7 +25,9 @@ from forensic.capture.interface import (
     DeriveResult,
     DerivingSource,
     PlannedItem,
+    Source,
 )
+from forensic.capture.sources import NotThisSource, PathSource, SourceRegistry
 from forensic.capture.transcript import (
     TRANSCRIPT_AREA,
     MediaResolver,
@@ -517,3 +519,18 @@ def _drain(state: _ChatState, writer: TranscriptWriter, folder: str, began: bool
         writer.message(msg)
     state.pending.clear()
     return began
+
+
+class TelegramExport(PathSource):
+    """``--source telegram``: a Telegram Desktop export folder (detected by its chat file)."""
+
+    name = "telegram"
+
+    def claim(self, path: bytes, follow_symlinks: bool, named: bool) -> Source:
+        if not TelegramSource.detect(path):
+            raise NotThisSource("chat.not_telegram")
+        return TelegramSource(path, follow_symlinks)
+
+
+def register(registry: SourceRegistry) -> None:
+    registry.register(TelegramExport())

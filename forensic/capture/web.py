@@ -35,6 +35,14 @@ from urllib.parse import urlsplit
 
 from forensic._internal.clock import utc_timestamp
 from forensic.capture._staged import Generated, GeneratedResult, acquire_generated
+from forensic.capture.sources import (
+    CaptureInput,
+    FetchedCapture,
+    FetchedSource,
+    FetchOptions,
+    ReportLine,
+    SourceRegistry,
+)
 from forensic.case.case import Case
 from forensic.custody.keys import ExaminerKey
 from forensic.errors import CaptureError, UsageError
@@ -556,3 +564,81 @@ def capture_url(
         common["note"] = options.note
     result = acquire_generated(case, key, "web", group_details, files, common, progress)
     return WebCaptureResult(url, seen["final_url"], status, result, metadata, warnings)
+
+
+class WebPage(FetchedSource):
+    """An ``http(s)://`` address: the page as one browser visit saw it (fetched, then stored)."""
+
+    name = "web"
+
+    def claims(self, given: CaptureInput) -> bool:
+        return given.argument is not None and is_web_url(given.text)
+
+    def check(self, given: CaptureInput) -> None:
+        check_url(given.text)
+
+    def label(self, given: CaptureInput) -> dict[str, Any]:
+        return {"url": given.text}
+
+    def acquire(
+        self,
+        case: Case,
+        key: ExaminerKey,
+        given: CaptureInput,
+        options: FetchOptions,
+        progress: ProgressReporter,
+    ) -> FetchedCapture:
+        web = WebOptions(timeout=options.timeout, note=options.note)
+        return _fetched(capture_url(case, key, given.text, web, progress), options.lang)
+
+
+def _fetched(result: WebCaptureResult, lang: str) -> FetchedCapture:
+    """The ``web`` member of ``capture --json`` for one page, and what a person is told."""
+    warnings = [message(k, lang, **p) for k, p in result.warnings]
+    items = [
+        {
+            "sha256": a.item_id,
+            "name": a.path.decode().split(":", 1)[1],
+            "size": a.size,
+            "media_type": a.media_type,
+            "new_object": a.new_object,
+            "seq": a.seq,
+        }
+        for a in result.capture.acquired
+    ]
+    entry: dict[str, Any] = {
+        "url": result.url,
+        "final_url": result.final_url,
+        "http_status": result.status,
+        "group": result.capture.group_id,
+        "run": result.capture.run_id,
+        "recovered": None,
+        "server": result.metadata["server"],
+        "tls_problem": (result.metadata["tls"] or {}).get("problem"),
+        "warnings": warnings,
+        "items": items,
+        "limits": result.metadata["limits"],
+    }
+    captured = message(
+        "web.captured",
+        lang,
+        url=result.url,
+        final_url=result.final_url,
+        status=result.status,
+        count=len(items),
+        group=result.capture.group_id,
+    )
+    said: list[ReportLine] = [("say", captured)]
+    said += [("say", f"  {i['sha256']}  {i['name']}  {i['size']} B") for i in items]
+    said += [("warn", text) for text in warnings]
+    said.append(("say", message(DOES_NOT_PROVE, lang)))
+    readable = tuple(
+        str(a.item_id)
+        for a in result.capture.acquired
+        if a.path.endswith((b":screenshot.png", b":rendered.html"))
+    )
+    return FetchedCapture(entry, result.capture.recovery, readable, tuple(said))
+
+
+def register(registry: SourceRegistry) -> None:
+    registry.register(WebPage())

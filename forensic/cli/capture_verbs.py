@@ -3,40 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Iterator
-from typing import Annotated, Any
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from forensic._internal.paths import display
-from forensic.capture import CaptureOptions, CaptureResult, capture_paths, parse_hash_list
-from forensic.capture.web import WebOptions, WebUsageError, is_web_url
-from forensic.cli.app import (
-    CaseOpt,
-    JsonOpt,
-    LangOpt,
-    PassOpt,
-    VerboseOpt,
-    _open_case,
-    _show_recovery,
-    _unlock_existing,
-    app,
-)
+# forensic.media and forensic.capture import each other (a cycle still to be untangled): the
+# capture package must be loaded first, as this module, the first verb module, always did.
+import forensic.capture  # noqa: F401
+from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, _show_recovery, app
 from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
-from forensic.errors import (
-    EXIT_OK,
-    EXIT_OPERATIONAL,
-    ForensicError,
-    UsageError,
-)
-from forensic.timestamp import (
-    TimestampResult,
-    describe,
-    stamp_after_write,
-)
+from forensic.errors import EXIT_OK, EXIT_OPERATIONAL
+from forensic.progress import ProgressReporter
+
+if TYPE_CHECKING:
+    from forensic.capture.acquire import CaptureResult
+    from forensic.service.capture import CaptureOutcome, FetchedCaptured, FilesCaptured
+    from forensic.timestamp import TimestampResult
 
 
 # -- capture -------------------------------------------------------------------------------
@@ -85,114 +70,98 @@ def capture(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        urls = [p for p in paths or [] if is_web_url(p)]
-        if urls or screen:
-            # search_verbs registers its own verbs on this app, hence the late import.
-            from forensic.cli.search_verbs import capture_web_and_screen
+        from forensic.capture.acquire import parse_hash_list
+        from forensic.service.capture import CaptureSettings, capture_inputs
+        from forensic.service.capture import capture as capture_case
 
-            if len(urls) != len(paths or []):
-                raise WebUsageError("mixed_inputs")
-            case = _open_case(ui, case_dir)
-            key, _ = _unlock_existing(ui, passphrase_file)
-            web = WebOptions(timeout=timeout, note=note)
-            code = capture_web_and_screen(ui, case, key, urls, screen, delay, web, ocr=not no_ocr)
-            stamped = stamp_after_write(case, key)
-            if stamped is not None and not ui.json_mode:
-                for line in describe(stamped, ui.lang):
-                    ui.out.print(escape(line))
-            return code
-        if not paths:
-            raise UsageError("no_paths")
-        options = CaptureOptions(
+        settings = CaptureSettings(
             hashes=parse_hash_list(hashes),
             follow_symlinks=follow_symlinks,
             note=note,
             source_url=source_url,
             source=source,
             timezone=timezone,
+            delay=delay,
+            timeout=timeout,
+            ocr=not no_ocr,
         )
-        case = _open_case(ui, case_dir)
-        key, _ = _unlock_existing(ui, passphrase_file)
-        with ui.progress() as progress:
-            result = capture_paths(case, key, [os.fsencode(p) for p in paths], options, progress)
-        # Trusted time for the new log head when TSAs are configured (failures are queued).
-        try:
-            stamped = stamp_after_write(case, key)
-        except ForensicError as exc:
-            # The capture is committed; a timestamp configuration problem must not hide that.
-            stamped = None
-            _report_capture(ui, result, None)
-            ui.problem(f"forensic: {exc.diagnostics(ui.lang)}")
-            return exc.exit_code
-        _report_capture(ui, result, stamped)
-        return EXIT_OPERATIONAL if result.failed else EXIT_OK
+        session = ui.session(passphrase_file)
+        with ExitStack() as bar:
+            outcome = capture_case(
+                session,
+                capture_inputs(paths or [], screen),
+                settings,
+                _BarOnDemand(ui, bar),
+                case_dir=case_dir,
+            )
+        return _report(ui, outcome)
 
     run_verb(ui, body)
 
 
-class _AcquiredJson(list[dict[str, Any]]):
-    """The ``acquired`` array of ``capture --json``, made item by item while it is encoded.
+class _BarOnDemand(ProgressReporter):
+    """The progress bar, opened when the first phase starts: a passphrase prompt (asked before
+    anything is acquired) never sits under a live bar."""
 
-    A list only to the JSON encoder (which with ``indent`` is the pure-Python one: it asks for
-    the length, then iterates); it holds nothing itself.
-    """
+    def __init__(self, ui: Ui, stack: ExitStack) -> None:
+        self.ui = ui
+        self.stack = stack
+        self.bar: ProgressReporter | None = None
 
-    def __init__(self, result: CaptureResult) -> None:
-        super().__init__()
-        self.result = result
+    def start(self, label: str, total: int | None) -> None:
+        if self.bar is None:
+            self.bar = self.stack.enter_context(self.ui.progress())
+        self.bar.start(label, total)
 
-    def __len__(self) -> int:
-        return len(self.result.acquired)
+    def advance(self, amount: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.advance(amount)
 
-    def __bool__(self) -> bool:
-        return bool(self.result.acquired)
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.finish()
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        for a in self.result.acquired:
-            yield {
-                "sha256": a.item_id,
-                "size": a.size,
-                "media_type": a.media_type,
-                "path": display(a.path),
-                "new_object": a.new_object,
-                "seq": a.seq,
-                "hashes": a.hashes,
-            }
+
+def _report(ui: Ui, outcome: CaptureOutcome) -> int:
+    """Render the outcome; a timestamp configuration problem is said after the capture."""
+    from forensic.service.capture import FilesCaptured
+
+    if isinstance(outcome, FilesCaptured):
+        _render_files(ui, outcome)
+    else:
+        _render_fetched(ui, outcome)
+    if outcome.timestamp_error is not None:
+        ui.problem(f"forensic: {outcome.timestamp_error.diagnostics(ui.lang)}")
+        return outcome.timestamp_error.exit_code
+    return EXIT_OPERATIONAL if outcome.failed else EXIT_OK
 
 
 def _report_capture(ui: Ui, result: CaptureResult, stamped: TimestampResult | None = None) -> None:
-    recovery = _show_recovery(ui, result.recovery)
-    failures = [
-        {
-            "path": display(f.path),
-            "reason": f.reason,
-            "message": ui.t(f"reason.{f.reason}", **f.params),
-            "skipped": f.skipped,
-        }
-        for f in result.failures
-    ]
+    """A file capture made elsewhere (the demo), shown like ``capture`` shows its own."""
+    from forensic.service.capture import FilesCaptured
+
+    _render_files(ui, FilesCaptured(result, stamped, None, ui.lang))
+
+
+def _emit_streamed(doc: dict[str, object]) -> None:
+    """The document ``ui.emit_json`` writes, written while it is encoded: lazy arrays are read
+    one item at a time, never all held (100,000 files: 36 MB of text)."""
+    chunks: list[str] = []
+    for chunk in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(doc):
+        chunks.append(chunk)
+        if len(chunks) >= 4096:
+            sys.stdout.write("".join(chunks))
+            chunks.clear()
+    sys.stdout.write("".join(chunks) + "\n")
+    sys.stdout.flush()
+
+
+def _render_files(ui: Ui, outcome: FilesCaptured) -> None:
     if ui.json_mode:
-        doc = {
-            "ok": not result.failed,
-            "run": result.run_id,
-            "recovered": recovery,
-            "acquired": _AcquiredJson(result),
-            "links": [display(link.path) for link in result.links],
-            "groups": [g.group_id for g in result.groups],
-            "failures": failures,
-            "timestamp": stamped.as_dict() if stamped is not None else None,
-        }
-        # The same document ``ui.emit_json`` writes, written as it is encoded: the acquired
-        # items are read back one at a time, never all held (100,000 files: 36 MB of text).
-        chunks: list[str] = []
-        for chunk in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(doc):
-            chunks.append(chunk)
-            if len(chunks) >= 4096:
-                sys.stdout.write("".join(chunks))
-                chunks.clear()
-        sys.stdout.write("".join(chunks) + "\n")
-        sys.stdout.flush()
+        _emit_streamed(outcome.as_dict())
         return
+    result = outcome.result
+    _show_recovery(ui, result.recovery)
     ui.say(
         "cli.captured",
         count=len(result.acquired),
@@ -201,7 +170,7 @@ def _report_capture(ui: Ui, result: CaptureResult, stamped: TimestampResult | No
     )
     if result.links:
         ui.say("cli.capture_links", count=len(result.links))
-    for f in failures:
+    for f in outcome.failures():
         key = "cli.capture_skipped" if f["skipped"] else "cli.capture_failure"
         text = ui.t(key, path=f["path"], reason=f["message"])
         if f["skipped"]:
@@ -210,6 +179,29 @@ def _report_capture(ui: Ui, result: CaptureResult, stamped: TimestampResult | No
             ui.problem(text)
     if result.failed:
         ui.problem(ui.t("error.capture_failed", count=len(result.failed)))
+    _render_stamped(ui, outcome.stamped)
+
+
+def _render_fetched(ui: Ui, outcome: FetchedCaptured) -> None:
+    if ui.json_mode:
+        ui.emit_json(outcome.as_dict())
+        return
+    for attempt in outcome.attempts:
+        if attempt.capture is None:
+            ui.problem(f"forensic: {attempt.failure()['message']}")
+            continue
+        _show_recovery(ui, attempt.capture.recovery)
+        for channel, text in attempt.said:
+            if channel == "warn":
+                ui.warn(text)
+            else:
+                ui.out.print(escape(text))
+    _render_stamped(ui, outcome.stamped)
+
+
+def _render_stamped(ui: Ui, stamped: TimestampResult | None) -> None:
     if stamped is not None:
+        from forensic.timestamp import describe
+
         for line in describe(stamped, ui.lang):
             ui.out.print(escape(line))
