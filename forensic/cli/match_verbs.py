@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from forensic.cli.app import (
-    CaseOpt,
-    JsonOpt,
-    LangOpt,
-    PassOpt,
-    VerboseOpt,
-    _open_case,
-    _unlock,
-    app,
-)
+from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
 from forensic.cli.output import Ui, make_ui, run_verb
 from forensic.errors import EXIT_OK
-from forensic.media.matching import DEFAULT_THRESHOLD
+from forensic.service.matching import DEFAULT_THRESHOLD
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from forensic.media.matching import MatchReport
+    from forensic.service.matching import MatchResult
 
 ThresholdOpt = Annotated[
     int,
@@ -60,146 +57,58 @@ def match(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        from forensic.custody import PendingEntry
-        from forensic.media.matching import (
-            MatchReport,
-            MediaAvUsageError,
-            load_candidates,
-            match_queries,
-            match_within,
-            read_query,
-        )
-        from forensic.media.perceptual import MediaReadError, library_versions, store_perceptual
+        from forensic.service.matching import find_matches
 
-        if not photos and not within:
-            raise MediaAvUsageError("no_query")
-        if not 0 <= threshold <= 256:
-            raise MediaAvUsageError("threshold_range", value=threshold)
-        case = _open_case(ui, case_dir)
-        key, _ = _unlock(ui, passphrase_file)
-        queries = []
-        unreadable = []
-        for photo in photos or []:
-            try:
-                queries.append(read_query(photo))
-            except MediaReadError as exc:
-                unreadable.append({"path": str(photo), "reason": str(exc)})
-                ui.warn(ui.t("media_av.query_unreadable", path=str(photo), reason=str(exc)))
-        items = case.items()
         with ui.progress() as progress:
-            run = store_perceptual(case, key, list(items), progress)
-        for stored in run.stored:
-            for warning in stored.record.get("warnings", []):
-                ui.warn(ui.t("media_av.item_warning", item=stored.item_id[:12], warning=warning))
-        candidates, problems = load_candidates(case)
-        for problem in problems:
-            ui.warn(ui.t("media_av.record_problem", problem=problem))
-        report = match_queries(queries, candidates, threshold)
-        inside: MatchReport | None = match_within(candidates, threshold) if within else None
-        details: dict[str, Any] = {
-            "queries": [
-                {"sha256": q.sha256, "quality": q.quality, "variants": len(q.variants)}
-                for q in queries
-            ],
-            "queries_unreadable": len(unreadable),
-            "acquired": False,
-            "threshold": threshold,
-            "within": within,
-            "compared": report.compared + (inside.compared if inside else 0),
-            "matches": [_log_match(m.as_dict(), queries) for m in report.matches],
-            "tool": {**_tool(), "libraries": library_versions()},
-        }
-        if inside is not None:
-            details["within_matches"] = [m.as_dict() for m in inside.matches]
-        with case.writing(key):
-            [entry] = case.record(
-                key, [PendingEntry("match", f"case:{case.info.case_id}", details)]
+            result = find_matches(
+                ui.session(passphrase_file),
+                photos or (),
+                within=within,
+                threshold=threshold,
+                case_dir=case_dir,
+                progress=progress,
             )
-        names: dict[str, str | None] = {str(i): _name(it) for i, it in items.items()}
+        _warn(ui, result)
         if ui.json_mode:
-            doc: dict[str, Any] = {
-                "ok": True,
-                "acquired": False,
-                "threshold": threshold,
-                "queries": [
-                    {"path": q.name, "sha256": q.sha256, "quality": q.quality} for q in queries
-                ],
-                "unreadable": unreadable,
-                "perceptual": {
-                    "computed": [s.item_id for s in run.stored],
-                    "already": len(run.already),
-                    "not_media": len(run.not_media),
-                },
-                "compared": report.compared,
-                "matches": [{**m.as_dict(), "name": names.get(m.item_id)} for m in report.matches],
-                "not_comparable": report.not_comparable,
-                "record_problems": problems,
-                "log_entry": entry.seq,
-            }
-            if inside is not None:
-                doc["within"] = {
-                    "compared": inside.compared,
-                    "matches": [
-                        {
-                            **m.as_dict(),
-                            "query_name": names.get(m.query),
-                            "name": names.get(m.item_id),
-                        }
-                        for m in inside.matches
-                    ],
-                    "not_comparable": inside.not_comparable,
-                }
-            ui.emit_json(doc)
+            ui.emit_json(result.as_dict())
             return EXIT_OK
         ui.say("media_av.not_acquired")
-        if run.stored:
-            ui.say(
-                "media_av.hashed",
-                count=len(run.stored),
-                seqs=", ".join(str(s.seq) for s in run.stored),
-            )
-        for q in queries:
+        if result.perceptual.stored:
+            seqs = ", ".join(str(s.seq) for s in result.perceptual.stored)
+            ui.say("media_av.hashed", count=len(result.perceptual.stored), seqs=seqs)
+        for q in result.queries:
             if q.quality < 50:
                 ui.warn(ui.t("media_av.low_quality_query", name=q.name, quality=q.quality))
-        low_items = sum(1 for n in report.not_comparable if "item" in n)
+        low_items = sum(1 for n in result.found.not_comparable if "item" in n)
         if low_items:
             ui.warn(ui.t("media_av.low_quality_items", count=low_items))
-        if queries:
-            _show(ui, report, names, threshold, query_names=None)
-        if inside is not None:
+        if result.queries:
+            _show(ui, result.found, result.names, threshold, query_names=None)
+        if result.within is not None:
             ui.say("media_av.within_title")
-            _show(ui, inside, names, threshold, query_names=names)
-        ui.say("media_av.logged", seq=entry.seq)
+            _show(ui, result.within, result.names, threshold, query_names=result.names)
+        ui.say("media_av.logged", seq=result.entry.seq)
         return EXIT_OK
 
     run_verb(ui, body)
 
 
-def _tool() -> dict[str, Any]:
-    from forensic.case.case import tool_record
-
-    return tool_record()
-
-
-def _log_match(match: dict[str, Any], queries: list[Any]) -> dict[str, Any]:
-    """The log names a query photo by its SHA-256, never by its path."""
-    by_name = {q.name: q.sha256 for q in queries}
-    return {**match, "query": by_name.get(match["query"], match["query"])}
-
-
-def _name(item: Any) -> str | None:
-    for acq in item.acquisitions:
-        if acq.source_path:
-            return str(acq.source_path).replace("\\", "/").rsplit("/", 1)[-1]
-    return None
+def _warn(ui: Ui, result: MatchResult) -> None:
+    """What was skipped or could not be used: on stderr, with ``--json`` too."""
+    for unreadable in result.unreadable:
+        ui.warn(ui.t("media_av.query_unreadable", path=unreadable.path, reason=unreadable.reason))
+    for item, warning in result.item_warnings():
+        ui.warn(ui.t("media_av.item_warning", item=item[:12], warning=warning))
+    for problem in result.record_problems:
+        ui.warn(ui.t("media_av.record_problem", problem=problem))
 
 
 def _show(
     ui: Ui,
-    report: Any,
-    names: dict[str, str | None],
+    report: MatchReport,
+    names: Mapping[str, str | None],
     threshold: int,
-    query_names: dict[str, str | None] | None,
+    query_names: Mapping[str, str | None] | None,
 ) -> None:
     if not report.matches:
         ui.say("media_av.no_matches", threshold=threshold, compared=report.compared)

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from forensic.analysis.errors import AnalysisUsageError
-from forensic.analysis.store import ANALYSIS_DIR, analyze_items
-from forensic.cli.app import (
-    CaseOpt,
-    JsonOpt,
-    LangOpt,
-    PassOpt,
-    VerboseOpt,
-    _open_case,
-    _show_recovery,
-    _unlock_existing,
-    app,
-)
-from forensic.cli.output import make_ui, run_verb
+from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, _show_recovery, app
+from forensic.cli.output import Ui, make_ui, run_verb
 from forensic.errors import EXIT_OK
-from forensic.media import metadata_lines, store_metadata
-from forensic.media.record import load_record
+
+if TYPE_CHECKING:
+    from forensic.service.analysis import AnalyzeResult
 
 
 @app.command()
@@ -61,70 +50,36 @@ def analyze(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        if not metadata and not detect:
-            raise AnalysisUsageError("no_mode")
-        case = _open_case(ui, case_dir)
-        entries = case.entries()
-        if items:
-            chosen = [str(case.resolve_item(i, entries).item_id) for i in items]
-        else:
-            chosen = [str(i) for i in case.items(entries)]
-        chosen = list(dict.fromkeys(chosen))
-        meta_ids = (
-            chosen if items or all_items else [i for i in chosen if load_record(case, i) is None]
-        )
-        detect_ids = (
-            chosen
-            if items or all_items
-            else [
-                i
-                for i in chosen
-                if not (case.root / ANALYSIS_DIR / i / "provenance.json").is_file()
-            ]
-        )
-        meta_ids = meta_ids if metadata else []
-        detect_ids = detect_ids if detect else []
-        key, _ = _unlock_existing(ui, passphrase_file)
-        recovered = None
-        done = []
-        analysed = []
-        if meta_ids or detect_ids:
-            with case.writing(key) as report, ui.progress() as progress:
-                recovered = _show_recovery(ui, report)
-                if meta_ids:
-                    done = store_metadata(case, key, meta_ids, progress)
-                if detect_ids:
-                    analysed = analyze_items(case, key, detect_ids, progress)
+        from forensic.service.analysis import analyze as analyze_case
+
+        with ui.progress() as progress:
+            result = analyze_case(
+                ui.session(passphrase_file),
+                items or (),
+                metadata=metadata,
+                detect=detect,
+                all_items=all_items,
+                case_dir=case_dir,
+                progress=progress,
+            )
         if ui.json_mode:
-            doc: dict[str, object] = {"ok": True, "recovered": recovered}
-            if metadata:
-                doc["metadata"] = [
-                    {"seq": entry.seq, "record": record.as_dict()} for record, entry in done
-                ]
-            if detect:
-                doc["analysis"] = [
-                    {
-                        "seq": entry.seq,
-                        "item": a.item_id,
-                        "media_type": a.media_type,
-                        "not_applicable": a.not_applicable,
-                        "detectors": a.docs,
-                        "files": a.files,
-                    }
-                    for a, entry in analysed
-                ]
-            ui.emit_json(doc)
+            ui.emit_json(result.as_dict())
             return EXIT_OK
-        if metadata:
-            _print_metadata(ui, done)
-        if detect:
-            _print_analysis(ui, analysed)
+        if result.recovery is not None:
+            _show_recovery(ui, result.recovery)
+        if result.metadata is not None:
+            _print_metadata(ui, result)
+        if result.analysis is not None:
+            _print_analysis(ui, result)
         return EXIT_OK
 
     run_verb(ui, body)
 
 
-def _print_metadata(ui: Any, done: list[Any]) -> None:
+def _print_metadata(ui: Ui, result: AnalyzeResult) -> None:
+    from forensic.media.show import metadata_lines
+
+    done = result.metadata or ()
     if not done:
         ui.say("media.nothing")
         return
@@ -140,7 +95,8 @@ def _print_metadata(ui: Any, done: list[Any]) -> None:
     ui.say("media.analyzed", count=len(done), entries=", ".join(str(e.seq) for _r, e in done))
 
 
-def _print_analysis(ui: Any, analysed: list[Any]) -> None:
+def _print_analysis(ui: Ui, result: AnalyzeResult) -> None:
+    analysed = result.analysis or ()
     if not analysed:
         ui.say("analysis.nothing")
         return

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, _open_case, app
-from forensic.cli.output import human_bytes, make_ui, run_verb
+from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
+from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
 from forensic.errors import EXIT_INTEGRITY, EXIT_OK
+
+if TYPE_CHECKING:
+    from forensic.service.reporting import ReportOutcome
 
 
 @app.command()
@@ -54,67 +57,46 @@ def report(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        from forensic.report import PREVIEW_MODES, ReportOptions, build_report
-        from forensic.report.errors import ReportUsageError
-        from forensic.timestamp import TimestampAuthority, load_config, tsas_from_options
-        from forensic.timestamp import demo_tsa as make_demo_tsa
-        from forensic.timestamp.examiner_cert import CERT_FILE, load_signing_key
+        from forensic.service.reporting import create_report
 
-        if preview not in PREVIEW_MODES:
-            raise ReportUsageError("bad_preview", mode=preview)
-        case = _open_case(ui, case_dir)
-        session = ui.session(passphrase_file)
-        home = session.home
-        if not (home / CERT_FILE).is_file():
-            raise ReportUsageError("no_cert", path=str(home / CERT_FILE))
-        config = load_config()
-        chosen: TimestampAuthority | None
-        if demo_tsa:
-            chosen = make_demo_tsa()
-        elif tsa:
-            chosen = tsas_from_options([tsa], list(tsa_root or []))[0]
-        else:
-            chosen = config.tsas[0] if config.tsas else None
-        if chosen is None:
-            raise ReportUsageError("no_tsa")
-        key = session.unlock()  # only `init` creates an examiner key
-        assert session.passphrase is not None
-        cert_pem, cert_key = load_signing_key(home, session.passphrase)
-        if preview == "full":
-            ui.warn(ui.t("report.full_preview_warning"))
-        lang_doc = (
-            ui.lang if lang else case.info.lang if case.info.lang in ("ko", "en") else ui.lang
-        )
-        options = ReportOptions(
-            lang=lang_doc,
-            preview=preview,
-            items=tuple(items or ()),
-            out=out,
-            logo=logo,
-            tsa=chosen,
-            timeout=config.timeout,
-        )
         with ui.progress() as progress:
-            result = build_report(
-                case, key, options, cert_pem=cert_pem, cert_key=cert_key, progress=progress
+            outcome = create_report(
+                ui.session(passphrase_file),
+                preview=preview,
+                items=items or (),
+                out=out,
+                logo=logo,
+                tsa=tsa,
+                tsa_roots=tsa_root or (),
+                demo_tsa=demo_tsa,
+                lang=ui.lang if lang else None,
+                case_dir=case_dir,
+                progress=progress,
             )
+        if outcome.preview == "full":
+            ui.warn(ui.t("report.full_preview_warning"))
         if ui.json_mode:
-            ui.emit_json({"ok": result.verified_intact, "report": result.as_dict()})
+            ui.emit_json(outcome.as_dict())
         else:
-            ui.say(
-                "report.done",
-                path=str(result.path),
-                pages=result.pages,
-                items=result.items,
-                size=human_bytes(result.size),
-            )
-            ui.say("report.sha256", sha256=result.sha256, seq=result.entry.seq)
-            if result.copy is not None:
-                ui.say("report.copied", path=str(result.copy))
-            if result.demo_tsa:
-                ui.warn(ui.t("report.demo_tsa"))
-            if not result.verified_intact:
-                ui.warn(ui.t("report.not_intact"))
-        return EXIT_OK if result.verified_intact else EXIT_INTEGRITY
+            _show(ui, outcome)
+        return EXIT_OK if outcome.intact else EXIT_INTEGRITY
 
     run_verb(ui, body)
+
+
+def _show(ui: Ui, outcome: ReportOutcome) -> None:
+    result = outcome.report
+    ui.say(
+        "report.done",
+        path=str(result.path),
+        pages=result.pages,
+        items=result.items,
+        size=human_bytes(result.size),
+    )
+    ui.say("report.sha256", sha256=result.sha256, seq=result.entry.seq)
+    if result.copy is not None:
+        ui.say("report.copied", path=str(result.copy))
+    if result.demo_tsa:
+        ui.warn(ui.t("report.demo_tsa"))
+    if not outcome.intact:
+        ui.warn(ui.t("report.not_intact"))

@@ -1,0 +1,147 @@
+"""``export``: the case as a sealed BagIt bag, or a takedown hash list of its items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from forensic.progress import SILENT, ProgressReporter
+from forensic.service.opening import open_for_writing
+from forensic.session import Session
+
+if TYPE_CHECKING:
+    from forensic.case import Case
+    from forensic.custody.keys import ExaminerKey
+    from forensic.custody.log import CustodyEntry
+    from forensic.export import ExportResult
+
+
+@dataclass(frozen=True)
+class BagExport:
+    export: ExportResult
+    case_id: str
+    decrypted: bool
+    """Plaintext copies were written: the bag must be handled as the evidence itself."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": True, "export": self.export.as_dict()}
+
+
+@dataclass(frozen=True)
+class HashListExport:
+    path: str
+    format: str
+    items: int
+    with_pdq: int
+    with_vpdq: int
+    sha256: str
+    size: int
+    problems: tuple[str, ...]
+    """One line per stored perceptual record that could not be used (its item has no PDQ)."""
+    entry: CustodyEntry
+    """The ``export-hash-list`` entry."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "hash_list": {
+                "path": self.path,
+                "format": self.format,
+                "items": self.items,
+                "with_pdq": self.with_pdq,
+                "with_vpdq": self.with_vpdq,
+                "sha256": self.sha256,
+                "size": self.size,
+                "problems": list(self.problems),
+                "log_entry": self.entry.seq,
+            },
+        }
+
+
+def export_bag(
+    session: Session,
+    out: Path | None,
+    *,
+    force: bool = False,
+    decrypt: bool = False,
+    case_dir: Path | None = None,
+    progress: ProgressReporter = SILENT,
+) -> BagExport:
+    """Write the sealed bag to ``out`` (a folder, or a zip when it ends in ``.zip``) and log it.
+
+    With ``decrypt`` on an encrypted case the case identity is unwrapped first, so a wrong
+    passphrase fails before anything is written.
+    """
+    from forensic.export import export_case
+    from forensic.media.matching import MediaAvUsageError
+
+    if out is None:
+        raise MediaAvUsageError("out_required")
+    case, key = open_for_writing(session, case_dir)
+    if decrypt and case.store.crypto is not None:
+        case.store.crypto.identity()
+    result = export_case(case, key, out, force=force, progress=progress, decrypt=decrypt)
+    return BagExport(result, case.info.case_id, decrypt)
+
+
+def export_hash_list(
+    session: Session,
+    target: Path,
+    *,
+    force: bool = False,
+    out: Path | None = None,
+    case_dir: Path | None = None,
+    progress: ProgressReporter = SILENT,
+) -> HashListExport:
+    """Write ``target`` (``.csv`` or ``.json``): hash values only, never pixels or file names.
+
+    Items without perceptual hashes get them first (``perceptual`` entries); the list is then
+    logged as one ``export-hash-list`` entry. ``out`` (a bag destination) is refused: one export
+    is one kind of export.
+    """
+    from forensic.media.matching import MediaAvUsageError
+    from forensic.media.perceptual import HASH_LIST_FORMATS, store_perceptual, write_hash_list
+
+    if out is not None:
+        raise MediaAvUsageError("hash_list_with_out")
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in HASH_LIST_FORMATS:
+        raise MediaAvUsageError("hash_list_format", path=str(target))
+    if target.exists() and not force:
+        raise MediaAvUsageError("hash_list_exists", path=str(target))
+    case, key = open_for_writing(session, case_dir)
+    store_perceptual(case, key, list(case.items()), progress)
+    written = write_hash_list(case, target, fmt)
+    entry = _log_hash_list(case, key, written)
+    return HashListExport(
+        path=written["path"],
+        format=written["format"],
+        items=written["items"],
+        with_pdq=written["with_pdq"],
+        with_vpdq=written["with_vpdq"],
+        sha256=written["sha256"],
+        size=written["size"],
+        problems=tuple(written["problems"]),
+        entry=entry,
+    )
+
+
+def _log_hash_list(case: Case, key: ExaminerKey, written: dict[str, Any]) -> CustodyEntry:
+    from forensic.case.case import tool_record
+    from forensic.custody.log import PendingEntry
+    from forensic.media.perceptual import library_versions
+
+    details = {
+        "hash_list": {k: written[k] for k in ("path", "format", "sha256", "size")},
+        "items": written["items"],
+        "with_pdq": written["with_pdq"],
+        "with_vpdq": written["with_vpdq"],
+        "record_problems": written["problems"],
+        "tool": {**tool_record(), "libraries": library_versions()},
+    }
+    with case.writing(key):
+        [entry] = case.record(
+            key, [PendingEntry("export-hash-list", f"case:{case.info.case_id}", details)]
+        )
+    return entry

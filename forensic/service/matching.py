@@ -1,0 +1,200 @@
+"""``match``: which captured items are near-duplicates of given photos, or of each other (PDQ)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from forensic.progress import SILENT, ProgressReporter
+from forensic.service.opening import open_for_writing
+from forensic.session import Session
+
+if TYPE_CHECKING:
+    from forensic.case import Case, Item
+    from forensic.custody.keys import ExaminerKey
+    from forensic.custody.log import CustodyEntry
+    from forensic.media.matching import MatchReport, Query
+    from forensic.media.perceptual import PerceptualRun
+
+#: Largest PDQ distance reported as a near-duplicate: the value of
+#: ``forensic.media.matching.DEFAULT_THRESHOLD`` (a test holds them equal), repeated here so a
+#: front end can show the default without loading NumPy and PDQ.
+DEFAULT_THRESHOLD = 56
+
+
+@dataclass(frozen=True)
+class UnreadableQuery:
+    """A query photo that could not be read or decoded; the search goes on without it."""
+
+    path: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    threshold: int
+    queries: tuple[Query, ...]
+    unreadable: tuple[UnreadableQuery, ...]
+    perceptual: PerceptualRun
+    """Perceptual hashes computed (and logged) for items that had none."""
+    found: MatchReport
+    """Query photos against the case's items."""
+    within: MatchReport | None
+    """Items against each other (``None`` unless asked for)."""
+    record_problems: tuple[str, ...]
+    names: Mapping[str, str | None]
+    """Item SHA-256 → the file name it was captured under (shown, never logged)."""
+    entry: CustodyEntry
+    """The ``match`` entry (queries named by SHA-256 only)."""
+
+    def item_warnings(self) -> list[tuple[str, str]]:
+        """(item, warning) for each warning of a perceptual record computed in this run."""
+        return [
+            (stored.item_id, str(warning))
+            for stored in self.perceptual.stored
+            for warning in stored.record.get("warnings", [])
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "ok": True,
+            "acquired": False,
+            "threshold": self.threshold,
+            "queries": [
+                {"path": q.name, "sha256": q.sha256, "quality": q.quality} for q in self.queries
+            ],
+            "unreadable": [u.as_dict() for u in self.unreadable],
+            "perceptual": {
+                "computed": [s.item_id for s in self.perceptual.stored],
+                "already": len(self.perceptual.already),
+                "not_media": len(self.perceptual.not_media),
+            },
+            "compared": self.found.compared,
+            "matches": [
+                {**m.as_dict(), "name": self.names.get(m.item_id)} for m in self.found.matches
+            ],
+            "not_comparable": self.found.not_comparable,
+            "record_problems": list(self.record_problems),
+            "log_entry": self.entry.seq,
+        }
+        if self.within is not None:
+            doc["within"] = {
+                "compared": self.within.compared,
+                "matches": [
+                    {
+                        **m.as_dict(),
+                        "query_name": self.names.get(m.query),
+                        "name": self.names.get(m.item_id),
+                    }
+                    for m in self.within.matches
+                ],
+                "not_comparable": self.within.not_comparable,
+            }
+        return doc
+
+
+def find_matches(
+    session: Session,
+    photos: Sequence[Path] = (),
+    *,
+    within: bool = False,
+    threshold: int = DEFAULT_THRESHOLD,
+    case_dir: Path | None = None,
+    progress: ProgressReporter = SILENT,
+) -> MatchResult:
+    """Hash the items that have no perceptual record yet, compare, and log one ``match`` entry.
+
+    The photos are read and hashed here only: never acquired, never sent, never named in the log
+    by their path. An unreadable photo is reported in the result, not raised.
+    """
+    from forensic.media.matching import (
+        MediaAvUsageError,
+        load_candidates,
+        match_queries,
+        match_within,
+    )
+    from forensic.media.perceptual import store_perceptual
+
+    if not photos and not within:
+        raise MediaAvUsageError("no_query")
+    if not 0 <= threshold <= 256:
+        raise MediaAvUsageError("threshold_range", value=threshold)
+    case, key = open_for_writing(session, case_dir)
+    queries, unreadable = _read_queries(photos)
+    items = case.items()
+    run = store_perceptual(case, key, list(items), progress)
+    candidates, problems = load_candidates(case)
+    found = match_queries(queries, candidates, threshold)
+    inside = match_within(candidates, threshold) if within else None
+    entry = _log_match(case, key, queries, len(unreadable), threshold, found, inside)
+    return MatchResult(
+        threshold=threshold,
+        queries=tuple(queries),
+        unreadable=tuple(unreadable),
+        perceptual=run,
+        found=found,
+        within=inside,
+        record_problems=tuple(problems),
+        names={str(i): _captured_name(it) for i, it in items.items()},
+        entry=entry,
+    )
+
+
+def _read_queries(photos: Sequence[Path]) -> tuple[list[Query], list[UnreadableQuery]]:
+    from forensic.media.matching import read_query
+    from forensic.media.perceptual import MediaReadError
+
+    queries: list[Query] = []
+    unreadable: list[UnreadableQuery] = []
+    for photo in photos:
+        try:
+            queries.append(read_query(photo))
+        except MediaReadError as exc:
+            unreadable.append(UnreadableQuery(str(photo), str(exc)))
+    return queries, unreadable
+
+
+def _log_match(
+    case: Case,
+    key: ExaminerKey,
+    queries: list[Query],
+    unreadable: int,
+    threshold: int,
+    found: MatchReport,
+    inside: MatchReport | None,
+) -> CustodyEntry:
+    """The ``match`` entry: what was compared and found, the photos by SHA-256 only."""
+    from forensic.case.case import tool_record
+    from forensic.custody.log import PendingEntry
+    from forensic.media.perceptual import library_versions
+
+    by_name = {q.name: q.sha256 for q in queries}
+    details: dict[str, Any] = {
+        "queries": [
+            {"sha256": q.sha256, "quality": q.quality, "variants": len(q.variants)} for q in queries
+        ],
+        "queries_unreadable": unreadable,
+        "acquired": False,
+        "threshold": threshold,
+        "within": inside is not None,
+        "compared": found.compared + (inside.compared if inside else 0),
+        "matches": [{**m.as_dict(), "query": by_name.get(m.query, m.query)} for m in found.matches],
+        "tool": {**tool_record(), "libraries": library_versions()},
+    }
+    if inside is not None:
+        details["within_matches"] = [m.as_dict() for m in inside.matches]
+    with case.writing(key):
+        [entry] = case.record(key, [PendingEntry("match", f"case:{case.info.case_id}", details)])
+    return entry
+
+
+def _captured_name(item: Item) -> str | None:
+    for acq in item.acquisitions:
+        if acq.source_path:
+            return str(acq.source_path).replace("\\", "/").rsplit("/", 1)[-1]
+    return None

@@ -1,0 +1,116 @@
+"""``report``: the signed PDF/A report of a case for court."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from forensic.progress import SILENT, ProgressReporter
+from forensic.service.opening import open_case
+from forensic.session import Session
+
+if TYPE_CHECKING:
+    from forensic.report import ReportResult
+    from forensic.timestamp import TimestampAuthority
+
+REPORT_LANGS = ("ko", "en")
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    report: ReportResult
+    preview: str
+    """``full`` puts unredacted images in the PDF: the front end must say so."""
+
+    @property
+    def intact(self) -> bool:
+        """The case verified intact when the report was made (else the report says it was not)."""
+        return self.report.verified_intact
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.intact, "report": self.report.as_dict()}
+
+
+def choose_tsa(
+    session: Session,
+    tsa: str | None = None,
+    tsa_roots: Sequence[Path] = (),
+    *,
+    demo: bool = False,
+) -> tuple[TimestampAuthority, float]:
+    """The TSA for the signature's time stamp and the configured timeout: the offline demo TSA,
+    else ``tsa`` (with ``tsa_roots``, or a configured TSA of that URL), else the first one
+    configured in the session's ``forensic.toml``."""
+    from forensic.report.errors import ReportUsageError
+    from forensic.timestamp import TimestampUsageError, load_config, tsas_from_options
+    from forensic.timestamp import demo_tsa as make_demo_tsa
+
+    config = load_config(session.home)
+    chosen: TimestampAuthority | None
+    if demo:
+        chosen = make_demo_tsa()
+    elif tsa and tsa_roots:
+        chosen = tsas_from_options([tsa], list(tsa_roots))[0]
+    elif tsa:  # a configured TSA, looked up in this session's home
+        chosen = next((t for t in config.tsas if t.url == tsa), None)
+        if chosen is None:
+            raise TimestampUsageError("root_needed", url=tsa)
+    else:
+        chosen = config.tsas[0] if config.tsas else None
+    if chosen is None:
+        raise ReportUsageError("no_tsa")
+    return chosen, config.timeout
+
+
+def create_report(
+    session: Session,
+    *,
+    preview: str = "blur",
+    items: Sequence[str] = (),
+    out: Path | None = None,
+    logo: Path | None = None,
+    tsa: str | None = None,
+    tsa_roots: Sequence[Path] = (),
+    demo_tsa: bool = False,
+    lang: str | None = None,
+    case_dir: Path | None = None,
+    progress: ProgressReporter = SILENT,
+) -> ReportOutcome:
+    """Build, sign, time-stamp and store ``reports/<id>.pdf``, logged with its SHA-256.
+
+    The signing certificate is the one in the session's examiner home, its key decrypted with
+    the session's passphrase. ``lang`` (``None``: the case's language, else the session's)
+    is the report's language; ``items`` limits it to some items (SHA-256 or unique prefix).
+    """
+    from forensic.report import PREVIEW_MODES, ReportOptions, build_report
+    from forensic.report.errors import ReportUsageError
+    from forensic.timestamp.examiner_cert import CERT_FILE, load_signing_key
+
+    if preview not in PREVIEW_MODES:
+        raise ReportUsageError("bad_preview", mode=preview)
+    case = open_case(session, case_dir)
+    cert_file = session.home / CERT_FILE
+    if not cert_file.is_file():
+        raise ReportUsageError("no_cert", path=str(cert_file))
+    authority, timeout = choose_tsa(session, tsa, tsa_roots, demo=demo_tsa)
+    key = session.unlock()
+    passphrase = session.passphrase
+    assert passphrase is not None  # set by unlock()
+    cert_pem, cert_key = load_signing_key(session.home, passphrase)
+    if lang is None:
+        lang = case.info.lang if case.info.lang in REPORT_LANGS else session.lang
+    options = ReportOptions(
+        lang=lang,
+        preview=preview,
+        items=tuple(items),
+        out=out,
+        logo=logo,
+        tsa=authority,
+        timeout=timeout,
+    )
+    result = build_report(
+        case, key, options, cert_pem=cert_pem, cert_key=cert_key, progress=progress
+    )
+    return ReportOutcome(result, preview)
