@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from forensic import __version__
-from forensic.case import Case, RecoveryReport, discover_case
+from forensic.case import RecoveryReport
 from forensic.cli.output import Ui
-from forensic.custody.keys import ExaminerKey
 from forensic.i18n import message, resolve_lang
 
 app = typer.Typer(
@@ -54,43 +53,23 @@ def _root(
     """forensic: preserve digital evidence so that it holds up in court."""
 
 
-def _unlock(ui: Ui, passphrase_file: Path | None) -> tuple[ExaminerKey, bool]:
-    """The examiner key; only ``init`` and the ``key`` verbs create one."""
-    return ui.session(passphrase_file).unlock(), False
-
-
-_unlock_existing = _unlock
-
-
-def _open_case(ui: Ui, case_dir: Path | None) -> Case:
-    return Case.open(discover_case(case_dir), ui.session())
-
-
-def _show_recovery(ui: Ui, report: RecoveryReport) -> dict[str, Any] | None:
-    if report.empty:
-        return None
-    doc = {
-        "torn_log_bytes": report.torn_log_bytes,
-        "partial_files": list(report.partial_files),
-        "quarantined_objects": list(report.quarantined_objects),
-        "interrupted_runs": [r.get("run") for r in report.interrupted_runs],
-        "finished_runs": list(report.finished_runs),
-    }
-    if not ui.json_mode:
-        parts = []
-        if report.torn_log_bytes:
-            parts.append(f"{report.torn_log_bytes} bytes of an unsigned log tail set aside")
-        if report.partial_files:
-            parts.append(f"{len(report.partial_files)} partial copy file(s) removed")
-        if report.quarantined_objects:
-            parts.append(f"{len(report.quarantined_objects)} unrecorded object(s) quarantined")
-        if report.interrupted_runs:
-            runs = ", ".join(str(r.get("run")) for r in report.interrupted_runs)
-            parts.append(f"interrupted run(s) {runs}")
-        for run in report.finished_runs:
-            parts.append(f"committed {run.get('action')} {run.get('run')} finished")
-        ui.warn(ui.t("cli.recovered", detail="; ".join(parts)))
-    return doc
+def _show_recovery(ui: Ui, report: RecoveryReport) -> None:
+    """One warning line naming what an interrupted earlier run left and what was done."""
+    if report.empty or ui.json_mode:
+        return
+    parts = []
+    if report.torn_log_bytes:
+        parts.append(ui.t("cli.recovered_torn", bytes=report.torn_log_bytes))
+    if report.partial_files:
+        parts.append(ui.t("cli.recovered_partial", count=len(report.partial_files)))
+    if report.quarantined_objects:
+        parts.append(ui.t("cli.recovered_quarantined", count=len(report.quarantined_objects)))
+    if report.interrupted_runs:
+        runs = ", ".join(str(r.get("run")) for r in report.interrupted_runs)
+        parts.append(ui.t("cli.recovered_interrupted", runs=runs))
+    for run in report.finished_runs:
+        parts.append(ui.t("cli.recovered_finished", action=run.get("action"), run=run.get("run")))
+    ui.warn(ui.t("cli.recovered", detail="; ".join(parts)))
 
 
 def main() -> None:
