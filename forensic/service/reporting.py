@@ -44,21 +44,16 @@ def choose_tsa(
     else ``tsa`` (with ``tsa_roots``, or a configured TSA of that URL), else the first one
     configured in the session's ``forensic.toml``."""
     from forensic.report.errors import ReportUsageError
-    from forensic.timestamp import TimestampUsageError, load_config, tsas_from_options
+    from forensic.service.timestamping import choose_tsas
     from forensic.timestamp import demo_tsa as make_demo_tsa
+    from forensic.timestamp import load_config
 
     config = load_config(session.home)
     chosen: TimestampAuthority | None
     if demo:
         chosen = make_demo_tsa()
-    elif tsa and tsa_roots:
-        chosen = tsas_from_options([tsa], list(tsa_roots))[0]
-    elif tsa:  # a configured TSA, looked up in this session's home
-        chosen = next((t for t in config.tsas if t.url == tsa), None)
-        if chosen is None:
-            raise TimestampUsageError("root_needed", url=tsa)
     else:
-        chosen = config.tsas[0] if config.tsas else None
+        chosen = next(iter(choose_tsas(config, [tsa] if tsa else (), tsa_roots)), None)
     if chosen is None:
         raise ReportUsageError("no_tsa")
     return chosen, config.timeout
