@@ -46,26 +46,28 @@ _MEDIA_INFO = (
     "photo_file_size",
     "file_size",
 )
-_KNOWN = {
-    "id",
-    "type",
-    "date",
-    "date_unixtime",
-    "edited",
-    "edited_unixtime",
-    "from",
-    "from_id",
-    "reply_to_message_id",
-    "forwarded_from",
-    "via_bot",
-    "text",
-    "text_entities",
-    "actor",
-    "actor_id",
-    "action",
-    *_MEDIA_KEYS,
-    *_MEDIA_INFO,
-}
+_KNOWN = frozenset(
+    {
+        "id",
+        "type",
+        "date",
+        "date_unixtime",
+        "edited",
+        "edited_unixtime",
+        "from",
+        "from_id",
+        "reply_to_message_id",
+        "forwarded_from",
+        "via_bot",
+        "text",
+        "text_entities",
+        "actor",
+        "actor_id",
+        "action",
+        *_MEDIA_KEYS,
+        *_MEDIA_INFO,
+    }
+)
 _CHAT_PREFIXES = ("", "chats.list.item.", "left_chats.list.item.")
 _TITLE = re.compile(
     r"(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2}):(\d{2})(?: UTC([+-])(\d{1,2}):?(\d{2}))?"
@@ -312,7 +314,9 @@ def _html_pages(ctx: DeriveContext) -> list[tuple[str, list[str]]]:
     return [(f, [p for _, p in sorted(pages)]) for f, pages in sorted(folders.items())]
 
 
-_VOID = {"img", "br", "meta", "link", "input", "hr", "source", "wbr", "area", "col", "embed"}
+_VOID = frozenset(
+    {"img", "br", "meta", "link", "input", "hr", "source", "wbr", "area", "col", "embed"}
+)
 
 
 class _Page(HTMLParser):

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,9 @@ from forensic._internal.canonical import canonical_json
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import atomic_write
 from forensic.errors import KeyringError
-from forensic.session import PassphraseProvider as PassphraseProvider
+
+PassphraseProvider = Callable[[bool], str]
+"""Called with ``True`` when a new key is being created (ask twice), ``False`` to unlock."""
 
 KEY_FILE = "examiner-key.json"
 KEY_FORMAT_VERSION = 1
