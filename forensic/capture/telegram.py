@@ -14,8 +14,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from typing import Any
 
-import ijson  # type: ignore[import-untyped,unused-ignore]
-
 from forensic._internal.paths import path_record
 from forensic.capture.filesystem import FolderSource
 from forensic.capture.interface import (
@@ -183,6 +181,8 @@ def _str_or_none(value: Any) -> str | None:
 
 def _json_events(fh: Any) -> Iterator[tuple[str, Any]]:
     """("chat", meta) when a chat's messages start, then ("message", obj) for each message."""
+    import ijson
+
     meta: dict[str, dict[str, Any]] = {p: {} for p in _CHAT_PREFIXES}
     builder: Any = None
     msg_prefix = ""
@@ -211,6 +211,8 @@ def _json_events(fh: Any) -> Iterator[tuple[str, Any]]:
 
 
 def _derive_json(ctx: DeriveContext) -> DeriveResult:
+    import ijson
+
     ref = ctx.acquired[b"result.json"]
     resolver = MediaResolver(ctx, "result.json")
     writer = TranscriptWriter(

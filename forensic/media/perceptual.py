@@ -9,18 +9,18 @@ PDQ code. On the reference videos this gives the same per-frame hashes as vpdq 0
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import numpy as np
-import pdqhash
-from PIL import Image, ImageOps, UnidentifiedImageError
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
+
 
 #: Frames with a PDQ quality below this are nearly flat (black, one colour): their hash is
 #: noise, and vPDQ matching ignores them (Meta's vPDQ default).
@@ -53,6 +53,8 @@ class Pdq:
 
 
 def library_versions() -> dict[str, str]:
+    import importlib.metadata
+
     out = {}
     for dist in ("pdqhash", "av", "numpy", "Pillow"):
         try:
@@ -63,6 +65,8 @@ def library_versions() -> dict[str, str]:
 
 
 def bits_to_hex(bits: np.ndarray[Any, Any]) -> str:
+    import numpy as np
+
     return np.packbits(bits.astype(np.uint8)).tobytes().hex()
 
 
@@ -71,12 +75,18 @@ def hamming(a: str, b: str) -> int:
 
 
 def pdq_of_rgb(rgb: np.ndarray[Any, Any]) -> Pdq:
+    import numpy as np
+    import pdqhash
+
     bits, quality = pdqhash.compute(np.ascontiguousarray(rgb, dtype=np.uint8))
     return Pdq(bits_to_hex(bits), int(quality))
 
 
 def load_rgb(path: Path | BinaryIO, *, exif_transpose: bool = False) -> np.ndarray[Any, Any]:
     """The image's pixels as RGB (first frame). Raises :class:`MediaReadError`."""
+    import numpy as np
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

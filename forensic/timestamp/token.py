@@ -10,22 +10,20 @@ valid at genTime; and its chain reaches one of the TSA's trusted roots at genTim
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from asn1crypto import cms, core, tsp
-from asn1crypto import x509 as asn1_x509
-
 from forensic.timestamp.authority import TimestampAuthority, cert_pem
 from forensic.timestamp.errors import TimestampError
 
 if TYPE_CHECKING:
-    # pyHanko (and aiohttp under it) costs about 0.4 s to import: loaded where a token is
-    # requested or checked, never by a command that has none.
+    # pyHanko (and aiohttp under it) costs about 0.4 s to import, asn1crypto and asyncio some
+    # 30 ms: loaded where a token is requested or checked, never by a command that has none.
+    from asn1crypto import cms, tsp
+    from asn1crypto import x509 as asn1_x509
     from pyhanko.sign.timestamps import TimeStamper
     from pyhanko_certvalidator import ValidationContext
 
@@ -53,6 +51,8 @@ class TimestampRequest:
 
     @classmethod
     def load(cls, head_seq: int, head_hash: str, der: bytes) -> TimestampRequest:
+        from asn1crypto import tsp
+
         req = tsp.TimeStampReq.load(der)
         return cls(head_seq, head_hash, int(req["nonce"].native), der)
 
@@ -101,6 +101,9 @@ def _classify(exc: BaseException, tsa: TimestampAuthority, timeout: float) -> Ti
 
 def send_request(tsa: TimestampAuthority, request: TimestampRequest, timeout: float) -> bytes:
     """POST the request; the raw DER response (not yet verified)."""
+    import asyncio
+
+    from asn1crypto import tsp
     from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
 
     stamper = in_process_stamper(tsa)
@@ -128,6 +131,8 @@ def send_request(tsa: TimestampAuthority, request: TimestampRequest, timeout: fl
 
 # -- verification --------------------------------------------------------------------------
 def _signer_cert(signed_data: cms.SignedData) -> tuple[asn1_x509.Certificate, list[Any]]:
+    from asn1crypto import cms
+
     certs = [c.chosen for c in (signed_data["certificates"] or []) if c.name == "certificate"]
     [signer_info] = list(signed_data["signer_infos"])
     sid = signer_info["sid"].chosen
@@ -153,6 +158,8 @@ def parse_token(
     response_der: bytes, tsa: TimestampAuthority
 ) -> tuple[cms.ContentInfo, cms.SignedData, tsp.TSTInfo]:
     """Parse a TimeStampResp; refusals and garbage become errors."""
+    from asn1crypto import core, tsp
+
     try:
         # asn1crypto requires timeStampToken, which a refusal lacks: read the status alone first
         outer = core.Sequence.load(response_der)
@@ -188,6 +195,8 @@ def verify_response(
     roots: Sequence[asn1_x509.Certificate] | None = None,
 ) -> VerifiedToken:
     """Fully verify a response to ``request``; raise a distinct error for each failure kind."""
+    import asyncio
+
     from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 
     _token, signed_data, tst_info = parse_token(response_der, tsa)
