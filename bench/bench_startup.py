@@ -11,6 +11,9 @@ after one untimed warm-up run (page cache and bytecode warm):
   log line is re-checked and the verification is recorded;
 - ``forensic verify --no-record``, for reference: what a third party without the key runs.
 
+Bytecode is cached (as in an installed package) under the temp folder, whatever
+``PYTHONDONTWRITEBYTECODE`` says: compiling the sources on every run is not start-up.
+
 ``--repo`` times another checkout (e.g. the main branch, for a before/after figure) with the
 same data. ``python -X importtime -m forensic --help`` shows which imports cost.
 """
@@ -19,12 +22,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,31 +37,44 @@ HELP_TARGET = 0.15
 VERIFY_TARGET = 0.4
 
 
-def bench_env(home: Path, repo: Path) -> dict[str, str]:
-    """The child's environment: its own examiner home, and the real key-derivation cost."""
+def bench_env(work: Path, repo: Path) -> dict[str, str]:
+    """The child's environment: its own examiner home, the real key-derivation cost, and
+    bytecode cached as an installed package has it (in ``work``, not in the checkout)."""
     env = {
         **os.environ,
-        "FORENSIC_HOME": str(home),
+        "FORENSIC_HOME": str(work / "home"),
         "FORENSIC_PASSPHRASE": "bench passphrase",
         "FORENSIC_LANG": "en",
         "PYTHONPATH": str(repo),
+        "PYTHONPYCACHEPREFIX": str(work / "pycache"),
     }
     env.pop("FORENSIC_ARGON2_MEMORY_KIB", None)  # the tests' cheap key profile
     env.pop("FORENSIC_CASE", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # else every run compiles every module again
     return env
 
 
-def run(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
-    """Wall seconds of one run of ``cmd`` (which must succeed)."""
+@dataclass(frozen=True)
+class Timing:
+    wall: float
+    cpu: float
+    """user + system seconds of the child: steadier than wall time on a shared machine"""
+
+
+def run(cmd: list[str], env: dict[str, str], cwd: Path) -> Timing:
+    """Wall and CPU seconds of one run of ``cmd`` (which must succeed)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     res = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if res.returncode != 0:
         sys.exit(f"failed ({res.returncode}): {' '.join(cmd)}\n{res.stderr[-2000:]}")
-    return wall
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Timing(wall, cpu)
 
 
-def median_of(cmd: list[str], env: dict[str, str], cwd: Path, runs: int) -> list[float]:
+def timed_runs(cmd: list[str], env: dict[str, str], cwd: Path, runs: int) -> list[Timing]:
     """Every timed run, after one untimed warm-up."""
     run(cmd, env, cwd)
     return [run(cmd, env, cwd) for _ in range(runs)]
@@ -78,27 +96,29 @@ def make_case(work: Path, env: dict[str, str], cwd: Path) -> Path:
     return case
 
 
-def startup_rows(work: Path, repo: Path, runs: int) -> list[tuple[str, list[float], float | None]]:
+def startup_rows(work: Path, repo: Path, runs: int) -> list[tuple[str, list[Timing], float | None]]:
     """(step, timed runs, target or None) for ``--help`` and ``verify`` of a 3-item case."""
-    env = bench_env(work / "home", repo)
+    env = bench_env(work, repo)
     py = [sys.executable, "-m", "forensic"]
     case = make_case(work, env, repo)
     verify = [*py, "verify", "--case", str(case)]
     return [
-        ("forensic --help", median_of([*py, "--help"], env, repo, runs), HELP_TARGET),
-        ("forensic verify, 3 items", median_of(verify, env, repo, runs), VERIFY_TARGET),
-        ("forensic verify --no-record, 3 items", median_of([*verify, "--no-record"], env, repo,
+        ("forensic --help", timed_runs([*py, "--help"], env, repo, runs), HELP_TARGET),
+        ("forensic verify, 3 items", timed_runs(verify, env, repo, runs), VERIFY_TARGET),
+        ("forensic verify --no-record, 3 items", timed_runs([*verify, "--no-record"], env, repo,
                                                            runs), None),
     ]  # fmt: skip
 
 
-def line(name: str, times: list[float], target: float | None) -> str:
-    med = statistics.median(times)
-    spread = f"({min(times):.3f}-{max(times):.3f})"
+def line(name: str, times: list[Timing], target: float | None) -> str:
+    walls = [t.wall for t in times]
+    med = statistics.median(walls)
+    spread = f"({min(walls):.3f}-{max(walls):.3f})"
+    cpu = f"cpu {statistics.median(t.cpu for t in times):.3f} s"
     verdict = ""
     if target is not None:
         verdict = f"target <= {target:.2f} s: " + ("ok" if med <= target else "OVER")
-    return f"{name:38} {med:7.3f} s  {spread:15}  {verdict}"
+    return f"{name:38} {med:7.3f} s  {spread:15}  {cpu:13}  {verdict}"
 
 
 def main() -> None:
@@ -113,7 +133,7 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"\nforensic start-up: {args.repo.resolve()}, {os.cpu_count()} CPUs")
-    print(f"median of {args.runs} runs after one warm-up (min-max in brackets)")
+    print(f"median wall time of {args.runs} runs after one warm-up (min-max), median CPU time")
     for name, times, target in rows:
         print(line(name, times, target))
 
