@@ -12,6 +12,8 @@ measured in the same run on the same data.
 |                               | (re-save at q90 + compare), and the 2 s target          |
 | report per 1,000 items        | ImageMagick contact sheets (PNG) of the same images    |
 |                               | (blurred 160 px thumbnails, the nearest plain tool)     |
+| start-up: --help, verify of   | the targets (<= 0.15 s, <= 0.4 s), medians of warm runs |
+| a 3-item case                 | (bench/bench_startup.py)                                |
 
 bench/bench_capture.py stays the focused capture/verify benchmark; this suite reuses its helpers.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -121,6 +124,22 @@ def report_rows(
     ]  # fmt: skip
 
 
+def startup_table_rows(work: Path, runs: int) -> list[Row]:
+    """``forensic --help`` and ``forensic verify`` of a 3-item case against their targets
+    (warm: medians of ``runs`` runs each, see bench/bench_startup.py)."""
+    from bench_startup import startup_rows
+
+    folder = work / "startup"
+    folder.mkdir()
+    rows: list[Row] = []
+    for name, times, target in startup_rows(folder, REPO, runs):
+        med = statistics.median(t.wall for t in times)
+        ratio = f"{target / med:.2f}x target" if target else "-"
+        note = f"median of {len(times)} warm runs" + (f"; target <= {target} s" if target else "")
+        rows.append((name, med, ratio, note))
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--big-mib", type=int, default=2048)
@@ -128,11 +147,13 @@ def main() -> None:
     ap.add_argument("--small", action="store_true", help="quick sizes: 64 MiB, 500 files")
     ap.add_argument("--megapixels", type=float, default=12.0, help="analysis photo size")
     ap.add_argument("--report-items", type=int, default=1000)
+    ap.add_argument("--startup-runs", type=int, default=10, help="runs per start-up median")
     ap.add_argument("--dir", default=None)
     ap.add_argument("--warm", action="store_true", help="do not drop the page cache")
     args = ap.parse_args()
     if args.small:
         args.big_mib, args.small_count, args.report_items = 64, 500, 100
+        args.startup_runs = 5
     hashdeep = shutil.which("hashdeep")
     work = Path(tempfile.mkdtemp(prefix="forensic-benchall-", dir=args.dir))
     env = {
@@ -243,6 +264,7 @@ def main() -> None:
         # Analysis of one photo, report per 1,000 items -------------------------------------
         rows += analysis_rows(work, env, py, cold, rss, case, args.megapixels)
         rows += report_rows(work, env, py, cold, rss, case, args.report_items)
+        rows += startup_table_rows(work, args.startup_runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -40,8 +40,8 @@ def make_photo(src: Path, exif_from: Path, out: Path) -> None:
 def clear_caches() -> None:
     from forensic.media.image import containers, exif
 
-    containers._JPEG_CACHE.clear()
-    exif._EXIF_CACHE.clear()
+    containers._parsed_jpeg.cache_clear()
+    exif._parsed_exif.cache_clear()
 
 
 def main() -> int:

@@ -15,6 +15,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from forensic.analysis.interface import (
+    AnalysisInput,
+    Detector,
+    DetectorResult,
+    not_applicable,
+)
+from forensic.analysis.registry import DetectorRegistry
 from forensic.case import Case
 from tests.conftest import Cli
 from tests.mediatools import capture
@@ -397,4 +404,64 @@ def test_report_shows_vouched_findings_and_quotes_the_evaluation(
     # one row per signal with its status and statement, never a verdict word
     assert "Value / threshold" in flat and "no_evidence" in flat
     assert "No detection analysis was run" not in flat
+    verify_ok(cli, case_dir)
+
+
+class _CrashingDetector(Detector):
+    """A detector with a bug: it raises instead of returning a finding."""
+
+    name = "crashing"
+    media_types = ("*",)
+
+    def analyze(self, item: AnalysisInput) -> DetectorResult:
+        raise ZeroDivisionError("division by zero in the detector's own code")
+
+
+class _PickyDetector(Detector):
+    """A detector that honestly does not apply to what it gets."""
+
+    name = "picky"
+    media_types = ("*",)
+
+    def analyze(self, item: AnalysisInput) -> DetectorResult:
+        return DetectorResult(
+            [not_applicable("picky.signal", "needs 3-D input", "3차원 입력 필요")]
+        )
+
+
+def test_a_detector_that_raises_is_failed_not_not_applicable(
+    cli: Cli, case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user must be able to tell "does not apply" from "the tool broke" in the record, in
+    ``--json`` and in the text output, in both languages; the batch still goes on."""
+    from forensic.analysis import store
+
+    registry = DetectorRegistry([_CrashingDetector(), _PickyDetector()])
+    monkeypatch.setattr(store, "default_registry", lambda: registry)
+    photo = save_jpeg(tmp_path / "photo.jpg", Image.new("RGB", (64, 48), (90, 120, 30)), 90)
+    [sha] = capture(cli, case_dir, photo).values()
+
+    out = detect(cli, case_dir, sha[:12])[sha]
+    crashed = findings(out)["crashing"]
+    assert crashed["status"] == "failed"
+    assert crashed["details"]["error"] == {
+        "type": "ZeroDivisionError",
+        "message": "division by zero in the detector's own code",
+    }
+    assert "ZeroDivisionError" in crashed["indicates"]["en"]
+    assert "fault of this tool" in crashed["indicates"]["en"]
+    assert (
+        "ZeroDivisionError" in crashed["indicates"]["ko"] and "결함" in crashed["indicates"]["ko"]
+    )
+    assert findings(out)["picky.signal"]["status"] == "not_applicable"
+    entry = [e for e in Case.open(case_dir).entries() if e.action == "analysis"][-1]
+    assert entry.details["findings"]["crashing"] == {"crashing": "failed"}
+    assert entry.details["findings"]["picky"] == {"picky.signal": "not_applicable"}
+
+    res = cli("analyze", "--detect", "--all", "--case", case_dir)
+    assert res.exit_code == 0, res.stdout + res.stderr
+    assert "[DETECTOR FAILED] crashing" in res.stdout
+    assert "[not applicable] picky.signal" in res.stdout
+    res = cli("analyze", "--detect", "--all", "--case", case_dir, "--lang", "ko")
+    assert "[검출기 오류] crashing" in res.stdout and "[적용 불가] picky.signal" in res.stdout
     verify_ok(cli, case_dir)

@@ -12,10 +12,6 @@ def path_record(path: bytes | str) -> dict[str, str]:
     return {"path": text, "path_b64": base64.b64encode(raw).decode("ascii")}
 
 
-def path_bytes(record: dict[str, str]) -> bytes:
-    return base64.b64decode(record["path_b64"])
-
-
 def display(path: bytes | str) -> str:
     """A terminal-safe rendering: control and bidi-override characters are escaped."""
     raw = os.fsencode(path)

@@ -29,6 +29,7 @@ import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import cv2
@@ -216,9 +217,9 @@ FACE_ELLIPSE = 0.9
 #: provisional thresholds (|log2 ratio|), used until bench/eval_detection.py measures them
 #: (the 99th percentile over 146 random face-sized regions of 73 untouched reference photos
 #: re-saved at JPEG quality 90; docs/detection.md)
-DEFAULT_THRESHOLDS = {"noise": 1.75, "sharpness": 0.3, "colour": 2.5, "grid": 0.8}
+DEFAULT_THRESHOLDS = MappingProxyType({"noise": 1.75, "sharpness": 0.3, "colour": 2.5, "grid": 0.8})
 STATS = ("noise", "sharpness", "colour", "grid")
-SIGNAL = {s: f"faces.{s}_mismatch" for s in STATS}
+SIGNAL = MappingProxyType({s: f"faces.{s}_mismatch" for s in STATS})
 FIGURE_SIDE = 480
 FIGURE_BLUR = 8.0
 EPS = 1e-3
@@ -226,34 +227,40 @@ FACE_REF = (
     "Li & Lyu, 'Exposing DeepFake videos by detecting face warping artifacts', CVPR Workshops "
     "2019; Shiohara & Yamasaki, 'Detecting deepfakes with self-blended images', CVPR 2022"
 )
-REFERENCES = {
-    "noise": "Mahdian & Saic, 'Using noise inconsistencies for blind image forensics', Image "
-    "and Vision Computing 2009; " + FACE_REF,
-    "sharpness": "Pertuz, Puig & Garcia, 'Analysis of focus measure operators for "
-    "shape-from-focus', Pattern Recognition 2013 (Laplacian focus measure); " + FACE_REF,
-    "colour": "Shiohara & Yamasaki, CVPR 2022 (colour and blending statistics of a "
-    "blended face); Gallagher & Chen, 'Image authentication by detecting traces of "
-    "demosaicing', CVPR Workshops 2008 (chroma noise structure)",
-    "grid": "Fan & de Queiroz, IEEE TIP 2003 (blockiness); Ye, Sun & Chang, 'Detecting digital "
-    "image forgeries by measuring inconsistencies of blocking artifact', ICME 2007",
-}
-METHODS = {
-    "noise": "noise level: median over 8x8 blocks of the mean |luminance - 3x3 median|; "
-    "|log2(face / surroundings)|",
-    "sharpness": "contrast-normalised sharpness: sum |Laplacian| / sum |gradient| over the "
-    "region; |log2(face / surroundings)|",
-    "colour": "chroma noise structure: median over 8x8 blocks of the chroma (Cb, Cr) residual "
-    "level relative to the luminance residual level; |log2(face / surroundings)|",
-    "grid": "JPEG 8x8 blockiness profile: mean |difference| between neighbouring pixels at "
-    "each of the 8 positions of the block grid, normalised; the largest |log2(face / "
-    "surroundings)| over the positions (a stronger, weaker or shifted grid)",
-}
-WHAT = {
-    "noise": ("noise level", "잡음 수준"),
-    "sharpness": ("sharpness", "선명도"),
-    "colour": ("chroma statistics", "색차 통계"),
-    "grid": ("JPEG block grid strength", "JPEG 블록 격자 강도"),
-}
+REFERENCES = MappingProxyType(
+    {
+        "noise": "Mahdian & Saic, 'Using noise inconsistencies for blind image forensics', Image "
+        "and Vision Computing 2009; " + FACE_REF,
+        "sharpness": "Pertuz, Puig & Garcia, 'Analysis of focus measure operators for "
+        "shape-from-focus', Pattern Recognition 2013 (Laplacian focus measure); " + FACE_REF,
+        "colour": "Shiohara & Yamasaki, CVPR 2022 (colour and blending statistics of a "
+        "blended face); Gallagher & Chen, 'Image authentication by detecting traces of "
+        "demosaicing', CVPR Workshops 2008 (chroma noise structure)",
+        "grid": "Fan & de Queiroz, IEEE TIP 2003 (blockiness); Ye, Sun & Chang, 'Detecting digital "
+        "image forgeries by measuring inconsistencies of blocking artifact', ICME 2007",
+    }
+)
+METHODS = MappingProxyType(
+    {
+        "noise": "noise level: median over 8x8 blocks of the mean |luminance - 3x3 median|; "
+        "|log2(face / surroundings)|",
+        "sharpness": "contrast-normalised sharpness: sum |Laplacian| / sum |gradient| over the "
+        "region; |log2(face / surroundings)|",
+        "colour": "chroma noise structure: median over 8x8 blocks of the chroma (Cb, Cr) residual "
+        "level relative to the luminance residual level; |log2(face / surroundings)|",
+        "grid": "JPEG 8x8 blockiness profile: mean |difference| between neighbouring pixels at "
+        "each of the 8 positions of the block grid, normalised; the largest |log2(face / "
+        "surroundings)| over the positions (a stronger, weaker or shifted grid)",
+    }
+)
+WHAT = MappingProxyType(
+    {
+        "noise": ("noise level", "잡음 수준"),
+        "sharpness": ("sharpness", "선명도"),
+        "colour": ("chroma statistics", "색차 통계"),
+        "grid": ("JPEG block grid strength", "JPEG 블록 격자 강도"),
+    }
+)
 LIMITS = (
     "Compares each located face with a ring around it and with the rest of the picture; the "
     "value is the smaller of the two mismatches (both must differ). Faces are often in focus "

@@ -29,7 +29,6 @@ components of the votes dilated by a 9x9 square.
 from __future__ import annotations
 
 import math
-import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,33 +109,25 @@ class Luminance:
     notes: tuple[str, ...]
 
 
-_CACHE_LOCK = threading.Lock()
-_CACHE: dict[tuple[str, int, int], Luminance] = {}
-
-
 def luminance(path: Path) -> Luminance:
-    """Decode once per file for the grid and resampling detectors (the last file is cached).
-
-    JPEG: libjpeg's own Y plane (no colour round trip, so window DCTs on the stored grid lie
-    close to the stored quantised coefficients). Other images: round(0.299 R + 0.587 G +
-    0.114 B), as in the paper. Raises :class:`NotAnalysable`."""
+    """The luminance of an image file (see :func:`luminance_from_bytes`). Raises
+    :class:`NotAnalysable`."""
     try:
-        st = path.stat()
-        key = (str(path), st.st_size, st.st_mtime_ns)
-        with _CACHE_LOCK:
-            hit = _CACHE.get(key)
-        if hit is not None:
-            return hit
         data = path.read_bytes()
     except OSError as exc:
         raise NotAnalysable(
             f"the file cannot be read: {exc}", f"파일을 읽을 수 없습니다: {exc}"
         ) from exc
-    lum = luminance_from_bytes(data)
-    with _CACHE_LOCK:
-        _CACHE.clear()
-        _CACHE[key] = lum
-    return lum
+    return luminance_from_bytes(data)
+
+
+def item_luminance(item: AnalysisInput) -> Luminance:
+    """Decoded once per item for the grid and resampling detectors (the item's shared cache).
+
+    JPEG: libjpeg's own Y plane (no colour round trip, so window DCTs on the stored grid lie
+    close to the stored quantised coefficients). Other images: round(0.299 R + 0.587 G +
+    0.114 B), as in the paper. Raises :class:`NotAnalysable`."""
+    return item.cache.get("luminance", lambda: luminance(item.path))
 
 
 def luminance_from_bytes(data: bytes) -> Luminance:
@@ -549,7 +540,7 @@ class GridZeroDetector(Detector):
 
     def analyze(self, item: AnalysisInput) -> DetectorResult:
         try:
-            lum = luminance(item.path)
+            lum = item_luminance(item)
         except NotAnalysable as exc:
             return DetectorResult([not_applicable(self.name, exc.reason_en, exc.reason_ko)])
         full = lum.y.shape

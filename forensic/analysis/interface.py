@@ -4,8 +4,10 @@ A detector declares its ``name``, ``version``, ``parameters``, the ``media_types
 and reads its measured error rates from ``error_rates.json`` (written by
 ``bench/eval_detection.py``). It turns one item into :class:`Finding` objects and optional
 figures (PNG bytes). It must never raise for bad input: what it cannot analyse becomes a
-``not_applicable`` finding that says why. Adding a detector means one module and one
-:func:`forensic.analysis.registry.register` call; nothing else changes.
+``not_applicable`` finding that says why. If it raises anyway, the run records a ``failed``
+finding naming the error (:func:`detector_failed`): a fault of the tool, never "does not
+apply". Adding a detector means one module and one line in
+:func:`forensic.analysis.registry.default_registry`; nothing else changes.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ STATUS_INDICATES = "indicates"  # the value passed a threshold set at <= 1% FPR,
 STATUS_NO_EVIDENCE = "no_evidence"  # nothing found (this does not prove absence)
 STATUS_INFO = "info"  # a measurement or a figure for the examiner, no decision
 STATUS_NOT_APPLICABLE = "not_applicable"  # the signal cannot be computed for this input
+STATUS_FAILED = "failed"  # the detector raised: a fault of the tool, not a property of the item
 
 ERROR_RATES_FILE = Path(__file__).with_name("error_rates.json")
 
@@ -110,6 +113,27 @@ class Finding:
 def not_applicable(signal: str, reason_en: str, reason_ko: str) -> Finding:
     """A finding that says the signal could not be computed for this item, and why."""
     return Finding(signal, STATUS_NOT_APPLICABLE, "", "", None, None, reason_en, reason_ko, "")
+
+
+def detector_failed(signal: str, exc: Exception) -> Finding:
+    """A finding that says the detector broke on this item (its error type and message): the
+    signal was not computed, and that is the tool's fault, not something about the evidence."""
+    from forensic.i18n import message
+
+    error = {"type": type(exc).__name__, "message": str(exc)[:500]}
+    params = {"error_type": error["type"], "error": error["message"]}
+    return Finding(
+        signal,
+        STATUS_FAILED,
+        "",
+        "",
+        None,
+        None,
+        message("analysis.detector_failed", "en", **params),
+        message("analysis.detector_failed", "ko", **params),
+        "",
+        extra={"error": error},
+    )
 
 
 class AnalysisCache:

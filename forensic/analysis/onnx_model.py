@@ -29,6 +29,7 @@ import importlib.metadata
 import math
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -163,20 +164,20 @@ def load_onnx_config(home: Path | None = None) -> OnnxConfig | None:
     )
 
 
-_DIGESTS: dict[tuple[str, int, int], str] = {}
-
-
 def file_digest(path: Path) -> tuple[str, int]:
-    """SHA-256 and size of the model file (cached per path, size and modification time)."""
+    """SHA-256 and size of the model file (remembered per path, size and modification time)."""
     st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    if key not in _DIGESTS:
-        h = hashlib.sha256()
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        _DIGESTS[key] = h.hexdigest()
-    return _DIGESTS[key], st.st_size
+    return _sha256_of(str(path), st.st_size, st.st_mtime_ns), st.st_size
+
+
+@lru_cache(maxsize=8)
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
+    """A pure function of the file's identity: a changed file has a new size or time."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def model_input(rgb: NDArray[np.uint8], cfg: OnnxConfig) -> NDArray[np.float32]:

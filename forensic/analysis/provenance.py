@@ -22,9 +22,9 @@ from forensic.analysis.interface import (
 
 IPTC_REF = "IPTC NewsCodes Digital Source Type vocabulary (cv.iptc.org/newscodes/digitalsourcetype)"
 C2PA_REF = "C2PA Technical Specification 2.1, actions assertion digitalSourceType"
-AI_ORIGIN = {"trainedAlgorithmicMedia"}
-AI_EDIT = {"compositeWithTrainedAlgorithmicMedia"}
-SYNTHETIC = {"algorithmicMedia", "compositeSynthetic", "virtualRecording"}
+AI_ORIGIN = frozenset({"trainedAlgorithmicMedia"})
+AI_EDIT = frozenset({"compositeWithTrainedAlgorithmicMedia"})
+SYNTHETIC = frozenset({"algorithmicMedia", "compositeSynthetic", "virtualRecording"})
 #: EXIF Software / XMP CreatorTool substrings (lower case): editors and face-swap/"nudify" apps
 EDITORS = (
     "photoshop",

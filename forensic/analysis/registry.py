@@ -1,27 +1,40 @@
-"""The detectors run by ``forensic analyze`` (a new one registers itself here)."""
+"""The detectors run by ``forensic analyze``: an explicit registry, built per analysis run.
+
+A new built-in detector is one module and one line in :func:`default_registry`; a front end or
+a test that wants other detectors builds its own :class:`DetectorRegistry` and passes it to
+:func:`forensic.analysis.store.analyze_items`. Nothing here is process-wide: two analyses in one
+process never see each other's detectors.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from forensic.analysis.interface import Detector
 
-_DETECTORS: list[Detector] = []
-_DEFAULTS_LOADED = False
+
+class DetectorRegistry:
+    """Detectors by name, in the order they run (and are listed in records and reports)."""
+
+    def __init__(self, detectors: Iterable[Detector] = ()) -> None:
+        self._detectors: list[Detector] = []
+        for detector in detectors:
+            self.register(detector)
+
+    def register(self, detector: Detector) -> None:
+        """Add a detector (a later one with the same name replaces the earlier one)."""
+        for n, existing in enumerate(self._detectors):
+            if existing.name == detector.name:
+                self._detectors[n] = detector
+                return
+        self._detectors.append(detector)
+
+    def detectors(self) -> list[Detector]:
+        return list(self._detectors)
 
 
-def register(detector: Detector) -> None:
-    """Add a detector (a later one with the same name replaces the earlier one)."""
-    for n, existing in enumerate(_DETECTORS):
-        if existing.name == detector.name:
-            _DETECTORS[n] = detector
-            return
-    _DETECTORS.append(detector)
-
-
-def _load_defaults() -> None:
-    global _DEFAULTS_LOADED
-    if _DEFAULTS_LOADED:
-        return
-    _DEFAULTS_LOADED = True
+def default_registry() -> DetectorRegistry:
+    """A new registry of the built-in detectors (their libraries load when this is called)."""
     from forensic.analysis.copymove import CopyMoveDetector
     from forensic.analysis.faces import FaceDetector
     from forensic.analysis.grid_zero import GridZeroDetector
@@ -34,19 +47,23 @@ def _load_defaults() -> None:
     from forensic.analysis.spectrum import SpectrumDetector
     from forensic.analysis.video import VideoDetector
 
-    register(ProvenanceDetector())
-    register(JpegDetector())
-    register(GridZeroDetector())
-    register(ResamplingDetector())
-    register(PixelMapDetector())
-    register(SpectrumDetector())
-    register(FaceDetector())
-    register(CopyMoveDetector())
-    register(VideoDetector())
-    register(OnnxDetector())
-    register(SdWatermarkDetector())
+    return DetectorRegistry(
+        [
+            ProvenanceDetector(),
+            JpegDetector(),
+            GridZeroDetector(),
+            ResamplingDetector(),
+            PixelMapDetector(),
+            SpectrumDetector(),
+            FaceDetector(),
+            CopyMoveDetector(),
+            VideoDetector(),
+            OnnxDetector(),
+            SdWatermarkDetector(),
+        ]
+    )
 
 
 def detectors() -> list[Detector]:
-    _load_defaults()
-    return list(_DETECTORS)
+    """The built-in detectors, in their fixed order (fresh instances on every call)."""
+    return default_registry().detectors()

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from forensic.analysis.grid_zero import IMAGE_TYPES, MIN_SIDE, luminance
+from forensic.analysis.grid_zero import IMAGE_TYPES, MIN_SIDE, item_luminance
 from forensic.analysis.interface import (
     STATUS_INDICATES,
     STATUS_NO_EVIDENCE,
@@ -213,7 +213,7 @@ class ResamplingDetector(Detector):
 
     def analyze(self, item: AnalysisInput) -> DetectorResult:
         try:
-            lum = luminance(item.path)
+            lum = item_luminance(item)
         except NotAnalysable as exc:
             return DetectorResult([not_applicable(self.name, exc.reason_en, exc.reason_ko)])
         value, measures = analyse(lum.y)

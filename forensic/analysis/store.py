@@ -17,13 +17,13 @@ from typing import Any
 
 from forensic._internal.canonical import canonical_json
 from forensic.analysis.interface import (
-    STATUS_NOT_APPLICABLE,
+    STATUS_FAILED,
     AnalysisInput,
     Detector,
     DetectorResult,
-    Finding,
+    detector_failed,
 )
-from forensic.analysis.registry import detectors
+from forensic.analysis.registry import DetectorRegistry, default_registry
 from forensic.case.case import Case, tool_record
 from forensic.case.derived import StagedCaseFiles
 from forensic.custody.keys import ExaminerKey
@@ -49,26 +49,24 @@ class ItemAnalysis:
     not_applicable: list[str]  # detectors that do not apply to this media type
     files: list[dict[str, Any]]
 
+    @property
+    def failed(self) -> list[str]:
+        """Detectors that raised on this item (a fault of the tool, recorded as ``failed``)."""
+        return [
+            name
+            for name, doc in self.docs.items()
+            if any(f.get("status") == STATUS_FAILED for f in doc.get("findings", []))
+        ]
+
 
 def run_detector(detector: Detector, item: AnalysisInput) -> DetectorResult:
+    """The detector's result; an exception it raises (its own bug, or an input it does not
+    handle) becomes one ``failed`` finding naming the error, so the batch goes on and nobody
+    mistakes the crash for "does not apply"."""
     try:
         return detector.analyze(item)
-    except Exception as exc:  # a detector bug must not lose the batch; say so in the record
-        return DetectorResult(
-            [
-                Finding(
-                    detector.name,
-                    STATUS_NOT_APPLICABLE,
-                    "",
-                    "",
-                    None,
-                    None,
-                    f"detector failed: {type(exc).__name__}: {exc}",
-                    f"검출기 오류: {type(exc).__name__}: {exc}",
-                    "",
-                )
-            ]
-        )
+    except Exception as exc:
+        return DetectorResult([detector_failed(detector.name, exc)])
 
 
 def detector_record(detector: Detector) -> dict[str, Any]:
@@ -82,13 +80,18 @@ def detector_record(detector: Detector) -> dict[str, Any]:
 
 
 def analyze_path(
-    path: Path, media_type: str, metadata: dict[str, Any] | None, metadata_source: str
+    path: Path,
+    media_type: str,
+    metadata: dict[str, Any] | None,
+    metadata_source: str,
+    registry: DetectorRegistry | None = None,
 ) -> tuple[dict[str, tuple[dict[str, Any], dict[str, bytes]]], list[str]]:
     """Every applicable detector's document and figures (nothing written)."""
     item = AnalysisInput(path=path, media_type=media_type, metadata=metadata)
     out: dict[str, tuple[dict[str, Any], dict[str, bytes]]] = {}
-    applicable = [d for d in detectors() if d.accepts(media_type)]
-    skipped = [d.name for d in detectors() if not d.accepts(media_type)]
+    every = (registry or default_registry()).detectors()
+    applicable = [d for d in every if d.accepts(media_type)]
+    skipped = [d.name for d in every if not d.accepts(media_type)]
     with ThreadPoolExecutor(DETECTOR_THREADS, thread_name_prefix="detector") as pool:
         results = list(pool.map(lambda d: run_detector(d, item), applicable))
     for detector, result in zip(applicable, results, strict=True):
@@ -113,8 +116,11 @@ def analyze_items(
     key: ExaminerKey,
     item_ids: Sequence[str],
     progress: ProgressReporter = SILENT,
+    registry: DetectorRegistry | None = None,
 ) -> list[tuple[ItemAnalysis, CustodyEntry]]:
-    """Analyse, write and log each item. The caller holds :meth:`Case.writing`."""
+    """Analyse, write and log each item with ``registry``'s detectors (the built-in ones by
+    default). The caller holds :meth:`Case.writing`."""
+    registry = registry or default_registry()
     items = case.items()
     done: list[tuple[ItemAnalysis, CustodyEntry]] = []
     progress.start("analysis", len(item_ids))
@@ -128,7 +134,7 @@ def analyze_items(
                 source = "computed for this analysis (not stored; 'analyze --metadata' stores it)"
             media_type = str((metadata.get("item") or {}).get("media_type") or item.media_type)
             with case.store.plaintext_path(item.item_id) as path:
-                results, skipped = analyze_path(path, media_type, metadata, source)
+                results, skipped = analyze_path(path, media_type, metadata, source, registry)
             folder = case.root / ANALYSIS_DIR / item.item_id
             staged = StagedCaseFiles(case, "analysis")
             files: list[dict[str, Any]] = []

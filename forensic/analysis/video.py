@@ -23,6 +23,7 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -167,7 +168,9 @@ class NoVideo(Exception):
 
 
 #: FFmpeg's AVPictureType numbers
-PICTURE_TYPES = {0: "?", 1: "I", 2: "P", 3: "B", 4: "S", 5: "SI", 6: "SP", 7: "BI"}
+PICTURE_TYPES = MappingProxyType(
+    {0: "?", 1: "I", 2: "P", 3: "B", 4: "S", 5: "SI", 6: "SP", 7: "BI"}
+)
 
 
 def _pict(frame: Any) -> str:

@@ -20,6 +20,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from types import MappingProxyType
 from typing import IO, Any
 
 from forensic._internal.paths import path_record
@@ -36,26 +37,24 @@ from forensic.capture.sources import NotThisSource, PathSource, SourceRegistry
 from forensic.capture.transcript import MediaResolver, TranscriptWriter, time_record
 
 EXTENSIONS = (b".txt", b".csv", b".zip")
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ]
-    )
-}
-_MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
+_MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+#: month number by full English name and by its first three letters
+_MONTHS = MappingProxyType(
+    {name: i + 1 for i, full in enumerate(_MONTH_NAMES) for name in (full, full[:3])}
+)
 
 # (name, regex, field order) — tried in order; every message pattern has groups "sender", "text".
 _HM = r"(?P<h>\d{1,2}):(?P<mi>\d{2})"
@@ -117,7 +116,7 @@ _MEDIA = (
     (re.compile(r"^(음성메시지|<?Voice Note>?)$", re.I), "voice"),
     (re.compile(r"^(파일|File): ?(?P<file>.+)$"), "file"),
 )
-_OWN = {"회원님", "나", "you", "You", "Me"}
+_OWN = frozenset({"회원님", "나", "you", "You", "Me"})
 
 # Zip bombs: a real export is a few thousand members and compresses text about 10:1. Members
 # past these bounds are not decompressed (they stay in the stored zip, hashed as a whole).

@@ -14,8 +14,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from typing import Any
 
-import ijson  # type: ignore[import-untyped,unused-ignore]
-
 from forensic._internal.paths import path_record
 from forensic.capture.filesystem import FolderSource
 from forensic.capture.interface import (
@@ -48,26 +46,28 @@ _MEDIA_INFO = (
     "photo_file_size",
     "file_size",
 )
-_KNOWN = {
-    "id",
-    "type",
-    "date",
-    "date_unixtime",
-    "edited",
-    "edited_unixtime",
-    "from",
-    "from_id",
-    "reply_to_message_id",
-    "forwarded_from",
-    "via_bot",
-    "text",
-    "text_entities",
-    "actor",
-    "actor_id",
-    "action",
-    *_MEDIA_KEYS,
-    *_MEDIA_INFO,
-}
+_KNOWN = frozenset(
+    {
+        "id",
+        "type",
+        "date",
+        "date_unixtime",
+        "edited",
+        "edited_unixtime",
+        "from",
+        "from_id",
+        "reply_to_message_id",
+        "forwarded_from",
+        "via_bot",
+        "text",
+        "text_entities",
+        "actor",
+        "actor_id",
+        "action",
+        *_MEDIA_KEYS,
+        *_MEDIA_INFO,
+    }
+)
 _CHAT_PREFIXES = ("", "chats.list.item.", "left_chats.list.item.")
 _TITLE = re.compile(
     r"(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2}):(\d{2})(?: UTC([+-])(\d{1,2}):?(\d{2}))?"
@@ -183,6 +183,8 @@ def _str_or_none(value: Any) -> str | None:
 
 def _json_events(fh: Any) -> Iterator[tuple[str, Any]]:
     """("chat", meta) when a chat's messages start, then ("message", obj) for each message."""
+    import ijson
+
     meta: dict[str, dict[str, Any]] = {p: {} for p in _CHAT_PREFIXES}
     builder: Any = None
     msg_prefix = ""
@@ -211,6 +213,8 @@ def _json_events(fh: Any) -> Iterator[tuple[str, Any]]:
 
 
 def _derive_json(ctx: DeriveContext) -> DeriveResult:
+    import ijson
+
     ref = ctx.acquired[b"result.json"]
     resolver = MediaResolver(ctx, "result.json")
     writer = TranscriptWriter(
@@ -314,7 +318,9 @@ def _html_pages(ctx: DeriveContext) -> list[tuple[str, list[str]]]:
     return [(f, [p for _, p in sorted(pages)]) for f, pages in sorted(folders.items())]
 
 
-_VOID = {"img", "br", "meta", "link", "input", "hr", "source", "wbr", "area", "col", "embed"}
+_VOID = frozenset(
+    {"img", "br", "meta", "link", "input", "hr", "source", "wbr", "area", "col", "embed"}
+)
 
 
 class _Page(HTMLParser):

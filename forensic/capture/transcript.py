@@ -21,9 +21,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import unquote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import ijson  # type: ignore[import-untyped,unused-ignore]
 
 from forensic.capture.interface import DeriveContext, PlannedItem
 from forensic.case.case import file_sha256
@@ -52,11 +49,15 @@ class ChatError(UsageError):
 
 
 def library_versions() -> dict[str, str]:
+    import ijson
+
     return {"ijson": str(getattr(ijson, "__version__", "?")), "ijson_backend": ijson.backend}
 
 
 def check_timezone(name: str | None) -> tuple[str, str]:
     """The zone local chat times are read in, and who said so ("user" or "default")."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     if not name:
         return DEFAULT_TIMEZONE, "default"
     try:
@@ -70,6 +71,8 @@ def time_record(
     as_written: str, local: datetime | None, zone: str, zone_from: str
 ) -> dict[str, Any]:
     """A local time as the export wrote it, read in the stated zone; UTC only derived from it."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     record: dict[str, Any] = {"as_written": as_written, "zone": zone, "zone_from": zone_from}
     if local is None:
         record["local"] = None
@@ -341,6 +344,8 @@ def _read_context(
     intact: bool,
     around: int,
 ) -> list[TranscriptContext]:
+    import ijson
+
     chats: dict[int, dict[str, Any]] = {}
     fh.seek(0)
     for index, chat in enumerate(ijson.items(fh, "chats.item.chat")):
@@ -402,6 +407,8 @@ def search_messages(case: Case, matches: Callable[[str], bool]) -> list[MessageH
     A transcript whose bytes no longer match its log entry is skipped: altered derived text is
     never trusted (``verify`` names it).
     """
+    import ijson
+
     hits: list[MessageHit] = []
     for entry in case.entries():
         if entry.action != "transcript":

@@ -27,7 +27,6 @@ import io
 import json
 import shutil
 import socket
-import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,6 +147,7 @@ def find_browser(explicit: str | None = None) -> str:
 
 
 def _library_versions() -> dict[str, str]:
+    import ssl
     from importlib.metadata import PackageNotFoundError, version
 
     out: dict[str, str] = {}
@@ -161,6 +161,8 @@ def _library_versions() -> dict[str, str]:
 
 
 def _pem(der: bytes) -> str:
+    import ssl
+
     return ssl.DER_cert_to_PEM_cert(der)
 
 
@@ -180,6 +182,8 @@ def _cert_summary(der: bytes) -> dict[str, Any]:
 
 def probe_tls(host: str, port: int, timeout: float) -> dict[str, Any]:
     """Verify the server's certificate against the system trust store (a second connection)."""
+    import ssl
+
     record: dict[str, Any] = {
         "method": "second TLS connection from Python after the page load, system trust store",
         "openssl": ssl.OPENSSL_VERSION,

@@ -12,20 +12,24 @@ import hashlib
 import json
 import os
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from typing import TYPE_CHECKING
 
 from forensic._internal.canonical import canonical_json
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import atomic_write
 from forensic.errors import KeyringError
-from forensic.session import PassphraseProvider as PassphraseProvider
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+PassphraseProvider = Callable[[bool], str]
+"""Called with ``True`` when a new key is being created (ask twice), ``False`` to unlock."""
 
 KEY_FILE = "examiner-key.json"
 KEY_FORMAT_VERSION = 1
@@ -68,6 +72,8 @@ def config_home() -> Path:
 
 
 def public_key_pem(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -75,6 +81,8 @@ def public_key_pem(key: Ed25519PublicKey) -> bytes:
 
 def fingerprint(key: Ed25519PublicKey) -> str:
     """SHA-256 of the DER SubjectPublicKeyInfo: ``openssl pkey -pubin -outform DER | sha256sum``."""
+    from cryptography.hazmat.primitives import serialization
+
     der = key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -82,6 +90,9 @@ def fingerprint(key: Ed25519PublicKey) -> str:
 
 
 def load_public_pem(pem: bytes) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     key = serialization.load_pem_public_key(pem)
     if not isinstance(key, Ed25519PublicKey):
         raise KeyringError("key_not_ed25519")
@@ -89,6 +100,8 @@ def load_public_pem(pem: bytes) -> Ed25519PublicKey:
 
 
 def verify_signature(key: Ed25519PublicKey, signature: bytes, data: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
     try:
         key.verify(signature, data)
     except InvalidSignature:
@@ -120,6 +133,8 @@ class ExaminerKey:
 
 
 def _derive(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
+    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
     kdf = Argon2id(
         salt=salt,
         length=32,
@@ -170,6 +185,10 @@ def _header(pub_pem: bytes, params: KdfParams, salt: bytes, created: str) -> dic
 
 
 def create_key(home: Path, passphrase: str, params: KdfParams | None = None) -> ExaminerKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     params = params or default_kdf_params()
     if not passphrase:
         raise KeyringError("empty_passphrase")
@@ -215,6 +234,10 @@ def read_key_record(home: Path) -> dict[str, object]:
 
 
 def unlock_key(home: Path, passphrase: str) -> ExaminerKey:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     path = home / KEY_FILE
     record = read_key_record(home)
     try:

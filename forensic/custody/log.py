@@ -15,14 +15,15 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from forensic._internal.canonical import canonical_json, parse_json_line
 from forensic._internal.clock import utc_timestamp
 from forensic.custody.keys import ExaminerKey, verify_signature
 from forensic.errors import StoreError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 LOG_VERSION = 1
 GENESIS_PREV = "0" * 64

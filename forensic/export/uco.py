@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from types import MappingProxyType
 from typing import Any
 
 from forensic import TOOL_NAME, __version__
@@ -18,20 +19,24 @@ from forensic.custody.log import CustodyEntry
 from forensic.store import ItemId
 
 UCO = "https://ontology.unifiedcyberontology.org/uco/"
-CONTEXT: dict[str, str] = {
-    "kb": "urn:forensic:",
-    "case-investigation": "https://ontology.caseontology.org/case/investigation/",
-    "uco-action": UCO + "action/",
-    "uco-core": UCO + "core/",
-    "uco-identity": UCO + "identity/",
-    "uco-observable": UCO + "observable/",
-    "uco-tool": UCO + "tool/",
-    "uco-types": UCO + "types/",
-    "uco-vocabulary": UCO + "vocabulary/",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
-HASH_NAMES = {"md5": "MD5", "sha1": "SHA1", "sha256": "SHA256", "sha512": "SHA512"}
-ACTIONS = {"capture", "verify", "timestamp", "export", "init"}
+CONTEXT = MappingProxyType(
+    {
+        "kb": "urn:forensic:",
+        "case-investigation": "https://ontology.caseontology.org/case/investigation/",
+        "uco-action": UCO + "action/",
+        "uco-core": UCO + "core/",
+        "uco-identity": UCO + "identity/",
+        "uco-observable": UCO + "observable/",
+        "uco-tool": UCO + "tool/",
+        "uco-types": UCO + "types/",
+        "uco-vocabulary": UCO + "vocabulary/",
+        "xsd": "http://www.w3.org/2001/XMLSchema#",
+    }
+)
+HASH_NAMES = MappingProxyType(
+    {"md5": "MD5", "sha1": "SHA1", "sha256": "SHA256", "sha512": "SHA512"}
+)
+ACTIONS = frozenset({"capture", "verify", "timestamp", "export", "init"})
 
 
 def _id(case_id: str, kind: str, key: str) -> str:
@@ -220,7 +225,7 @@ def build_uco(
             "uco-core:object": [_ref(i) for i in [*records, *actions]],
         }
     )
-    return {"@context": CONTEXT, "@graph": graph}
+    return {"@context": dict(CONTEXT), "@graph": graph}
 
 
 def _action_node(

@@ -2,16 +2,16 @@
 
 from forensic.media.interface import MediaDescriber
 from forensic.media.record import MediaRecord, describe_item, load_record, store_metadata
-from forensic.media.registry import describers, register
+from forensic.media.registry import DescriberRegistry, describers
 from forensic.media.show import metadata_lines
 
 __all__ = [
+    "DescriberRegistry",
     "MediaDescriber",
     "MediaRecord",
     "describe_item",
     "describers",
     "load_record",
     "metadata_lines",
-    "register",
     "store_metadata",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from forensic.media.interface import MediaDescriber
@@ -30,10 +31,12 @@ C2PA_TYPES = frozenset(
         "application/pdf",
     }
 )
-AI_SOURCE_TYPES = {
-    "trainedAlgorithmicMedia": "made by generative AI",
-    "compositeWithTrainedAlgorithmicMedia": "edited with generative AI",
-}
+AI_SOURCE_TYPES = MappingProxyType(
+    {
+        "trainedAlgorithmicMedia": "made by generative AI",
+        "compositeWithTrainedAlgorithmicMedia": "edited with generative AI",
+    }
+)
 
 
 def _c2pa() -> Any:

@@ -18,11 +18,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pdqhash
-from PIL import Image
+from typing import TYPE_CHECKING, Any
 
 from forensic.errors import UsageError
 from forensic.i18n import message
@@ -37,6 +33,9 @@ from forensic.media.perceptual import (
     pdq_of_rgb,
     record_path,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Largest PDQ distance reported as a near-duplicate (see docs/media-av.md for why).
 DEFAULT_THRESHOLD = 56
@@ -62,6 +61,10 @@ class Query:
 
 def query_variants(rgb: np.ndarray[Any, Any]) -> tuple[int, tuple[QueryVariant, ...]]:
     """(quality of the whole photo, its hash variants: dihedral + crop windows)."""
+    import numpy as np
+    import pdqhash
+    from PIL import Image
+
     dihedral, quality = pdqhash.compute_dihedral(np.ascontiguousarray(rgb, dtype=np.uint8))
     variants = [
         QueryVariant(name, bits_to_hex(h)) for name, h in zip(DIHEDRAL, dihedral, strict=True)
@@ -84,21 +87,23 @@ def query_variants(rgb: np.ndarray[Any, Any]) -> tuple[int, tuple[QueryVariant, 
 
 
 def _matrix(hexes: Sequence[str]) -> np.ndarray[Any, Any]:
+    import numpy as np
+
     if not hexes:
         return np.zeros((0, 32), dtype=np.uint8)
     return np.frombuffer(b"".join(bytes.fromhex(h) for h in hexes), dtype=np.uint8).reshape(-1, 32)
 
 
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
-
-
 def distances(a: Sequence[str], b: Sequence[str]) -> np.ndarray[Any, Any]:
     """Hamming distances, shape (len(a), len(b))."""
+    import numpy as np
+
     ma, mb = _matrix(a), _matrix(b)
     if not len(ma) or not len(mb):
         return np.zeros((len(ma), len(mb)), dtype=np.uint16)
     xor = ma[:, None, :] ^ mb[None, :, :]
-    result: np.ndarray[Any, Any] = _POPCOUNT[xor].sum(axis=2)
+    popcount = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
+    result: np.ndarray[Any, Any] = popcount[xor].sum(axis=2)
     return result
 
 
@@ -196,6 +201,8 @@ def match_queries(
 
 def match_within(candidates: Sequence[Candidate], threshold: int) -> MatchReport:
     """Near-duplicate pairs among the case's own items (plain PDQ, no crop search)."""
+    import numpy as np
+
     report = MatchReport(threshold)
     usable = []
     for cand in candidates:

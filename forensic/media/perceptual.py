@@ -9,17 +9,18 @@ PDQ code. On the reference videos this gives the same per-frame hashes as vpdq 0
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import numpy as np
-import pdqhash
-from PIL import Image, ImageOps, UnidentifiedImageError
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
+
 
 #: Frames with a PDQ quality below this are nearly flat (black, one colour): their hash is
 #: noise, and vPDQ matching ignores them (Meta's vPDQ default).
@@ -52,6 +53,8 @@ class Pdq:
 
 
 def library_versions() -> dict[str, str]:
+    import importlib.metadata
+
     out = {}
     for dist in ("pdqhash", "av", "numpy", "Pillow"):
         try:
@@ -62,6 +65,8 @@ def library_versions() -> dict[str, str]:
 
 
 def bits_to_hex(bits: np.ndarray[Any, Any]) -> str:
+    import numpy as np
+
     return np.packbits(bits.astype(np.uint8)).tobytes().hex()
 
 
@@ -70,12 +75,18 @@ def hamming(a: str, b: str) -> int:
 
 
 def pdq_of_rgb(rgb: np.ndarray[Any, Any]) -> Pdq:
+    import numpy as np
+    import pdqhash
+
     bits, quality = pdqhash.compute(np.ascontiguousarray(rgb, dtype=np.uint8))
     return Pdq(bits_to_hex(bits), int(quality))
 
 
 def load_rgb(path: Path | BinaryIO, *, exif_transpose: bool = False) -> np.ndarray[Any, Any]:
     """The image's pixels as RGB (first frame). Raises :class:`MediaReadError`."""
+    import numpy as np
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -98,15 +109,6 @@ def load_rgb(path: Path | BinaryIO, *, exif_transpose: bool = False) -> np.ndarr
 def pdq_image(path: Path | BinaryIO) -> Pdq:
     """PDQ of an image file's stored pixels (as Meta's reference hasher reads them)."""
     return pdq_of_rgb(load_rgb(path))
-
-
-def pdq_dihedral(path: Path) -> list[tuple[str, Pdq]]:
-    """PDQ of the image and its 7 rotations/mirrors (to find rotated or mirrored copies)."""
-    rgb = load_rgb(path)
-    hashes, quality = pdqhash.compute_dihedral(np.ascontiguousarray(rgb, dtype=np.uint8))
-    return [
-        (name, Pdq(bits_to_hex(h), int(quality))) for name, h in zip(DIHEDRAL, hashes, strict=True)
-    ]
 
 
 @dataclass(frozen=True)
@@ -389,24 +391,26 @@ CSV_COLUMNS = (
 )
 
 #: What each service takes, as far as its public material says (docs/media-av.md has more).
-SERVICES = {
-    "stopncii": (
-        "StopNCII.org (adults): hashes are made on the victim's own device by StopNCII's tool, "
-        "PDQ for images and MD5 for videos; it takes no hash list from third parties. Use "
-        "pdq_hex (images) and md5 (videos) here to check which items such a case covers."
-    ),
-    "take_it_down": (
-        "NCMEC Take It Down (images made before age 18): hashes are made on the device by "
-        "Take It Down's own tool; the algorithm is not published in the material we checked. "
-        "NCMEC's long-standing hash sharing uses MD5; this list carries MD5 and PDQ."
-    ),
-    "dsc_korea": (
-        "디지털성범죄피해자지원센터 (Korea Digital Sex Crime Victim Support Center, "
-        "d4u.stop.or.kr): takes a victim's request for deletion support with the material or "
-        "its addresses; no hash-list import format is published. Give this list as the "
-        "inventory of the evidence (SHA-256 and MD5 identify each file exactly)."
-    ),
-}
+SERVICES = MappingProxyType(
+    {
+        "stopncii": (
+            "StopNCII.org (adults): hashes are made on the victim's own device by StopNCII's tool, "
+            "PDQ for images and MD5 for videos; it takes no hash list from third parties. Use "
+            "pdq_hex (images) and md5 (videos) here to check which items such a case covers."
+        ),
+        "take_it_down": (
+            "NCMEC Take It Down (images made before age 18): hashes are made on the device by "
+            "Take It Down's own tool; the algorithm is not published in the material we checked. "
+            "NCMEC's long-standing hash sharing uses MD5; this list carries MD5 and PDQ."
+        ),
+        "dsc_korea": (
+            "디지털성범죄피해자지원센터 (Korea Digital Sex Crime Victim Support Center, "
+            "d4u.stop.or.kr): takes a victim's request for deletion support with the material or "
+            "its addresses; no hash-list import format is published. Give this list as the "
+            "inventory of the evidence (SHA-256 and MD5 identify each file exactly)."
+        ),
+    }
+)
 
 
 def _md5_of(path: Path) -> str:
@@ -482,7 +486,7 @@ def write_hash_list(case: Any, out_path: Path, fmt: str) -> dict[str, Any]:
                 "pdq": "PDQ (Meta), 256 bits as 64 hex digits, with quality 0-100",
                 "vpdq": "PDQ of one video frame per second: frame, seconds, quality, hex",
             },
-            "services": SERVICES,
+            "services": dict(SERVICES),
             "items": rows,
         }
         data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

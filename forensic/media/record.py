@@ -12,17 +12,18 @@ import warnings as pywarnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import Any
 
 from forensic._internal.canonical import canonical_json
 from forensic._internal.clock import utc_timestamp
-from forensic.capture.mediatype import sniff
 from forensic.case.case import Case, Item, tool_record
 from forensic.case.derived import StagedCaseFiles, read_case_file
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, PendingEntry
 from forensic.media.registry import describers
 from forensic.media.safe import json_safe
+from forensic.mediatype import sniff
 from forensic.progress import SILENT, ProgressReporter
 from forensic.store import ItemId
 
@@ -32,18 +33,20 @@ RECORD_FORMAT = "forensic-media-metadata"
 RECORD_VERSION = 1
 HEAD_BYTES = 8192
 #: extensions by the media type they should hold (for "the extension lies" warnings)
-EXTENSIONS = {
-    "image/jpeg": {".jpg", ".jpeg", ".jpe", ".jfif"},
-    "image/png": {".png"},
-    "image/gif": {".gif"},
-    "image/webp": {".webp"},
-    "image/tiff": {".tif", ".tiff", ".dng"},
-    "image/heic": {".heic", ".heif"},
-    "image/heif": {".heic", ".heif"},
-    "image/avif": {".avif"},
-    "video/mp4": {".mp4", ".m4v"},
-}
-KNOWN_EXTENSIONS = {e for exts in EXTENSIONS.values() for e in exts}
+EXTENSIONS = MappingProxyType(
+    {
+        "image/jpeg": frozenset({".jpg", ".jpeg", ".jpe", ".jfif"}),
+        "image/png": frozenset({".png"}),
+        "image/gif": frozenset({".gif"}),
+        "image/webp": frozenset({".webp"}),
+        "image/tiff": frozenset({".tif", ".tiff", ".dng"}),
+        "image/heic": frozenset({".heic", ".heif"}),
+        "image/heif": frozenset({".heic", ".heif"}),
+        "image/avif": frozenset({".avif"}),
+        "video/mp4": frozenset({".mp4", ".m4v"}),
+    }
+)
+KNOWN_EXTENSIONS = frozenset({e for exts in EXTENSIONS.values() for e in exts})
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import math
 import shutil
 from fractions import Fraction
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from forensic.media.interface import MediaDescriber
@@ -31,32 +32,19 @@ MAX_KEYFRAMES = 10_000
 THUMB_SIDE = 320
 
 _LOCATION_TAGS = ("location", "com.apple.quicktime.location.ISO6709", "location-eng")
-_CONTAINER_TAGS = (
-    "creation_time",
-    "encoder",
-    "major_brand",
-    "minor_version",
-    "compatible_brands",
-    "com.apple.quicktime.make",
-    "com.apple.quicktime.model",
-    "com.apple.quicktime.software",
-    "com.apple.quicktime.creationdate",
-    "com.android.version",
-    "com.android.manufacturer",
-    "com.android.model",
-    "title",
-    "comment",
-)
+
 
 #: Image "pipe" demuxers list no extensions of their own.
-_PIPE_EXTENSIONS = {
-    "jpeg_pipe": {"jpg", "jpeg", "jpe", "jfif"},
-    "png_pipe": {"png"},
-    "webp_pipe": {"webp"},
-    "gif": {"gif"},
-    "bmp_pipe": {"bmp"},
-    "tiff_pipe": {"tif", "tiff"},
-}
+_PIPE_EXTENSIONS = MappingProxyType(
+    {
+        "jpeg_pipe": frozenset({"jpg", "jpeg", "jpe", "jfif"}),
+        "png_pipe": frozenset({"png"}),
+        "webp_pipe": frozenset({"webp"}),
+        "gif": frozenset({"gif"}),
+        "bmp_pipe": frozenset({"bmp"}),
+        "tiff_pipe": frozenset({"tif", "tiff"}),
+    }
+)
 
 #: Magic bytes of the containers this describer accepts when the media type is unknown.
 _VIDEO_MAGIC = (
@@ -142,7 +130,7 @@ def probe_video(path: Path, *, thumbnails: int = 0) -> dict[str, Any]:
             "tags": tags,
         }
         suffix = path.suffix.lower().lstrip(".")
-        known = set(fmt.extensions or ()) or _PIPE_EXTENSIONS.get(fmt.name, set())
+        known = frozenset(fmt.extensions or ()) or _PIPE_EXTENSIONS.get(fmt.name, frozenset())
         if suffix and known and suffix not in known:
             warnings.append(
                 f"the file name ends in .{suffix} but the content is {fmt.name} "

@@ -1,10 +1,10 @@
 """Court reports: a signed PDF/A-3b document built from the case (``forensic report``).
 
-Sections plug in through :mod:`forensic.report.interface`.
+Sections plug in through :mod:`forensic.report.parts` (the built-in ones: ``report.sections``).
 """
 
 from forensic.report.build import PREVIEW_MODES, ReportOptions, ReportResult, build_report
-from forensic.report.interface import ItemPart, ReportSection, register_item_part, register_section
+from forensic.report.parts import ItemPart, ReportSection
 
 __all__ = [
     "PREVIEW_MODES",
@@ -13,6 +13,4 @@ __all__ = [
     "ReportResult",
     "ReportSection",
     "build_report",
-    "register_item_part",
-    "register_section",
 ]

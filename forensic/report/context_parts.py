@@ -8,9 +8,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph
 
 from forensic.i18n import message
-from forensic.report import sections as _sections  # noqa: F401  (the parts placed before ours)
-from forensic.report.interface import Flowables, ItemPart, register_item_part
 from forensic.report.model import ItemData
+from forensic.report.parts import Flowables, ItemPart
 from forensic.report.render import CONTENT_WIDTH, RenderContext
 
 OCR_QUOTE_LIMIT = 1500
@@ -100,5 +99,5 @@ class WebCapturePart(ItemPart):
         ]
 
 
-for _part in (ChatContextPart(), WebCapturePart(), OcrTextPart()):
-    register_item_part(_part, before="metadata")
+#: what an item's chapter shows of its context (placed before its metadata)
+CONTEXT_PARTS: tuple[ItemPart, ...] = (ChatContextPart(), WebCapturePart(), OcrTextPart())

@@ -23,14 +23,13 @@ from reportlab.platypus import (
 from forensic._internal.paths import display
 from forensic.case.derived import open_case_file
 from forensic.media import metadata_lines
-from forensic.report.interface import (
+from forensic.report.context_parts import CONTEXT_PARTS
+from forensic.report.model import ItemData, ReportData, TokenData
+from forensic.report.parts import (
     Flowables,
     ItemPart,
     ReportSection,
-    register_item_part,
-    register_section,
 )
-from forensic.report.model import ItemData, ReportData, TokenData
 from forensic.report.redact import PreviewUnavailable, preview_image
 from forensic.report.render import CONTENT_WIDTH, Outline, PdfImage, RenderContext, _color
 
@@ -257,8 +256,6 @@ class Items(ReportSection):
         return bool(case.items)
 
     def render(self, ctx: RenderContext) -> Flowables:
-        from forensic.report.interface import ITEM_PARTS
-
         out = heading(ctx, self)
         out.append(ctx.p(f"items.intro_{ctx.preview}", ctx.styles.small))
 
@@ -770,7 +767,17 @@ class LogAppendix(ReportSection):
         return out
 
 
-for _section in (
+#: the blocks of an item's chapter, in order: its context (chat, web page, OCR) before its
+#: metadata
+ITEM_PARTS: tuple[ItemPart, ...] = (
+    PreviewPart(),
+    AcquisitionPart(),
+    *CONTEXT_PARTS,
+    MetadataPart(),
+    FindingsPart(),
+)
+#: the report's chapters, in order
+SECTIONS: tuple[ReportSection, ...] = (
     Cover(),
     Summary(),
     Inventory(),
@@ -781,7 +788,4 @@ for _section in (
     HowToVerify(),
     Declaration(),
     LogAppendix(),
-):
-    register_section(_section)
-for _part in (PreviewPart(), AcquisitionPart(), MetadataPart(), FindingsPart()):
-    register_item_part(_part)
+)

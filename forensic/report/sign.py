@@ -22,7 +22,7 @@ FIELD = "ExaminerSignature"
 
 
 def timestamper_for(tsa: TimestampAuthority, timeout: float) -> TimeStamper:
-    stamper = in_process_stamper(tsa.url)
+    stamper = in_process_stamper(tsa)
     if stamper is not None:
         return stamper
     return HTTPTimeStamper(tsa.url, timeout=int(max(1, timeout)))

@@ -16,12 +16,6 @@ import re
 import struct
 import unicodedata
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
 INTRO = b"age-encryption.org/v1\n"
 SCRYPT_LABEL = b"age-encryption.org/v1/scrypt"
 CHUNK = 64 * 1024
@@ -63,10 +57,15 @@ def _unb64(text: bytes) -> bytes:
 
 
 def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     return HKDF(hashes.SHA256(), 32, salt or None, info).derive(ikm)
 
 
 def _scrypt_key(passphrase: str, salt: bytes, log_n: int) -> bytes:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
     secret = unicodedata.normalize("NFC", passphrase).encode("utf-8")
     return Scrypt(salt=SCRYPT_LABEL + salt, length=32, n=1 << log_n, r=8, p=1).derive(secret)
 
@@ -77,6 +76,8 @@ def _nonce(counter: int, last: bool) -> bytes:
 
 def encrypt(data: bytes, passphrase: str, log_n: int | None = None) -> bytes:
     """``data`` as an age file decryptable with ``passphrase`` (small data: read in memory)."""
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
     log_n = work_factor() if log_n is None else log_n
     file_key = os.urandom(16)
     salt = os.urandom(16)
@@ -96,6 +97,9 @@ def encrypt(data: bytes, passphrase: str, log_n: int | None = None) -> bytes:
 
 def decrypt(blob: bytes, passphrase: str) -> bytes:
     """The plaintext of an age passphrase file; :class:`AgeFormatError` on any failure."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
     if not blob.startswith(INTRO):
         raise AgeFormatError("not an age v1 file")
     end = blob.find(b"\n---")

@@ -221,10 +221,6 @@ class EvidenceStore:
     def relative_path(self, sha256: str) -> str:
         return f"objects/sha256/{sha256[:2]}/{sha256}"
 
-    def has(self, item_id: str) -> bool:
-        obj = self.current(item_id)
-        return obj is not None and (self.case_root / obj.rel).is_file()
-
     def current(self, item_id: str) -> StoredObject | None:
         """Where the item's bytes are now (the custody log says; plain cases: its address)."""
         found = self._current.get(item_id)

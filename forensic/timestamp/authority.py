@@ -6,14 +6,14 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from asn1crypto import pem
-from asn1crypto import x509 as asn1_x509
+from typing import TYPE_CHECKING, Any
 
 from forensic.custody import config_home
 from forensic.i18n import templates_dir
 from forensic.timestamp.errors import TimestampUsageError
+
+if TYPE_CHECKING:
+    from asn1crypto import x509 as asn1_x509
 
 CONFIG_FILE = "forensic.toml"
 DEFAULT_TIMEOUT = 10.0
@@ -48,6 +48,9 @@ def slugify(name: str) -> str:
 
 def load_certs(data: bytes, *, source: str) -> list[asn1_x509.Certificate]:
     """Every certificate in PEM (one or many) or DER bytes."""
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
+
     try:
         if pem.detect(data):
             certs = [
@@ -67,6 +70,8 @@ def load_certs(data: bytes, *, source: str) -> list[asn1_x509.Certificate]:
 
 
 def cert_pem(cert: asn1_x509.Certificate) -> str:
+    from asn1crypto import pem
+
     armored: bytes = pem.armor("CERTIFICATE", cert.dump())
     return armored.decode("ascii")
 

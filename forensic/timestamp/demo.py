@@ -8,50 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
-from typing import Any
-
-from asn1crypto import cms, core, keys
-from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
-from pyhanko.sign.timestamps import DummyTimeStamper
+from typing import TYPE_CHECKING
 
 from forensic.timestamp.authority import TimestampAuthority
-from forensic.timestamp.token import register_in_process
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 DEMO_LABEL = "DEMO — NOT TRUSTED"
 DEMO_URL = "demo://forensic-demo-tsa"
 DEMO_POLICY = "1.3.6.1.4.1.4146.2.2"
 
 
-class _DemoStamper(DummyTimeStamper):
-    """pyHanko's dummy TSA, with an ESSCertIDv2 (SHA-256) signing-certificate attribute."""
-
-    def _sign_tst_info(
-        self, tst_info_data: bytes, md_algorithm: str, dt: Any
-    ) -> tuple[bytes, cms.CMSAttributes]:
-        from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
-
-        digest = hashes.Hash(hashes.SHA256())
-        digest.update(tst_info_data)
-        attr: Any = simple_cms_attribute  # untyped in pyHanko
-        attrs = cms.CMSAttributes(
-            [
-                attr("content_type", "tst_info"),
-                attr("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
-                attr("signing_certificate_v2", as_signing_certificate_v2(self.tsa_cert)),
-                attr("message_digest", digest.finalize()),
-            ]
-        )
-        key = serialization.load_der_private_key(self.tsa_key.dump(), password=None)
-        assert isinstance(key, rsa.RSAPrivateKey)
-        return key.sign(attrs.dump(), PKCS1v15(), hashes.SHA256()), attrs
-
-
 def _name(cn: str) -> x509.Name:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     return x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEMO_LABEL),
@@ -61,8 +33,13 @@ def _name(cn: str) -> x509.Name:
 
 
 @cache
-def _demo_material() -> tuple[bytes, bytes, bytes]:
+def demo_material() -> tuple[bytes, bytes, bytes]:
     """(CA cert DER, TSA cert DER, TSA key DER), generated once per process."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
     now = dt.datetime.now(dt.UTC)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -113,15 +90,7 @@ def _demo_material() -> tuple[bytes, bytes, bytes]:
 
 def demo_tsa() -> TimestampAuthority:
     """The demo TSA (in process, offline). Its tokens are recorded as demo and untrusted."""
-    ca_der, tsa_der, key_der = _demo_material()
-    ca = asn1_x509.Certificate.load(ca_der)
-    tsa_cert = asn1_x509.Certificate.load(tsa_der)
-    stamper = _DemoStamper(
-        tsa_cert=tsa_cert,
-        tsa_key=keys.PrivateKeyInfo.load(key_der),
-        certs_to_embed=[ca],  # type: ignore[arg-type]
-    )
-    register_in_process(DEMO_URL, stamper)
+    ca_der, _tsa_der, _key_der = demo_material()
     return TimestampAuthority(
         name="demo-tsa",
         url=DEMO_URL,

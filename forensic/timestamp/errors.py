@@ -18,7 +18,3 @@ class TimestampUsageError(UsageError):
 
     def diagnostics(self, lang: str = "en") -> str:
         return message(f"ts_error.{self.key}", lang, **self.params)
-
-
-#: Failures of the network: the same request may succeed later.
-TRANSIENT = frozenset({"unreachable", "timeout", "http_status", "garbage", "refused"})

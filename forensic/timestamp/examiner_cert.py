@@ -10,18 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+from typing import TYPE_CHECKING
 
 from forensic._internal.fsio import atomic_write
 from forensic.timestamp.errors import TimestampUsageError
 
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
 CERT_FILE = "examiner-cert.pem"
 KEY_FILE = "examiner-cert.key.pem"
-DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")  # id-kp-documentSigning (RFC 9336)
+DOCUMENT_SIGNING = "1.3.6.1.5.5.7.3.36"  # id-kp-documentSigning (RFC 9336)
 VALID_DAYS = 3 * 365
 
 
@@ -36,6 +36,8 @@ class ExaminerCert:
 
 
 def _describe(cert: x509.Certificate, home: Path, imported: bool) -> ExaminerCert:
+    from cryptography.hazmat.primitives import hashes
+
     return ExaminerCert(
         path=home / CERT_FILE,
         key_path=home / KEY_FILE,
@@ -47,6 +49,9 @@ def _describe(cert: x509.Certificate, home: Path, imported: bool) -> ExaminerCer
 
 
 def _store(home: Path, cert: x509.Certificate, key: object, passphrase: str, force: bool) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     if (home / CERT_FILE).exists() and not force:
         raise TimestampUsageError("cert_exists", path=str(home / CERT_FILE))
     home.mkdir(parents=True, exist_ok=True)
@@ -69,6 +74,11 @@ def create_self_signed(
     passphrase: str,
     force: bool = False,
 ) -> ExaminerCert:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
     key = ec.generate_private_key(ec.SECP256R1())
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, name)]
     if organisation:
@@ -89,7 +99,9 @@ def create_self_signed(
             critical=True,
         )
         .add_extension(
-            x509.ExtendedKeyUsage([DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
+            x509.ExtendedKeyUsage(
+                [ObjectIdentifier(DOCUMENT_SIGNING), ExtendedKeyUsageOID.EMAIL_PROTECTION]
+            ),
             critical=False,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
@@ -112,6 +124,10 @@ def import_cert(
     key_password: str | None = None,
     force: bool = False,
 ) -> ExaminerCert:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
     try:
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     except (OSError, ValueError) as exc:
@@ -138,6 +154,10 @@ def load_signing_key(
     home: Path, passphrase: str
 ) -> tuple[bytes, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey]:
     """The stored certificate (PEM) and its private key, decrypted with the examiner passphrase."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     cert_path, key_path = home / CERT_FILE, home / KEY_FILE
     if not cert_path.is_file() or not key_path.is_file():
         raise TimestampUsageError("cert_import", path=str(cert_path), reason="not found")

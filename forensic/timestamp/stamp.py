@@ -26,6 +26,7 @@ from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, PendingEntry
 from forensic.errors import ForensicError
 from forensic.i18n import message
+from forensic.problem import Problem
 from forensic.timestamp.authority import (
     TimestampAuthority,
     load_certs,
@@ -39,7 +40,6 @@ from forensic.timestamp.token import (
     send_request,
     verify_response,
 )
-from forensic.verify.case_check import Problem
 
 TS_DIR = "timestamps"
 QUEUE_DIR = "timestamps/queue"
@@ -119,10 +119,6 @@ class TimestampResult:
     tokens: list[StampedToken] = field(default_factory=list)
     queued: list[QueuedRequest] = field(default_factory=list)
     entries: list[CustodyEntry] = field(default_factory=list)
-
-    @property
-    def all_queued(self) -> bool:
-        return not self.tokens and bool(self.queued)
 
     def as_dict(self) -> dict[str, Any]:
         return {

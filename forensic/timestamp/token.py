@@ -10,22 +10,22 @@ valid at genTime; and its chain reaches one of the TSA's trusted roots at genTim
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from asn1crypto import cms, core, tsp
-from asn1crypto import x509 as asn1_x509
-from pyhanko.sign.general import check_ess_certid
-from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
-from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
-from pyhanko_certvalidator import ValidationContext
+from typing import TYPE_CHECKING, Any
 
 from forensic.timestamp.authority import TimestampAuthority, cert_pem
 from forensic.timestamp.errors import TimestampError
+
+if TYPE_CHECKING:
+    # pyHanko (and aiohttp under it) costs about 0.4 s to import, asn1crypto and asyncio some
+    # 30 ms: loaded where a token is requested or checked, never by a command that has none.
+    from asn1crypto import cms, tsp
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.sign.timestamps import TimeStamper
+    from pyhanko_certvalidator import ValidationContext
 
 HASH_ALGORITHM = "sha256"
 
@@ -41,6 +41,8 @@ class TimestampRequest:
 
     @classmethod
     def new(cls, head_seq: int, head_hash: str) -> TimestampRequest:
+        from pyhanko.sign.timestamps import TimeStamper
+
         stamper = TimeStamper(include_nonce=True)  # type: ignore[no-untyped-call]
         nonce, req = stamper.request_cms(  # type: ignore[no-untyped-call]
             bytes.fromhex(head_hash), HASH_ALGORITHM
@@ -49,6 +51,8 @@ class TimestampRequest:
 
     @classmethod
     def load(cls, head_seq: int, head_hash: str, der: bytes) -> TimestampRequest:
+        from asn1crypto import tsp
+
         req = tsp.TimeStampReq.load(der)
         return cls(head_seq, head_hash, int(req["nonce"].native), der)
 
@@ -71,16 +75,9 @@ class VerifiedToken:
 
 
 # -- transport -----------------------------------------------------------------------------
-_IN_PROCESS: dict[str, TimeStamper] = {}
-
-
-def register_in_process(url: str, stamper: TimeStamper) -> None:
-    """Route requests for ``url`` to an in-process TSA (the demo TSA)."""
-    _IN_PROCESS[url] = stamper
-
-
 def _classify(exc: BaseException, tsa: TimestampAuthority, timeout: float) -> TimestampError:
     import aiohttp
+    from pyhanko.sign.timestamps import TimestampRequestError
 
     cause: BaseException | None = exc
     if isinstance(exc, TimestampRequestError) and exc.__cause__ is not None:
@@ -104,7 +101,12 @@ def _classify(exc: BaseException, tsa: TimestampAuthority, timeout: float) -> Ti
 
 def send_request(tsa: TimestampAuthority, request: TimestampRequest, timeout: float) -> bytes:
     """POST the request; the raw DER response (not yet verified)."""
-    stamper = _IN_PROCESS.get(tsa.url)
+    import asyncio
+
+    from asn1crypto import tsp
+    from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+
+    stamper = in_process_stamper(tsa)
     req = tsp.TimeStampReq.load(request.der)
     if stamper is not None:
         return bytes(asyncio.run(stamper.async_request_tsa_response(req)).dump())
@@ -129,6 +131,8 @@ def send_request(tsa: TimestampAuthority, request: TimestampRequest, timeout: fl
 
 # -- verification --------------------------------------------------------------------------
 def _signer_cert(signed_data: cms.SignedData) -> tuple[asn1_x509.Certificate, list[Any]]:
+    from asn1crypto import cms
+
     certs = [c.chosen for c in (signed_data["certificates"] or []) if c.name == "certificate"]
     [signer_info] = list(signed_data["signer_infos"])
     sid = signer_info["sid"].chosen
@@ -154,6 +158,8 @@ def parse_token(
     response_der: bytes, tsa: TimestampAuthority
 ) -> tuple[cms.ContentInfo, cms.SignedData, tsp.TSTInfo]:
     """Parse a TimeStampResp; refusals and garbage become errors."""
+    from asn1crypto import core, tsp
+
     try:
         # asn1crypto requires timeStampToken, which a refusal lacks: read the status alone first
         outer = core.Sequence.load(response_der)
@@ -189,6 +195,10 @@ def verify_response(
     roots: Sequence[asn1_x509.Certificate] | None = None,
 ) -> VerifiedToken:
     """Fully verify a response to ``request``; raise a distinct error for each failure kind."""
+    import asyncio
+
+    from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
+
     _token, signed_data, tst_info = parse_token(response_der, tsa)
     imprint = tst_info["message_imprint"]
     algo = imprint["hash_algorithm"]["algorithm"].native
@@ -253,6 +263,9 @@ def _checked_context(
 ) -> ValidationContext:
     """The ESSCertIDv2, EKU and validity checks of the signer, and the validation context of
     the embedded chain at genTime."""
+    from pyhanko.sign.general import check_ess_certid
+    from pyhanko_certvalidator import ValidationContext
+
     if len(ess) != 1 or not check_ess_certid(cert, ess[0]["values"][0]["certs"][0]):
         raise TimestampError("no_ess_cert_id", tsa=tsa.name)
     if not _check_eku(cert):
@@ -291,6 +304,13 @@ def cert_sha256(cert: asn1_x509.Certificate) -> str:
     return hashlib.sha256(cert.dump()).hexdigest()
 
 
-def in_process_stamper(url: str) -> TimeStamper | None:
-    """The in-process TSA registered for ``url`` (the demo TSA), if any (for PDF signing)."""
-    return _IN_PROCESS.get(url)
+def in_process_stamper(tsa: TimestampAuthority) -> TimeStamper | None:
+    """The TSA that answers ``tsa`` in this process (the demo TSA only), if any: for requests
+    and for PDF signing."""
+    from forensic.timestamp.demo import DEMO_URL
+
+    if not (tsa.demo and tsa.url == DEMO_URL):
+        return None
+    from forensic.timestamp.demo_stamper import demo_stamper
+
+    return demo_stamper()

@@ -1,7 +1,7 @@
 """Whole-case verification and its status objects."""
 
+from forensic.problem import Problem
 from forensic.verify.case_check import (
-    Problem,
     VerificationReport,
     record_verification,
     verify_case,

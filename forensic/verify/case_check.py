@@ -24,27 +24,11 @@ from forensic.case.derived import plaintext_digest
 from forensic.custody.keys import ExaminerKey, fingerprint, load_public_pem
 from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
 from forensic.errors import ForensicError
+from forensic.problem import Problem
 from forensic.progress import SILENT, ProgressReporter
+from forensic.timestamp.stamp import verify_tokens
 
-ALWAYS_PRESENT = {LOG_FILE, SIG_FILE, ".lock"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing that does not verify, with where it is."""
-
-    area: str  # key | log | object | file | interrupted
-    kind: str
-    location: str
-    detail: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "area": self.area,
-            "kind": self.kind,
-            "location": self.location,
-            "detail": self.detail,
-        }
+ALWAYS_PRESENT = frozenset({LOG_FILE, SIG_FILE, ".lock"})
 
 
 @dataclass(frozen=True)
@@ -357,9 +341,6 @@ def verify_case(
             )
     except (ValueError, ForensicError):
         pass  # already reported as key_unreadable
-
-    # Imported here: the timestamp package builds on verify's Problem type.
-    from forensic.timestamp import verify_tokens
 
     problems.extend(verify_tokens(case, entries))
 

@@ -141,9 +141,9 @@ def media_seeds() -> dict[str, bytes]:
 
 def describe_all(data: bytes, folder: Path) -> None:
     """Every describer that accepts the file: a dict with a warnings list, never an exception."""
-    from forensic.capture.mediatype import sniff
     from forensic.media.registry import describers
     from forensic.media.safe import json_safe
+    from forensic.mediatype import sniff
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "item"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from forensic.capture.mediatype import sniff
 from forensic.media.interface import MediaDescriber
+from forensic.mediatype import sniff
 
 IMAGE_TYPES = frozenset(
     {

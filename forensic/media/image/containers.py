@@ -9,25 +9,28 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO
+from types import MappingProxyType
 
 #: metadata segments larger than this are not read in full
 MAX_SEGMENT_READ = 16 * 1024 * 1024
 MAX_SEGMENTS = 10_000
 
-JPEG_MARKER_NAMES = {
-    0xC0: "SOF0",
-    0xC1: "SOF1",
-    0xC2: "SOF2",
-    0xC3: "SOF3",
-    0xC4: "DHT",
-    0xDB: "DQT",
-    0xDD: "DRI",
-    0xDA: "SOS",
-    0xFE: "COM",
-    0xD9: "EOI",
-}
+JPEG_MARKER_NAMES = MappingProxyType(
+    {
+        0xC0: "SOF0",
+        0xC1: "SOF1",
+        0xC2: "SOF2",
+        0xC3: "SOF3",
+        0xC4: "DHT",
+        0xDB: "DQT",
+        0xDD: "DRI",
+        0xDA: "SOS",
+        0xFE: "COM",
+        0xD9: "EOI",
+    }
+)
 
 
 @dataclass
@@ -59,27 +62,19 @@ class JpegStructure:
         return next((s for s in self.segments if s.marker == marker), None)
 
 
-def _read_exact(fh: BinaryIO, n: int) -> bytes:
-    return fh.read(n)
-
-
 def file_key(path: Path) -> tuple[str, int, int, int]:
     st = path.stat()
     return (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-_JPEG_CACHE: dict[tuple[str, int, int, int], JpegStructure] = {}
-
-
 def read_jpeg(path: Path) -> JpegStructure:
     """:func:`parse_jpeg`, remembered for the last file (several describers read one file)."""
-    key = file_key(path)
-    found = _JPEG_CACHE.get(key)
-    if found is None:
-        found = parse_jpeg(path)
-        _JPEG_CACHE.clear()
-        _JPEG_CACHE[key] = found
-    return found
+    return _parsed_jpeg(file_key(path))
+
+
+@lru_cache(maxsize=1)
+def _parsed_jpeg(key: tuple[str, int, int, int]) -> JpegStructure:
+    return parse_jpeg(Path(key[0]))
 
 
 def parse_jpeg(path: Path) -> JpegStructure:
@@ -171,7 +166,7 @@ class PngStructure:
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_KEEP_DATA = {"tEXt", "zTXt", "iTXt", "eXIf", "iCCP", "IHDR", "tIME", "caBX", "acTL"}
+_KEEP_DATA = frozenset({"tEXt", "zTXt", "iTXt", "eXIf", "iCCP", "IHDR", "tIME", "caBX", "acTL"})
 
 
 def read_png(path: Path) -> PngStructure:

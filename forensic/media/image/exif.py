@@ -8,7 +8,9 @@ import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import exifread
@@ -82,18 +84,14 @@ def _tiff_payload(path: Path, media_type: str) -> tuple[bytes | None, str | None
     return None, None, []
 
 
-_EXIF_CACHE: dict[tuple[tuple[str, int, int, int], str], ExifData] = {}
-
-
 def read_exif(path: Path, media_type: str) -> ExifData:
     """:func:`parse_exif`, remembered for the last file (several describers use it)."""
-    key = (file_key(path), media_type)
-    found = _EXIF_CACHE.get(key)
-    if found is None:
-        found = parse_exif(path, media_type)
-        _EXIF_CACHE.clear()
-        _EXIF_CACHE[key] = found
-    return found
+    return _parsed_exif(file_key(path), media_type)
+
+
+@lru_cache(maxsize=1)
+def _parsed_exif(key: tuple[str, int, int, int], media_type: str) -> ExifData:
+    return parse_exif(Path(key[0]), media_type)
 
 
 def parse_exif(path: Path, media_type: str) -> ExifData:
@@ -126,8 +124,12 @@ def parse_exif(path: Path, media_type: str) -> ExifData:
     return out
 
 
-TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
-SUB_IFDS = {0x8769: "Exif", 0x8825: "GPS", 0xA005: "Interoperability", 0x014A: "SubIFD"}
+TYPE_SIZES = MappingProxyType(
+    {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+)
+SUB_IFDS = MappingProxyType(
+    {0x8769: "Exif", 0x8825: "GPS", 0xA005: "Interoperability", 0x014A: "SubIFD"}
+)
 MAX_IFDS = 64
 
 

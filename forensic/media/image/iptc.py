@@ -4,43 +4,46 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from forensic.media.image.base import ImageDescriber
 from forensic.media.image.containers import read_jpeg
 from forensic.media.safe import clean_text, json_safe
 
-DATASETS = {
-    (1, 90): "CodedCharacterSet",
-    (2, 0): "RecordVersion",
-    (2, 5): "ObjectName",
-    (2, 10): "Urgency",
-    (2, 15): "Category",
-    (2, 20): "SupplementalCategories",
-    (2, 25): "Keywords",
-    (2, 40): "SpecialInstructions",
-    (2, 55): "DateCreated",
-    (2, 60): "TimeCreated",
-    (2, 62): "DigitalCreationDate",
-    (2, 63): "DigitalCreationTime",
-    (2, 65): "OriginatingProgram",
-    (2, 70): "ProgramVersion",
-    (2, 80): "By-line",
-    (2, 85): "By-lineTitle",
-    (2, 90): "City",
-    (2, 92): "Sub-location",
-    (2, 95): "Province-State",
-    (2, 100): "Country-PrimaryLocationCode",
-    (2, 101): "Country-PrimaryLocationName",
-    (2, 103): "OriginalTransmissionReference",
-    (2, 105): "Headline",
-    (2, 110): "Credit",
-    (2, 115): "Source",
-    (2, 116): "CopyrightNotice",
-    (2, 118): "Contact",
-    (2, 120): "Caption-Abstract",
-    (2, 122): "Writer-Editor",
-}
+DATASETS = MappingProxyType(
+    {
+        (1, 90): "CodedCharacterSet",
+        (2, 0): "RecordVersion",
+        (2, 5): "ObjectName",
+        (2, 10): "Urgency",
+        (2, 15): "Category",
+        (2, 20): "SupplementalCategories",
+        (2, 25): "Keywords",
+        (2, 40): "SpecialInstructions",
+        (2, 55): "DateCreated",
+        (2, 60): "TimeCreated",
+        (2, 62): "DigitalCreationDate",
+        (2, 63): "DigitalCreationTime",
+        (2, 65): "OriginatingProgram",
+        (2, 70): "ProgramVersion",
+        (2, 80): "By-line",
+        (2, 85): "By-lineTitle",
+        (2, 90): "City",
+        (2, 92): "Sub-location",
+        (2, 95): "Province-State",
+        (2, 100): "Country-PrimaryLocationCode",
+        (2, 101): "Country-PrimaryLocationName",
+        (2, 103): "OriginalTransmissionReference",
+        (2, 105): "Headline",
+        (2, 110): "Credit",
+        (2, 115): "Source",
+        (2, 116): "CopyrightNotice",
+        (2, 118): "Contact",
+        (2, 120): "Caption-Abstract",
+        (2, 122): "Writer-Editor",
+    }
+)
 
 
 def parse_iim(data: bytes) -> tuple[dict[str, Any], list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from lxml import etree
@@ -16,43 +17,47 @@ SCAN_BYTES = 16 * 1024 * 1024
 XMP_APP1 = b"http://ns.adobe.com/xap/1.0/\x00"
 XMP_EXT_APP1 = b"http://ns.adobe.com/xmp/extension/\x00"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-PREFIXES = {
-    "http://ns.adobe.com/xap/1.0/": "xmp",
-    "http://ns.adobe.com/xap/1.0/mm/": "xmpMM",
-    "http://ns.adobe.com/xap/1.0/sType/ResourceEvent#": "stEvt",
-    "http://ns.adobe.com/xap/1.0/sType/ResourceRef#": "stRef",
-    "http://purl.org/dc/elements/1.1/": "dc",
-    "http://ns.adobe.com/photoshop/1.0/": "photoshop",
-    "http://ns.adobe.com/tiff/1.0/": "tiff",
-    "http://ns.adobe.com/exif/1.0/": "exif",
-    "http://cipa.jp/exif/1.0/": "exifEX",
-    "http://ns.adobe.com/exif/1.0/aux/": "aux",
-    "http://ns.adobe.com/camera-raw-settings/1.0/": "crs",
-    "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/": "Iptc4xmpCore",
-    "http://iptc.org/std/Iptc4xmpExt/2008-02-29/": "Iptc4xmpExt",
-    "http://ns.adobe.com/xap/1.0/rights/": "xmpRights",
-    "http://ns.google.com/photos/1.0/image/": "GImage",
-    "http://ns.google.com/photos/1.0/camera/": "GCamera",
-    "http://ns.adobe.com/xmp/note/": "xmpNote",
-    "http://ns.adobe.com/pdf/1.3/": "pdf",
-    RDF: "rdf",
-}
-DIGITAL_SOURCE_MEANING = {
-    "trainedAlgorithmicMedia": "created by a generative AI model",
-    "compositeWithTrainedAlgorithmicMedia": "edited or composited with generative AI",
-    "algorithmicMedia": "created algorithmically (not by a trained model)",
-    "compositeSynthetic": "composite including synthetic elements",
-    "digitalCapture": "captured by a digital camera",
-    "digitalArt": "created by a person with digital tools",
-    "composite": "composite of several elements",
-    "minorHumanEdits": "captured, with minor human edits",
-    "dataDrivenMedia": "produced from data",
-    "negativeFilm": "digitised from a negative film",
-    "positiveFilm": "digitised from a positive film",
-    "print": "digitised from a print",
-    "screenCapture": "screen capture",
-    "virtualRecording": "recording of a virtual event",
-}
+PREFIXES = MappingProxyType(
+    {
+        "http://ns.adobe.com/xap/1.0/": "xmp",
+        "http://ns.adobe.com/xap/1.0/mm/": "xmpMM",
+        "http://ns.adobe.com/xap/1.0/sType/ResourceEvent#": "stEvt",
+        "http://ns.adobe.com/xap/1.0/sType/ResourceRef#": "stRef",
+        "http://purl.org/dc/elements/1.1/": "dc",
+        "http://ns.adobe.com/photoshop/1.0/": "photoshop",
+        "http://ns.adobe.com/tiff/1.0/": "tiff",
+        "http://ns.adobe.com/exif/1.0/": "exif",
+        "http://cipa.jp/exif/1.0/": "exifEX",
+        "http://ns.adobe.com/exif/1.0/aux/": "aux",
+        "http://ns.adobe.com/camera-raw-settings/1.0/": "crs",
+        "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/": "Iptc4xmpCore",
+        "http://iptc.org/std/Iptc4xmpExt/2008-02-29/": "Iptc4xmpExt",
+        "http://ns.adobe.com/xap/1.0/rights/": "xmpRights",
+        "http://ns.google.com/photos/1.0/image/": "GImage",
+        "http://ns.google.com/photos/1.0/camera/": "GCamera",
+        "http://ns.adobe.com/xmp/note/": "xmpNote",
+        "http://ns.adobe.com/pdf/1.3/": "pdf",
+        RDF: "rdf",
+    }
+)
+DIGITAL_SOURCE_MEANING = MappingProxyType(
+    {
+        "trainedAlgorithmicMedia": "created by a generative AI model",
+        "compositeWithTrainedAlgorithmicMedia": "edited or composited with generative AI",
+        "algorithmicMedia": "created algorithmically (not by a trained model)",
+        "compositeSynthetic": "composite including synthetic elements",
+        "digitalCapture": "captured by a digital camera",
+        "digitalArt": "created by a person with digital tools",
+        "composite": "composite of several elements",
+        "minorHumanEdits": "captured, with minor human edits",
+        "dataDrivenMedia": "produced from data",
+        "negativeFilm": "digitised from a negative film",
+        "positiveFilm": "digitised from a positive film",
+        "print": "digitised from a print",
+        "screenCapture": "screen capture",
+        "virtualRecording": "recording of a virtual event",
+    }
+)
 
 
 def _qname(tag: str, nsmap: dict[str, str]) -> str:
