@@ -10,7 +10,6 @@ process (two examiners, two cases) share nothing.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,10 +17,7 @@ from typing import TYPE_CHECKING, Any
 from forensic.errors import ForensicError, KeyringError
 
 if TYPE_CHECKING:
-    from forensic.custody.keys import ExaminerKey, KdfParams
-
-PassphraseProvider = Callable[[bool], str]
-"""Called with ``True`` when a new key is being created (ask twice), ``False`` to unlock."""
+    from forensic.custody.keys import ExaminerKey, KdfParams, PassphraseProvider
 
 
 def _no_passphrase(new: bool) -> str:

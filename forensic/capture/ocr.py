@@ -260,7 +260,7 @@ def _find(haystack: str, needle: str) -> str | None:
 def search(case: Case, text: str) -> list[SearchHit]:
     """Items whose read text or acquisition metadata contains ``text``."""
     if not text.strip():
-        from forensic.capture.web import WebUsageError
+        from forensic.capture.web_errors import WebUsageError
 
         raise WebUsageError("empty_search")
     entries = case.entries()

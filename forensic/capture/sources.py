@@ -222,7 +222,7 @@ class SourceRegistry:
 
                 raise UsageError("unclaimed_input", input=given.text)
         if paths and fetched:
-            from forensic.capture.web import WebUsageError
+            from forensic.capture.web_errors import WebUsageError
 
             raise WebUsageError("mixed_inputs")
         if not paths and not fetched:

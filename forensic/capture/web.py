@@ -42,9 +42,10 @@ from forensic.capture.sources import (
     ReportLine,
     SourceRegistry,
 )
+from forensic.capture.web_errors import WebError as WebError
+from forensic.capture.web_errors import WebUsageError as WebUsageError
 from forensic.case.case import Case
 from forensic.custody.keys import ExaminerKey
-from forensic.errors import CaptureError, UsageError
 from forensic.i18n import message
 from forensic.progress import SILENT, ProgressReporter
 
@@ -71,18 +72,6 @@ BROWSER_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-c
 #: What a web capture does and does not establish (quoted by reports; docs/web-capture.md).
 PROVES = "web.proves"
 DOES_NOT_PROVE = "web.does_not_prove"
-
-
-class WebError(CaptureError):
-    """A page could not be captured (nothing was written)."""
-
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"web_error.{self.key}", lang, **self.params)
-
-
-class WebUsageError(UsageError):
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"web_error.{self.key}", lang, **self.params)
 
 
 @dataclass(frozen=True)

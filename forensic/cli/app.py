@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from forensic import __version__
-from forensic.case import RecoveryReport
 from forensic.cli.output import Ui
 from forensic.i18n import message, resolve_lang
+
+if TYPE_CHECKING:
+    from forensic.case import RecoveryReport
 
 app = typer.Typer(
     name="forensic",

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import ExitStack
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-# forensic.media and forensic.capture import each other (a cycle still to be untangled): the
-# capture package must be loaded first, as this module, the first verb module, always did.
-import forensic.capture  # noqa: F401
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, _show_recovery, app
 from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
 from forensic.errors import EXIT_OK, EXIT_OPERATIONAL
-from forensic.progress import ProgressReporter
 
 if TYPE_CHECKING:
     from forensic.capture.acquire import CaptureResult
@@ -86,40 +81,13 @@ def capture(
             ocr=not no_ocr,
         )
         session = ui.session(passphrase_file)
-        with ExitStack() as bar:
+        with ui.progress() as progress:
             outcome = capture_case(
-                session,
-                capture_inputs(paths or [], screen),
-                settings,
-                _BarOnDemand(ui, bar),
-                case_dir=case_dir,
+                session, capture_inputs(paths or [], screen), settings, progress, case_dir=case_dir
             )
         return _report(ui, outcome)
 
     run_verb(ui, body)
-
-
-class _BarOnDemand(ProgressReporter):
-    """The progress bar, opened when the first phase starts: a passphrase prompt (asked before
-    anything is acquired) never sits under a live bar."""
-
-    def __init__(self, ui: Ui, stack: ExitStack) -> None:
-        self.ui = ui
-        self.stack = stack
-        self.bar: ProgressReporter | None = None
-
-    def start(self, label: str, total: int | None) -> None:
-        if self.bar is None:
-            self.bar = self.stack.enter_context(self.ui.progress())
-        self.bar.start(label, total)
-
-    def advance(self, amount: int = 1) -> None:
-        if self.bar is not None:
-            self.bar.advance(amount)
-
-    def finish(self) -> None:
-        if self.bar is not None:
-            self.bar.finish()
 
 
 def _report(ui: Ui, outcome: CaptureOutcome) -> int:

@@ -11,27 +11,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
 from forensic._internal.paths import display
-from forensic.custody.keys import PassphraseProvider
 from forensic.errors import EXIT_OPERATIONAL, ForensicError, KeyringError
 from forensic.i18n import message, resolve_lang
 from forensic.progress import ProgressReporter
-from forensic.session import Session
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from forensic.custody.keys import PassphraseProvider
+    from forensic.session import Session
 
 
 def human_bytes(n: int) -> str:
@@ -62,6 +58,8 @@ class Ui:
         if passphrase_file is not None:
             self.passphrase_file = passphrase_file
         if self._session is None:
+            from forensic.session import Session
+
             self._session = Session.default(
                 passphrase_provider=lambda new: passphrase_provider(self, self.passphrase_file)(
                     new
@@ -99,21 +97,11 @@ class Ui:
         if self.json_mode or not self.err.is_terminal:
             yield ProgressReporter()
             return
-        bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=self.err,
-            transient=True,
-        )
-        self._bar = bar
+        reporter = RichProgress(self)
         try:
-            with bar:
-                yield RichProgress(bar)
+            yield reporter
         finally:
-            self._bar = None
+            reporter.close()
 
     @contextmanager
     def paused_progress(self) -> Iterator[None]:
@@ -131,24 +119,55 @@ class Ui:
 
 
 class RichProgress(ProgressReporter):
-    def __init__(self, bar: Progress) -> None:
-        self.bar = bar
+    """A rich bar on stderr, drawn from the first phase on (a passphrase asked before any
+    work starts is never under a live bar)."""
+
+    def __init__(self, ui: Ui) -> None:
+        self.ui = ui
+        self.bar: Progress | None = None
         self.task: TaskID | None = None
 
     def start(self, label: str, total: int | None) -> None:
+        if self.bar is None:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                console=self.ui.err,
+                transient=True,
+            )
+            self.bar.start()
+            self.ui._bar = self.bar
         self.task = self.bar.add_task(label, total=total)
 
     def advance(self, amount: int = 1) -> None:
-        if self.task is not None:
+        if self.bar is not None and self.task is not None:
             self.bar.advance(self.task, amount)
 
     def finish(self) -> None:
-        if self.task is not None:
+        if self.bar is not None and self.task is not None:
             self.bar.remove_task(self.task)
             self.task = None
 
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.ui._bar = None
+            self.bar = None
 
-_VERB_NAMES = {"list_items": "list", "ocr_verb": "ocr", "search_verb": "search"}
+
+_VERB_NAMES = MappingProxyType({"list_items": "list", "ocr_verb": "ocr", "search_verb": "search"})
 
 
 def _verb_name(body: Callable[[], int]) -> str:
@@ -196,11 +215,9 @@ def passphrase_provider(ui: Ui, passphrase_file: Path | None) -> PassphraseProvi
 
 
 #: operating-system errors a user can act on (the disk, not the tool): named, not "unexpected"
-_OS_ERROR_KEYS = {
-    errno.ENOSPC: "disk_full",
-    errno.EDQUOT: "disk_quota",
-    errno.EROFS: "read_only_fs",
-}
+_OS_ERROR_KEYS = MappingProxyType(
+    {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_quota", errno.EROFS: "read_only_fs"}
+)
 
 
 def _operational_error(ui: Ui, exc: Exception) -> tuple[str, str]:
@@ -209,8 +226,8 @@ def _operational_error(ui: Ui, exc: Exception) -> tuple[str, str]:
     A full disk can strike in any write (a log line, a metadata record, a figure); the custody
     log's rollback keeps the case valid, so the user is told what to do, with the file.
     """
-    if isinstance(exc, OSError) and exc.errno in _OS_ERROR_KEYS:
-        key = _OS_ERROR_KEYS[exc.errno]
+    key = _OS_ERROR_KEYS.get(exc.errno or 0) if isinstance(exc, OSError) else None
+    if isinstance(exc, OSError) and key is not None:
         text = ui.t(f"os_error.{key}")
         return key, f"{display(str(exc.filename))}: {text}" if exc.filename else text
     return "unexpected", ui.t("error.unexpected", reason=f"{type(exc).__name__}: {exc}")

@@ -55,6 +55,7 @@ class AnalyzeResult:
                     "item": a.item_id,
                     "media_type": a.media_type,
                     "not_applicable": a.not_applicable,
+                    "failed": a.failed,
                     "detectors": a.docs,
                     "files": a.files,
                 }
