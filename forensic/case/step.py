@@ -401,6 +401,20 @@ def _safe_staged(tmp: Path, rec: Any, vouched: set[tuple[str, str]]) -> tuple[st
     return (name, rel) if (rel, digest) in vouched else None
 
 
+def unfinished_paths(case: StepCase, entries: list[CustodyEntry]) -> set[str]:
+    """Case paths a committed step vouches for whose file is still staged in ``tmp/`` (not
+    yet moved into place; recovery finishes it)."""
+    committed = {r for e in entries if isinstance(r := e.details.get("run"), str)}
+    tmp = case.store.tmp
+    out: set[str] = set()
+    for _path, doc in _intents(tmp) if tmp.is_dir() else []:
+        if str(doc.get("run")) in committed:
+            for rec in doc.get("staged") or []:
+                if isinstance(rec, dict) and (tmp / str(rec.get("tmp"))).is_file():
+                    out.add(str(rec.get("path")))
+    return out
+
+
 def finish_committed_runs(case: StepCase) -> list[dict[str, Any]]:
     """For recovery: complete the steps whose entry is committed but whose files were not all
     moved into place (or, re-encryptions, whose replaced objects were not all unlinked)."""

@@ -25,7 +25,7 @@ from typing import Any
 
 from forensic._internal.clock import utc_timestamp
 from forensic.case.case import Case, tool_record
-from forensic.case.step import Step
+from forensic.case.step import Step, unfinished_paths
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, PendingEntry
 from forensic.errors import ForensicError
@@ -466,12 +466,17 @@ def token_status(case: Case, entries: list[CustodyEntry] | None = None) -> list[
     """Re-verify every stored token against the recorded head hash and its recorded root."""
     entries = entries if entries is not None else case.entries()
     line_hashes = {e.seq: e.hash for e in entries}
+    # a committed step whose token files are still staged: verify names those files as
+    # unfinished (interrupted); the token is checked once recovery has moved them in
+    staged = unfinished_paths(case, entries)
     out: list[TokenCheck] = []
     for entry in entries:
         if entry.action != "timestamp":
             continue
         for tok in entry.details.get("tokens", []) or []:
-            if isinstance(tok, dict):
+            if isinstance(tok, dict) and not staged.intersection(
+                str(tok.get(k)) for k in ("tsq", "tsr", "chain")
+            ):
                 out.append(_check_one(case, entry.seq, tok, line_hashes))
     return out
 
