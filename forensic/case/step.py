@@ -230,7 +230,7 @@ class Step:
 
     def _staged_name(self) -> str:
         self.case.store.tmp.mkdir(parents=True, exist_ok=True)
-        return f"{self.run}-{len(self._files):04d}-{secrets.token_hex(2)}.staged"
+        return f"{self.run}-{len(self._files):04d}-{secrets.token_hex(4)}.staged"
 
     def stage_exact(
         self, path: Path | str, body: bytes, mode: int = 0o444, extra: dict[str, Any] | None = None
