@@ -12,12 +12,20 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from forensic.errors import ForensicError, KeyringError
 
 if TYPE_CHECKING:
     from forensic.custody.keys import ExaminerKey, KdfParams, PassphraseProvider
+
+
+class AccessRecorder(Protocol):
+    """What ``close`` needs of an open case (``forensic.case.Case``)."""
+
+    def check_key(self, key: ExaminerKey) -> None: ...
+
+    def record_access(self, key: ExaminerKey) -> object: ...
 
 
 def _no_passphrase(new: bool) -> str:
@@ -43,6 +51,7 @@ class Session:
     _passphrase: str | None = field(default=None, init=False, repr=False)
     _identities: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     _decrypted: dict[Path, dict[str, None]] = field(default_factory=dict, init=False, repr=False)
+    _cases: dict[Path, AccessRecorder] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
 
     @classmethod
@@ -136,17 +145,20 @@ class Session:
         with self._lock:
             return [root for root, items in self._decrypted.items() if items]
 
+    def attach(self, case_root: Path, case: AccessRecorder) -> None:
+        """A case opened for this session: where ``close`` logs what was decrypted in it."""
+        with self._lock:
+            self._cases.setdefault(case_root, case)
+
     def close(self) -> list[str]:
         """Write the pending ``access`` entries; returns one line per case it could not log."""
-        from forensic.case import Case
-
         failures: list[str] = []
         key = self._key
         for root in self.pending_roots():
-            if key is None:  # nothing could be decrypted without the key's passphrase
+            case = self._cases.get(root)
+            if key is None or case is None:  # nothing decrypted without the key's passphrase
                 continue
             try:
-                case = Case.open(root, self)
                 case.check_key(key)
                 case.record_access(key)
             except (ForensicError, OSError) as exc:

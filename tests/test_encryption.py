@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from forensic.case import rekey
+from forensic.case import step as step_mod
 from tests.conftest import PASSPHRASE, Cli, examiner_session
 
 needs_age = pytest.mark.skipif(
@@ -335,14 +335,14 @@ def test_interrupted_switch_is_named_by_verify_and_recovered(
     originals = _evidence(tmp_path / "src")
     assert cli("capture", tmp_path / "src", "--case", case_dir).exit_code == 0
 
-    def crash(at: str) -> None:
-        if at == point:
+    def crash(action: str, at: str) -> None:
+        if action == "encrypt" and at == point:
             raise _Crash(at)
 
-    monkeypatch.setattr(rekey, "crash_point", crash)
-    res = cli("encrypt", "--case", case_dir)
+    with monkeypatch.context() as patch:
+        patch.setattr(step_mod, "fault_point", crash)
+        res = cli("encrypt", "--case", case_dir)
     assert res.exit_code == 3
-    monkeypatch.setattr(rekey, "crash_point", rekey._no_crash)
     res = cli("verify", "--case", case_dir, "--no-record", "--json")
     assert res.exit_code == 1
     kinds = {p["kind"] for p in json.loads(res.stdout)["problems"]}

@@ -547,7 +547,7 @@ def test_analyze_failure_leaves_no_unrecorded_file(
     failed item must not stay behind unrecorded (verify would name them like tampering)."""
     import errno
 
-    import forensic.case.derived as store  # every derived file is written through it
+    import forensic.case.step as store  # every staged file is written through it
 
     case, _items = media_case
     real = store.atomic_write
@@ -580,15 +580,16 @@ def test_analyze_cut_after_its_entry_is_finished_by_recover(
     """Cut after the analysis entry is committed but before its staged files are moved into
     place: verify names the step as unfinished (not as missing or altered files) and recover
     moves the files the entry vouches for into place."""
-    from forensic.case.derived import StagedCaseFiles
+    import forensic.case.step as step_mod
 
     case, _items = media_case
 
-    def cut(self: StagedCaseFiles) -> None:
-        raise RuntimeError("power cut")
+    def cut(action: str, point: str) -> None:
+        if action == "analysis" and point == "logged":
+            raise RuntimeError("power cut")
 
     with monkeypatch.context() as patch:
-        patch.setattr(StagedCaseFiles, "finish", cut)
+        patch.setattr(step_mod, "fault_point", cut)
         res = cli("analyze", "--detect", "--all", "--case", case)
     assert res.exit_code != 0
     doc = json.loads(cli("verify", "--case", case, "--no-record", "--json").stdout)

@@ -24,8 +24,7 @@ from forensic.analysis.interface import (
     detector_failed,
 )
 from forensic.analysis.registry import DetectorRegistry, default_registry
-from forensic.case.case import Case, tool_record
-from forensic.case.derived import StagedCaseFiles
+from forensic.case.case import Case, Item, tool_record
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, PendingEntry
 from forensic.media.record import describe_item, load_record
@@ -119,57 +118,55 @@ def analyze_items(
     registry: DetectorRegistry | None = None,
 ) -> list[tuple[ItemAnalysis, CustodyEntry]]:
     """Analyse, write and log each item with ``registry``'s detectors (the built-in ones by
-    default). The caller holds :meth:`Case.writing`."""
+    default): one step each, under one hold of the case lock."""
     registry = registry or default_registry()
     items = case.items()
     done: list[tuple[ItemAnalysis, CustodyEntry]] = []
     progress.start("analysis", len(item_ids))
     try:
-        for item_id in item_ids:
-            item = items[ItemId(item_id)]
-            metadata = load_record(case, item.item_id)
-            source = "stored record media/<sha256>/metadata.json"
-            if metadata is None:
-                metadata = describe_item(case, item).as_dict()
-                source = "computed for this analysis (not stored; 'analyze --metadata' stores it)"
-            media_type = str((metadata.get("item") or {}).get("media_type") or item.media_type)
-            with case.store.plaintext_path(item.item_id) as path:
-                results, skipped = analyze_path(path, media_type, metadata, source, registry)
-            folder = case.root / ANALYSIS_DIR / item.item_id
-            staged = StagedCaseFiles(case, "analysis")
-            files: list[dict[str, Any]] = []
-            docs: dict[str, dict[str, Any]] = {}
-            try:
-                for name, (doc, figures) in results.items():
-                    doc = {"item": {"sha256": item.item_id, "media_type": media_type}, **doc}
-                    doc = dict(json_safe(doc))
-                    for fig_name, data in sorted(figures.items()):
-                        files.append(staged.write(folder / fig_name, data))
-                    files.append(staged.write(folder / f"{name}.json", canonical_json(doc)))
-                    docs[name] = doc
-                details = {
-                    "item": item.item_id,
-                    "media_type": media_type,
-                    "detectors": {n: d["detector"] for n, d in docs.items()},
-                    "not_applicable": skipped,
-                    "findings": {
-                        n: {f["signal"]: f["status"] for f in d["findings"]}
-                        for n, d in docs.items()
-                    },
-                    "tool": tool_record(),
-                    "files": files,
-                    "run": staged.run,
-                }
-                staged.prepare()
-                [entry] = case.record(
-                    key, [PendingEntry("analysis", f"sha256:{item.item_id}", details)]
-                )
-            except BaseException:
-                staged.abandon()
-                raise
-            staged.finish()
-            done.append((ItemAnalysis(item.item_id, media_type, docs, skipped, files), entry))
-            progress.advance(1)
+        with case.writing(key):
+            for item_id in item_ids:
+                done.append(_analyze_one(case, key, items[ItemId(item_id)], registry))
+                progress.advance(1)
     finally:
         progress.finish()
     return done
+
+
+def _analyze_one(
+    case: Case, key: ExaminerKey, item: Item, registry: DetectorRegistry
+) -> tuple[ItemAnalysis, CustodyEntry]:
+    """Run the detectors on one item, then stage, log and place their documents and figures."""
+    metadata = load_record(case, item.item_id)
+    source = "stored record media/<sha256>/metadata.json"
+    if metadata is None:
+        metadata = describe_item(case, item).as_dict()
+        source = "computed for this analysis (not stored; 'analyze --metadata' stores it)"
+    media_type = str((metadata.get("item") or {}).get("media_type") or item.media_type)
+    with case.store.plaintext_path(item.item_id) as path:
+        results, skipped = analyze_path(path, media_type, metadata, source, registry)
+    folder = case.root / ANALYSIS_DIR / item.item_id
+    with case.step(key, "analysis") as step:
+        files: list[dict[str, Any]] = []
+        docs: dict[str, dict[str, Any]] = {}
+        for name, (doc, figures) in results.items():
+            doc = {"item": {"sha256": item.item_id, "media_type": media_type}, **doc}
+            doc = dict(json_safe(doc))
+            for fig_name, data in sorted(figures.items()):
+                files.append(step.stage_file(folder / fig_name, data))
+            files.append(step.stage_file(folder / f"{name}.json", canonical_json(doc)))
+            docs[name] = doc
+        details = {
+            "item": item.item_id,
+            "media_type": media_type,
+            "detectors": {n: d["detector"] for n, d in docs.items()},
+            "not_applicable": skipped,
+            "findings": {
+                n: {f["signal"]: f["status"] for f in d["findings"]} for n, d in docs.items()
+            },
+            "tool": tool_record(),
+            "files": files,
+            "run": step.run,
+        }
+        [entry] = step.record([PendingEntry("analysis", f"sha256:{item.item_id}", details)])
+    return ItemAnalysis(item.item_id, media_type, docs, skipped, files), entry

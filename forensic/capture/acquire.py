@@ -1,10 +1,12 @@
 """Acquisition: copy each source into the store while hashing it, prove the stored copy, log it.
 
-Per batch (group commit): stage every file (copy + all hashes in one streaming pass, files in
-parallel), make the staged bytes durable with one file-system sync, move them to their content
-address, re-read and re-hash every stored copy, and only then append the signed log entries.
-A crash before the log entries are durable leaves unrecorded objects or temp files, which
-``verify`` names and the next write quarantines and logs.
+One capture run is one write transaction (:mod:`forensic.case.step`) with one group commit per
+batch: stage every file (copy + all hashes in one streaming pass, files in parallel), make the
+staged bytes durable with one file-system sync, move them to their content address, re-read and
+re-hash every stored copy, and only then append the signed log entries. A crash before the log
+entries are durable leaves unrecorded objects or temp files and the run's intent, which
+``verify`` names and the next write quarantines and logs. Derived files (a chat transcript) are
+staged and moved into place only once their entry is committed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import json
 import os
 import stat
 import tempfile
-import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from forensic._internal.clock import ns_to_utc, utc_timestamp
-from forensic._internal.fsio import atomic_write, fsync_dir, sync_filesystem
+from forensic._internal.fsio import sync_filesystem
 from forensic._internal.paths import path_record
 from forensic.capture.filesystem import FolderSource
 from forensic.capture.interface import (
@@ -36,15 +37,16 @@ from forensic.capture.interface import (
     PlannedItem,
     Source,
 )
-from forensic.capture.mediatype import DETECTOR, sniff
 from forensic.capture.sources import NotThisSource, SourceRegistry, default_registry
 from forensic.capture.transcript import check_timezone, library_versions
-from forensic.case.case import Case, RecoveryReport, file_record, host_name, tool_record
+from forensic.case.case import Case, RecoveryReport, host_name, tool_record
 from forensic.case.derived import plaintext_fields
+from forensic.case.step import Step
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import PendingEntry
 from forensic.errors import StoreError, UsageError
 from forensic.media import store_metadata
+from forensic.mediatype import DETECTOR, sniff
 from forensic.progress import SILENT, ProgressReporter
 from forensic.store import SUPPORTED_HASHES, EvidenceStore, ItemId, StagedObject
 
@@ -363,16 +365,17 @@ class _Run:
     """One capture run: shared state of the batches."""
 
     def __init__(
-        self, case: Case, key: ExaminerKey, options: CaptureOptions, progress: ProgressReporter
+        self, case: Case, step: Step, options: CaptureOptions, progress: ProgressReporter
     ) -> None:
         self.case = case
-        self.key = key
+        self.step = step
         self.options = options
         self.progress = progress
-        self.run_id = f"run-{uuid.uuid4().hex}"
+        self.run_id = step.run
         self.acquired = AcquiredItems(case.store.tmp)
         self.failures: list[CaptureFailure] = []
         self.links: list[PlannedItem] = []
+        self.groups: list[CaptureGroup] = []
         self.tool = tool_record()
         self.host = host_name()
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
@@ -390,6 +393,30 @@ class _Run:
             details["note"] = self.options.note
         if self.options.source_url:
             details["source_url"] = self.options.source_url
+        return details
+
+    def summary(self, paths: list[bytes]) -> dict[str, Any]:
+        """The details of the run's closing ``capture-summary`` entry."""
+        details = self.common()
+        details.update(
+            {
+                "inputs": [path_record(p) for p in paths],
+                "acquired": len(self.acquired),
+                "new_objects": self.acquired.new_objects,
+                "links": len(self.links),
+                "failures": [
+                    {
+                        **path_record(f.path),
+                        "reason": f.reason,
+                        "skipped": f.skipped,
+                        **({"params": f.params} if f.params else {}),
+                    }
+                    for f in self.failures
+                ],
+                "hashes": ["sha256", *[h for h in self.options.hashes if h != "sha256"]],
+                "groups": [g.group_id for g in self.groups],
+            }
+        )
         return details
 
     def source_record(self, item: PlannedItem) -> dict[str, Any]:
@@ -489,7 +516,7 @@ class _Run:
     def _log_batch(
         self, pending: list[PendingEntry], kept: list[tuple[_Staged, bool, str]]
     ) -> None:
-        entries = self.case.record(self.key, pending)
+        entries = self.step.record(pending)
         for (s, new, media_type), entry in zip(kept, entries, strict=True):
             self.acquired.append(
                 AcquiredItem(
@@ -544,27 +571,19 @@ class _Run:
             )
         pending: list[PendingEntry] = []
         for art in result.artefacts:
-            folder = self.case.root / art.area
-            folder.mkdir(exist_ok=True)
-            final = folder / art.name
-            os.replace(art.temp, final)
-            fsync_dir(folder)
+            fields = plaintext_fields(
+                self.case,
+                str(art.details.get("transcript_sha256", "")),
+                int(art.details.get("transcript_size", 0)),
+            )
             details = self.common()
             details.update(art.details)
             details["group"] = group.group_id
-            details["files"] = [
-                {
-                    **file_record(self.case.root, final),
-                    **plaintext_fields(
-                        self.case,
-                        str(art.details.get("transcript_sha256", "")),
-                        int(art.details.get("transcript_size", 0)),
-                    ),
-                }
-            ]
+            # staged where the source wrote it; in place once the entry is committed
+            details["files"] = [self.step.adopt_file(f"{art.area}/{art.name}", art.temp, fields)]
             pending.append(PendingEntry(art.action, art.subject, details))
         if pending:
-            self.case.record(self.key, pending)
+            self.step.record(pending)
 
     def record_links(self, links: list[PlannedItem]) -> None:
         pending = []
@@ -576,7 +595,7 @@ class _Run:
             pending.append(
                 PendingEntry("capture-link", "link:" + path_record(item.path)["path"], details)
             )
-        self.case.record(self.key, pending)
+        self.step.record(pending)
         self.links.extend(links)
 
 
@@ -636,134 +655,112 @@ def capture_paths(
     if options.source is not None:
         registry.path_source(options.source)  # an unknown --source is refused before any lock
     zone = check_timezone(options.timezone)
+    inputs = {"inputs": [path_record(p) for p in paths]}
     with case.writing(key) as recovery:
-        run = _Run(case, key, options, progress)
-        intent = case.store.tmp / f"{run.run_id}.intent.json"
-        case.store.tmp.mkdir(exist_ok=True)
-        atomic_write(
-            intent,
-            json.dumps(
-                {
-                    "run": run.run_id,
-                    "action": "capture",
-                    "started": utc_timestamp(),
-                    "inputs": [path_record(p) for p in paths],
-                },
-                ensure_ascii=False,
-            ).encode("utf-8"),
-        )
-        try:
-            sources = _plan_sources(
-                case, paths, options.follow_symlinks, run.failures, options.source, registry
-            )
-            groups = [g for src in sources for g in src.groups()]
-            if groups:
-                case.record(
-                    key,
-                    [
-                        PendingEntry(
-                            "capture-group",
-                            g.group_id,
-                            {**run.common(), "kind": g.kind, **g.details},
-                        )
-                        for g in groups
-                    ],
-                )
-            case_real = os.fsencode(os.path.realpath(case.root))
-            real_dirs: dict[bytes, bytes] = {}
-            links: list[PlannedItem] = []
-            # The plan's failures go where they always went: after the inputs', before the
-            # acquisition's (the summary lists them in that order).
-            plan_failures: list[CaptureFailure] = []
-            plan_failures_at = len(run.failures)
-
-            def realpath(item: PlannedItem) -> bytes:
-                # A planned file that is no link itself resolves to its folder's real path plus
-                # its name: resolve each folder once, not every file's whole path.
-                if item.followed_link is not None:
-                    return os.path.realpath(item.path)
-                parent, name = os.path.split(item.path)
-                real = real_dirs.get(parent)
-                if real is None:
-                    real = real_dirs[parent] = os.path.realpath(parent)
-                return os.path.join(real, name)
-
-            def planned_files() -> Iterator[PlannedItem]:
-                """The plan, item by item, straight into the batches (never held whole): links
-                and failures are set aside as they come, files go on to be acquired."""
-                for src in sources:
-                    for item in src.plan():
-                        if item.kind == "file":
-                            if realpath(item).startswith(case_real + b"/"):
-                                plan_failures.append(CaptureFailure(item.path, "inside_case"))
-                            else:
-                                yield item
-                            if item.followed_link is None:
-                                continue
-                        if item.kind == "symlink" or item.followed_link is not None:
-                            if item.kind == "symlink":
-                                links.append(item)
-                            if item.reason:
-                                plan_failures.append(
-                                    CaptureFailure(
-                                        item.path,
-                                        item.reason,
-                                        dict(item.reason_params),
-                                        skipped=True,
-                                    )
-                                )
-                        elif item.kind in ("skipped", "failed"):
-                            plan_failures.append(
-                                CaptureFailure(
-                                    item.path,
-                                    item.reason or item.kind,
-                                    dict(item.reason_params),
-                                    skipped=item.kind == "skipped",
-                                )
-                            )
-
-            # The total is unknown until the walk ends: the bar shows bytes and rate, no ETA.
-            progress.start("capture", None)
+        with case.step(key, "capture", intent=inputs) as step:
+            run = _Run(case, step, options, progress)
             try:
-                for batch in _batches(planned_files()):
-                    # Links met while planning this batch are logged before its files.
-                    if links:
-                        run.record_links(links)
-                        links.clear()
-                    run.run_batch(batch)
-                if links:
-                    run.record_links(links)
-                    links.clear()
+                _capture_run(case, run, paths, zone, registry)
             finally:
-                progress.finish()
-                run.failures[plan_failures_at:plan_failures_at] = plan_failures
-            for src in sources:
-                if isinstance(src, DerivingSource):
-                    for group in src.groups():
-                        run.derive(src, group, zone)
-            summary = run.common()
-            summary.update(
-                {
-                    "inputs": [path_record(p) for p in paths],
-                    "acquired": len(run.acquired),
-                    "new_objects": run.acquired.new_objects,
-                    "links": len(run.links),
-                    "failures": [
-                        {
-                            **path_record(f.path),
-                            "reason": f.reason,
-                            "skipped": f.skipped,
-                            **({"params": f.params} if f.params else {}),
-                        }
-                        for f in run.failures
-                    ],
-                    "hashes": ["sha256", *[h for h in options.hashes if h != "sha256"]],
-                    "groups": [g.group_id for g in groups],
-                }
-            )
-            case.record(key, [PendingEntry("capture-summary", run.run_id, summary)])
-        finally:
-            run.pool.shutdown(wait=True)
-        intent.unlink()
+                run.pool.shutdown(wait=True)
         describe_new_media(case, key, run.acquired, progress)
-        return CaptureResult(run.run_id, run.acquired, run.links, run.failures, groups, recovery)
+    return CaptureResult(run.run_id, run.acquired, run.links, run.failures, run.groups, recovery)
+
+
+def _capture_run(
+    case: Case, run: _Run, paths: list[bytes], zone: tuple[str, str], registry: SourceRegistry
+) -> None:
+    """The body of one capture run (inside its step): plan, acquire in batches, derive, sum up."""
+    options, progress = run.options, run.progress
+    sources = _plan_sources(
+        case, paths, options.follow_symlinks, run.failures, options.source, registry
+    )
+    groups = run.groups = [g for src in sources for g in src.groups()]
+    if groups:
+        run.step.record(
+            [
+                PendingEntry(
+                    "capture-group",
+                    g.group_id,
+                    {**run.common(), "kind": g.kind, **g.details},
+                )
+                for g in groups
+            ],
+        )
+    links: list[PlannedItem] = []
+    # The plan's failures go where they always went: after the inputs', before the
+    # acquisition's (the summary lists them in that order).
+    plan_failures: list[CaptureFailure] = []
+    plan_failures_at = len(run.failures)
+
+    # The total is unknown until the walk ends: the bar shows bytes and rate, no ETA.
+    progress.start("capture", None)
+    try:
+        for batch in _batches(_planned_files(case, sources, links, plan_failures)):
+            # Links met while planning this batch are logged before its files.
+            if links:
+                run.record_links(links)
+                links.clear()
+            run.run_batch(batch)
+        if links:
+            run.record_links(links)
+            links.clear()
+    finally:
+        progress.finish()
+        run.failures[plan_failures_at:plan_failures_at] = plan_failures
+    for src in sources:
+        if isinstance(src, DerivingSource):
+            for group in src.groups():
+                run.derive(src, group, zone)
+    run.step.record([PendingEntry("capture-summary", run.run_id, run.summary(paths))])
+
+
+def _planned_files(
+    case: Case, sources: list[Source], links: list[PlannedItem], failures: list[CaptureFailure]
+) -> Iterator[PlannedItem]:
+    """The plan, item by item, straight into the batches (never held whole): links and
+    failures are set aside as they come, files go on to be acquired."""
+    case_real = os.fsencode(os.path.realpath(case.root))
+    real_dirs: dict[bytes, bytes] = {}
+
+    def realpath(item: PlannedItem) -> bytes:
+        # A planned file that is no link itself resolves to its folder's real path plus
+        # its name: resolve each folder once, not every file's whole path.
+        if item.followed_link is not None:
+            return os.path.realpath(item.path)
+        parent, name = os.path.split(item.path)
+        real = real_dirs.get(parent)
+        if real is None:
+            real = real_dirs[parent] = os.path.realpath(parent)
+        return os.path.join(real, name)
+
+    for src in sources:
+        for item in src.plan():
+            if item.kind == "file":
+                if realpath(item).startswith(case_real + b"/"):
+                    failures.append(CaptureFailure(item.path, "inside_case"))
+                else:
+                    yield item
+                if item.followed_link is None:
+                    continue
+            if item.kind == "symlink" or item.followed_link is not None:
+                if item.kind == "symlink":
+                    links.append(item)
+                if item.reason:
+                    failures.append(
+                        CaptureFailure(
+                            item.path,
+                            item.reason,
+                            dict(item.reason_params),
+                            skipped=True,
+                        )
+                    )
+            elif item.kind in ("skipped", "failed"):
+                failures.append(
+                    CaptureFailure(
+                        item.path,
+                        item.reason or item.kind,
+                        dict(item.reason_params),
+                        skipped=item.kind == "skipped",
+                    )
+                )

@@ -22,7 +22,7 @@ from typing import Any
 from forensic._internal.clock import utc_timestamp
 from forensic.capture.web import WebError
 from forensic.case.case import Case, Item, file_sha256, host_name, tool_record
-from forensic.case.derived import read_case_file, write_case_file
+from forensic.case.derived import read_case_file
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import PendingEntry
 from forensic.progress import SILENT, ProgressReporter
@@ -190,30 +190,21 @@ def ocr_items(
                     "caveat": "machine-read text; the original item is the evidence",
                 }
                 path = out_dir / f"{item.item_id}.json"
-                rec = write_case_file(
-                    case,
-                    path,
-                    json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8") + b"\n",
-                )
-                case.record(
-                    key,
-                    [
-                        PendingEntry(
-                            "ocr",
-                            f"sha256:{item.item_id}",
-                            {
-                                "item": item.item_id,
-                                "method": method,
-                                "engine": engine,
-                                "chars": len(text),
-                                "examiner": case.info.examiner,
-                                "host": host_name(),
-                                "tool": tool_record(),
-                                "files": [rec],
-                            },
-                        )
-                    ],
-                )
+                body = json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+                with case.step(key, "ocr") as step:
+                    rec = step.stage_file(path, body)
+                    details = {
+                        "item": item.item_id,
+                        "method": method,
+                        "engine": engine,
+                        "chars": len(text),
+                        "examiner": case.info.examiner,
+                        "host": host_name(),
+                        "tool": tool_record(),
+                        "files": [rec],
+                        "run": step.run,
+                    }
+                    step.record([PendingEntry("ocr", f"sha256:{item.item_id}", details)])
                 records.append(OcrRecord(item.item_id, method, len(text), rec["path"]))
                 progress.advance(1)
         finally:

@@ -10,6 +10,7 @@ from forensic.case.case import (
     discover_case,
 )
 from forensic.case.derived import open_case_file, read_case_file, write_case_file
+from forensic.case.step import Step
 
 __all__ = [
     "CASE_FILE",
@@ -18,6 +19,7 @@ __all__ = [
     "CaseInfo",
     "Item",
     "RecoveryReport",
+    "Step",
     "discover_case",
     "open_case_file",
     "read_case_file",

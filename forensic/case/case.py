@@ -7,23 +7,26 @@ The log is the single source of truth: items, acquisitions and derived files are
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import platform
 import secrets
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import cryptography
-
-from forensic import TOOL_NAME, __version__
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import atomic_write, fsync_dir
+from forensic.case.layout import (
+    CASE_DIRS,
+    CASE_FILE,
+    CASE_FORMAT_VERSION,
+    PUBKEY_FILE,
+    REKEY_ACTIONS,
+)
 from forensic.case.lock import case_lock
+from forensic.case.records import file_record, file_sha256, host_name, tool_record
+from forensic.case.step import NOTHING_RECOVERED, RecoveryReport, Step, recover
 from forensic.custody.keys import ExaminerKey, load_public_pem
 from forensic.custody.log import CustodyEntry, CustodyLog, PendingEntry
 from forensic.errors import CaseError, ForensicError, KeyringError
@@ -31,27 +34,23 @@ from forensic.session import Session
 from forensic.store import EvidenceStore, ItemId, StoredObject
 from forensic.store.crypt import CaseCrypto, Encryption
 
-REKEY_ACTIONS = ("encrypt", "share")
-"""Entries that replace objects with new ciphertext (``details.objects``: from → to)."""
-
-CASE_FILE = "case.json"
-PUBKEY_FILE = "examiner.pub.pem"
-CASE_FORMAT_VERSION = 1
-CASE_DIRS = ("custody", "objects/sha256", "tmp")
-
-
-def tool_record() -> dict[str, str]:
-    """Every record says which versions produced it."""
-    return {
-        "name": TOOL_NAME,
-        "version": __version__,
-        "python": platform.python_version(),
-        "cryptography": cryptography.__version__,
-    }
-
-
-def host_name() -> str:
-    return socket.gethostname()
+__all__ = [
+    "CASE_DIRS",
+    "CASE_FILE",
+    "CASE_FORMAT_VERSION",
+    "PUBKEY_FILE",
+    "REKEY_ACTIONS",
+    "Acquisition",
+    "Case",
+    "CaseInfo",
+    "Item",
+    "RecoveryReport",
+    "discover_case",
+    "file_record",
+    "file_sha256",
+    "host_name",
+    "tool_record",
+]
 
 
 @dataclass(frozen=True)
@@ -129,45 +128,6 @@ class Item:
         )
 
 
-@dataclass(frozen=True)
-class RecoveryReport:
-    """What an interrupted earlier run left behind and what was done about it."""
-
-    torn_log_bytes: int
-    partial_files: tuple[str, ...]
-    quarantined_objects: tuple[str, ...]
-    interrupted_runs: tuple[dict[str, Any], ...]
-    finished_runs: tuple[dict[str, Any], ...] = ()
-    """Re-encryptions whose entry was committed, completed by this recovery."""
-
-    @property
-    def empty(self) -> bool:
-        return not (
-            self.finished_runs
-            or self.torn_log_bytes
-            or self.partial_files
-            or self.quarantined_objects
-            or self.interrupted_runs
-        )
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def file_record(case_root: Path, path: Path) -> dict[str, Any]:
-    """How a log entry vouches for a case file it wrote (reports, tokens, derived data)."""
-    return {
-        "path": path.relative_to(case_root).as_posix(),
-        "sha256": file_sha256(path),
-        "size": path.stat().st_size,
-    }
-
-
 def discover_case(explicit: Path | None = None) -> Path:
     """``--case``, else ``FORENSIC_CASE``, else the current folder or its parents (like git)."""
     if explicit is not None:
@@ -194,12 +154,15 @@ class Case:
         self.root = root
         self.info = info
         self.session = session if session is not None else Session.default()
+        self.session.attach(root, self)
         crypto = (
             CaseCrypto(root, info.encryption, self.session) if info.encryption is not None else None
         )
         self.store = EvidenceStore(root, crypto, self._locate)
         self.log = CustodyLog(root)
         self._items_cache: tuple[tuple[int, int], dict[ItemId, Item]] | None = None
+        self._holding = False  # this object holds the case lock (inside :meth:`writing`)
+        self._step: Step | None = None  # the open step, if any
 
     def _locate(self, item_id: str) -> StoredObject | None:
         """The item's current object per the committed log (cached while the log is unchanged)."""
@@ -302,19 +265,58 @@ class Case:
                 want=self.info.public_key_fingerprint[:16],
             )
 
+    @property
+    def holding(self) -> bool:
+        """Whether this case object holds the case lock now (no network call may run)."""
+        return self._holding
+
     @contextlib.contextmanager
     def writing(self, key: ExaminerKey) -> Iterator[RecoveryReport]:
-        """Hold the case lock; first repair and log whatever an interrupted run left behind."""
+        """Hold the case lock; first repair and log whatever an interrupted run left behind.
+
+        Re-entrant: inside an outer hold it yields an empty report (the outer one repaired).
+        On leaving, the decryptions this session made are logged (``access``)."""
         self.check_key(key)
+        if self._holding:
+            yield NOTHING_RECOVERED
+            return
         with case_lock(self.root, self.session.lock_timeout):
             self.log = CustodyLog(self.root)
+            self._holding = True
             try:
-                yield self._recover(key)
+                yield recover(self, key)
             finally:
                 # Decryptions made by this command are logged even when it failed; if that
                 # append fails too they stay pending for the next write.
                 with contextlib.suppress(OSError, ForensicError):
                     self.record_access(key, locked=True)
+                self._holding = False
+
+    @contextlib.contextmanager
+    def step(
+        self,
+        key: ExaminerKey,
+        action: str,
+        *,
+        run: str | None = None,
+        intent: dict[str, Any] | None = None,
+    ) -> Iterator[Step]:
+        """The one write transaction (:mod:`forensic.case.step`): lock and recover (unless
+        held already), stage, commit with :meth:`Step.record`, move into place."""
+        if self._step is not None:
+            raise RuntimeError(f"step {action!r} opened inside step {self._step.action!r}")
+        with self.writing(key) as recovery:
+            step = Step(self, key, action, run=run, intent=intent, recovery=recovery)
+            self._step = step
+            try:
+                yield step
+            except BaseException:
+                step.roll_back()
+                raise
+            else:
+                step.close()
+            finally:
+                self._step = None
 
     def record_access(
         self,
@@ -346,7 +348,7 @@ class Case:
         }
         entry = PendingEntry("access", f"case:{self.info.case_id}", details)
         try:
-            if locked:
+            if locked or self._holding:
                 [written] = self.log.append(key, [entry])
                 return written
             with case_lock(self.root, self.session.lock_timeout):
@@ -368,79 +370,16 @@ class Case:
             return report
 
     def record(self, key: ExaminerKey, entries: list[PendingEntry]) -> list[CustodyEntry]:
-        """Append entries (caller holds :meth:`writing`)."""
-        return self.log.append(key, entries)
-
-    def _recover(self, key: ExaminerKey) -> RecoveryReport:
-        torn = self.log.cut_uncommitted_tail()
-        interrupted_dir = self.root / "custody" / "interrupted"
-        torn_record: dict[str, Any] | None = None
-        if torn:
-            interrupted_dir.mkdir(parents=True, exist_ok=True)
-            stamp = utc_timestamp().replace(":", "")
-            saved = interrupted_dir / f"log-tail-{stamp}.bin"
-            atomic_write(saved, torn, mode=0o444)
-            torn_record = file_record(self.root, saved)
-        from forensic.case.derived import finish_committed_steps
-        from forensic.case.rekey import finish_committed_rekeys
-
-        finished = finish_committed_rekeys(self) + finish_committed_steps(self)
-        runs: list[dict[str, Any]] = []
-        partials: list[str] = []
-        if self.store.tmp.is_dir():
-            for path in sorted(self.store.tmp.iterdir()):
-                if path.name.endswith(".intent.json"):
-                    try:
-                        runs.append(json.loads(path.read_text("utf-8")))
-                    except (OSError, ValueError):
-                        runs.append({"intent": path.name, "unreadable": True})
-                else:
-                    partials.append(path.name)
-        recorded = self.recorded_objects()
-        orphans = [rel for rel, _full in self.store.iter_objects() if rel not in recorded]
-        quarantined: list[dict[str, Any]] = []
-        if orphans:
-            qdir = self.root / "quarantine"
-            qdir.mkdir(exist_ok=True)
-            for rel in orphans:
-                src = self.root / rel
-                dst = qdir / src.name
-                if dst.exists():
-                    dst = qdir / f"{src.name}.{secrets.token_hex(4)}"
-                os.replace(src, dst)
-                quarantined.append({"from": rel, **file_record(self.root, dst)})
-            fsync_dir(qdir)
-        report = RecoveryReport(
-            torn_log_bytes=len(torn),
-            partial_files=tuple(partials),
-            quarantined_objects=tuple(q["from"] for q in quarantined),
-            interrupted_runs=tuple(runs),
-            finished_runs=tuple(finished),
-        )
-        if report.empty:
-            return report
-        details: dict[str, Any] = {
-            "interrupted_runs": runs,
-            "partial_files_removed": partials,
-            "quarantined_objects": quarantined,
-            "tool": tool_record(),
-        }
-        if finished:
-            details["finished_runs"] = finished
-        files = [q for q in quarantined]
-        if torn_record is not None:
-            details["torn_log_tail"] = torn_record
-            files.append(torn_record)
-        details["files"] = [{k: f[k] for k in ("path", "sha256", "size")} for f in files]
-        self.log.append(key, [PendingEntry("recover", f"case:{self.info.case_id}", details)])
-        for name in partials:
-            with contextlib.suppress(OSError):
-                (self.store.tmp / name).unlink()
-        for path in list(self.store.tmp.iterdir()):
-            if path.name.endswith(".intent.json"):
-                path.unlink()
-        fsync_dir(self.store.tmp)
-        return report
+        """Commit entries that vouch for no staged file: through the open step, else as a step
+        of their own (the caller holds :meth:`writing` or the case lock)."""
+        if self._step is not None:
+            return self._step.record(entries)
+        if not entries:
+            return []
+        step = Step(self, key, entries[0].action)
+        written = step.record(entries)
+        step.close()
+        return written
 
     # -- reading ---------------------------------------------------------------------------
     def entries(self) -> list[CustodyEntry]:

@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import re
-import secrets
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pyrage  # type: ignore[import-untyped]
 
-from forensic._internal.clock import utc_timestamp
-from forensic._internal.fsio import atomic_write, fsync_dir
+from forensic._internal.fsio import atomic_write
+from forensic.case.layout import AGE_HEADER, DERIVED_AREAS, is_ciphertext, is_derived
+from forensic.case.records import file_record
 from forensic.errors import EXIT_INTEGRITY
 from forensic.i18n import message
 from forensic.store import crypt
@@ -32,9 +31,20 @@ from forensic.store import crypt
 if TYPE_CHECKING:
     from forensic.case.case import Case
 
-AGE_HEADER = b"age-encryption.org/v1\n"
-DERIVED_AREAS = ("media", "analysis", "ocr", "transcripts", "reports")
-"""Top folders of the case that hold files derived from the evidence."""
+__all__ = [
+    "AGE_HEADER",
+    "DERIVED_AREAS",
+    "DerivedFileError",
+    "EncryptingWriter",
+    "decrypt_case_bytes",
+    "is_ciphertext",
+    "is_derived",
+    "open_case_file",
+    "plaintext_digest",
+    "plaintext_fields",
+    "read_case_file",
+    "write_case_file",
+]
 _ITEM_IN_PATH = re.compile(r"^(?:media|analysis)/([0-9a-f]{64})/|^ocr/([0-9a-f]{64})\.json$")
 
 
@@ -43,15 +53,6 @@ class DerivedFileError(crypt.CryptError):
 
     def diagnostics(self, lang: str = "en") -> str:
         return message(f"derived.error_{self.key}", lang, **self.params)
-
-
-def is_derived(rel: str) -> bool:
-    """Whether a case-relative path is a derived file (encrypted in an encrypted case)."""
-    return rel.split("/", 1)[0] in DERIVED_AREAS and "/" in rel
-
-
-def is_ciphertext(data: bytes) -> bool:
-    return data.startswith(AGE_HEADER)
 
 
 def _item_of(rel: str) -> str | None:
@@ -69,12 +70,12 @@ def _absolute(case: Case, path: Path) -> Path:
 
 
 def write_case_file(case: Case, path: Path, data: bytes, mode: int = 0o444) -> dict[str, Any]:
-    """Write a derived file atomically; in an encrypted case as age ciphertext.
+    """Write a derived file atomically in place; in an encrypted case as age ciphertext.
 
     Returns the log's file record: path, SHA-256 and size of the bytes on disk (re-read), and
-    for ciphertext the plaintext's SHA-256 and size."""
-    from forensic.case.case import file_record
-
+    for ciphertext the plaintext's SHA-256 and size. A step writes through
+    :meth:`forensic.case.step.Step.stage_file` instead (nothing lies at its final path before
+    its entry); this is for files no entry is about to vouch for."""
     target = _absolute(case, path)
     crypto = case.store.crypto
     if crypto is None:
@@ -204,125 +205,3 @@ def plaintext_digest(case: Case, path: Path) -> tuple[str, int]:
             h.update(chunk)
             total += len(chunk)
     return h.hexdigest(), total
-
-
-def move_staged(case: Case, staged: Iterable[tuple[str, str]]) -> list[str]:
-    """Move staged files (name in ``tmp/``, final case path) into place once their log entry
-    is committed; a file already moved (a finished earlier attempt) is skipped. Each folder
-    written to is fsynced once. Returns the case paths moved."""
-    moved: list[str] = []
-    for tmp_name, rel in staged:
-        source = case.store.tmp / tmp_name
-        if not source.is_file():
-            continue
-        final = case.root / rel
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, final)
-        moved.append(rel)
-    for folder in {(case.root / rel).parent for rel in moved}:
-        fsync_dir(folder)
-    return moved
-
-
-class StagedCaseFiles:
-    """The derived files of one logged step, staged in the case's ``tmp/`` and moved into place
-    only after the step's log entry is committed.
-
-    Written in place, a step cut off between its first file and its log entry would leave files
-    no entry vouches for (verify would name them like planted files), or, when it re-writes a
-    path an older entry vouches for, bytes that no longer match (age ciphertext differs on every
-    write). Staged, a cut before the entry leaves only ``tmp/`` files and an intent that verify
-    names as interrupted and ``recover`` removes; a cut after it leaves staged files that the
-    committed entry (``details.run``) vouches for, which ``recover`` moves into place.
-    """
-
-    def __init__(self, case: Case, action: str) -> None:
-        self.case = case
-        self.action = action
-        self.run = f"{action}-{os.getpid()}-{secrets.token_hex(6)}"
-        self._staged: dict[str, str] = {}  # final case path -> name in tmp/
-        self._intent = case.store.tmp / f"{self.run}.intent.json"
-
-    def write(self, path: Path, data: bytes, mode: int = 0o444) -> dict[str, Any]:
-        """Stage one file; the returned file record names its final path."""
-        rel = _relative(self.case, path)
-        tmp_name = f"{self.run}-{len(self._staged):04d}.staged"
-        staged = self.case.store.tmp / tmp_name
-        self.case.store.tmp.mkdir(parents=True, exist_ok=True)
-        crypto = self.case.store.crypto
-        body = data if crypto is None else pyrage.encrypt(data, crypto.recipients)
-        atomic_write(staged, body, mode=mode)
-        self._staged[rel] = tmp_name
-        record: dict[str, Any] = {
-            "path": rel,
-            "sha256": hashlib.sha256(body).hexdigest(),
-            "size": len(body),
-        }
-        if crypto is not None:
-            record["plaintext_sha256"] = hashlib.sha256(data).hexdigest()
-            record["plaintext_size"] = len(data)
-        return record
-
-    def prepare(self) -> None:
-        """Name every staged file in an intent before the log entry (call right before it)."""
-        doc = {
-            "run": self.run,
-            "action": self.action,
-            "started": utc_timestamp(),
-            "staged": [{"tmp": t, "path": rel} for rel, t in self._staged.items()],
-        }
-        atomic_write(self._intent, json.dumps(doc).encode("utf-8"))
-
-    def finish(self) -> None:
-        """After the entry is committed: move the files into place, drop the intent."""
-        move_staged(self.case, ((t, rel) for rel, t in self._staged.items()))
-        self._intent.unlink(missing_ok=True)
-        fsync_dir(self.case.store.tmp)
-        self._staged.clear()
-
-    def abandon(self) -> None:
-        """The step failed before its entry: remove what it staged (nothing was recorded)."""
-        for tmp_name in self._staged.values():
-            with contextlib.suppress(OSError):
-                (self.case.store.tmp / tmp_name).unlink()
-        with contextlib.suppress(OSError):
-            self._intent.unlink()
-        self._staged.clear()
-
-
-def finish_committed_steps(case: Case) -> list[dict[str, Any]]:
-    """For ``recover``: move into place the staged files of steps whose entry is committed."""
-    tmp = case.store.tmp
-    if not tmp.is_dir():
-        return []
-    intents: list[tuple[Path, dict[str, Any]]] = []
-    for path in sorted(tmp.glob("*.intent.json")):
-        try:
-            doc = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError):
-            continue
-        if (
-            isinstance(doc, dict)
-            and doc.get("staged")
-            and doc.get("action")
-            not in (
-                "encrypt",
-                "share",
-            )
-        ):
-            intents.append((path, doc))
-    if not intents:
-        return []
-    committed = {r: e.seq for e in case.entries() if isinstance(r := e.details.get("run"), str)}
-    finished: list[dict[str, Any]] = []
-    for path, doc in intents:
-        seq = committed.get(str(doc.get("run")))
-        if seq is None:
-            continue  # not committed: recover removes the staged files as partial
-        records = [r for r in doc["staged"] if isinstance(r, dict)]
-        moved = move_staged(case, ((str(r.get("tmp")), str(r.get("path"))) for r in records))
-        path.unlink()
-        finished.append({"run": doc.get("run"), "action": doc.get("action"), "seq": seq,
-                         "moved": moved})  # fmt: skip
-    fsync_dir(tmp)
-    return finished

@@ -1,33 +1,31 @@
 """Re-encrypt every object of a case: make a plain case encrypted (``encrypt``) or add
 recipients to an encrypted one (``share``).
 
-Crash-safe, in this order: an intent file names the run; every object is re-encrypted into a new
-content-addressed ciphertext object (plaintext only in memory), made durable, re-read cold and
-decrypted back to its recorded SHA-256; the new ``case.json`` and key files are staged in
-``tmp/``; one signed entry records every old → new object and the new files' hashes (the commit
-point); only then are the staged files moved into place and the replaced objects unlinked. A
-crash before the commit leaves the case as it was plus unrecorded objects and partial files
-(``recover`` quarantines / removes and logs them: rolled back); a crash after it leaves a run
-whose entry is committed (``recover`` finishes it).
+A specialised use of the one write transaction (:mod:`forensic.case.step`), in this order: an
+intent names the run; every object is re-encrypted into a new content-addressed ciphertext
+object (plaintext only in memory), made durable, re-read cold and decrypted back to its
+recorded SHA-256; the new ``case.json`` and key files and every derived file, re-encrypted,
+are staged in ``tmp/``; one signed entry records every old → new object and the new files'
+hashes (the commit point); only then are the staged files moved into place and the replaced
+objects unlinked. A crash before the commit leaves the case as it was plus unrecorded objects
+and partial files (recovery quarantines / removes and logs them: rolled back); a crash after
+it leaves a step whose entry is committed (recovery finishes it).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import stat
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyrage  # type: ignore[import-untyped]
 
 from forensic._internal.clock import utc_timestamp
-from forensic._internal.fsio import atomic_write, fsync_dir, sync_filesystem
-from forensic.case.derived import DerivedFileError, is_ciphertext, is_derived, move_staged
+from forensic._internal.fsio import sync_filesystem
+from forensic.case.derived import DerivedFileError
+from forensic.case.layout import CASE_FILE, is_ciphertext, is_derived
+from forensic.case.records import tool_record
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import PendingEntry
 from forensic.errors import EXIT_INTEGRITY, EXIT_USAGE
@@ -48,15 +46,7 @@ from forensic.store.crypt import (
 
 if TYPE_CHECKING:
     from forensic.case.case import Case, Item
-
-CASE_FILE = "case.json"
-
-
-def _no_crash(point: str) -> None:
-    """Test hook: a test replaces this to simulate a crash at ``point``."""
-
-
-crash_point: Callable[[str], None] = _no_crash
+    from forensic.case.step import Step
 
 
 @dataclass(frozen=True)
@@ -116,6 +106,57 @@ def _reencrypt(
     return staged
 
 
+def _reencrypt_objects(
+    case: Case, step: Step, read_crypto: CaseCrypto | None, recipients: list[Any],
+    progress: ProgressReporter,
+) -> list[tuple[str, StagedObject]]:  # fmt: skip
+    """Every item as new ciphertext at its content address (placed, not yet recorded)."""
+    items = case.items()
+    new_objects: list[tuple[str, StagedObject]] = []
+    progress.start(step.action, sum(i.size for i in items.values()))
+    try:
+        for item in items.values():
+            staged = _reencrypt(case, item, read_crypto, recipients)
+            case.store.commit(staged, dedupe=False)
+            step.place_objects([case.store.object_path(staged.stored_sha256)])
+            new_objects.append((item.item_id, staged))
+            progress.advance(staged.size)
+    finally:
+        progress.finish()
+    sync_filesystem(
+        case.store.objects, [case.store.object_path(s.stored_sha256) for _i, s in new_objects]
+    )
+    return new_objects
+
+
+def _checked_mapping(
+    case: Case, identity_crypto: CaseCrypto, new_objects: list[tuple[str, StagedObject]]
+) -> list[dict[str, Any]]:
+    """Cold re-read of every new ciphertext and decryption back to the recorded SHA-256."""
+    items = case.items()
+    mapping: list[dict[str, Any]] = []
+    for item_id, staged in new_objects:
+        check = case.store.verify_stored(case.store.stored(staged), decrypt=False, cold=True)
+        plain = _decrypt_digest(case, identity_crypto, staged)
+        if not check.intact or plain != item_id:
+            raise CryptError(
+                "plaintext_mismatch",
+                exit_code=EXIT_INTEGRITY,
+                path=case.store.relative_path(staged.stored_sha256),
+            )
+        mapping.append(
+            {
+                "item": item_id,
+                "from": items[ItemId(item_id)].object_path,
+                "to": case.store.relative_path(staged.stored_sha256),
+                "sha256": staged.stored_sha256,
+                "size": staged.object_size,
+                "plaintext_sha256": plain,
+            }
+        )
+    return mapping
+
+
 def _rekey(
     case: Case,
     key: ExaminerKey,
@@ -126,105 +167,33 @@ def _rekey(
     details: dict[str, Any],
     progress: ProgressReporter,
 ) -> RekeyResult:
-    from forensic.case.case import tool_record
-
-    run = f"run-{uuid.uuid4().hex}"
     new_info = replace(case.info, encryption=new_encryption)
     files = {CASE_FILE: new_info.case_json(), **extra_files}
-    staged_files = {rel: f"{run}.{rel.replace('/', '_')}.staged" for rel in files}
-    with case.writing(key):
-        entries = case.entries()
-        recorded = case.recorded_files(entries)
+    with case.step(key, action, intent={}) as step:
+        recorded = case.recorded_files()
         derived = [r for r in sorted(recorded) if is_derived(r) and (case.root / r).is_file()]
-        for i, rel in enumerate(derived):
-            staged_files[rel] = f"{run}.derived-{i}.staged"
-        intent = case.store.tmp / f"{run}.intent.json"
-        case.store.tmp.mkdir(exist_ok=True)
-        intent_doc = {
-            "run": run,
-            "action": action,
-            "started": utc_timestamp(),
-            "staged": [{"tmp": t, "path": rel} for rel, t in staged_files.items()],
-        }
-        atomic_write(intent, json.dumps(intent_doc).encode("utf-8"))
-        items = case.items(entries)
         write_crypto = CaseCrypto(case.root, new_encryption, case.session)
-        recipients = write_crypto.recipients
-        new_objects: list[tuple[str, StagedObject]] = []
-        progress.start(action, sum(i.size for i in items.values()))
-        try:
-            for item in items.values():
-                staged = _reencrypt(case, item, read_crypto, recipients)
-                case.store.commit(staged, dedupe=False)
-                new_objects.append((item.item_id, staged))
-                progress.advance(staged.size)
-        except CryptError:
-            for _item, staged in new_objects:
-                _unlink(case.store.object_path(staged.stored_sha256))
-            intent.unlink()
-            raise
-        finally:
-            progress.finish()
-        sync_filesystem(
-            case.store.objects, [case.store.object_path(s.stored_sha256) for _i, s in new_objects]
-        )
-        crash_point("objects_written")
-        # Cold re-read of every new ciphertext and decryption back to the recorded SHA-256.
         identity_crypto = read_crypto or write_crypto
-        assert read_crypto is not None or not items
-        mapping: list[dict[str, Any]] = []
-        for item_id, staged in new_objects:
-            check = case.store.verify_stored(case.store.stored(staged), decrypt=False, cold=True)
-            plain = _decrypt_digest(case, identity_crypto, staged)
-            if not check.intact or plain != item_id:
-                for _i, s in new_objects:
-                    _unlink(case.store.object_path(s.stored_sha256))
-                intent.unlink()
-                raise CryptError(
-                    "plaintext_mismatch",
-                    exit_code=EXIT_INTEGRITY,
-                    path=case.store.relative_path(staged.stored_sha256),
-                )
-            mapping.append(
-                {
-                    "item": item_id,
-                    "from": items[ItemId(item_id)].object_path,
-                    "to": case.store.relative_path(staged.stored_sha256),
-                    "sha256": staged.stored_sha256,
-                    "size": staged.object_size,
-                    "plaintext_sha256": plain,
-                }
-            )
-        for rel, data in files.items():
-            atomic_write(case.store.tmp / staged_files[rel], data, mode=0o444)
-        records = [
-            {"path": rel, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-            for rel, data in files.items()
-        ]
         try:
+            new_objects = _reencrypt_objects(
+                case, step, read_crypto, write_crypto.recipients, progress
+            )
+            assert read_crypto is not None or not new_objects
+            step.checkpoint("objects_written")
+            mapping = _checked_mapping(case, identity_crypto, new_objects)
+            records = [step.stage_exact(rel, data) for rel, data in files.items()]
             for rel in derived:  # staged like case.json: moved into place after the commit
-                records.append(
-                    _reencrypt_derived(
-                        case,
-                        rel,
-                        recorded[rel],
-                        read_crypto,
-                        identity_crypto,
-                        recipients,
-                        case.store.tmp / staged_files[rel],
-                    )
+                blob, record = _reencrypt_derived(
+                    case, rel, recorded[rel], read_crypto, identity_crypto, write_crypto.recipients
                 )
+                records.append(step.stage_exact(rel, blob, extra=record))
         except CryptError:
-            for _i, s in new_objects:
-                _unlink(case.store.object_path(s.stored_sha256))
-            for name in staged_files.values():
-                _unlink(case.store.tmp / name)
-            intent.unlink()
+            step.abandon()  # refused: nothing recorded, nothing left behind
             raise
-        crash_point("derived_staged")
+        step.checkpoint("derived_staged")
         details = {
             **details,
-            "run": run,
+            "run": step.run,
             "scheme": SCHEME,
             "recipients": list(new_encryption.recipients),
             "objects": mapping,
@@ -233,16 +202,13 @@ def _rekey(
             "tool": tool_record(),
             "files": records,
         }
-        [entry] = case.record(key, [PendingEntry(action, f"case:{case.info.case_id}", details)])
-        crash_point("logged")
-        _finish(case, intent_doc, entry.details)
-        intent.unlink()
-        fsync_dir(case.store.tmp)
+        step.retire_objects(case.root / m["from"] for m in mapping if m["from"] != m["to"])
+        [entry] = step.record([PendingEntry(action, f"case:{case.info.case_id}", details)])
     return RekeyResult(
         action,
-        run,
+        step.run,
         len(mapping),
-        sum(i.size for i in items.values()),
+        sum(s.size for _i, s in new_objects),
         new_encryption.recipients,
         tuple(details.get("added", [])),
         entry.seq,
@@ -257,10 +223,10 @@ def _reencrypt_derived(
     read_crypto: CaseCrypto | None,
     check_crypto: CaseCrypto,
     recipients: list[Any],
-    staged: Path,
-) -> dict[str, Any]:
-    """One derived file as new ciphertext in ``staged`` (plaintext only in memory); refuses a
-    file whose bytes are not what the log vouches for (a tampered file is never re-sealed)."""
+) -> tuple[bytes, dict[str, Any]]:
+    """One derived file as new ciphertext and its plaintext fields (plaintext only in memory);
+    refuses a file whose bytes are not what the log vouches for (a tampered file is never
+    re-sealed)."""
     path = case.root / rel
     raw = path.read_bytes()
     if hashlib.sha256(raw).hexdigest() != record.get("sha256"):
@@ -280,14 +246,7 @@ def _reencrypt_derived(
     # Decrypt-check the new ciphertext before the commit, as for the objects.
     if hashlib.sha256(pyrage.decrypt(blob, [check_crypto.identity()])).hexdigest() != plain_sha:
         raise DerivedFileError("decrypt_failed", exit_code=EXIT_INTEGRITY, path=rel)
-    atomic_write(staged, blob, mode=0o444)
-    return {
-        "path": rel,
-        "sha256": hashlib.sha256(blob).hexdigest(),
-        "size": len(blob),
-        "plaintext_sha256": plain_sha,
-        "plaintext_size": len(plain),
-    }
+    return blob, {"plaintext_sha256": plain_sha, "plaintext_size": len(plain)}
 
 
 def _decrypt_digest(case: Case, crypto: CaseCrypto, staged: StagedObject) -> str:
@@ -297,66 +256,6 @@ def _decrypt_digest(case: Case, crypto: CaseCrypto, staged: StagedObject) -> str
     with case.store.object_path(staged.stored_sha256).open("rb") as fh:
         crypto.decrypt_stream(fh, sink)
     return sink.sha256.hexdigest()
-
-
-def _unlink(path: Path) -> bool:
-    try:
-        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
-        path.unlink()
-    except FileNotFoundError:
-        return False
-    return True
-
-
-def _finish(case: Case, intent: dict[str, Any], details: dict[str, Any]) -> dict[str, Any]:
-    """After the commit: move the staged files into place, unlink the replaced objects."""
-    moved = move_staged(case, ((str(r["tmp"]), str(r["path"])) for r in intent.get("staged", [])))
-    removed: list[str] = []
-    for rec in details.get("objects", []):
-        old = case.root / str(rec["from"])
-        if str(rec["from"]) != str(rec["to"]) and _unlink(old):
-            removed.append(str(rec["from"]))
-    if removed:
-        fsync_dir(case.store.objects)
-    return {
-        "run": intent.get("run"),
-        "action": intent.get("action"),
-        "moved": moved,
-        "removed": removed,
-    }
-
-
-def finish_committed_rekeys(case: Case) -> list[dict[str, Any]]:
-    """Complete re-encryptions whose entry is committed but whose cleanup was cut off."""
-    tmp = case.store.tmp
-    if not tmp.is_dir():
-        return []
-    intents = []
-    for path in sorted(tmp.glob("*.intent.json")):
-        try:
-            doc = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(doc, dict) and doc.get("action") in ("encrypt", "share"):
-            intents.append((path, doc))
-    if not intents:
-        return []
-    by_run = {
-        r: e
-        for e in case.entries()
-        if e.action in ("encrypt", "share") and isinstance(r := e.details.get("run"), str)
-    }
-    finished = []
-    for path, doc in intents:
-        entry = by_run.get(str(doc.get("run")))
-        if entry is None:
-            continue  # not committed: recover rolls it back (partial files, new objects)
-        result = _finish(case, doc, entry.details)
-        result["seq"] = entry.seq
-        path.unlink()
-        finished.append(result)
-    fsync_dir(tmp)
-    return finished
 
 
 def encrypt_case(

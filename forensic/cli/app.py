@@ -69,6 +69,8 @@ def _show_recovery(ui: Ui, report: RecoveryReport) -> None:
     if report.interrupted_runs:
         runs = ", ".join(str(r.get("run")) for r in report.interrupted_runs)
         parts.append(ui.t("cli.recovered_interrupted", runs=runs))
+    if report.unlogged_files:
+        parts.append(ui.t("cli.recovered_unlogged", count=len(report.unlogged_files)))
     for run in report.finished_runs:
         parts.append(ui.t("cli.recovered_finished", action=run.get("action"), run=run.get("run")))
     ui.warn(ui.t("cli.recovered", detail="; ".join(parts)))

@@ -276,7 +276,6 @@ def store_perceptual(
     already have a recorded record are left alone; items that are neither image nor video are
     skipped. Hashing happens before the case lock is taken; writing and logging under it.
     """
-    from forensic.case.derived import StagedCaseFiles
     from forensic.custody.log import PendingEntry
     from forensic.progress import SILENT
 
@@ -304,45 +303,37 @@ def store_perceptual(
     progress.finish()
     if not computed:
         return run
-    with case.writing(key):
+    with case.step(key, "perceptual") as step:
         recorded = _recorded(case)
         pending = []
         kept = []
-        staged = StagedCaseFiles(case, "perceptual")
-        try:
-            for item_id, record, extra in computed:
-                target = record_path(case.root, item_id)
-                if target.relative_to(case.root).as_posix() in recorded:
-                    run.already.append(item_id)
-                    continue
-                written = []
-                for name, data in sorted(extra.items()):
-                    written.append(staged.write(target.parent / name, data))
-                body = json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True)
-                written.insert(0, staged.write(target, body.encode("utf-8") + b"\n"))
-                summary: dict[str, Any] = {"kind": record["kind"]}
-                if record["kind"] == "image":
-                    summary["pdq"] = record["pdq"]
-                else:
-                    frames = (record.get("vpdq") or {}).get("frames") or []
-                    summary["vpdq_frames"] = len(frames)
-                details = {
-                    "item": item_id,
-                    **summary,
-                    "warnings": record["warnings"],
-                    "tool": record["tool"],
-                    "files": written,
-                    "run": staged.run,
-                }
-                pending.append(PendingEntry("perceptual", f"sha256:{item_id}", details))
-                kept.append((item_id, record))
-            if pending:
-                staged.prepare()
-            entries = case.record(key, pending) if pending else []
-        except BaseException:
-            staged.abandon()
-            raise
-        staged.finish()
+        for item_id, record, extra in computed:
+            target = record_path(case.root, item_id)
+            if target.relative_to(case.root).as_posix() in recorded:
+                run.already.append(item_id)
+                continue
+            written = []
+            for name, data in sorted(extra.items()):
+                written.append(step.stage_file(target.parent / name, data))
+            body = json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True)
+            written.insert(0, step.stage_file(target, body.encode("utf-8") + b"\n"))
+            summary: dict[str, Any] = {"kind": record["kind"]}
+            if record["kind"] == "image":
+                summary["pdq"] = record["pdq"]
+            else:
+                frames = (record.get("vpdq") or {}).get("frames") or []
+                summary["vpdq_frames"] = len(frames)
+            details = {
+                "item": item_id,
+                **summary,
+                "warnings": record["warnings"],
+                "tool": record["tool"],
+                "files": written,
+                "run": step.run,
+            }
+            pending.append(PendingEntry("perceptual", f"sha256:{item_id}", details))
+            kept.append((item_id, record))
+        entries = step.record(pending)
         for (item_id, record), entry in zip(kept, entries, strict=True):
             run.stored.append(StoredPerceptual(item_id, record, entry.seq))
     return run

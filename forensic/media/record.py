@@ -18,7 +18,7 @@ from typing import Any
 from forensic._internal.canonical import canonical_json
 from forensic._internal.clock import utc_timestamp
 from forensic.case.case import Case, Item, tool_record
-from forensic.case.derived import StagedCaseFiles, read_case_file
+from forensic.case.derived import read_case_file
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, PendingEntry
 from forensic.media.registry import describers
@@ -174,37 +174,33 @@ def store_metadata(
     item_ids: Sequence[str],
     progress: ProgressReporter = SILENT,
 ) -> list[tuple[MediaRecord, CustodyEntry]]:
-    """Describe, write and log each item. The caller holds :meth:`Case.writing`."""
+    """Describe, write and log each item: one step each, under one hold of the case lock."""
     items = case.items()
     done: list[tuple[MediaRecord, CustodyEntry]] = []
     progress.start("metadata", len(item_ids))
     try:
-        for item_id in item_ids:
-            item = items[ItemId(item_id)]
-            record = describe_item(case, item)
-            path = record_path(case, item.item_id)
-            staged = StagedCaseFiles(case, "metadata")
-            try:
-                file_rec = staged.write(path, canonical_json(record.doc))
-                details = {
-                    "item": item.item_id,
-                    "media_type": record.media_type,
-                    "describers": record.doc["describers"],
-                    "warnings": len(record.warnings),
-                    "tool": tool_record(),
-                    "files": [file_rec],
-                    "run": staged.run,
-                }
-                staged.prepare()
-                [entry] = case.record(
-                    key, [PendingEntry("metadata", f"sha256:{item.item_id}", details)]
-                )
-            except BaseException:
-                staged.abandon()
-                raise
-            staged.finish()
-            done.append((record, entry))
-            progress.advance(1)
+        with case.writing(key):
+            for item_id in item_ids:
+                item = items[ItemId(item_id)]
+                record = describe_item(case, item)
+                with case.step(key, "metadata") as step:
+                    file_rec = step.stage_file(
+                        record_path(case, item.item_id), canonical_json(record.doc)
+                    )
+                    details = {
+                        "item": item.item_id,
+                        "media_type": record.media_type,
+                        "describers": record.doc["describers"],
+                        "warnings": len(record.warnings),
+                        "tool": tool_record(),
+                        "files": [file_rec],
+                        "run": step.run,
+                    }
+                    [entry] = step.record(
+                        [PendingEntry("metadata", f"sha256:{item.item_id}", details)]
+                    )
+                done.append((record, entry))
+                progress.advance(1)
     finally:
         progress.finish()
     return done

@@ -1,4 +1,10 @@
-"""``forensic report``: gather, lay out, make PDF/A-3b, sign (PAdES-B-T), store, log."""
+"""``forensic report``: gather, lay out, make PDF/A-3b, sign (PAdES-B-T), store, log.
+
+Three phases, so the case lock is never held across the TSA's network call: gather and verify
+under the lock (repaired first); render, convert and sign with no lock, in a private RAM folder
+outside the case; then one write transaction (:mod:`forensic.case.step`) stages the PDF in
+``tmp/``, logs the ``report`` entry and moves the PDF to ``reports/<id>.pdf``.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from forensic._internal.clock import utc_timestamp
-from forensic._internal.fsio import atomic_write, fsync_dir
+from forensic._internal.fsio import atomic_write
 from forensic._internal.paths import display
 from forensic.case import Case
-from forensic.case.case import file_record, tool_record
-from forensic.case.derived import read_case_file, write_case_file
+from forensic.case.case import tool_record
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, PendingEntry
 from forensic.progress import SILENT, ProgressReporter
@@ -39,8 +44,9 @@ RAM_FOLDERS = (Path("/dev/shm"), Path(os.environ.get("XDG_RUNTIME_DIR") or "/non
 
 @contextlib.contextmanager
 def ram_folder() -> Iterator[Path]:
-    """A private folder in RAM (tmpfs) for an encrypted case's PDF work files (the report
-    shows the evidence; only its ciphertext may reach the case's disk)."""
+    """A private folder in RAM (tmpfs) for the PDF work files: the report shows the evidence
+    (in an encrypted case only its ciphertext may reach the case's disk), and it is outside
+    the case's ``tmp/``, which another writer's recovery may clear while no lock is held."""
     import tempfile
 
     base = next((p for p in RAM_FOLDERS if p.is_dir() and os.access(p, os.W_OK)), None)
@@ -107,8 +113,6 @@ def new_report_id() -> str:
 
 def render_pdf(data: ReportData, path: Path, logo: tuple[bytes, tuple[int, int]] | None) -> int:
     """Lay the report out with reportlab into ``path``; the page count."""
-    from forensic.report import context_parts as _context  # noqa: F401  (registers parts)
-    from forensic.report.interface import SECTIONS
     from forensic.report.render import (
         LazyStory,
         NumberedCanvas,
@@ -118,7 +122,7 @@ def render_pdf(data: ReportData, path: Path, logo: tuple[bytes, tuple[int, int]]
         register_fonts,
         strings,
     )
-    from forensic.report.sections import Deferred
+    from forensic.report.sections import SECTIONS, Deferred
 
     register_fonts()
     ctx = RenderContext(
@@ -152,39 +156,36 @@ def render_pdf(data: ReportData, path: Path, logo: tuple[bytes, tuple[int, int]]
     return int(doc.page)
 
 
-def build_report(
-    case: Case,
-    key: ExaminerKey,
-    options: ReportOptions,
-    *,
-    cert_pem: bytes,
-    cert_key: Any,
-    progress: ProgressReporter = SILENT,
-) -> ReportResult:
-    from forensic.report.pdfa import make_pdfa
-    from forensic.report.redact import PreviewUnavailable, logo_png
-    from forensic.report.sign import sign_pdf
+@dataclass(frozen=True)
+class _Gathered:
+    """What the report shows, read under the case lock."""
+
+    data: ReportData
+    manifest: dict[str, Any]
+    entries: int
+    intact: bool
+    problems: int
+
+
+@dataclass(frozen=True)
+class _Signed:
+    pdf: Path
+    pages: int
+
+
+def _gather(case: Case, key: ExaminerKey, options: ReportOptions, progress: ProgressReporter
+) -> _Gathered:  # fmt: skip
     from forensic.verify import verify_case
 
-    if options.preview not in PREVIEW_MODES:
-        raise ReportUsageError("bad_preview", mode=options.preview)
-    logo = None
-    if options.logo is not None:
-        try:
-            logo = logo_png(options.logo)
-        except PreviewUnavailable as exc:
-            raise ReportUsageError("bad_logo", path=str(options.logo), reason=str(exc)) from exc
-    with case.writing(key), contextlib.ExitStack() as scratch:
+    with case.writing(key):
         entries = case.entries()
-        all_items = list(case.items(entries).values())
-        chosen = select_items(all_items, list(options.items))
+        chosen = select_items(list(case.items(entries).values()), list(options.items))
         progress.start("verify", None)
         verification = verify_case(case, cold=False)
         progress.finish()
-        report_id = new_report_id()
         data = ReportData(
             case=case,
-            report_id=report_id,
+            report_id=new_report_id(),
             created=utc_timestamp(),
             lang=options.lang,
             preview=options.preview,
@@ -195,115 +196,163 @@ def build_report(
             methodology=methodology_text(),
             tool={**tool_record(), **library_versions()},
         )
-        doc_manifest = manifest(data)
-        tmp = case.root / "tmp"
-        tmp.mkdir(exist_ok=True)
-        if case.store.encrypted:  # the PDF shows the evidence: its work files stay in RAM
-            tmp = scratch.enter_context(ram_folder())
-        raw, pdfa, signed = (tmp / f"{report_id}.{s}.pdf" for s in ("raw", "pdfa", "signed"))
-        try:
-            progress.start("render", None)
-            pages = render_pdf(data, raw, logo)
-            progress.finish()
-            from forensic.report.render import strings
+    return _Gathered(
+        data, manifest(data), len(entries), bool(verification.intact), len(verification.problems)
+    )
 
-            title = strings(options.lang).get("doc.title", "").format(case_id=case.info.case_id)
-            make_pdfa(
-                raw,
-                pdfa,
-                manifest=doc_manifest,
-                title=title,
-                author=case.info.examiner,
-                lang=options.lang,
-            )
-            raw.unlink()
-            sign_pdf(
-                pdfa,
-                signed,
-                cert_pem=cert_pem,
-                key=cert_key,
-                tsa=options.tsa,
-                timeout=options.timeout,
-                reason=strings(options.lang).get("doc.sign_reason", "").format(report_id=report_id),
-                location=options.location or case.info.organisation,
-            )
-            pdfa.unlink()
-            folder = case.root / REPORTS_DIR
-            folder.mkdir(exist_ok=True)
-            final = folder / f"{report_id}.pdf"
-            if case.store.encrypted:
-                pdf_bytes = signed.read_bytes()
-                record = write_case_file(case, final, pdf_bytes)
-            else:
-                with signed.open("rb") as fh:
-                    os.fsync(fh.fileno())
-                os.replace(signed, final)
-                os.chmod(final, 0o444)
-                fsync_dir(folder)
-                fsync_dir(tmp)
-                record = file_record(case.root, final)
-        except OSError as exc:
-            # a writer may put its file object, not a path, into the error
-            where = exc.filename if isinstance(exc.filename, (str, bytes, os.PathLike)) else tmp
-            raise ReportError(
-                "write_failed", path=display(os.fsdecode(where)), reason=exc.strerror or str(exc)
-            ) from exc
-        finally:
-            for p in (raw, pdfa, signed):
-                with contextlib.suppress(OSError):
-                    p.unlink()
+
+def _render_and_sign(
+    case: Case,
+    gathered: _Gathered,
+    options: ReportOptions,
+    work: Path,
+    signing: tuple[bytes, Any],
+    logo: tuple[bytes, tuple[int, int]] | None,
+    progress: ProgressReporter,
+) -> _Signed:
+    """The signed PDF/A-3b in ``work`` (no lock held: the TSA is asked over the network)."""
+    from forensic.report.pdfa import make_pdfa
+    from forensic.report.render import strings
+    from forensic.report.sign import sign_pdf
+
+    data, report_id = gathered.data, gathered.data.report_id
+    raw, pdfa, signed = (work / f"{report_id}.{s}.pdf" for s in ("raw", "pdfa", "signed"))
+    try:
+        progress.start("render", None)
+        pages = render_pdf(data, raw, logo)
+        progress.finish()
+        text = strings(options.lang)
+        make_pdfa(
+            raw,
+            pdfa,
+            manifest=gathered.manifest,
+            title=text.get("doc.title", "").format(case_id=case.info.case_id),
+            author=case.info.examiner,
+            lang=options.lang,
+        )
+        raw.unlink()
+        sign_pdf(
+            pdfa,
+            signed,
+            cert_pem=signing[0],
+            key=signing[1],
+            tsa=options.tsa,
+            timeout=options.timeout,
+            reason=text.get("doc.sign_reason", "").format(report_id=report_id),
+            location=options.location or case.info.organisation,
+        )
+        pdfa.unlink()
+    except OSError as exc:
+        raise _write_failed(exc, work) from exc
+    return _Signed(signed, pages)
+
+
+def _write_failed(exc: OSError, where: Path) -> ReportError:
+    # a writer may put its file object, not a path, into the error
+    path = exc.filename if isinstance(exc.filename, (str, bytes, os.PathLike)) else where
+    return ReportError(
+        "write_failed", path=display(os.fsdecode(path)), reason=exc.strerror or str(exc)
+    )
+
+
+def _logo(options: ReportOptions) -> tuple[bytes, tuple[int, int]] | None:
+    """The report's logo as PNG and its size (``--logo``), or None."""
+    from forensic.report.redact import PreviewUnavailable, logo_png
+
+    if options.logo is None:
+        return None
+    try:
+        return logo_png(options.logo)
+    except PreviewUnavailable as exc:
+        raise ReportUsageError("bad_logo", path=str(options.logo), reason=str(exc)) from exc
+
+
+def _details(
+    gathered: _Gathered, options: ReportOptions, signed: _Signed, cert_pem: bytes,
+    copy: Path | None,
+) -> dict[str, Any]:  # fmt: skip
+    data, tsa = gathered.data, options.tsa
+    return {
+        "report_id": data.report_id,
+        "lang": options.lang,
+        "preview": options.preview,
+        "preview_full": options.preview == "full",
+        "items": [d.sha256 for d in data.items],
+        "item_selection": list(options.items),
+        "pages": signed.pages,
+        "covers_log": {
+            "entries": gathered.entries,
+            "head_seq": data.head_seq,
+            "head": data.head_hash,
+        },
+        "case_intact": gathered.intact,
+        "problems": gathered.problems,
+        "pdfa": "PDF/A-3b",
+        "manifest_sha256": sha256_bytes(
+            json.dumps(gathered.manifest, indent=2, ensure_ascii=False).encode("utf-8")
+        ),
+        "signature": {
+            "format": "PAdES-B-T" if tsa is not None else "PAdES-B-B",
+            "certificate_sha256": cert_sha256_hex(cert_pem),
+            "tsa": tsa.name if tsa else None,
+            "tsa_url": tsa.url if tsa else None,
+            "tsa_demo": bool(tsa.demo) if tsa else None,
+        },
+        "copy": str(copy) if copy else None,
+        "tool": data.tool,
+    }
+
+
+def build_report(
+    case: Case,
+    key: ExaminerKey,
+    options: ReportOptions,
+    *,
+    cert_pem: bytes,
+    cert_key: Any,
+    progress: ProgressReporter = SILENT,
+) -> ReportResult:
+    """Build, sign, store and log one report (see the module doc for the three phases)."""
+    if options.preview not in PREVIEW_MODES:
+        raise ReportUsageError("bad_preview", mode=options.preview)
+    logo = _logo(options)  # a bad logo is a usage error before any work
+    if case.holding:
+        raise RuntimeError("build_report asks a TSA: it must not run under the case lock")
+    gathered = _gather(case, key, options, progress)
+    report_id = gathered.data.report_id
+    with ram_folder() as work:
+        signing = (cert_pem, cert_key)
+        signed = _render_and_sign(case, gathered, options, work, signing, logo, progress)
         copy: Path | None = None
         if options.out is not None:
             # Outside the case the copy is plaintext: the examiner asked for a readable PDF.
             try:
-                atomic_write(options.out, read_case_file(case, final), mode=0o444)
+                atomic_write(options.out, signed.pdf.read_bytes(), mode=0o444)
             except OSError as exc:
                 raise ReportError(
                     "write_failed", path=str(options.out), reason=exc.strerror or str(exc)
                 ) from exc
             copy = options.out.resolve()
-        tsa = options.tsa
-        cert_fp = cert_sha256_hex(cert_pem)
-        details: dict[str, Any] = {
-            "report_id": report_id,
-            "lang": options.lang,
-            "preview": options.preview,
-            "preview_full": options.preview == "full",
-            "items": [d.sha256 for d in data.items],
-            "item_selection": list(options.items),
-            "pages": pages,
-            "covers_log": {
-                "entries": len(entries),
-                "head_seq": data.head_seq,
-                "head": data.head_hash,
-            },
-            "case_intact": bool(verification.intact),
-            "problems": len(verification.problems),
-            "pdfa": "PDF/A-3b",
-            "manifest_sha256": sha256_bytes(
-                json.dumps(doc_manifest, indent=2, ensure_ascii=False).encode("utf-8")
-            ),
-            "signature": {
-                "format": "PAdES-B-T" if tsa is not None else "PAdES-B-B",
-                "certificate_sha256": cert_fp,
-                "tsa": tsa.name if tsa else None,
-                "tsa_url": tsa.url if tsa else None,
-                "tsa_demo": bool(tsa.demo) if tsa else None,
-            },
-            "copy": str(copy) if copy else None,
-            "tool": data.tool,
-            "files": [record],
-        }
-        [entry] = case.record(key, [PendingEntry("report", f"case:{case.info.case_id}", details)])
+        details = _details(gathered, options, signed, cert_pem, copy)
+        final = case.root / REPORTS_DIR / f"{report_id}.pdf"
+        with case.step(key, "report") as step:
+            try:
+                record = step.stage_copy(final, signed.pdf)
+            except OSError as exc:
+                raise _write_failed(exc, case.store.tmp) from exc
+            details["files"] = [record]
+            details["run"] = step.run
+            [entry] = step.record([PendingEntry("report", f"case:{case.info.case_id}", details)])
+    tsa = options.tsa
     return ReportResult(
         report_id=report_id,
         path=final,
         copy=copy,
         sha256=str(record["sha256"]),
         size=int(record["size"]),
-        pages=pages,
-        items=len(data.items),
-        verified_intact=bool(verification.intact),
+        pages=signed.pages,
+        items=len(gathered.data.items),
+        verified_intact=gathered.intact,
         tsa=tsa.name if tsa else None,
         demo_tsa=bool(tsa.demo) if tsa else False,
         entry=entry,

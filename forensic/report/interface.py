@@ -8,18 +8,6 @@ time, so building one report never changes what another report in the same proce
 
 from __future__ import annotations
 
-from typing import Any
-
 from forensic.report.parts import Flowables, ItemPart, ReportSection
 
 __all__ = ["Flowables", "ItemPart", "ReportSection"]
-
-
-def __getattr__(name: str) -> Any:
-    """``SECTIONS`` and ``ITEM_PARTS``, read from :mod:`forensic.report.sections` on first use
-    (it loads reportlab, which a caller of the building blocks alone does not need)."""
-    if name in ("SECTIONS", "ITEM_PARTS"):
-        from forensic.report import sections
-
-        return getattr(sections, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

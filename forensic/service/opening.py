@@ -37,4 +37,5 @@ def recovery_dict(report: RecoveryReport) -> dict[str, Any] | None:
         "quarantined_objects": list(report.quarantined_objects),
         "interrupted_runs": [r.get("run") for r in report.interrupted_runs],
         "finished_runs": list(report.finished_runs),
+        "unlogged_files": list(report.unlogged_files),
     }

@@ -8,6 +8,10 @@ Case layout: ``timestamps/<seq>-<tsa>.tsq|.tsr|.chain.pem`` for accepted tokens 
 a ``timestamp-queued`` entry lists queued requests, a ``timestamp`` entry lists accepted tokens
 (with ``queue_id`` when a queued request was sent later). Queue files are never deleted (the
 log vouches for them); a request is pending while no ``timestamp`` entry names its id.
+
+The case lock is never held while a TSA is asked: the head and the queue are read under it,
+the requests are sent with no lock, and the answers are committed in one write transaction
+(:mod:`forensic.case.step`): token and queue files staged, logged, then moved into place.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from forensic._internal.clock import utc_timestamp
-from forensic._internal.fsio import atomic_write, fsync_dir
-from forensic.case.case import Case, file_record, tool_record
+from forensic.case.case import Case, tool_record
+from forensic.case.step import Step, unfinished_paths
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, PendingEntry
 from forensic.errors import ForensicError
@@ -177,31 +181,61 @@ def _load_queued(case: Case, record: dict[str, Any]) -> tuple[TimestampAuthority
     return tsa, request
 
 
-def _free_stem(folder: Path, stem: str, suffixes: tuple[str, ...]) -> str:
+def _free_stem(folder: Path, stem: str, suffixes: tuple[str, ...], taken: set[str]) -> str:
+    """A file stem not used in ``folder`` nor by a file this step already staged."""
     candidate, n = stem, 1
-    while any((folder / f"{candidate}{s}").exists() for s in suffixes):
+    while any(
+        (folder / f"{candidate}{s}").exists() or f"{candidate}{s}" in taken for s in suffixes
+    ):
         n += 1
         candidate = f"{stem}-{n}"
+    taken.update(f"{candidate}{s}" for s in suffixes)
     return candidate
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A TSA's verified token, not yet stored."""
+
+    tsa: TimestampAuthority
+    request: TimestampRequest
+    response: bytes
+    token: VerifiedToken
+    queue_id: str | None
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A new request a TSA did not answer: it goes to the queue."""
+
+    tsa: TimestampAuthority
+    request: TimestampRequest
+    error: TimestampError
+
+
+@dataclass
+class _Round:
+    """What one round of asking the TSAs gave (no file written yet)."""
+
+    answers: list[_Answer] = field(default_factory=list)
+    refusals: list[_Refusal] = field(default_factory=list)
+    retried: list[QueuedRequest] = field(default_factory=list)
 
 
 # -- stamping -----------------------------------------------------------------------------
 def _store_token(
-    case: Case,
-    tsa: TimestampAuthority,
-    request: TimestampRequest,
-    response: bytes,
-    token: VerifiedToken,
-    queue_id: str | None,
-) -> tuple[StampedToken, list[Path]]:
+    case: Case, step: Step, answer: _Answer, taken: set[str]
+) -> tuple[StampedToken, list[dict[str, Any]]]:
+    tsa, request, token = answer.tsa, answer.request, answer.token
     folder = case.root / TS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = _free_stem(folder, f"{request.head_seq}-{tsa.slug}", (".tsq", ".tsr", ".chain.pem"))
-    paths = [folder / f"{stem}.tsq", folder / f"{stem}.tsr", folder / f"{stem}.chain.pem"]
-    for path, data in zip(paths, (request.der, response, token.chain_pem()), strict=True):
-        atomic_write(path, data, mode=0o444)
-    fsync_dir(folder)
-    rel = [p.relative_to(case.root).as_posix() for p in paths]
+    suffixes = (".tsq", ".tsr", ".chain.pem")
+    stem = _free_stem(folder, f"{request.head_seq}-{tsa.slug}", suffixes, taken)
+    data = (request.der, answer.response, token.chain_pem())
+    records = [
+        step.stage_exact(f"{TS_DIR}/{stem}{suffix}", body)
+        for suffix, body in zip(suffixes, data, strict=True)
+    ]
+    rel = [str(r["path"]) for r in records]
     stamped = StampedToken(
         tsa=tsa.name,
         url=tsa.url,
@@ -216,9 +250,31 @@ def _store_token(
         root_sha256=cert_sha256(token.root),
         trusted=not tsa.demo,
         demo=tsa.demo,
-        queue_id=queue_id,
+        queue_id=answer.queue_id,
     )
-    return stamped, paths
+    return stamped, records
+
+
+def _store_refusal(
+    case: Case, step: Step, refusal: _Refusal, taken: set[str]
+) -> tuple[QueuedRequest, dict[str, Any]]:
+    tsa, request, exc = refusal.tsa, refusal.request, refusal.error
+    stem = _free_stem(case.root / QUEUE_DIR, f"{request.head_seq}-{tsa.slug}", (".json",), taken)
+    doc = _queue_doc(tsa, request, exc.key)
+    body = json.dumps(doc, indent=2).encode("utf-8") + b"\n"
+    record = step.stage_exact(f"{QUEUE_DIR}/{stem}.json", body)
+    queued = QueuedRequest(
+        stem,
+        tsa.name,
+        tsa.url,
+        request.head_seq,
+        request.head_hash,
+        exc.key,
+        _error_text(exc),
+        str(record["path"]),
+        error_obj=exc,
+    )
+    return queued, record
 
 
 def _attempt(
@@ -232,6 +288,95 @@ def _error_text(exc: ForensicError) -> str:
     return exc.diagnostics("en")
 
 
+def _ask(
+    case: Case,
+    queue: list[dict[str, Any]],
+    tsas: list[TimestampAuthority],
+    head: tuple[int, str],
+    timeout: float,
+) -> _Round:
+    """Send the queued requests, then a new one per TSA for ``head`` (network; no lock)."""
+    found = _Round()
+    failed_urls: set[str] = set()
+    for record in queue:
+        try:
+            tsa, request = _load_queued(case, record)
+        except (OSError, ValueError, KeyError, TypeError, ForensicError):
+            continue
+        if tsa.url in failed_urls:
+            continue
+        try:
+            response, token = _attempt(tsa, request, timeout)
+        except TimestampError as exc:
+            failed_urls.add(tsa.url)
+            found.retried.append(
+                QueuedRequest(
+                    str(record["id"]),
+                    tsa.name,
+                    tsa.url,
+                    request.head_seq,
+                    request.head_hash,
+                    exc.key,
+                    _error_text(exc),
+                    str(record["path"]),
+                    retried=True,
+                    error_obj=exc,
+                )
+            )
+            continue
+        found.answers.append(_Answer(tsa, request, response, token, str(record["id"])))
+    for tsa in tsas:
+        if tsa.url in failed_urls:
+            # its older request is still queued; once sent, the next run stamps the head
+            continue
+        request = TimestampRequest.new(*head)
+        try:
+            response, token = _attempt(tsa, request, timeout)
+        except TimestampError as exc:
+            found.refusals.append(_Refusal(tsa, request, exc))
+            continue
+        found.answers.append(_Answer(tsa, request, response, token, None))
+    return found
+
+
+def _commit(case: Case, key: ExaminerKey, found: _Round, result: TimestampResult) -> None:
+    """Store the tokens and queue files and log them: one step, one group commit."""
+    with case.step(key, "timestamp") as step:
+        taken: set[str] = set()
+        token_files: list[dict[str, Any]] = []
+        queue_files: list[dict[str, Any]] = []
+        for answer in found.answers:
+            stamped, records = _store_token(case, step, answer, taken)
+            result.tokens.append(stamped)
+            token_files.extend(records)
+        result.queued.extend(found.retried)
+        for refusal in found.refusals:
+            queued, record = _store_refusal(case, step, refusal, taken)
+            result.queued.append(queued)
+            queue_files.append(record)
+        pending: list[PendingEntry] = []
+        subject = f"case:{case.info.case_id}"
+        if result.tokens:
+            details = {
+                "hash_algorithm": "sha256",
+                "imprint_of": "custody log head line",
+                "tokens": [t.as_dict() for t in result.tokens],
+                "tool": tool_record(),
+                "files": token_files,
+                "run": step.run,
+            }
+            pending.append(PendingEntry("timestamp", subject, details))
+        if result.queued:
+            details = {
+                "queued": [q.as_dict() for q in result.queued],
+                "tool": tool_record(),
+                "files": queue_files,
+                "run": step.run,
+            }
+            pending.append(PendingEntry("timestamp-queued", subject, details))
+        result.entries = step.record(pending)
+
+
 def stamp_head(
     case: Case,
     key: ExaminerKey,
@@ -243,111 +388,19 @@ def stamp_head(
     """Stamp the current log head with every TSA (and send the queue); log what happened.
 
     Never raises for a TSA failure: the request is stored in ``timestamps/queue/`` and logged
-    (``timestamp-queued``); each accepted token is logged in one ``timestamp`` entry.
+    (``timestamp-queued``); each accepted token is logged in one ``timestamp`` entry. The head
+    is read under the case lock (after recovery), the TSAs are asked with no lock held.
     """
     timeout = timeout if timeout is not None else load_config().timeout
+    if case.holding:
+        raise RuntimeError("stamp_head asks TSAs: it must not run under the case lock")
     with case.writing(key):
         next_seq, head_hash = case.log.head()
-        result = TimestampResult(head_seq=next_seq - 1, head_hash=head_hash)
-        written: list[Path] = []
-        queue_written: list[Path] = []
-        failed_urls: set[str] = set()
-        if send_queue:
-            for record in pending_queue(case):
-                try:
-                    tsa, request = _load_queued(case, record)
-                except (OSError, ValueError, KeyError, TypeError, ForensicError):
-                    continue
-                if tsa.url in failed_urls:
-                    continue
-                try:
-                    response, token = _attempt(tsa, request, timeout)
-                except TimestampError as exc:
-                    failed_urls.add(tsa.url)
-                    result.queued.append(
-                        QueuedRequest(
-                            str(record["id"]),
-                            tsa.name,
-                            tsa.url,
-                            request.head_seq,
-                            request.head_hash,
-                            exc.key,
-                            _error_text(exc),
-                            str(record["path"]),
-                            retried=True,
-                            error_obj=exc,
-                        )
-                    )
-                    continue
-                stamped, paths = _store_token(
-                    case, tsa, request, response, token, str(record["id"])
-                )
-                result.tokens.append(stamped)
-                written.extend(paths)
-        for tsa in tsas:
-            if tsa.url in failed_urls:
-                # its older request is still queued; once sent, the next run stamps the head
-                continue
-            request = TimestampRequest.new(result.head_seq, head_hash)
-            try:
-                response, token = _attempt(tsa, request, timeout)
-            except TimestampError as exc:
-                folder = case.root / QUEUE_DIR
-                folder.mkdir(parents=True, exist_ok=True)
-                stem = _free_stem(folder, f"{request.head_seq}-{tsa.slug}", (".json",))
-                path = folder / f"{stem}.json"
-                doc = _queue_doc(tsa, request, exc.key)
-                atomic_write(path, json.dumps(doc, indent=2).encode("utf-8") + b"\n", mode=0o444)
-                fsync_dir(folder)
-                queue_written.append(path)
-                rel = path.relative_to(case.root).as_posix()
-                result.queued.append(
-                    QueuedRequest(
-                        stem,
-                        tsa.name,
-                        tsa.url,
-                        request.head_seq,
-                        head_hash,
-                        exc.key,
-                        _error_text(exc),
-                        rel,
-                        error_obj=exc,
-                    )
-                )
-                continue
-            stamped, paths = _store_token(case, tsa, request, response, token, None)
-            result.tokens.append(stamped)
-            written.extend(paths)
-        pending: list[PendingEntry] = []
-        subject = f"case:{case.info.case_id}"
-        if result.tokens:
-            pending.append(
-                PendingEntry(
-                    "timestamp",
-                    subject,
-                    {
-                        "hash_algorithm": "sha256",
-                        "imprint_of": "custody log head line",
-                        "tokens": [t.as_dict() for t in result.tokens],
-                        "tool": tool_record(),
-                        "files": [file_record(case.root, p) for p in written],
-                    },
-                )
-            )
-        if result.queued:
-            pending.append(
-                PendingEntry(
-                    "timestamp-queued",
-                    subject,
-                    {
-                        "queued": [q.as_dict() for q in result.queued],
-                        "tool": tool_record(),
-                        "files": [file_record(case.root, p) for p in queue_written],
-                    },
-                )
-            )
-        if pending:
-            result.entries = case.record(key, pending)
+        queue = pending_queue(case) if send_queue else []
+    result = TimestampResult(head_seq=next_seq - 1, head_hash=head_hash)
+    found = _ask(case, queue, tsas, (result.head_seq, head_hash), timeout)
+    if found.answers or found.refusals or found.retried:
+        _commit(case, key, found, result)
     return result
 
 
@@ -409,12 +462,17 @@ def token_status(case: Case, entries: list[CustodyEntry] | None = None) -> list[
     """Re-verify every stored token against the recorded head hash and its recorded root."""
     entries = entries if entries is not None else case.entries()
     line_hashes = {e.seq: e.hash for e in entries}
+    # a committed step whose token files are still staged: verify names those files as
+    # unfinished (interrupted); the token is checked once recovery has moved them in
+    staged = unfinished_paths(case, entries)
     out: list[TokenCheck] = []
     for entry in entries:
         if entry.action != "timestamp":
             continue
         for tok in entry.details.get("tokens", []) or []:
-            if isinstance(tok, dict):
+            if isinstance(tok, dict) and not staged.intersection(
+                str(tok.get(k)) for k in ("tsq", "tsr", "chain")
+            ):
                 out.append(_check_one(case, entry.seq, tok, line_hashes))
     return out
 

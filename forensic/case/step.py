@@ -1,0 +1,557 @@
+"""The one write transaction of a case: ``with case.step(key, action) as step: ...``.
+
+Every change to a case goes through it, in this order:
+
+1. lock the case (:func:`forensic.case.lock.case_lock`) and finish or roll back what an
+   interrupted step left behind (:func:`recover`);
+2. stage: files are written under ``tmp/`` (:meth:`Step.stage_file` and friends), objects are
+   placed at their content address by the evidence store (:meth:`Step.place_objects`); an
+   intent ``tmp/<run>.intent.json`` names every staged file and its final path;
+3. commit: one signed entry, or one group commit of entries (:meth:`Step.record`); an entry
+   vouches for a staged file by its final path and SHA-256 (``details.files``) and names the
+   step (``details.run``);
+4. move the staged files the commit vouches for into place, unlink what it replaced;
+5. drop the intent; when the step took the lock itself, log the session's decryptions.
+
+A cut before 3 leaves only ``tmp/`` files, the intent and unrecorded objects: ``verify`` names
+them as interrupted, :func:`recover` removes the files and quarantines the objects (rolled
+back). A cut after 3 leaves staged files a committed entry vouches for: :func:`recover` moves
+them into place (finished). Nothing is ever written at its final path before its entry.
+
+A test hook, inert unless the variable is set: ``FORENSIC_TEST_KILL_AT=<point>`` or
+``<action>:<point>`` makes the process SIGKILL itself at that boundary (``staged``: intent
+written, entry not yet appended; ``logged``: entry committed, nothing moved; ``moved``: after
+the first file moved; ``recovering``: recovery's repairs done, its entry not yet appended;
+re-encryption also has ``objects_written`` and ``derived_staged``). In process, tests replace
+:func:`fault_point` and :func:`place_file`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import stat
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from forensic._internal.clock import utc_timestamp
+from forensic._internal.fsio import atomic_write, fsync_dir
+from forensic.case.layout import REKEY_ACTIONS, is_derived
+from forensic.case.records import file_record, tool_record
+from forensic.custody.keys import ExaminerKey
+from forensic.custody.log import CustodyEntry, CustodyLog, PendingEntry
+from forensic.errors import StoreError
+from forensic.store import EvidenceStore
+
+KILL_ENV = "FORENSIC_TEST_KILL_AT"
+INTENT_SUFFIX = ".intent.json"
+
+
+def fault_point(action: str, point: str) -> None:
+    """A boundary of a step: the test seam where failures are injected (see the module doc)."""
+    target = os.environ.get(KILL_ENV)
+    if target and target in (point, f"{action}:{point}"):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def place_file(source: Path, final: Path) -> None:
+    """Move one staged file to its final path (a seam: tests make it fail)."""
+    os.replace(source, final)
+
+
+class _Identified(Protocol):
+    @property
+    def case_id(self) -> str: ...
+
+
+class StepCase(Protocol):
+    """What the transaction needs of a case (:class:`forensic.case.Case` has it)."""
+
+    @property
+    def root(self) -> Path: ...
+    @property
+    def info(self) -> _Identified: ...
+    @property
+    def store(self) -> EvidenceStore: ...
+    @property
+    def log(self) -> CustodyLog: ...
+    def entries(self) -> list[CustodyEntry]: ...
+    def recorded_objects(self, entries: list[CustodyEntry] | None = None) -> set[str]: ...
+    def recorded_files(
+        self, entries: list[CustodyEntry] | None = None
+    ) -> dict[str, dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class RecoveryReport:
+    """What an interrupted earlier run left behind and what was done about it."""
+
+    torn_log_bytes: int
+    partial_files: tuple[str, ...]
+    quarantined_objects: tuple[str, ...]
+    interrupted_runs: tuple[dict[str, Any], ...]
+    finished_runs: tuple[dict[str, Any], ...] = ()
+    """Steps whose entry was committed, completed by this recovery."""
+    unlogged_files: tuple[str, ...] = ()
+    """Files an interrupted recovery set aside (quarantine, a torn log tail) before its entry."""
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.finished_runs
+            or self.torn_log_bytes
+            or self.partial_files
+            or self.quarantined_objects
+            or self.interrupted_runs
+            or self.unlogged_files
+        )
+
+
+NOTHING_RECOVERED = RecoveryReport(0, (), (), ())
+
+
+@dataclass
+class _Staged:
+    tmp: str
+    path: str
+    sha256: str
+    committed: bool = False
+
+
+def _file_records(details: dict[str, Any]) -> Iterable[tuple[str, str]]:
+    for rec in details.get("files", []) or []:
+        if isinstance(rec, dict) and isinstance(rec.get("path"), str):
+            yield str(rec["path"]), str(rec.get("sha256", ""))
+
+
+def _store_error(exc: OSError, where: Path) -> StoreError:
+    import errno
+
+    if exc.errno == errno.ENOSPC:
+        return StoreError("disk_full", path=str(where))
+    return StoreError("store_write", path=str(where), reason=exc.strerror or str(exc))
+
+
+def unlink_object(path: Path) -> bool:
+    """Remove a read-only object file; False when it was not there."""
+    try:
+        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _move_into_place(
+    case: StepCase, staged: Iterable[tuple[str, str]], action: str | None = None
+) -> list[str]:
+    """Move staged files (name in ``tmp/``, final case path) into place; a file already moved
+    is skipped. Each folder written to is fsynced once. Returns the case paths moved."""
+    moved: list[str] = []
+    for tmp_name, rel in staged:
+        source = case.store.tmp / tmp_name
+        if not source.is_file():
+            continue
+        final = case.root / rel
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            place_file(source, final)
+        except OSError as exc:
+            raise _store_error(exc, final) from exc
+        moved.append(rel)
+        if action is not None:
+            fault_point(action, "moved")
+    for folder in {(case.root / rel).parent for rel in moved}:
+        fsync_dir(folder)
+    return moved
+
+
+class Step:
+    """One write transaction; made by :meth:`forensic.case.Case.step`, which holds the lock.
+
+    ``intent``: fields of an intent written at once and kept if the step fails, for steps that
+    place objects before their entry (capture, re-encryption): recovery then logs the run as
+    interrupted. Without it an intent is written only when files are staged.
+    """
+
+    def __init__(
+        self,
+        case: StepCase,
+        key: ExaminerKey,
+        action: str,
+        *,
+        run: str | None = None,
+        intent: dict[str, Any] | None = None,
+        recovery: RecoveryReport = NOTHING_RECOVERED,
+    ) -> None:
+        self.case = case
+        self.key = key
+        self.action = action
+        self.run = run or f"run-{uuid.uuid4().hex}"
+        self.recovery = recovery
+        self._started = utc_timestamp()
+        self._announced = intent
+        self._files: dict[str, _Staged] = {}
+        self._placed: list[Path] = []
+        self._retired: list[Path] = []
+        self._intent_written = False
+        if intent is not None:
+            self._write_intent()
+
+    @property
+    def intent_path(self) -> Path:
+        return self.case.store.tmp / f"{self.run}{INTENT_SUFFIX}"
+
+    def checkpoint(self, point: str) -> None:
+        """A named boundary of this step (the test seam; inert otherwise)."""
+        fault_point(self.action, point)
+
+    # -- staging ---------------------------------------------------------------------------
+    def _relative(self, path: Path | str) -> str:
+        path = Path(path)
+        if path.is_absolute():
+            return path.resolve().relative_to(self.case.root).as_posix()
+        return path.as_posix()
+
+    def _add(self, rel: str, tmp_name: str, sha256: str) -> None:
+        old = self._files.get(rel)
+        if old is not None and not old.committed and old.tmp != tmp_name:
+            with contextlib.suppress(OSError):
+                (self.case.store.tmp / old.tmp).unlink()
+        self._files[rel] = _Staged(tmp_name, rel, sha256)
+
+    def _staged_name(self) -> str:
+        self.case.store.tmp.mkdir(parents=True, exist_ok=True)
+        return f"{self.run}-{len(self._files):04d}-{secrets.token_hex(4)}.staged"
+
+    def stage_exact(
+        self, path: Path | str, body: bytes, mode: int = 0o444, extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Stage exactly these bytes for ``path``; returns the file record an entry carries."""
+        rel = self._relative(path)
+        name = self._staged_name()
+        atomic_write(self.case.store.tmp / name, body, mode=mode)
+        sha = hashlib.sha256(body).hexdigest()
+        self._add(rel, name, sha)
+        return {"path": rel, "sha256": sha, "size": len(body), **(extra or {})}
+
+    def stage_file(self, path: Path | str, data: bytes, mode: int = 0o444) -> dict[str, Any]:
+        """Stage a case file; a derived file of an encrypted case as age ciphertext (the record
+        then also carries ``plaintext_sha256``/``plaintext_size``)."""
+        rel = self._relative(path)
+        crypto = self.case.store.crypto
+        if crypto is None or not is_derived(rel):
+            return self.stage_exact(rel, data, mode)
+        import pyrage  # type: ignore[import-untyped]
+
+        plain = {"plaintext_sha256": hashlib.sha256(data).hexdigest(), "plaintext_size": len(data)}
+        return self.stage_exact(rel, pyrage.encrypt(data, crypto.recipients), mode, plain)
+
+    def stage_copy(self, path: Path | str, source: Path, mode: int = 0o444) -> dict[str, Any]:
+        """Stage a copy of a file made outside the case (the report's PDF, in a RAM folder)."""
+        rel = self._relative(path)
+        if self.case.store.crypto is not None and is_derived(rel):
+            return self.stage_file(rel, source.read_bytes(), mode)
+        name = self._staged_name()
+        target = self.case.store.tmp / name
+        h = hashlib.sha256()
+        size = 0
+        try:
+            with source.open("rb") as fin, open(target, "xb") as fout:
+                for chunk in iter(lambda: fin.read(1 << 20), b""):
+                    fout.write(chunk)
+                    h.update(chunk)
+                    size += len(chunk)
+                fout.flush()
+                os.fsync(fout.fileno())
+            os.chmod(target, mode)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                target.unlink()
+            raise
+        fsync_dir(self.case.store.tmp)
+        self._add(rel, name, h.hexdigest())
+        return {"path": rel, "sha256": h.hexdigest(), "size": size}
+
+    def adopt_file(
+        self, path: Path | str, temp: Path, extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A file already written and synced in ``tmp/`` (a chat transcript, streamed) becomes
+        this step's staged file for ``path``."""
+        if temp.parent.resolve() != self.case.store.tmp.resolve():
+            raise ValueError(f"{temp} is not in the case's tmp/")
+        rel = self._relative(path)
+        record = file_record(self.case.store.tmp, temp)
+        self._add(rel, temp.name, str(record["sha256"]))
+        return {"path": rel, "sha256": record["sha256"], "size": record["size"], **(extra or {})}
+
+    def place_objects(self, paths: Iterable[Path]) -> None:
+        """Objects this step put at their content address ahead of the entry that records
+        them (:meth:`abandon` removes them again)."""
+        self._placed.extend(paths)
+
+    def retire_objects(self, paths: Iterable[Path]) -> None:
+        """Objects the next commit replaces: unlinked once it is committed."""
+        self._retired.extend(paths)
+
+    # -- committing ------------------------------------------------------------------------
+    def _write_intent(self) -> None:
+        doc: dict[str, Any] = {"run": self.run, "action": self.action, "started": self._started}
+        doc.update(self._announced or {})
+        if self._files:
+            doc["staged"] = [{"tmp": f.tmp, "path": f.path} for f in self._files.values()]
+        self.case.store.tmp.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.intent_path, json.dumps(doc, ensure_ascii=False).encode("utf-8"))
+        self._intent_written = True
+
+    def record(self, entries: list[PendingEntry]) -> list[CustodyEntry]:
+        """Commit: the intent names what is staged, the entries are appended as one group
+        commit, then the staged files they vouch for are moved into place."""
+        if not entries:
+            return []
+        pending = [f for f in self._files.values() if not f.committed]
+        if pending or self._announced is not None:
+            self._write_intent()
+        self.checkpoint("staged")
+        written = self.case.log.append(self.key, entries)
+        self._placed.clear()
+        vouched = {rec for entry in written for rec in _file_records(entry.details)}
+        ready = [f for f in pending if (f.path, f.sha256) in vouched]
+        for f in ready:
+            f.committed = True
+        self.checkpoint("logged")
+        _move_into_place(self.case, ((f.tmp, f.path) for f in ready), self.action)
+        retired, self._retired = self._retired, []
+        if any([unlink_object(p) for p in retired]):
+            fsync_dir(self.case.store.objects)
+        return written
+
+    # -- ending ----------------------------------------------------------------------------
+    def _unlink_uncommitted(self) -> None:
+        for f in list(self._files.values()):
+            if not f.committed:
+                with contextlib.suppress(OSError):
+                    (self.case.store.tmp / f.tmp).unlink()
+                del self._files[f.path]
+
+    def _drop_intent(self) -> None:
+        if self._intent_written:
+            self.intent_path.unlink(missing_ok=True)
+            fsync_dir(self.case.store.tmp)
+            self._intent_written = False
+
+    def close(self) -> None:
+        """The step ended normally: staged files no entry took are removed, the intent goes."""
+        self._unlink_uncommitted()
+        self._drop_intent()
+
+    def roll_back(self) -> None:
+        """The step failed. Staged files no entry vouches for are removed; the intent stays
+        when a committed entry's files are still staged or objects may be unrecorded (recovery
+        finishes or logs it), or when the step announced it."""
+        with contextlib.suppress(OSError):
+            self._unlink_uncommitted()
+            unmoved = any((self.case.store.tmp / f.tmp).is_file() for f in self._files.values())
+            if not (unmoved or self._placed or self._announced is not None):
+                self._drop_intent()
+
+    def abandon(self) -> None:
+        """Undo everything this step did before its commit (a refused re-encryption): the
+        staged files, the objects it placed, the intent. Nothing was recorded."""
+        self._unlink_uncommitted()
+        placed, self._placed = self._placed, []
+        for path in placed:
+            unlink_object(path)
+        self._announced = None
+        self._drop_intent()
+
+
+# -- recovery ---------------------------------------------------------------------------------
+def _intents(tmp: Path) -> list[tuple[Path, dict[str, Any]]]:
+    found: list[tuple[Path, dict[str, Any]]] = []
+    for path in sorted(tmp.glob(f"*{INTENT_SUFFIX}")):
+        try:
+            doc = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict):
+            found.append((path, doc))
+    return found
+
+
+def _safe_staged(tmp: Path, rec: Any, vouched: set[tuple[str, str]]) -> tuple[str, str] | None:
+    """A staged file of an intent that a committed entry vouches for, byte for byte."""
+    if not isinstance(rec, dict):
+        return None
+    name, rel = str(rec.get("tmp", "")), str(rec.get("path", ""))
+    if not name or "/" in name or rel.startswith("/") or ".." in rel.split("/"):
+        return None
+    source = tmp / name
+    if not source.is_file():
+        return None
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    return (name, rel) if (rel, digest) in vouched else None
+
+
+def unfinished_paths(case: StepCase, entries: list[CustodyEntry]) -> set[str]:
+    """Case paths a committed step vouches for whose file is still staged in ``tmp/`` (not
+    yet moved into place; recovery finishes it)."""
+    committed = {r for e in entries if isinstance(r := e.details.get("run"), str)}
+    tmp = case.store.tmp
+    out: set[str] = set()
+    for _path, doc in _intents(tmp) if tmp.is_dir() else []:
+        if str(doc.get("run")) in committed:
+            for rec in doc.get("staged") or []:
+                if isinstance(rec, dict) and (tmp / str(rec.get("tmp"))).is_file():
+                    out.add(str(rec.get("path")))
+    return out
+
+
+def finish_committed_runs(case: StepCase) -> list[dict[str, Any]]:
+    """For recovery: complete the steps whose entry is committed but whose files were not all
+    moved into place (or, re-encryptions, whose replaced objects were not all unlinked)."""
+    tmp = case.store.tmp
+    intents = _intents(tmp) if tmp.is_dir() else []
+    if not intents:
+        return []
+    by_run: dict[str, list[CustodyEntry]] = {}
+    for entry in case.entries():
+        if isinstance(run := entry.details.get("run"), str):
+            by_run.setdefault(run, []).append(entry)
+    finished: list[dict[str, Any]] = []
+    for path, doc in intents:
+        entries = by_run.get(str(doc.get("run")), [])
+        staged = doc.get("staged") or []
+        rekeys = [e for e in entries if e.action in REKEY_ACTIONS]
+        if not entries or not (staged or rekeys):
+            continue  # not committed, or nothing to finish: recovery logs it as interrupted
+        vouched = {rec for e in entries for rec in _file_records(e.details)}
+        ready = [p for rec in staged if (p := _safe_staged(tmp, rec, vouched)) is not None]
+        result: dict[str, Any] = {"run": doc.get("run"), "action": doc.get("action")}
+        result["moved"] = _move_into_place(case, ready)
+        if rekeys:
+            removed = [
+                str(rec["from"])
+                for e in rekeys
+                for rec in e.details.get("objects", []) or []
+                if isinstance(rec, dict)
+                and str(rec.get("from")) != str(rec.get("to"))
+                and unlink_object(case.root / str(rec["from"]))
+            ]
+            if removed:
+                fsync_dir(case.store.objects)
+            result["removed"] = removed
+        result["seq"] = entries[-1].seq
+        path.unlink()
+        finished.append(result)
+    fsync_dir(tmp)
+    return finished
+
+
+def _unlogged_files(case: StepCase) -> list[dict[str, Any]]:
+    """Files an interrupted recovery moved aside but did not get to log (its entry vouches for
+    quarantined objects and saved log tails)."""
+    folders = [case.root / "quarantine", case.root / "custody" / "interrupted"]
+    folders = [f for f in folders if f.is_dir()]
+    recorded = case.recorded_files() if folders else {}
+    out: list[dict[str, Any]] = []
+    for folder in folders:
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                rel = path.relative_to(case.root).as_posix()
+                if path.is_file() and rel not in recorded:
+                    out.append(file_record(case.root, path))
+    return out
+
+
+def _quarantine(case: StepCase) -> list[dict[str, Any]]:
+    recorded = case.recorded_objects()
+    orphans = [rel for rel, _full in case.store.iter_objects() if rel not in recorded]
+    quarantined: list[dict[str, Any]] = []
+    if orphans:
+        qdir = case.root / "quarantine"
+        qdir.mkdir(exist_ok=True)
+        for rel in orphans:
+            src = case.root / rel
+            dst = qdir / src.name
+            if dst.exists():
+                dst = qdir / f"{src.name}.{secrets.token_hex(4)}"
+            os.replace(src, dst)
+            quarantined.append({"from": rel, **file_record(case.root, dst)})
+        fsync_dir(qdir)
+    return quarantined
+
+
+def recover(case: StepCase, key: ExaminerKey) -> RecoveryReport:
+    """Finish or roll back what interrupted steps left behind and log it (the caller holds
+    the case lock). Idempotent: a recovery cut off itself is completed by the next one."""
+    torn = case.log.cut_uncommitted_tail()
+    unlogged = _unlogged_files(case)
+    torn_record: dict[str, Any] | None = None
+    if torn:
+        interrupted_dir = case.root / "custody" / "interrupted"
+        interrupted_dir.mkdir(parents=True, exist_ok=True)
+        saved = interrupted_dir / f"log-tail-{utc_timestamp().replace(':', '')}.bin"
+        atomic_write(saved, torn, mode=0o444)
+        torn_record = file_record(case.root, saved)
+    finished = finish_committed_runs(case)
+    runs: list[dict[str, Any]] = []
+    partials: list[str] = []
+    if case.store.tmp.is_dir():
+        for path in sorted(case.store.tmp.iterdir()):
+            if path.name.endswith(INTENT_SUFFIX):
+                try:
+                    runs.append(json.loads(path.read_text("utf-8")))
+                except (OSError, ValueError):
+                    runs.append({"intent": path.name, "unreadable": True})
+            else:
+                partials.append(path.name)
+    quarantined = _quarantine(case)
+    report = RecoveryReport(
+        torn_log_bytes=len(torn),
+        partial_files=tuple(partials),
+        quarantined_objects=tuple(q["from"] for q in quarantined),
+        interrupted_runs=tuple(runs),
+        finished_runs=tuple(finished),
+        unlogged_files=tuple(str(r["path"]) for r in unlogged),
+    )
+    if report.empty:
+        return report
+    fault_point("recover", "recovering")
+    details: dict[str, Any] = {
+        "interrupted_runs": runs,
+        "partial_files_removed": partials,
+        "quarantined_objects": quarantined,
+        "tool": tool_record(),
+    }
+    if finished:
+        details["finished_runs"] = finished
+    files = [{k: q[k] for k in ("path", "sha256", "size")} for q in quarantined]
+    if torn_record is not None:
+        details["torn_log_tail"] = torn_record
+        files.append(torn_record)
+    if unlogged:
+        details["unlogged_files"] = unlogged
+        files.extend(unlogged)
+    details["files"] = files
+    case.log.append(key, [PendingEntry("recover", f"case:{case.info.case_id}", details)])
+    for name in partials:
+        target = case.store.tmp / name
+        with contextlib.suppress(OSError):
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            else:
+                target.unlink()
+    for path in list(case.store.tmp.iterdir()):
+        if path.name.endswith(INTENT_SUFFIX):
+            path.unlink()
+    fsync_dir(case.store.tmp)
+    return report
