@@ -99,7 +99,7 @@ json_values = st.recursive(
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from forensic.demo import run_demo
+    from forensic.service.demo import run_demo
 
     out = tmp_path_factory.mktemp("fuzz") / "demo"
     run_demo(out)

@@ -20,9 +20,9 @@ from forensic.service.timestamping import choose_tsas, stamp_if_configured, time
 from forensic.session import Session
 from forensic.store.crypt import CryptError
 from forensic.timestamp import TimestampUsageError, demo_tsa, load_config
-from forensic.timestamp.demo import DEMO_URL
 from forensic.timestamp.examiner_cert import CERT_FILE, KEY_FILE
 from forensic.verify import verify_case
+from tests.test_timestamp import Pki, TsaServer, pki, tsa_server  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)
@@ -279,20 +279,24 @@ def test_timestamp_against_the_demo_tsa(tmp_path: Path) -> None:
     assert retried.pending == 1
 
 
-def test_stamp_if_configured_reads_the_case_sessions_home(tmp_path: Path) -> None:
+def test_stamp_if_configured_reads_the_case_sessions_home(
+    tmp_path: Path,
+    tsa_server: TsaServer,  # noqa: F811  (the fixture imported above)
+    pki: Pki,  # noqa: F811
+) -> None:
     alice = Examiner(tmp_path / "home", "alpha passphrase")
     case = _init(alice, tmp_path / "A", "A-1")
     key = alice.session.unlock()
     assert stamp_if_configured(case, key) is None  # auto is off by default
-    demo = demo_tsa()
-    (alice.session.home / "demo-root.der").write_bytes(demo.roots[0])
+    url = tsa_server.url("ok")  # a real RFC 3161 TSA (openssl ts) on 127.0.0.1
+    (alice.session.home / "test-root.pem").write_bytes(pki.root.read_bytes())
     _configure(
         alice.session.home,
         "[timestamp]\nauto = true\ndefaults = false\ntimeout = 5\n"
-        f'[[timestamp.tsa]]\nname = "local"\nurl = "{DEMO_URL}"\nroots = "demo-root.der"\n',
+        f'[[timestamp.tsa]]\nname = "local"\nurl = "{url}"\nroots = "test-root.pem"\n',
     )
     config = load_config(alice.session.home)
-    assert [t.url for t in choose_tsas(config, [DEMO_URL])] == [DEMO_URL]
+    assert [t.url for t in choose_tsas(config, [url])] == [url]
     result = stamp_if_configured(case, key)
     assert result is not None and len(result.tokens) == 1
     assert _actions(case)[-1] == "timestamp"

@@ -94,7 +94,16 @@ def test_two_sessions_two_cases_interleaved(
     # analyze --detect on one item, named by a prefix
     [analysed] = detected.as_dict()["analysis"]
     assert analysed["item"] == item and "metadata" not in detected.as_dict()
-    assert set(analysed) == {"seq", "item", "media_type", "not_applicable", "detectors", "files"}
+    assert set(analysed) == {
+        "seq",
+        "item",
+        "media_type",
+        "not_applicable",
+        "failed",
+        "detectors",
+        "files",
+    }
+    assert analysed["failed"] == []  # every built-in detector ran
     # match: the photo is found in lee's case (lee captured the same generated media)
     mdoc = matched.as_dict()
     assert mdoc["acquired"] is False and mdoc["threshold"] == DEFAULT_THRESHOLD

@@ -53,8 +53,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from forensic.case import Case
 from forensic.custody.keys import fingerprint
-from forensic.demo import run_demo
 from forensic.errors import ForensicError
+from forensic.service.demo import run_demo
 from forensic.verify import verify_case
 from forensic.verify.script import verify_script
 from tests.conftest import REPO

@@ -64,8 +64,9 @@ from pyrage import x25519
 
 from forensic.case import Case
 from forensic.custody.keys import unlock_key
-from forensic.demo import generate_media, run_demo
+from forensic.demo import generate_media
 from forensic.errors import ForensicError
+from forensic.service.demo import run_demo
 from forensic.store import age_passphrase, crypt
 from forensic.timestamp import demo_tsa, stamp_head
 from forensic.verify import verify_case

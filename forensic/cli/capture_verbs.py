@@ -7,10 +7,9 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, _show_recovery, app
-from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
+from forensic.cli.output import Ui, escape, human_bytes, make_ui, run_verb
 from forensic.errors import EXIT_OK, EXIT_OPERATIONAL
 
 if TYPE_CHECKING:

@@ -165,7 +165,7 @@ def demo(
     def body() -> int:
         from forensic.cli.capture_verbs import _report_capture
         from forensic.cli.verify_verbs import _report_verify
-        from forensic.demo import run_demo
+        from forensic.service.demo import run_demo
 
         ui.say("cli.demo_start", path=str(out))
         with ui.progress() as progress:

@@ -6,11 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
-from forensic.cli.output import Ui, make_ui, run_verb
+from forensic.cli.output import Ui, escape, make_ui, new_table, run_verb
 from forensic.errors import EXIT_OK
 from forensic.service.matching import DEFAULT_THRESHOLD
 
@@ -114,7 +112,7 @@ def _show(
         ui.say("media_av.no_matches", threshold=threshold, compared=report.compared)
         return
     ui.say("media_av.found", count=len(report.matches), threshold=threshold)
-    table = Table(show_lines=False)
+    table = new_table(show_lines=False)
     for col in ("query", "item", "name", "kind", "distance", "quality", "transform", "time"):
         table.add_column(ui.t(f"media_av.col_{col}"), overflow="fold")
     for m in report.matches:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, _show_recovery, app
-from forensic.cli.output import Ui, make_ui, run_verb
+from forensic.cli.output import Ui, escape, make_ui, run_verb
 from forensic.errors import EXIT_OK
 
 if TYPE_CHECKING:

@@ -15,8 +15,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from forensic._internal.paths import display
 from forensic.errors import EXIT_OPERATIONAL, ForensicError, KeyringError
@@ -24,10 +22,27 @@ from forensic.i18n import message, resolve_lang
 from forensic.progress import ProgressReporter
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress, TaskID
+    from rich.table import Table
 
     from forensic.custody.keys import PassphraseProvider
     from forensic.session import Session
+
+
+def escape(text: str) -> str:
+    """rich's markup escaping (every printed name goes through it), loaded on first use so
+    ``forensic --help`` does not import rich's markup engine."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def new_table(**options: Any) -> Table:
+    """A rich table (rich.table is loaded by the verbs that print one, not at start-up)."""
+    from rich.table import Table
+
+    return Table(**options)
 
 
 def human_bytes(n: int) -> str:
@@ -177,6 +192,8 @@ def _verb_name(body: Callable[[], int]) -> str:
 
 
 def make_ui(lang: str | None, json_mode: bool, verbose: bool) -> Ui:
+    from rich.console import Console
+
     return Ui(
         lang=resolve_lang(lang),
         json_mode=json_mode,

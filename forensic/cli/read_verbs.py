@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from forensic._internal.paths import display
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
-from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
+from forensic.cli.output import Ui, escape, human_bytes, make_ui, new_table, run_verb
 from forensic.errors import EXIT_OK
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from forensic.custody import CustodyEntry
     from forensic.service.reading import ItemList, ItemView
 
@@ -45,7 +45,7 @@ def list_items(
 
 
 def _item_table(ui: Ui, result: ItemList) -> Table:
-    table = Table(title=ui.t("table.items_title"))
+    table = new_table(title=ui.t("table.items_title"))
     for col in ("no", "item", "type", "size", "acquired", "source"):
         table.add_column(ui.t(f"table.{col}"), overflow="fold")
     for n, item in enumerate(result.items, start=1):
@@ -83,7 +83,7 @@ def log(
         if ui.json_mode:
             ui.emit_json(result.as_dict())
             return EXIT_OK
-        table = Table(title=ui.t("table.log_title"))
+        table = new_table(title=ui.t("table.log_title"))
         for col in ("seq", "time", "action", "subject"):
             table.add_column(ui.t(f"table.{col}"), overflow="fold")
         for e in result.entries:
@@ -154,7 +154,7 @@ def show(
 
 def _item_view_table(ui: Ui, view: ItemView) -> Table:
     found = view.item
-    table = Table(show_header=True)
+    table = new_table(show_header=True)
     table.add_column(ui.t("table.field"))
     table.add_column(ui.t("table.value"), overflow="fold")
     table.add_row("SHA-256", found.item_id)

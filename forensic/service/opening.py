@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from forensic.case import Case, RecoveryReport, discover_case
-from forensic.custody.keys import ExaminerKey
-from forensic.session import Session
+if TYPE_CHECKING:
+    from forensic.case import Case, RecoveryReport
+    from forensic.custody.keys import ExaminerKey
+    from forensic.session import Session
 
 
 def open_case(session: Session, case_dir: Path | None = None) -> Case:
     """``case_dir``, else ``FORENSIC_CASE``, else this folder or a parent; read by ``session``."""
+    from forensic.case import Case, discover_case
+
     return Case.open(discover_case(case_dir), session)
 
 
