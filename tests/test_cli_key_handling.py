@@ -80,3 +80,27 @@ def test_bad_timestamp_config_never_hides_a_committed_capture(
     listed = cli("list", "--case", case_dir, "--json")
     assert '"size": 8' in listed.stdout
     assert cli("verify", "--case", case_dir, "--no-record").exit_code == 0
+
+
+def test_sessions_unlocking_at_once_in_threads_all_finish(tmp_path: Path) -> None:
+    """Found by the encrypted tamper campaign once each session unlocked its own key: OpenSSL's
+    4-lane Argon2id hangs (or fails with MemoryError) when two threads derive at once. Four
+    sessions unlocking together in one process must all finish with the same key."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from forensic.custody.keys import create_key
+    from forensic.session import Session
+
+    home = tmp_path / "home"
+    fingerprint = create_key(home, "four sessions at once").fingerprint
+
+    def unlock(_n: int) -> str:
+        session = Session(home=home, passphrase_provider=lambda _new: "four sessions at once")
+        return session.unlock().fingerprint
+
+    pool = ThreadPoolExecutor(4)
+    try:
+        futures = [pool.submit(unlock, n) for n in range(16)]
+        assert [f.result(timeout=60) for f in futures] == [fingerprint] * 16
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)

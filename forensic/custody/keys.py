@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import os
+import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,6 +133,13 @@ class ExaminerKey:
         return self.private.sign(data)
 
 
+_KDF_LOCK = threading.Lock()
+"""One Argon2id derivation at a time in a process: OpenSSL's multi-lane Argon2 (through
+cryptography) hangs or fails with MemoryError when two threads derive at once (two sessions
+unlocking together); each derivation still uses its lanes. Process-wide because the resource
+it guards (OpenSSL's thread pool) is; ``tests/test_architecture.py`` allows exactly this one."""
+
+
 def _derive(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
     from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
@@ -143,7 +151,9 @@ def _derive(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
         memory_cost=params.memory_kib,
     )
     # NFC: the same Korean passphrase typed on macOS (NFD) and elsewhere (NFC) unlocks the key.
-    return kdf.derive(unicodedata.normalize("NFC", passphrase).encode("utf-8"))
+    secret = unicodedata.normalize("NFC", passphrase).encode("utf-8")
+    with _KDF_LOCK:
+        return kdf.derive(secret)
 
 
 # Bounds on what a key file may ask of the KDF: a hostile or corrupted file must not make
