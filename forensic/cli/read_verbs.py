@@ -73,7 +73,9 @@ def _compact_table(title: str) -> Table:
     """A table without side borders, one line per row, fitted to the terminal (COLUMNS)."""
     from rich import box
 
-    return new_table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    return new_table(
+        title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True
+    )
 
 
 def _item_table(ui: Ui, result: ItemList) -> Table:
@@ -96,7 +98,7 @@ def _item_table(ui: Ui, result: ItemList) -> Table:
             _one_line(item.media_type),
             human_bytes(item.size),
             item.item_id[:12],
-            local_time(acquired, result.zone),
+            local_time(acquired, result.zone)[:16],  # to the minute; --wide has it all
         )
     return table
 
@@ -228,17 +230,24 @@ def _log_row(ui: Ui, result: LogView, entry: CustodyEntry, wide: bool) -> tuple[
             return entry.action, _item_label(result, entry.subject.removeprefix("sha256:"), wide)
         return entry.action, display(entry.subject)
     ids = [str(i) for i in acc.get("items", []) or []]
+    decrypted = ui.t("crypt.yes" if acc.get("decrypted") else "crypt.no")
     if wide:
         names = [_item_label(result, i, wide) for i in ids]
-    else:
+        subject = ui.t(
+            "crypt.log_access",
+            actor=entry.actor[:16],
+            count=len(names),
+            items=", ".join(names),
+            decrypted=decrypted,
+        )
+    else:  # the items first: they are what a reader of one line looks for
         names = [f"#{result.labels[i].no}" if i in result.labels else i[:12] for i in ids]
-    subject = ui.t(
-        "crypt.log_access",
-        actor=entry.actor[:16],
-        count=len(names),
-        items=", ".join(names[:6]) + (" …" if len(names) > 6 else ""),
-        decrypted=ui.t("crypt.yes" if acc.get("decrypted") else "crypt.no"),
-    )
+        subject = ui.t(
+            "table.access_short",
+            items=", ".join(names[:6]) + (" …" if len(names) > 6 else ""),
+            actor=entry.actor[:8],
+            decrypted=decrypted,
+        )
     return f"access: {acc.get('verb')}", display(subject)
 
 
