@@ -137,8 +137,11 @@ def test_list_log_show_json_and_rich(captured, cli: Cli, monkeypatch: pytest.Mon
     res = cli("show", digest, "--case", case, "--json")
     assert res.exit_code == 0 and json.loads(res.stdout)["item"]["sha256"] == digest
 
-    rich_list = cli("list", "--case", case)
-    assert rich_list.exit_code == 0 and digest in rich_list.stdout
+    rich_list = cli("list", "--case", case)  # one line per item: the SHA-256's first 12 digits
+    assert rich_list.exit_code == 0 and digest[:12] in rich_list.stdout
+    assert digest not in rich_list.stdout
+    wide_list = cli("list", "--wide", "--case", case)
+    assert wide_list.exit_code == 0 and digest in wide_list.stdout
     rich_log = cli("log", "--case", case)
     assert rich_log.exit_code == 0
     for action in ("init", "capture-group", "capture", "capture-summary"):
@@ -147,7 +150,7 @@ def test_list_log_show_json_and_rich(captured, cli: Cli, monkeypatch: pytest.Mon
     assert rich_show.exit_code == 0
     assert digest in rich_show.stdout and items[0]["hashes"]["md5"] in rich_show.stdout
     # Names are shown terminal-safe: no raw bidi override or newline from a file name.
-    everything = rich_list.stdout + rich_log.stdout
+    everything = rich_list.stdout + wide_list.stdout + rich_log.stdout
     assert "\u202e" not in everything
     rtl = hashlib.sha256(
         next(c for p, c in files.items() if p.endswith("/evil\u202egpj.exe".encode()))

@@ -455,15 +455,52 @@ class Case:
                     files[str(record["path"])] = {**record, "seq": entry.seq}
         return files
 
-    def resolve_item(self, prefix: str, entries: list[CustodyEntry] | None = None) -> Item:
-        """An item by its SHA-256 or a unique prefix of at least 6 hex digits."""
-        prefix = prefix.lower().removeprefix("sha256:")
-        matches = [i for i in self.items(entries).values() if i.item_id.startswith(prefix)]
-        if len(prefix) < 6 or not matches:
-            raise CaseError("no_such_item", item=prefix)
+    def resolve_item(self, given: str, entries: list[CustodyEntry] | None = None) -> Item:
+        """An item by its number or by its SHA-256 (docs/json-output.md, "Naming an item").
+
+        Numbers are the ones ``list`` and the report print: 1-based, in capture order (the log
+        is append-only, so a number never changes). The rule, so no input is ever guessed:
+
+        * ``#N`` is always the number N; ``sha256:…`` is always a hash;
+        * only decimal digits, fewer than 6: the number (a hash prefix needs at least 6);
+        * otherwise a hash prefix of at least 6 hex digits; a string of 6 or more decimal
+          digits that is also a number in range and a prefix is refused as ambiguous.
+        """
+        text = given.strip()
+        items = list(self.items(entries).values())
+        if text.startswith("#"):
+            return _item_by_number(items, text[1:], given)
+        if text.isascii() and text.isdigit() and len(text) < 6:
+            return _item_by_number(items, text, given)
+        prefix = text.lower().removeprefix("sha256:")
+        is_hex = len(prefix) >= 6 and all(c in "0123456789abcdef" for c in prefix)
+        matches = [i for i in items if i.item_id.startswith(prefix)] if is_hex else []
         if len(matches) > 1:
-            raise CaseError("ambiguous_item", item=prefix, count=len(matches))
+            raise CaseError("ambiguous_item", item=given, count=len(matches))
+        as_number = (
+            int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= len(items) else 0
+        )
+        if as_number and matches:
+            raise CaseError(
+                "item_number_or_hash", item=given, number=as_number, sha256=matches[0].item_id[:12]
+            )
+        if as_number:
+            return items[as_number - 1]
+        if not matches:
+            raise CaseError("item_not_found", item=given, count=len(items))
         return matches[0]
 
     def public_key(self) -> Any:
         return load_public_pem(self.info.public_key_pem.encode("ascii"))
+
+
+def _item_by_number(items: list[Item], digits: str, given: str) -> Item:
+    """``items[N - 1]``, or an error that names the numbers this case has."""
+    if not (digits.isascii() and digits.isdigit()):
+        raise CaseError("item_not_found", item=given, count=len(items))
+    number = int(digits)
+    if not items:
+        raise CaseError("item_number_no_items", number=number)
+    if not 1 <= number <= len(items):
+        raise CaseError("item_number_out_of_range", number=number, count=len(items))
+    return items[number - 1]

@@ -13,51 +13,124 @@ from forensic.errors import EXIT_OK
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from rich.text import Text
 
     from forensic.custody import CustodyEntry
-    from forensic.service.reading import ItemList, ItemView
+    from forensic.service.reading import ItemList, ItemView, LogView
 
 
 # -- list / log / show ---------------------------------------------------------------------
+WideOpt = Annotated[
+    bool,
+    typer.Option("--wide", help="Everything: full SHA-256, full paths, UTC beside local times."),
+]
+ZoneOpt = Annotated[
+    str | None,
+    typer.Option("--timezone", help="Zone times are shown in (default Asia/Seoul)."),
+]
+
+
 @app.command("list")
 def list_items(
+    wide: WideOpt = False,
+    timezone: ZoneOpt = None,
     case_dir: CaseOpt = None,
     json_out: JsonOpt = False,
     lang: LangOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """List the evidence items. / 증거 목록을 보여 줍니다."""
+    """List the evidence items. / 증거 목록을 보여 줍니다.
+
+    One line per item: its number (what show, analyze and report --items take), file name,
+    type, size, the first 12 digits of its SHA-256 and when it was acquired.
+    """
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
         from forensic.service.reading import list_items
 
-        result = list_items(ui.session(), case_dir)
+        result = list_items(ui.session(), case_dir, zone=timezone)
         if ui.json_mode:
             ui.emit_json(result.as_dict())
         elif not result.items:
             ui.say("cli.list_empty")
         else:
-            ui.out.print(_item_table(ui, result))
+            ui.out.print(_wide_item_table(ui, result) if wide else _item_table(ui, result))
         return EXIT_OK
 
     run_verb(ui, body)
 
 
+def _one_line(text: str) -> Text:
+    """A cell that never wraps: cut with an ellipsis when the terminal is too narrow (plain
+    text, never read as markup; control characters shown escaped)."""
+    from rich.text import Text
+
+    return Text(display(text), no_wrap=True, overflow="ellipsis")
+
+
+def _compact_table(title: str) -> Table:
+    """A table without side borders, one line per row, fitted to the terminal (COLUMNS)."""
+    from rich import box
+
+    return new_table(
+        title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True
+    )
+
+
 def _item_table(ui: Ui, result: ItemList) -> Table:
-    table = new_table(title=ui.t("table.items_title"))
-    for col in ("no", "item", "type", "size", "acquired", "source"):
-        table.add_column(ui.t(f"table.{col}"), overflow="fold")
-    for n, item in enumerate(result.items, start=1):
-        first = item.acquisitions[0]
+    from forensic.service.reading import acquired_time, item_name, local_time, zone_label
+
+    times = [acquired_time(item) for item in result.items]
+    table = _compact_table(ui.t("table.items_title"))
+    table.add_column(ui.t("table.no"), justify="right", no_wrap=True)
+    table.add_column(ui.t("table.name"), ratio=1)
+    table.add_column(ui.t("table.type"))
+    table.add_column(ui.t("table.size"), justify="right", no_wrap=True)
+    table.add_column(ui.t("table.sha256_short"), no_wrap=True)
+    zone = zone_label(result.zone, times)
+    table.add_column(ui.t("table.acquired_in", zone=zone), no_wrap=True)
+    for n, (item, acquired) in enumerate(zip(result.items, times, strict=True), start=1):
         more = len(item.acquisitions) - 1
         table.add_row(
             str(n),
-            item.item_id,
-            item.media_type,
+            _one_line(item_name(item) + (f" (+{more})" if more else "")),
+            _one_line(item.media_type),
             human_bytes(item.size),
-            first.details.get("acquired", first.time),
-            escape(display(first.source_path)) + (f" (+{more})" if more else ""),
+            item.item_id[:12],
+            local_time(acquired, result.zone)[:16],  # to the minute; --wide has it all
+        )
+    return table
+
+
+def _wide_item_table(ui: Ui, result: ItemList) -> Table:
+    from forensic.service.reading import acquired_time, item_name, local_time, zone_label
+
+    times = [acquired_time(item) for item in result.items]
+    table = new_table(title=ui.t("table.items_title"))
+    zone = zone_label(result.zone, times)
+    for header in (
+        ui.t("table.no"),
+        ui.t("table.item"),
+        ui.t("table.name"),
+        ui.t("table.type"),
+        ui.t("table.size"),
+        ui.t("table.acquired_in", zone=zone),
+        ui.t("table.acquired"),
+        ui.t("table.source"),
+    ):
+        table.add_column(header, overflow="fold")
+    for n, (item, acquired) in enumerate(zip(result.items, times, strict=True), start=1):
+        sources = [escape(display(a.source_path)) for a in item.acquisitions]
+        table.add_row(
+            str(n),
+            item.item_id,
+            escape(display(item_name(item))),
+            escape(item.media_type),
+            human_bytes(item.size),
+            local_time(acquired, result.zone),
+            escape(acquired),
+            "\n".join(sources),
         )
     return table
 
@@ -68,49 +141,114 @@ def log(
         bool,
         typer.Option("--access", help="Only access entries: who viewed, exported or decrypted."),
     ] = False,
+    action: Annotated[
+        list[str] | None,
+        typer.Option("--action", help="Only entries of this action (repeatable), e.g. capture."),
+    ] = None,
+    item: Annotated[
+        str | None,
+        typer.Option("--item", help="Only entries about this item (number or SHA-256 prefix)."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Only entries from this date or time on (ISO, e.g. 2026-03-01)."
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Only entries up to this date or time (a date: all of it)."),
+    ] = None,
+    wide: WideOpt = False,
+    timezone: ZoneOpt = None,
     case_dir: CaseOpt = None,
     json_out: JsonOpt = False,
     lang: LangOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Show the custody log. / 관리연속성 기록을 보여 줍니다."""
+    """Show the custody log. / 관리연속성 기록을 보여 줍니다.
+
+    One line per entry; times without an offset in --since/--until are read in the display zone.
+    """
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        from forensic.service.reading import read_log
+        from forensic.service.reading import LogFilter, read_log
 
-        result = read_log(ui.session(), case_dir, access_only=access)
+        where = LogFilter(access, tuple(action or ()), item, since, until)
+        result = read_log(ui.session(), case_dir, where=where, zone=timezone)
         if ui.json_mode:
             ui.emit_json(result.as_dict())
-            return EXIT_OK
-        table = new_table(title=ui.t("table.log_title"))
-        for col in ("seq", "time", "action", "subject"):
-            table.add_column(ui.t(f"table.{col}"), overflow="fold")
-        for e in result.entries:
-            action, subject = _log_row(ui, e)
-            table.add_row(str(e.seq), e.time, escape(action), escape(subject))
-        ui.out.print(table)
+        else:
+            ui.out.print(_log_table(ui, result, wide))
         return EXIT_OK
 
     run_verb(ui, body)
 
 
-def _log_row(ui: Ui, entry: CustodyEntry) -> tuple[str, str]:
-    """(action, subject); an access reads as who (the signing key), which verb, which items."""
+def _log_table(ui: Ui, result: LogView, wide: bool) -> Table:
+    from forensic.service.reading import local_time, zone_label
+
+    zone = zone_label(result.zone, [e.time for e in result.entries])
+    if wide:
+        table = new_table(title=ui.t("table.log_title"))
+        for col in ("seq", "time_in", "time", "action", "subject"):
+            table.add_column(ui.t(f"table.{col}", zone=zone), overflow="fold")
+    else:
+        table = _compact_table(ui.t("table.log_title"))
+        table.add_column(ui.t("table.seq"), justify="right", no_wrap=True)
+        table.add_column(ui.t("table.time_in", zone=zone), no_wrap=True)
+        table.add_column(ui.t("table.action"))
+        table.add_column(ui.t("table.subject"), ratio=1)
+    for e in result.entries:
+        action, subject = _log_row(ui, result, e, wide)
+        shown = local_time(e.time, result.zone)
+        if wide:
+            table.add_row(str(e.seq), shown, e.time, escape(action), escape(subject))
+        else:
+            table.add_row(str(e.seq), shown, _one_line(action), _one_line(subject))
+    return table
+
+
+def _item_label(result: LogView, item_id: str, wide: bool) -> str:
+    """``#3 피해자_사진.jpg`` (wide: with the full SHA-256 after it)."""
+    label = result.labels.get(item_id)
+    if label is None:
+        return item_id if wide else item_id[:12]
+    text = f"#{label.no} {label.name}".rstrip()
+    return f"{text} (sha256:{item_id})" if wide else text
+
+
+def _log_row(ui: Ui, result: LogView, entry: CustodyEntry, wide: bool) -> tuple[str, str]:
+    """(action, subject); an item entry names the item's number and file name; an access reads
+    as who (the signing key), which verb, which items."""
     from forensic.service.reading import access_details
 
     acc = access_details(entry)
     if acc is None:
+        if entry.subject.startswith("sha256:"):
+            return entry.action, _item_label(result, entry.subject.removeprefix("sha256:"), wide)
         return entry.action, display(entry.subject)
-    names = [str(i)[:12] for i in acc.get("items", []) or []]
-    subject = ui.t(
-        "crypt.log_access",
-        actor=entry.actor[:16],
-        count=len(names),
-        items=", ".join(names[:6]) + (" …" if len(names) > 6 else ""),
-        decrypted=ui.t("crypt.yes" if acc.get("decrypted") else "crypt.no"),
-    )
-    return f"access: {acc.get('verb')}", subject
+    ids = [str(i) for i in acc.get("items", []) or []]
+    decrypted = ui.t("crypt.yes" if acc.get("decrypted") else "crypt.no")
+    if wide:
+        names = [_item_label(result, i, wide) for i in ids]
+        subject = ui.t(
+            "crypt.log_access",
+            actor=entry.actor[:16],
+            count=len(names),
+            items=", ".join(names),
+            decrypted=decrypted,
+        )
+    else:  # the items first: they are what a reader of one line looks for
+        names = [f"#{result.labels[i].no}" if i in result.labels else i[:12] for i in ids]
+        subject = ui.t(
+            "table.access_short",
+            items=", ".join(names[:6]) + (" …" if len(names) > 6 else ""),
+            actor=entry.actor[:8],
+            decrypted=decrypted,
+        )
+    return f"access: {acc.get('verb')}", display(subject)
 
 
 @app.command()

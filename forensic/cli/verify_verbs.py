@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from forensic._internal.paths import display
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
 from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
 from forensic.errors import EXIT_INTEGRITY, EXIT_OK
@@ -59,16 +61,23 @@ def verify(
         if ui.json_mode:
             ui.emit_json(result.as_dict())
         else:
-            _report_verify(ui, result.report, result.recorded_seq, result.not_recorded)
+            _report_verify(
+                ui, result.report, result.recorded_seq, result.not_recorded, result.name_of
+            )
         return EXIT_OK if result.intact else EXIT_INTEGRITY
 
     run_verb(ui, body)
 
 
 def _report_verify(
-    ui: Ui, report: VerificationReport, recorded: int | None, not_recorded: str | None
+    ui: Ui,
+    report: VerificationReport,
+    recorded: int | None,
+    not_recorded: str | None,
+    name_of: Callable[[str], str | None] = lambda _location: None,
 ) -> None:
-    """The human rendering of a verification (``demo`` ends with one too)."""
+    """The human rendering of a verification (``demo`` ends with one too); ``name_of`` gives
+    the original file name of the item an object path holds, shown beside the path."""
     if report.intact:
         ui.say(
             "cli.verify_ok",
@@ -80,11 +89,12 @@ def _report_verify(
     else:
         ui.problem(ui.t("cli.verify_bad", case_id=report.case_id, count=len(report.problems)))
         for p in report.problems[:50]:
+            name = name_of(p.location)
             ui.problem(
                 ui.t(
                     "cli.verify_problem",
                     area=p.area,
-                    location=p.location,
+                    location=p.location if name is None else f"{p.location} ({display(name)})",
                     kind=p.kind,
                     detail=p.detail,
                 )

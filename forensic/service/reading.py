@@ -6,11 +6,14 @@ case); a ``show`` is logged as an ``access`` entry only when the session's key i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from forensic.errors import KeyringError
+from forensic.errors import KeyringError, UsageError
 from forensic.i18n import message
 from forensic.service.opening import open_case
 from forensic.session import Session
@@ -25,20 +28,83 @@ NO_RECORD = "--no-record"
 
 
 # -- list ------------------------------------------------------------------------------------
+def item_name(item: Item) -> str:
+    """The file name an item was first acquired under (a chat or page member's own name, else
+    the last part of its source path, else the page's address); ``""`` when none was recorded."""
+    first = item.acquisitions[0].details if item.acquisitions else {}
+    source = first.get("source")
+    source = source if isinstance(source, dict) else {}
+    name = source.get("name")
+    if isinstance(name, str) and name:
+        return name
+    path = source.get("path")
+    if isinstance(path, str) and path.rstrip("/"):
+        return path.rstrip("/").rsplit("/", 1)[-1]
+    url = first.get("source_url")
+    return url if isinstance(url, str) else ""
+
+
+def acquired_time(item: Item) -> str:
+    """When the item was first acquired (UTC, as the capture entry recorded it)."""
+    first = item.acquisitions[0]
+    return str(first.details.get("acquired") or first.time)
+
+
+def display_zone(zone: str | None) -> str:
+    """The zone times are shown in: the one asked for, else Asia/Seoul (the zone chat times
+    are read in by default); an unknown name is a usage error."""
+    from forensic.capture.transcript import check_timezone
+
+    return check_timezone(zone)[0]
+
+
+def _parse_utc(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def local_time(utc: str, zone: str) -> str:
+    """A recorded UTC time as ``YYYY-MM-DD HH:MM:SS`` in ``zone`` (unparsable: as recorded)."""
+    from zoneinfo import ZoneInfo
+
+    moment = _parse_utc(utc)
+    if moment is None:
+        return utc
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def zone_label(zone: str, utc_times: Sequence[str]) -> str:
+    """The zone's abbreviation (``KST``) when every time shown has the same one, else its name."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    moments = [m for m in map(_parse_utc, utc_times) if m is not None] or [datetime.now(UTC)]
+    names = {m.astimezone(tz).tzname() for m in moments}
+    name = names.pop() if len(names) == 1 else None
+    return name if name and name[:1] not in "+-" else zone
+
+
 @dataclass(frozen=True)
 class ItemList:
     case_id: str
     items: tuple[Item, ...]
     """In capture order; ``no`` in the document counts from 1."""
+    zone: str = "Asia/Seoul"
+    """The zone the front end shows times in (the document keeps them in UTC)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": True,
             "case_id": self.case_id,
+            "zone": self.zone,
             "items": [
                 {
                     "no": n,
                     "sha256": item.item_id,
+                    "name": item_name(item),
                     "size": item.size,
                     "media_type": item.media_type,
                     "hashes": item.hashes,
@@ -53,10 +119,13 @@ class ItemList:
         }
 
 
-def list_items(session: Session, case_dir: Path | None = None) -> ItemList:
-    """Every acquired item with all its acquisitions."""
+def list_items(
+    session: Session, case_dir: Path | None = None, *, zone: str | None = None
+) -> ItemList:
+    """Every acquired item with all its acquisitions; ``zone``: where times are shown."""
+    shown_in = display_zone(zone)
     case = open_case(session, case_dir)
-    return ItemList(case.info.case_id, tuple(case.items().values()))
+    return ItemList(case.info.case_id, tuple(case.items().values()), shown_in)
 
 
 # -- log -------------------------------------------------------------------------------------
@@ -73,9 +142,21 @@ def access_details(entry: CustodyEntry) -> dict[str, Any] | None:
 
 
 @dataclass(frozen=True)
+class ItemLabel:
+    """How a log line names an item: its number and file name."""
+
+    no: int
+    name: str
+
+
+@dataclass(frozen=True)
 class LogView:
     case_id: str
     entries: tuple[CustodyEntry, ...]
+    """The entries the filters kept, in log order."""
+    zone: str = "Asia/Seoul"
+    labels: Mapping[str, ItemLabel] = field(default_factory=lambda: MappingProxyType({}))
+    """Every item of the case by SHA-256 (to name items beside their hashes)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -85,15 +166,87 @@ class LogView:
         }
 
 
+@dataclass(frozen=True)
+class LogFilter:
+    """Which entries ``log`` lists; empty: all of them."""
+
+    access_only: bool = False
+    actions: tuple[str, ...] = ()
+    item: str | None = None
+    """An item as :meth:`~forensic.case.Case.resolve_item` takes it (number or prefix)."""
+    since: str | None = None
+    until: str | None = None
+    """ISO dates or times, read in the display zone unless they carry an offset; a date alone
+    covers its whole day."""
+
+
 def read_log(
-    session: Session, case_dir: Path | None = None, *, access_only: bool = False
+    session: Session,
+    case_dir: Path | None = None,
+    *,
+    access_only: bool = False,
+    where: LogFilter | None = None,
+    zone: str | None = None,
 ) -> LogView:
-    """The custody log; ``access_only``: only the entries that record an access."""
+    """The custody log, or the entries ``where`` keeps (``access_only``: only accesses)."""
+    where = where or LogFilter()
+    shown_in = display_zone(zone)
+    since = parse_moment(where.since, shown_in, "--since") if where.since else None
+    until = parse_moment(where.until, shown_in, "--until", end=True) if where.until else None
     case = open_case(session, case_dir)
     entries = case.entries()
-    if access_only:
-        entries = [e for e in entries if is_access_entry(e)]
-    return LogView(case.info.case_id, tuple(entries))
+    items = case.items(entries)
+    wanted = case.resolve_item(where.item, entries).item_id if where.item is not None else None
+    kept = [
+        e
+        for e in entries
+        if (not (access_only or where.access_only) or is_access_entry(e))
+        and (not where.actions or e.action in where.actions)
+        and (wanted is None or names_item(e, wanted))
+        and _within(e, since, until)
+    ]
+    labels = {
+        str(item_id): ItemLabel(n, item_name(item))
+        for n, (item_id, item) in enumerate(items.items(), start=1)
+    }
+    return LogView(case.info.case_id, tuple(kept), shown_in, MappingProxyType(labels))
+
+
+def names_item(entry: CustodyEntry, item_id: str) -> bool:
+    """Whether an entry is about the item: its subject, its access record, or its ``items``."""
+    if entry.subject == f"sha256:{item_id}":
+        return True
+    for record in (access_details(entry), entry.details):
+        named = record.get("items") if record is not None else None
+        if isinstance(named, list) and item_id in named:
+            return True
+    return False
+
+
+def parse_moment(text: str, zone: str, option: str, *, end: bool = False) -> datetime:
+    """An ISO date or time; without an offset it is read in ``zone``. With ``end`` a date
+    alone means the whole of that day (up to its last microsecond)."""
+    from zoneinfo import ZoneInfo
+
+    given = text.strip()
+    try:
+        moment = datetime.fromisoformat(given)
+    except ValueError:
+        raise UsageError("bad_log_time", option=option, value=text, zone=zone) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
+    if end and len(given) in (8, 10) and given.replace("-", "").isdigit():  # a date alone
+        moment += timedelta(days=1, microseconds=-1)
+    return moment
+
+
+def _within(entry: CustodyEntry, since: datetime | None, until: datetime | None) -> bool:
+    if since is None and until is None:
+        return True
+    moment = _parse_utc(entry.time)
+    if moment is None:
+        return False
+    return (since is None or moment >= since) and (until is None or moment <= until)
 
 
 # -- show ------------------------------------------------------------------------------------

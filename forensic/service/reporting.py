@@ -12,6 +12,7 @@ from forensic.service.opening import open_case
 from forensic.session import Session
 
 if TYPE_CHECKING:
+    from forensic.case import Case
     from forensic.report import ReportResult
     from forensic.timestamp import TimestampAuthority
 
@@ -77,7 +78,9 @@ def create_report(
 
     The signing certificate is the one in the session's examiner home, its key decrypted with
     the session's passphrase. ``lang`` (``None``: the case's language, else the session's)
-    is the report's language; ``items`` limits it to some items (SHA-256 or unique prefix).
+    is the report's language; ``items`` limits it to some items, each named as
+    :meth:`~forensic.case.Case.resolve_item` takes it (number, SHA-256 or unique prefix) and
+    passed on as its full SHA-256.
     """
     from forensic.report import PREVIEW_MODES, ReportOptions, build_report
     from forensic.report.errors import ReportUsageError
@@ -86,6 +89,7 @@ def create_report(
     if preview not in PREVIEW_MODES:
         raise ReportUsageError("bad_preview", mode=preview)
     case = open_case(session, case_dir)
+    chosen_items = _resolved(case, items)  # a mistyped item fails before any passphrase
     cert_file = session.home / CERT_FILE
     if not cert_file.is_file():
         raise ReportUsageError("no_cert", path=str(cert_file))
@@ -99,7 +103,7 @@ def create_report(
     options = ReportOptions(
         lang=lang,
         preview=preview,
-        items=tuple(items),
+        items=chosen_items,
         out=out,
         logo=logo,
         tsa=authority,
@@ -109,3 +113,11 @@ def create_report(
         case, key, options, cert_pem=cert_pem, cert_key=cert_key, progress=progress
     )
     return ReportOutcome(result, preview)
+
+
+def _resolved(case: Case, items: Sequence[str]) -> tuple[str, ...]:
+    """The named items as full SHA-256s, in the order given, without repeats (numbers and
+    prefixes are resolved once, by the case, as every verb resolves them)."""
+    entries = case.entries()
+    chosen = (str(case.resolve_item(given, entries).item_id) for given in items)
+    return tuple(dict.fromkeys(chosen))

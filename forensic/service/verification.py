@@ -7,11 +7,13 @@ verification, unrecorded, with the reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from forensic.errors import KeyringError
+from forensic.errors import ForensicError, KeyringError
 from forensic.i18n import message
 from forensic.progress import SILENT, ProgressReporter
 from forensic.service.opening import open_case
@@ -31,15 +33,25 @@ class Verification:
     """The ``verify`` entry this run appended, if any."""
     not_recorded: str | None
     """Why nothing was appended (``--no-record``, no usable key, a log that does not verify)."""
+    names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Object path → the file name of the item stored there (to name it beside a problem)."""
 
     @property
     def intact(self) -> bool:
         return self.report.intact
 
+    def name_of(self, location: str) -> str | None:
+        """The original file name of the item a problem's location holds, if it is one."""
+        return self.names.get(location) or None
+
     def as_dict(self) -> dict[str, Any]:
         doc = self.report.as_dict()
         doc["ok"] = self.report.intact
         doc["recorded_seq"] = self.recorded_seq
+        for problem in doc["problems"]:
+            name = self.name_of(problem["location"])
+            if name is not None:
+                problem["name"] = name
         return doc
 
 
@@ -78,7 +90,24 @@ def verify(
             else:
                 recorded = record_verification(case, key, report).seq
                 case.record_access(key, verb="verify", locked=True)
-    return Verification(report, recorded, not_recorded)
+    return Verification(
+        report,
+        recorded,
+        not_recorded,
+        _object_names(case) if report.problems else MappingProxyType({}),
+    )
+
+
+def _object_names(case: Case) -> Mapping[str, str]:
+    """Each item's object path → its file name, as far as the log can still be read."""
+    from forensic.service.reading import item_name
+
+    try:
+        items = case.items()
+    except (ForensicError, OSError, ValueError):
+        return MappingProxyType({})
+    names = {item.object_path: item_name(item) for item in items.values()}
+    return MappingProxyType(names)
 
 
 def _decryption_key(session: Session, case: Case) -> ExaminerKey:
