@@ -10,6 +10,7 @@ process (two examiners, two cases) share nothing.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -90,14 +91,22 @@ class Session:
             self._passphrase = passphrase
             return self._key
 
-    def unlock_or_create(self) -> tuple[ExaminerKey, bool]:
-        """Only ``init`` and the ``key`` verbs may create a key: (key, created)."""
+    def unlock_or_create(
+        self, check_new: Callable[[str], None] | None = None
+    ) -> tuple[ExaminerKey, bool]:
+        """Only ``init`` and the ``key`` verbs may create a key: (key, created).
+
+        ``check_new`` sees a new key's passphrase before the key is made and raises to refuse
+        it (the use case's strength policy), so a refused passphrase leaves no key behind.
+        """
         from forensic.custody.keys import create_key
 
         with self._lock:
             if self.has_key() or self._key is not None:
                 return self.unlock(), False
             passphrase = self.passphrase_provider(True)
+            if check_new is not None:
+                check_new(passphrase)
             self._key = create_key(self.home, passphrase, self.kdf_params)
             self._passphrase = passphrase
             return self._key, True

@@ -305,10 +305,15 @@ def test_match_video_frames_within_and_human_table(
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 truncated")
 
+    # a query that is not a readable image stops the search before anything is logged
+    entries = len(log_entries(case_dir))
     res = cli("match", "--case", case_dir, query, bad, "--within")
-    assert res.exit_code == 0, res.stderr
-    assert f"{bad}: cannot read this photo, skipped" in res.stderr
+    assert res.exit_code == 2, res.stderr
+    assert f"{bad}: not an image this tool can read" in res.stderr
     assert "Traceback" not in res.stdout + res.stderr
+    assert len(log_entries(case_dir)) == entries
+    res = cli("match", "--case", case_dir, query, "--within")
+    assert res.exit_code == 0, res.stderr
     assert "not added to the case" in res.stdout
     assert "clip.mp4" in res.stdout and "2.0 s" in res.stdout
 
@@ -342,7 +347,7 @@ def test_match_usage_errors_and_korean(cli: Cli, case_dir: Path, tmp_path: Path)
     assert res.exit_code == 2 and "찾을 사진" in res.stderr
     missing = tmp_path / "nope.jpg"
     res = cli("match", "--case", case_dir, missing)
-    assert res.exit_code == 0 and str(missing) in res.stderr
+    assert res.exit_code == 2 and f"{missing}: no such file" in res.stderr
 
 
 def test_tampered_perceptual_record_is_caught(

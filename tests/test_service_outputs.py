@@ -79,7 +79,10 @@ def test_two_sessions_two_cases_interleaved(
     broken.write_bytes(b"\xff\xd8\xff\xe0 truncated")
 
     described = analyze(kim, metadata=True, all_items=True, case_dir=kim_case)
-    matched = find_matches(lee, [photo, broken], within=True, case_dir=lee_case)
+    with pytest.raises(MediaAvUsageError) as refused:  # a broken query: nothing searched, logged
+        find_matches(lee, [photo, broken], within=True, case_dir=lee_case)
+    assert refused.value.key == "query_not_image" and "match" not in _actions(lee_case)
+    matched = find_matches(lee, [photo], within=True, case_dir=lee_case)
     target = tmp_path / "takedown.csv"
     listed = export_hash_list(kim, target, case_dir=kim_case)
     [item] = [i for i, n in matched.names.items() if n == "photo_002.png"]
@@ -108,7 +111,7 @@ def test_two_sessions_two_cases_interleaved(
     mdoc = matched.as_dict()
     assert mdoc["acquired"] is False and mdoc["threshold"] == DEFAULT_THRESHOLD
     assert [q["path"] for q in mdoc["queries"]] == [str(photo)]
-    assert [u["path"] for u in mdoc["unreadable"]] == [str(broken)]
+    assert mdoc["unreadable"] == []
     best = mdoc["matches"][0]
     assert best["item"] == item and best["distance"] == 0 and best["name"] == "photo_002.png"
     assert set(mdoc["within"]) == {"compared", "matches", "not_comparable"}
@@ -116,7 +119,7 @@ def test_two_sessions_two_cases_interleaved(
     logged = [e for e in log_entries(lee_case) if e["action"] == "match"]
     assert [e["seq"] for e in logged] == [matched.entry.seq]
     assert str(photo) not in json.dumps(logged) and "photo_002" not in json.dumps(logged)
-    assert logged[0]["details"]["queries_unreadable"] == 1
+    assert logged[0]["details"]["queries_unreadable"] == 0
     # hash list: hashes of every item, logged in kim's case with its SHA-256
     hdoc = listed.as_dict()["hash_list"]
     assert hdoc["format"] == "csv" and hdoc["log_entry"] == listed.entry.seq

@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, _show_recovery, app
-from forensic.cli.output import Ui, escape, human_bytes, make_ui, run_verb
+from forensic.cli.output import (
+    QuietOpt,
+    Ui,
+    case_option,
+    escape,
+    human_bytes,
+    make_ui,
+    next_step,
+    run_verb,
+)
 from forensic.errors import EXIT_OK, EXIT_OPERATIONAL
 
 if TYPE_CHECKING:
@@ -59,6 +68,7 @@ def capture(
     json_out: JsonOpt = False,
     lang: LangOpt = None,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Acquire files, folders, chat exports, web pages or the screen. / 파일과 폴더를 수집합니다."""
     ui = make_ui(lang, json_out, verbose)
@@ -84,7 +94,12 @@ def capture(
             outcome = capture_case(
                 session, capture_inputs(paths or [], screen), settings, progress, case_dir=case_dir
             )
-        return _report(ui, outcome)
+        code = _report(ui, outcome)
+        if code == EXIT_OK:
+            stamped = outcome.stamped is not None and bool(outcome.stamped.tokens)
+            key = "guide.next_capture_stamped" if stamped else "guide.next_capture"
+            next_step(ui, quiet, key, case=case_option(case_dir))
+        return code
 
     run_verb(ui, body)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,8 +17,19 @@ from forensic.cli.app import (
     app,
     key_app,
 )
-from forensic.cli.output import make_ui, run_verb
+from forensic.cli.output import (
+    QuietOpt,
+    Ui,
+    case_option,
+    make_ui,
+    next_step,
+    run_verb,
+    shell_word,
+)
 from forensic.errors import EXIT_INTEGRITY, EXIT_OK
+
+if TYPE_CHECKING:
+    from forensic.service.case_setup import InitResult
 
 
 # -- init ----------------------------------------------------------------------------------
@@ -42,6 +53,7 @@ def init(
         str | None, typer.Option("--lang", help="Case and message language: ko or en.")
     ] = None,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Create a case folder; refuses to touch an existing one. / 사건 폴더를 만듭니다."""
     ui = make_ui(lang, json_out, verbose)
@@ -62,15 +74,34 @@ def init(
         if ui.json_mode:
             ui.emit_json(result.as_dict())
             return EXIT_OK
-        if result.key_created:
-            ui.say("cli.key_created", path=str(ui.session().home))
-        ui.say("cli.init_done", case_id=case_id, path=str(result.case.root))
-        ui.say("cli.key_fingerprint", fingerprint=result.key_fingerprint)
-        if result.recipient is not None:
-            ui.say("crypt.init_encrypted", recipient=result.recipient)
+        _show_init(ui, result, directory, quiet)
         return EXIT_OK
 
     run_verb(ui, body)
+
+
+def _show_init(ui: Ui, result: InitResult, directory: Path, quiet: bool) -> None:
+    """The case made, what losing the passphrase would cost for this kind of case, and the
+    next step."""
+    if result.key_created:
+        ui.say("guide.key_created", path=str(ui.session().home))
+    strength = result.passphrase
+    if strength is not None and strength.weak:
+        ui.warn(
+            ui.t(
+                "guide.passphrase_weak_plain",
+                score=strength.score,
+                reasons=strength.describe(ui.lang),
+            )
+        )
+    ui.say("cli.init_done", case_id=result.case.info.case_id, path=str(result.case.root))
+    ui.say("cli.key_fingerprint", fingerprint=result.key_fingerprint)
+    if result.recipient is not None:
+        ui.say("crypt.init_encrypted", recipient=result.recipient)
+        ui.warn(ui.t("guide.loss_encrypted", case=case_option(directory)))
+    elif result.key_created:
+        ui.say("guide.loss_plain")
+    next_step(ui, quiet, "guide.next_init", case=shell_word(directory))
 
 
 # -- recover / note ------------------------------------------------------------------------

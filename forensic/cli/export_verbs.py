@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
-from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
+from forensic.cli.output import (
+    QuietOpt,
+    Ui,
+    case_option,
+    human_bytes,
+    make_ui,
+    next_step,
+    run_verb,
+    shell_word,
+)
 from forensic.errors import EXIT_OK
 
 if TYPE_CHECKING:
@@ -44,6 +53,7 @@ def export(
     json_out: JsonOpt = False,
     lang: LangOpt = None,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Export the case as a sealed BagIt bag. / 사건을 봉인된 BagIt 묶음으로 반출합니다.
 
@@ -71,6 +81,7 @@ def export(
             _show_hash_list(ui, result)
         else:
             _show_bag(ui, result)
+            _guide_bag(ui, result, quiet, case_dir)
         return EXIT_OK
 
     run_verb(ui, body)
@@ -94,9 +105,26 @@ def _show_bag(ui: Ui, bag: BagExport) -> None:
         head_seq=result.log_head_seq,
         head=result.log_head,
     )
-    ui.say("export.check", name=result.bag_name)
     if bag.decrypted:
         ui.warn(ui.t("crypt.export_plaintext_warning", path=str(result.destination)))
+
+
+def _guide_bag(ui: Ui, bag: BagExport, quiet: bool, case_dir: Path | None) -> None:
+    """What the receiver would miss, then how anyone checks the bag (a line to paste)."""
+    for warning in bag.warnings:
+        ui.warn(ui.t(f"guide.export_{warning}", case=case_option(case_dir)))
+    result = bag.export
+    if result.zipped:
+        next_step(
+            ui,
+            quiet,
+            "guide.next_export_zip",
+            parent=shell_word(result.destination.parent),
+            zip=shell_word(result.destination.name),
+            bag=shell_word(result.bag_name),
+        )
+    else:
+        next_step(ui, quiet, "guide.next_export", path=shell_word(result.destination))
 
 
 def _show_hash_list(ui: Ui, listed: HashListExport) -> None:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -221,14 +221,53 @@ def passphrase_provider(ui: Ui, passphrase_file: Path | None) -> PassphraseProvi
             raise KeyringError("passphrase_needed")
         with ui.paused_progress():
             if new:
-                first = typer.prompt(ui.t("cli.passphrase_new_prompt"), hide_input=True)
-                second = typer.prompt(ui.t("cli.passphrase_repeat"), hide_input=True)
-                if first != second:
-                    raise KeyringError("passphrase_mismatch")
-                return str(first)
+                return _prompt_new_passphrase(ui)
             return str(typer.prompt(ui.t("cli.passphrase_prompt"), hide_input=True))
 
     return provide
+
+
+#: how many times a new passphrase is asked for when its two entries differ
+NEW_PASSPHRASE_TRIES = 3
+
+
+def _prompt_new_passphrase(ui: Ui) -> str:
+    """A new passphrase typed twice; a mismatch asks again, up to ``NEW_PASSPHRASE_TRIES``."""
+    for attempt in range(1, NEW_PASSPHRASE_TRIES + 1):
+        first = typer.prompt(ui.t("cli.passphrase_new_prompt"), hide_input=True)
+        second = typer.prompt(ui.t("cli.passphrase_repeat"), hide_input=True)
+        if first == second:
+            return str(first)
+        if attempt < NEW_PASSPHRASE_TRIES:
+            ui.warn(ui.t("guide.passphrase_retry", left=NEW_PASSPHRASE_TRIES - attempt))
+    raise KeyringError("passphrase_mismatch")
+
+
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", help="Do not print the next-step hint after the result.")
+]
+
+
+def next_step(ui: Ui, quiet: bool, key: str, **params: object) -> None:
+    """One line saying what to do next (a newcomer's guide): not with --quiet or --json.
+
+    Commands in it are meant to be pasted: their paths come through :func:`shell_word`.
+    """
+    if quiet or ui.json_mode:
+        return
+    ui.out.print(f"[cyan]{escape(ui.t(key, **params))}[/cyan]")
+
+
+def shell_word(path: Path | str) -> str:
+    """A path as one shell word (spaces, Korean, quotes survive a paste; controls shown)."""
+    import shlex
+
+    return shlex.quote(display(str(path)))
+
+
+def case_option(case_dir: Path | None) -> str:
+    """`` --case PATH`` for a hint when the verb was given one (else the case was found)."""
+    return "" if case_dir is None else f" --case {shell_word(case_dir)}"
 
 
 #: operating-system errors a user can act on (the disk, not the tool): named, not "unexpected"

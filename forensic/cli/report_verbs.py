@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
-from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
+from forensic.cli.output import (
+    QuietOpt,
+    Ui,
+    case_option,
+    human_bytes,
+    make_ui,
+    next_step,
+    run_verb,
+    shell_word,
+)
 from forensic.errors import EXIT_INTEGRITY, EXIT_OK
 
 if TYPE_CHECKING:
@@ -49,6 +58,7 @@ def report(
     json_out: JsonOpt = False,
     lang: LangOpt = None,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Signed PDF/A report of the case for court. / 법정 제출용 서명 보고서(PDF/A).
 
@@ -79,6 +89,10 @@ def report(
             ui.emit_json(outcome.as_dict())
         else:
             _show(ui, outcome)
+            handed = outcome.report.copy or outcome.report.path
+            next_step(
+                ui, quiet, "guide.next_report", path=shell_word(handed), case=case_option(case_dir)
+            )
         return EXIT_OK if outcome.intact else EXIT_INTEGRITY
 
     run_verb(ui, body)

@@ -23,9 +23,12 @@ class BagExport:
     case_id: str
     decrypted: bool
     """Plaintext copies were written: the bag must be handled as the evidence itself."""
+    warnings: tuple[str, ...] = ()
+    """What the receiver will miss (the bag is written anyway): ``no_recipient`` (encrypted,
+    no key but the case's own opens it, no plaintext copies), ``no_trusted_timestamp``."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": True, "export": self.export.as_dict()}
+        return {"ok": True, "export": self.export.as_dict(), "warnings": list(self.warnings)}
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,26 @@ def export_bag(
     if decrypt and case.store.crypto is not None:
         case.store.crypto.identity()
     result = export_case(case, key, out, force=force, progress=progress, decrypt=decrypt)
-    return BagExport(result, case.info.case_id, decrypt)
+    return BagExport(result, case.info.case_id, decrypt, _bag_warnings(case, decrypt))
+
+
+def _bag_warnings(case: Case, decrypt: bool) -> tuple[str, ...]:
+    """What the bag's receiver will miss: a key that opens encrypted evidence, a trusted time."""
+    warnings: list[str] = []
+    encryption = case.info.encryption
+    # recipients[0] is the case's own (its identity is wrapped by the examiner's passphrase)
+    if encryption is not None and not decrypt and len(encryption.recipients) < 2:
+        warnings.append("no_recipient")
+    trusted = any(
+        bool(token.get("trusted")) and not token.get("demo")
+        for entry in case.entries()
+        if entry.action == "timestamp"
+        for token in entry.details.get("tokens", []) or []
+        if isinstance(token, dict)
+    )
+    if not trusted:
+        warnings.append("no_trusted_timestamp")
+    return tuple(warnings)
 
 
 def export_hash_list(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from forensic._internal.paths import display
 from forensic.progress import SILENT, ProgressReporter
 from forensic.service.opening import open_for_writing
 from forensic.session import Session
@@ -110,7 +111,9 @@ def find_matches(
     """Hash the items that have no perceptual record yet, compare, and log one ``match`` entry.
 
     The photos are read and hashed here only: never acquired, never sent, never named in the log
-    by their path. An unreadable photo is reported in the result, not raised.
+    by their path. They are read first: a missing file or one that is not a readable image
+    stops the search (``MediaAvUsageError`` naming it) before the case is opened, so nothing
+    is hashed or logged for a mistyped name.
     """
     from forensic.media.matching import (
         MediaAvUsageError,
@@ -124,18 +127,18 @@ def find_matches(
         raise MediaAvUsageError("no_query")
     if not 0 <= threshold <= 256:
         raise MediaAvUsageError("threshold_range", value=threshold)
+    queries = _read_queries(photos)
     case, key = open_for_writing(session, case_dir)
-    queries, unreadable = _read_queries(photos)
     items = case.items()
     run = store_perceptual(case, key, list(items), progress)
     candidates, problems = load_candidates(case)
     found = match_queries(queries, candidates, threshold)
     inside = match_within(candidates, threshold) if within else None
-    entry = _log_match(case, key, queries, len(unreadable), threshold, found, inside)
+    entry = _log_match(case, key, queries, 0, threshold, found, inside)
     return MatchResult(
         threshold=threshold,
         queries=tuple(queries),
-        unreadable=tuple(unreadable),
+        unreadable=(),
         perceptual=run,
         found=found,
         within=inside,
@@ -145,18 +148,29 @@ def find_matches(
     )
 
 
-def _read_queries(photos: Sequence[Path]) -> tuple[list[Query], list[UnreadableQuery]]:
-    from forensic.media.matching import read_query
+def _read_queries(photos: Sequence[Path]) -> list[Query]:
+    """Every query photo read and hashed, or the first that cannot be used, named."""
+    from forensic.media.matching import MediaAvUsageError, read_query
     from forensic.media.perceptual import MediaReadError
 
     queries: list[Query] = []
-    unreadable: list[UnreadableQuery] = []
     for photo in photos:
+        if not photo.exists():
+            raise MediaAvUsageError("query_missing", path=display(str(photo)))
+        if not photo.is_file():
+            raise MediaAvUsageError("query_not_file", path=display(str(photo)))
+        try:
+            with photo.open("rb"):
+                pass
+        except OSError as exc:
+            raise MediaAvUsageError(
+                "query_unreadable_file", path=display(str(photo)), reason=exc.strerror or str(exc)
+            ) from exc
         try:
             queries.append(read_query(photo))
         except MediaReadError as exc:
-            unreadable.append(UnreadableQuery(str(photo), str(exc)))
-    return queries, unreadable
+            raise MediaAvUsageError("query_not_image", path=display(str(photo))) from exc
+    return queries
 
 
 def _log_match(
