@@ -8,35 +8,35 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forensic import __version__
+from forensic.cli.helptext import HELP_LANG, LocalizedGroup, help_text
 from forensic.cli.output import Ui
-from forensic.i18n import message, resolve_lang
+from forensic.i18n import message
 
 if TYPE_CHECKING:
     from forensic.case import RecoveryReport
 
 app = typer.Typer(
     name="forensic",
-    help=message("cli.help", resolve_lang()),
+    help=message("cli.help", HELP_LANG),
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    cls=LocalizedGroup,
 )
-key_app = typer.Typer(help="Examiner key / 조사자 키", no_args_is_help=True)
+key_app = typer.Typer(help=help_text("verb.key"), no_args_is_help=True, cls=LocalizedGroup)
 app.add_typer(key_app, name="key")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
-LangOpt = Annotated[
-    str | None, typer.Option("--lang", help="ko or en (else FORENSIC_LANG, else the locale).")
-]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help=help_text("common.json"))]
+LangOpt = Annotated[str | None, typer.Option("--lang", help=help_text("common.lang"))]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help=help_text("common.verbose"))]
 CaseOpt = Annotated[
     Path | None,
-    typer.Option("--case", help="Case folder (else FORENSIC_CASE, else this folder or a parent)."),
+    typer.Option("--case", help=help_text("common.case")),
 ]
 PassOpt = Annotated[
     Path | None,
-    typer.Option("--passphrase-file", help="Read the key passphrase from this file."),
+    typer.Option("--passphrase-file", help=help_text("common.passphrase_file")),
 ]
 
 
@@ -49,7 +49,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help=help_text("common.version")
+        ),
     ] = False,
 ) -> None:
     """forensic: preserve digital evidence so that it holds up in court."""

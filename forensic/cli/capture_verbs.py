@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, _show_recovery, app
+from forensic.cli.helptext import help_text
 from forensic.cli.output import (
     QuietOpt,
     Ui,
@@ -28,40 +29,31 @@ if TYPE_CHECKING:
 
 
 # -- capture -------------------------------------------------------------------------------
-@app.command()
+@app.command(help=help_text("verb.capture"))
 def capture(
     paths: Annotated[
-        list[str] | None, typer.Argument(help="Files, folders, or http(s):// addresses.")
+        list[str] | None,
+        typer.Argument(help=help_text("capture.paths"), metavar=help_text("meta.paths")),
     ] = None,
-    hashes: Annotated[
-        str | None, typer.Option("--hash", help="Extra hashes: md5,sha1,sha512 (SHA-256 always).")
-    ] = None,
+    hashes: Annotated[str | None, typer.Option("--hash", help=help_text("capture.hash"))] = None,
     follow_symlinks: Annotated[
-        bool, typer.Option("--follow-symlinks", help="Acquire link targets inside the tree.")
+        bool, typer.Option("--follow-symlinks", help=help_text("capture.follow_symlinks"))
     ] = False,
-    note: Annotated[str | None, typer.Option("--note", help="Examiner's note.")] = None,
+    note: Annotated[str | None, typer.Option("--note", help=help_text("capture.note"))] = None,
     source_url: Annotated[
-        str | None, typer.Option("--source-url", help="Where the evidence was found.")
+        str | None, typer.Option("--source-url", help=help_text("capture.source_url"))
     ] = None,
-    screen: Annotated[
-        bool, typer.Option("--screen", help="Capture what is on the screen now.")
-    ] = False,
-    delay: Annotated[float, typer.Option("--delay", help="Seconds to wait before --screen.")] = 0.0,
-    timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds a web page may take to load.")
-    ] = 30.0,
-    no_ocr: Annotated[
-        bool, typer.Option("--no-ocr", help="Do not read text from web and screen captures.")
-    ] = False,
+    screen: Annotated[bool, typer.Option("--screen", help=help_text("capture.screen"))] = False,
+    delay: Annotated[float, typer.Option("--delay", help=help_text("capture.delay"))] = 0.0,
+    timeout: Annotated[float, typer.Option("--timeout", help=help_text("capture.timeout"))] = 30.0,
+    no_ocr: Annotated[bool, typer.Option("--no-ocr", help=help_text("capture.no_ocr"))] = False,
     source: Annotated[
         str | None,
-        typer.Option("--source", help="telegram | kakaotalk | files (default: detected)."),
+        typer.Option("--source", help=help_text("capture.source")),
     ] = None,
     timezone: Annotated[
         str | None,
-        typer.Option(
-            "--timezone", help="Zone of chat times written without one (default Asia/Seoul)."
-        ),
+        typer.Option("--timezone", help=help_text("capture.timezone")),
     ] = None,
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,

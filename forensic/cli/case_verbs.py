@@ -17,6 +17,7 @@ from forensic.cli.app import (
     app,
     key_app,
 )
+from forensic.cli.helptext import help_text
 from forensic.cli.output import (
     QuietOpt,
     Ui,
@@ -33,25 +34,25 @@ if TYPE_CHECKING:
 
 
 # -- init ----------------------------------------------------------------------------------
-@app.command()
+@app.command(help=help_text("verb.init"))
 def init(
-    directory: Annotated[Path, typer.Argument(help="New case folder.")],
-    case_id: Annotated[str, typer.Option("--case-id", help="Case number.")],
-    title: Annotated[str, typer.Option("--title", help="Case title.")],
-    examiner: Annotated[str, typer.Option("--examiner", help="Examiner's name.")],
-    org: Annotated[str | None, typer.Option("--org", help="Organisation.")] = None,
+    directory: Annotated[
+        Path, typer.Argument(help=help_text("init.directory"), metavar=help_text("meta.directory"))
+    ],
+    case_id: Annotated[str, typer.Option("--case-id", help=help_text("init.case_id"))],
+    title: Annotated[str, typer.Option("--title", help=help_text("init.title"))],
+    examiner: Annotated[str, typer.Option("--examiner", help=help_text("init.examiner"))],
+    org: Annotated[str | None, typer.Option("--org", help=help_text("init.org"))] = None,
     encrypt: Annotated[
         bool,
         typer.Option(
             "--encrypt",
-            help="Store evidence as age ciphertext under a case key wrapped by your passphrase.",
+            help=help_text("init.encrypt"),
         ),
     ] = False,
     passphrase_file: PassOpt = None,
     json_out: JsonOpt = False,
-    lang: Annotated[
-        str | None, typer.Option("--lang", help="Case and message language: ko or en.")
-    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help=help_text("init.lang"))] = None,
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -105,7 +106,7 @@ def _show_init(ui: Ui, result: InitResult, directory: Path, quiet: bool) -> None
 
 
 # -- recover / note ------------------------------------------------------------------------
-@app.command()
+@app.command(help=help_text("verb.recover"))
 def recover(
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,
@@ -131,9 +132,11 @@ def recover(
     run_verb(ui, body)
 
 
-@app.command()
+@app.command(help=help_text("verb.note"))
 def note(
-    text: Annotated[str, typer.Argument(help="The note.")],
+    text: Annotated[
+        str, typer.Argument(help=help_text("note.text"), metavar=help_text("meta.text"))
+    ],
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,
     json_out: JsonOpt = False,
@@ -158,7 +161,7 @@ def note(
 
 
 # -- key -----------------------------------------------------------------------------------
-@key_app.command("show")
+@key_app.command("show", help=help_text("verb.key_show"))
 def key_show(
     json_out: JsonOpt = False,
     lang: LangOpt = None,
@@ -181,11 +184,9 @@ def key_show(
 
 
 # -- demo ----------------------------------------------------------------------------------
-@app.command()
+@app.command(help=help_text("verb.demo"))
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder to create for the demo.")] = Path(
-        "forensic-demo"
-    ),
+    out: Annotated[Path, typer.Option("--out", help=help_text("demo.out"))] = Path("forensic-demo"),
     json_out: JsonOpt = False,
     lang: LangOpt = None,
     verbose: VerboseOpt = False,

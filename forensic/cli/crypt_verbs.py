@@ -7,11 +7,12 @@ from typing import Annotated
 import typer
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
+from forensic.cli.helptext import help_text
 from forensic.cli.output import human_bytes, make_ui, run_verb
 from forensic.errors import EXIT_OK
 
 
-@app.command()
+@app.command(help=help_text("verb.encrypt"))
 def encrypt(
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,
@@ -50,11 +51,11 @@ def encrypt(
     run_verb(ui, body)
 
 
-@app.command()
+@app.command(help=help_text("verb.share"))
 def share(
     recipient: Annotated[
         list[str],
-        typer.Option("--recipient", "-r", help="age recipient (age1…), e.g. a lawyer's key."),
+        typer.Option("--recipient", "-r", help=help_text("share.recipient")),
     ],
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,

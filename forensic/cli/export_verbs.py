@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
+from forensic.cli.helptext import help_text
 from forensic.cli.output import (
     QuietOpt,
     Ui,
@@ -24,28 +25,22 @@ if TYPE_CHECKING:
     from forensic.service.exporting import BagExport, HashListExport
 
 
-@app.command()
+@app.command(help=help_text("verb.export"))
 def export(
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Destination folder, or a file ending in .zip.")
-    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help=help_text("export.out"))] = None,
     hash_list: Annotated[
         Path | None,
         typer.Option(
             "--hash-list",
-            help="Instead of a bag: a takedown hash list (SHA-256, MD5, PDQ, vPDQ per item), "
-            "FILE.csv or FILE.json. See docs/media-av.md.",
+            help=help_text("export.hash_list"),
         ),
     ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing destination.")
-    ] = False,
+    force: Annotated[bool, typer.Option("--force", help=help_text("export.force"))] = False,
     decrypt: Annotated[
         bool,
         typer.Option(
             "--decrypt",
-            help="Encrypted case: also write each item's plaintext (asks the passphrase; "
-            "logged as a decryption).",
+            help=help_text("export.decrypt"),
         ),
     ] = False,
     case_dir: CaseOpt = None,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
+from forensic.cli.helptext import help_text
 from forensic.cli.output import Ui, escape, make_ui, new_table, run_verb
 from forensic.errors import EXIT_OK
 from forensic.service.matching import DEFAULT_THRESHOLD
@@ -22,21 +23,18 @@ ThresholdOpt = Annotated[
     int,
     typer.Option(
         "--threshold",
-        help=f"Largest PDQ distance (bits of 256) reported as a near-duplicate "
-        f"(default {DEFAULT_THRESHOLD}, measured: docs/media-av.md).",
+        help=help_text("match.threshold", threshold=DEFAULT_THRESHOLD),
     ),
 ]
 
 
-@app.command()
+@app.command(help=help_text("verb.match"))
 def match(
     photos: Annotated[
         list[Path] | None,
-        typer.Argument(help="Photos to look for (read here, never acquired, never sent)."),
+        typer.Argument(help=help_text("match.photos"), metavar=help_text("meta.photos")),
     ] = None,
-    within: Annotated[
-        bool, typer.Option("--within", help="Also find near-duplicates among the case's items.")
-    ] = False,
+    within: Annotated[bool, typer.Option("--within", help=help_text("match.within"))] = False,
     threshold: ThresholdOpt = DEFAULT_THRESHOLD,
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,

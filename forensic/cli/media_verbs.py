@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, _show_recovery, app
+from forensic.cli.helptext import help_text
 from forensic.cli.output import Ui, escape, make_ui, run_verb
 from forensic.errors import EXIT_OK
 
@@ -14,27 +15,23 @@ if TYPE_CHECKING:
     from forensic.service.analysis import AnalyzeResult
 
 
-@app.command()
+@app.command(help=help_text("verb.analyze"))
 def analyze(
     items: Annotated[
-        list[str] | None, typer.Argument(help="Items (SHA-256 or a unique prefix).")
+        list[str] | None,
+        typer.Argument(help=help_text("analyze.items"), metavar=help_text("meta.items")),
     ] = None,
     metadata: Annotated[
-        bool, typer.Option("--metadata", help="Record image/media metadata (EXIF, XMP, C2PA…).")
+        bool, typer.Option("--metadata", help=help_text("analyze.metadata"))
     ] = False,
     detect: Annotated[
         bool,
         typer.Option(
             "--detect",
-            help=(
-                "Run the detectors (provenance, JPEG, JPEG grid, resampling, pixel maps, "
-                "spectrum, faces, copy-move, video, optional ONNX) and record their findings."
-            ),
+            help=help_text("analyze.detect"),
         ),
     ] = False,
-    all_items: Annotated[
-        bool, typer.Option("--all", help="Every item, even those that already have a record.")
-    ] = False,
+    all_items: Annotated[bool, typer.Option("--all", help=help_text("analyze.all"))] = False,
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,
     json_out: JsonOpt = False,

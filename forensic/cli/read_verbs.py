@@ -8,6 +8,7 @@ import typer
 
 from forensic._internal.paths import display
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
+from forensic.cli.helptext import help_text
 from forensic.cli.output import Ui, escape, human_bytes, make_ui, new_table, run_verb
 from forensic.errors import EXIT_OK
 
@@ -30,7 +31,7 @@ ZoneOpt = Annotated[
 ]
 
 
-@app.command("list")
+@app.command("list", help=help_text("verb.list"))
 def list_items(
     wide: WideOpt = False,
     timezone: ZoneOpt = None,
@@ -135,11 +136,11 @@ def _wide_item_table(ui: Ui, result: ItemList) -> Table:
     return table
 
 
-@app.command()
+@app.command(help=help_text("verb.log"))
 def log(
     access: Annotated[
         bool,
-        typer.Option("--access", help="Only access entries: who viewed, exported or decrypted."),
+        typer.Option("--access", help=help_text("log.access")),
     ] = False,
     action: Annotated[
         list[str] | None,
@@ -251,11 +252,13 @@ def _log_row(ui: Ui, result: LogView, entry: CustodyEntry, wide: bool) -> tuple[
     return f"access: {acc.get('verb')}", display(subject)
 
 
-@app.command()
+@app.command(help=help_text("verb.show"))
 def show(
-    item: Annotated[str, typer.Argument(help="SHA-256 of the item, or a unique prefix.")],
+    item: Annotated[
+        str, typer.Argument(help=help_text("show.item"), metavar=help_text("meta.item"))
+    ],
     no_record: Annotated[
-        bool, typer.Option("--no-record", help="Do not log this view as an access entry.")
+        bool, typer.Option("--no-record", help=help_text("show.no_record"))
     ] = False,
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,
@@ -330,12 +333,13 @@ def _acquisition_rows(ui: Ui, table: Table, view: ItemView) -> None:
         st = src.get("stat", {})
         if st:
             table.add_row(
-                f"#{a.seq} mtime/atime/ctime",
+                f"#{a.seq} {ui.t('table.file_times')}",
                 f"{st.get('mtime')} / {st.get('atime')} / {st.get('ctime')}",
             )
         for extra in ("note", "source_url", "host", "examiner"):
             if a.details.get(extra):
-                table.add_row(f"#{a.seq} {extra}", escape(str(a.details[extra])))
+                label = ui.t(f"table.acq_{extra}")
+                table.add_row(f"#{a.seq} {label}", escape(str(a.details[extra])))
 
 
 def _chat_rows(ui: Ui, table: Table, view: ItemView) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
+from forensic.cli.helptext import help_text
 from forensic.cli.output import (
     QuietOpt,
     Ui,
@@ -24,34 +25,28 @@ if TYPE_CHECKING:
     from forensic.service.reporting import ReportOutcome
 
 
-@app.command()
+@app.command(help=help_text("verb.report"))
 def report(
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Also write a copy to FILE.pdf.")
-    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help=help_text("report.out"))] = None,
     preview: Annotated[
         str,
-        typer.Option(
-            "--preview", help="blur (default: unrecoverable), none, or full (logged, warns)."
-        ),
+        typer.Option("--preview", help=help_text("report.preview")),
     ] = "blur",
     items: Annotated[
         list[str] | None,
-        typer.Option("--items", help="Only these items (SHA-256 or unique prefix; repeatable)."),
+        typer.Option("--items", help=help_text("report.items")),
     ] = None,
-    logo: Annotated[
-        Path | None, typer.Option("--logo", help="Organisation logo (PNG/JPEG) for the header.")
-    ] = None,
+    logo: Annotated[Path | None, typer.Option("--logo", help=help_text("report.logo"))] = None,
     tsa: Annotated[
         str | None,
-        typer.Option("--tsa", help="TSA URL for the signature's timestamp (else configured)."),
+        typer.Option("--tsa", help=help_text("report.tsa")),
     ] = None,
     tsa_root: Annotated[
-        list[Path] | None, typer.Option("--tsa-root", help="Root certificate for --tsa.")
+        list[Path] | None, typer.Option("--tsa-root", help=help_text("report.tsa_root"))
     ] = None,
     demo_tsa: Annotated[
         bool,
-        typer.Option("--demo-tsa", help="Use the offline demo TSA (NOT trusted; practice only)."),
+        typer.Option("--demo-tsa", help=help_text("report.demo_tsa")),
     ] = False,
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,

@@ -7,14 +7,16 @@ from typing import Annotated
 import typer
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
+from forensic.cli.helptext import help_text
 from forensic.cli.output import make_ui, run_verb
 from forensic.errors import EXIT_OK
 
 
-@app.command("ocr")
+@app.command("ocr", help=help_text("verb.ocr"))
 def ocr_verb(
     items: Annotated[
-        list[str] | None, typer.Argument(help="Items (SHA-256 or prefix); default: all unread.")
+        list[str] | None,
+        typer.Argument(help=help_text("ocr.items"), metavar=help_text("meta.items")),
     ] = None,
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,
@@ -44,9 +46,11 @@ def ocr_verb(
     run_verb(ui, body)
 
 
-@app.command("search")
+@app.command("search", help=help_text("verb.search"))
 def search_verb(
-    text: Annotated[str, typer.Argument(help="Text to find (Korean or English).")],
+    text: Annotated[
+        str, typer.Argument(help=help_text("search.text"), metavar=help_text("meta.text"))
+    ],
     case_dir: CaseOpt = None,
     json_out: JsonOpt = False,
     lang: LangOpt = None,

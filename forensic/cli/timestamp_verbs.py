@@ -8,22 +8,23 @@ from typing import Annotated
 import typer
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app, key_app
+from forensic.cli.helptext import help_text
 from forensic.cli.output import make_ui, run_verb
 from forensic.errors import EXIT_OK
 
 
-@app.command()
+@app.command(help=help_text("verb.timestamp"))
 def timestamp(
     tsa: Annotated[
         list[str] | None,
-        typer.Option("--tsa", help="TSA URL (repeatable); else the configured TSAs."),
+        typer.Option("--tsa", help=help_text("timestamp.tsa")),
     ] = None,
     tsa_root: Annotated[
         list[Path] | None,
-        typer.Option("--tsa-root", help="Root certificate (PEM) trusted for the --tsa URLs."),
+        typer.Option("--tsa-root", help=help_text("timestamp.tsa_root")),
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Seconds to wait for each TSA.")
+        float | None, typer.Option("--timeout", help=help_text("timestamp.timeout"))
     ] = None,
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,
@@ -67,21 +68,19 @@ def timestamp(
     run_verb(ui, body)
 
 
-@key_app.command("cert")
+@key_app.command("cert", help=help_text("verb.key_cert"))
 def key_cert(
     import_files: Annotated[
         tuple[Path, Path] | None,
-        typer.Option("--import", help="CERT.pem KEY.pem issued by your organisation."),
+        typer.Option("--import", help=help_text("key_cert.import")),
     ] = None,
-    name: Annotated[
-        str | None, typer.Option("--name", help="Examiner's name (self-signed certificate).")
-    ] = None,
-    org: Annotated[str | None, typer.Option("--org", help="Organisation.")] = None,
-    email: Annotated[str | None, typer.Option("--email", help="E-mail address.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help=help_text("key_cert.name"))] = None,
+    org: Annotated[str | None, typer.Option("--org", help=help_text("key_cert.org"))] = None,
+    email: Annotated[str | None, typer.Option("--email", help=help_text("key_cert.email"))] = None,
     key_password: Annotated[
-        str | None, typer.Option("--key-password", help="Password of the imported key, if any.")
+        str | None, typer.Option("--key-password", help=help_text("key_cert.key_password"))
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing one.")] = False,
+    force: Annotated[bool, typer.Option("--force", help=help_text("key_cert.force"))] = False,
     passphrase_file: PassOpt = None,
     json_out: JsonOpt = False,
     lang: LangOpt = None,

@@ -9,6 +9,7 @@ import typer
 
 from forensic._internal.paths import display
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
+from forensic.cli.helptext import help_text
 from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
 from forensic.errors import EXIT_INTEGRITY, EXIT_OK
 
@@ -17,21 +18,20 @@ if TYPE_CHECKING:
 
 
 # -- verify --------------------------------------------------------------------------------
-@app.command()
+@app.command(help=help_text("verb.verify"))
 def verify(
     expect_key: Annotated[
         str | None,
-        typer.Option("--expect-key", help="Require this examiner key fingerprint (prefix)."),
+        typer.Option("--expect-key", help=help_text("verify.expect_key")),
     ] = None,
     no_record: Annotated[
-        bool, typer.Option("--no-record", help="Do not append the result to the custody log.")
+        bool, typer.Option("--no-record", help=help_text("verify.no_record"))
     ] = False,
     decrypt: Annotated[
         bool,
         typer.Option(
             "--decrypt",
-            help="Encrypted case: also decrypt every object and re-hash its plaintext "
-            "(needs the passphrase; logged as an access).",
+            help=help_text("verify.decrypt"),
         ),
     ] = False,
     case_dir: CaseOpt = None,

@@ -23,6 +23,7 @@ from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, PendingEntry
 from forensic.media.registry import describers
 from forensic.media.safe import json_safe
+from forensic.media.warning_text import warning_text
 from forensic.mediatype import sniff
 from forensic.progress import SILENT, ProgressReporter
 from forensic.store import ItemId
@@ -74,9 +75,7 @@ def _extension_warnings(item: Item, media_type: str) -> list[str]:
         ext = PurePosixPath(name).suffix.lower()
         expected = EXTENSIONS.get(media_type)
         if ext in KNOWN_EXTENSIONS and (expected is None or ext not in expected):
-            out.append(
-                f"{name}: the name says {ext} but the content is {media_type} (by magic bytes)"
-            )
+            out.append(warning_text("extension_lies", name=name, ext=ext, media_type=media_type))
     return sorted(set(out))
 
 
@@ -128,7 +127,7 @@ def describe_path(path: Path, media_type: str | None = None) -> dict[str, Any]:
         warnings.extend(f"{describer.name}: {w}" for w in section["warnings"])
     note = None
     if not head:
-        warnings.append("empty file (0 bytes): no metadata")
+        warnings.append(warning_text("empty_file"))
     elif not sections:
         note = f"no metadata describer applies to {sniffed}"
     return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from forensic.i18n import message
+from forensic.media.warning_text import localized_warning
 
 FIELD_ORDER = (
     "make",
@@ -96,7 +97,7 @@ def metadata_lines(record: dict[str, Any], lang: str) -> list[tuple[str, str]]:
         if c2pa.get("ai_origin"):
             rows.append((t("c2pa_ai"), ", ".join(c2pa.get("digital_source_types", []))))
     for w in record.get("warnings", []):
-        rows.append((t("warning"), _short(w, 300)))
+        rows.append((t("warning"), _short(localized_warning(str(w), lang), 300)))
     return rows
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from forensic.media.image.base import ImageDescriber
 from forensic.media.image.containers import read_jpeg, read_png
 from forensic.media.safe import json_safe
+from forensic.media.warning_text import warning_text
 
 
 class ContainerDescriber(ImageDescriber):
@@ -34,9 +35,7 @@ class ContainerDescriber(ImageDescriber):
                 result["complete"] = jpeg.has_eoi
                 result["trailing_bytes"] = jpeg.trailing_bytes
                 if jpeg.trailing_bytes:
-                    warnings.append(
-                        f"{jpeg.trailing_bytes} bytes of other data after the JPEG end-of-image"
-                    )
+                    warnings.append(warning_text("jpeg_trailing", count=jpeg.trailing_bytes))
             elif media_type == "image/png":
                 png = read_png(path)
                 warnings.extend(png.warnings)
@@ -47,9 +46,9 @@ class ContainerDescriber(ImageDescriber):
                 result["complete"] = png.has_iend
                 result["trailing_bytes"] = png.trailing_bytes
                 if png.trailing_bytes:
-                    warnings.append(f"{png.trailing_bytes} bytes of other data after PNG IEND")
+                    warnings.append(warning_text("png_trailing", count=png.trailing_bytes))
         except OSError as exc:
-            warnings.append(f"container could not be read: {exc.strerror or exc}")
+            warnings.append(warning_text("unreadable", reason=exc.strerror or exc))
         try:
             from PIL import Image
 
@@ -64,6 +63,8 @@ class ContainerDescriber(ImageDescriber):
                     }
                 )
         except Exception as exc:  # Pillow raises many types; unsupported HEIC among them
-            warnings.append(f"image header not readable by Pillow: {type(exc).__name__}: {exc}")
+            warnings.append(
+                warning_text("pillow_unreadable", reason=f"{type(exc).__name__}: {exc}")
+            )
         result["warnings"] = warnings
         return dict(json_safe(result))

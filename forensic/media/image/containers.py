@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
+from forensic.media.warning_text import warning_text
+
 #: metadata segments larger than this are not read in full
 MAX_SEGMENT_READ = 16 * 1024 * 1024
 MAX_SEGMENTS = 10_000
@@ -85,7 +87,7 @@ def parse_jpeg(path: Path) -> JpegStructure:
         size = out.file_size = fh.tell()
         fh.seek(0)
         if fh.read(2) != b"\xff\xd8":
-            out.warnings.append("not a JPEG: no SOI marker at the start")
+            out.warnings.append(warning_text("jpeg_no_soi"))
             return out
         pos = 2
         scan_start = None
@@ -99,9 +101,9 @@ def parse_jpeg(path: Path) -> JpegStructure:
                     break
             if len(b) < 2 or b[0] != 0xFF:
                 if pos >= size:
-                    out.warnings.append(f"JPEG truncated at byte {pos}: no image data (SOS)")
+                    out.warnings.append(warning_text("jpeg_truncated_no_scan", pos=pos))
                 else:
-                    out.warnings.append(f"JPEG structure broken at byte {pos}: no marker found")
+                    out.warnings.append(warning_text("jpeg_broken", pos=pos))
                 return out
             marker = b[1]
             pos = fh.tell()
@@ -113,13 +115,20 @@ def parse_jpeg(path: Path) -> JpegStructure:
                 return out
             raw = fh.read(2)
             if len(raw) < 2:
-                out.warnings.append(f"JPEG truncated inside the {marker:02X} marker at byte {pos}")
+                out.warnings.append(
+                    warning_text("jpeg_truncated_in_marker", marker=f"{marker:02X}", pos=pos)
+                )
                 return out
             (length,) = struct.unpack(">H", raw)
             if length < 2 or pos + length > size:
                 out.warnings.append(
-                    f"JPEG segment 0x{marker:02X} at byte {pos - 2} claims {length} bytes "
-                    f"beyond the end of the file ({size} bytes): file truncated or corrupt"
+                    warning_text(
+                        "jpeg_segment_past_end",
+                        marker=f"{marker:02X}",
+                        pos=pos - 2,
+                        length=length,
+                        size=size,
+                    )
                 )
                 return out
             data = fh.read(min(length - 2, MAX_SEGMENT_READ))
@@ -129,7 +138,7 @@ def parse_jpeg(path: Path) -> JpegStructure:
                 scan_start = pos
                 break
         if scan_start is None:
-            out.warnings.append("JPEG has too many segments; walk stopped")
+            out.warnings.append(warning_text("jpeg_too_many_segments"))
             return out
         # Find the end of image: scan from the back for EOI (fast path), else say it is missing.
         tail_len = min(size - scan_start, 1 << 20)
@@ -137,10 +146,7 @@ def parse_jpeg(path: Path) -> JpegStructure:
         tail = fh.read(tail_len)
         idx = tail.rfind(b"\xff\xd9")
         if idx < 0:
-            out.warnings.append(
-                "JPEG has no end-of-image marker (EOI): the file is truncated or carries "
-                "more than 1 MiB of other data after the image"
-            )
+            out.warnings.append(warning_text("jpeg_no_eoi"))
             return out
         out.has_eoi = True
         out.trailing_bytes = tail_len - idx - 2
@@ -177,29 +183,28 @@ def read_png(path: Path) -> PngStructure:
         size = out.file_size = fh.tell()
         fh.seek(0)
         if size == 0:
-            out.warnings.append("empty file (0 bytes)")
+            out.warnings.append(warning_text("png_empty"))
             return out
         if fh.read(8) != PNG_SIGNATURE:
-            out.warnings.append("not a PNG: signature missing or damaged")
+            out.warnings.append(warning_text("png_no_signature"))
             return out
         pos = 8
         while len(out.chunks) < 100_000:
             if pos == size:
-                out.warnings.append("PNG truncated: no IEND chunk")
+                out.warnings.append(warning_text("png_no_iend"))
                 return out
             head = fh.read(8)
             if len(head) < 8:
-                out.warnings.append(f"PNG truncated inside a chunk header at byte {pos}")
+                out.warnings.append(warning_text("png_truncated_header", pos=pos))
                 return out
             length, kind_raw = struct.unpack(">I4s", head)
             kind = kind_raw.decode("latin-1")
             if not kind.isalpha():
-                out.warnings.append(f"PNG chunk at byte {pos} has an invalid type {kind_raw!r}")
+                out.warnings.append(warning_text("png_bad_type", pos=pos, kind=repr(kind_raw)))
                 return out
             if pos + 12 + length > size:
                 out.warnings.append(
-                    f"PNG chunk {kind} at byte {pos} claims {length} bytes beyond the end of "
-                    f"the file ({size} bytes): file truncated"
+                    warning_text("png_chunk_past_end", kind=kind, pos=pos, length=length, size=size)
                 )
                 return out
             keep = kind in _KEEP_DATA and length <= MAX_SEGMENT_READ
@@ -213,16 +218,18 @@ def read_png(path: Path) -> PngStructure:
             (stored,) = struct.unpack(">I", fh.read(4))
             crc_ok = crc is None or crc == stored
             if not crc_ok:
-                out.warnings.append(f"PNG chunk {kind} at byte {pos}: CRC mismatch (damaged)")
+                out.warnings.append(warning_text("png_crc", kind=kind, pos=pos))
             if kind in _KEEP_DATA and length > MAX_SEGMENT_READ:
-                out.warnings.append(f"PNG chunk {kind} at byte {pos} too large ({length} bytes)")
+                out.warnings.append(
+                    warning_text("png_chunk_too_large", kind=kind, pos=pos, length=length)
+                )
             out.chunks.append(Chunk(kind, pos, length, data, crc_ok))
             pos += 12 + length
             if kind == "IEND":
                 out.has_iend = True
                 out.trailing_bytes = size - pos
                 return out
-    out.warnings.append("PNG has too many chunks; walk stopped")
+    out.warnings.append(warning_text("png_too_many_chunks"))
     return out
 
 
