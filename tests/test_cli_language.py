@@ -28,11 +28,14 @@ ALLOWED_WORDS = frozenset(
         *("ko", "en", "blur", "none", "full", "telegram", "kakaotalk", "files"),
         "cd",  # shell commands in a line to paste (cd BAG && sh verify.sh)
         "sh",
+        "unzip",
+        "Z",  # the UTC suffix of an ISO time, as typed (2026-03-01T14:30Z)
+        "abc",  # a guessable sequence, quoted as the example of one
         "DISPLAY",  # an environment variable, as typed
         # formats, standards and protocols that Korean technical writing names in Latin letters
         *("BagIt", "JSON", "PDF", "JPEG", "PNG", "EXIF", "XMP", "IPTC", "ICC", "PDQ", "vPDQ"),
         *("ONNX", "RFC", "TSA", "CMS", "PEM", "ECDSA", "HTTP", "TLS", "URL", "UTC", "IANA"),
-        *("MD", "OCR", "AI", "SSD", "FIFO", "CRC"),
+        *("MD", "OCR", "AI", "SSD", "FIFO", "CRC", "GIF", "WebP"),
         *("SOI", "EOI", "SOS", "IEND"),  # JPEG and PNG markers, named as the formats name them
         "age",  # the encryption format and its tool (age-encryption.org)
         # software to install, by the name it is installed under

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from forensic._internal.paths import display
+from forensic.cli.helptext import help_text
 from forensic.errors import EXIT_OPERATIONAL, ForensicError, KeyringError
 from forensic.i18n import message, resolve_lang
 from forensic.progress import ProgressReporter
@@ -243,9 +244,7 @@ def _prompt_new_passphrase(ui: Ui) -> str:
     raise KeyringError("passphrase_mismatch")
 
 
-QuietOpt = Annotated[
-    bool, typer.Option("--quiet", help="Do not print the next-step hint after the result.")
-]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help=help_text("view.quiet"))]
 
 
 def next_step(ui: Ui, quiet: bool, key: str, **params: object) -> None:

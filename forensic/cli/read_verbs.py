@@ -23,11 +23,11 @@ if TYPE_CHECKING:
 # -- list / log / show ---------------------------------------------------------------------
 WideOpt = Annotated[
     bool,
-    typer.Option("--wide", help="Everything: full SHA-256, full paths, UTC beside local times."),
+    typer.Option("--wide", help=help_text("view.wide")),
 ]
 ZoneOpt = Annotated[
     str | None,
-    typer.Option("--timezone", help="Zone times are shown in (default Asia/Seoul)."),
+    typer.Option("--timezone", help=help_text("view.timezone")),
 ]
 
 
@@ -144,21 +144,19 @@ def log(
     ] = False,
     action: Annotated[
         list[str] | None,
-        typer.Option("--action", help="Only entries of this action (repeatable), e.g. capture."),
+        typer.Option("--action", help=help_text("view.action")),
     ] = None,
     item: Annotated[
         str | None,
-        typer.Option("--item", help="Only entries about this item (number or SHA-256 prefix)."),
+        typer.Option("--item", help=help_text("view.item")),
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option(
-            "--since", help="Only entries from this date or time on (ISO, e.g. 2026-03-01)."
-        ),
+        typer.Option("--since", help=help_text("view.since")),
     ] = None,
     until: Annotated[
         str | None,
-        typer.Option("--until", help="Only entries up to this date or time (a date: all of it)."),
+        typer.Option("--until", help=help_text("view.until")),
     ] = None,
     wide: WideOpt = False,
     timezone: ZoneOpt = None,
