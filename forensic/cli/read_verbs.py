@@ -332,7 +332,12 @@ def _acquisition_rows(ui: Ui, table: Table, view: ItemView) -> None:
         if st:
             table.add_row(
                 f"#{a.seq} {ui.t('table.file_times')}",
-                f"{st.get('mtime')} / {st.get('atime')} / {st.get('ctime')}",
+                ui.t(
+                    "table.file_times_value",
+                    mtime=st.get("mtime"),
+                    atime=st.get("atime"),
+                    ctime=st.get("ctime"),
+                ),
             )
         for extra in ("note", "source_url", "host", "examiner"):
             if a.details.get(extra):
