@@ -550,3 +550,61 @@ def test_key_cert_self_signed_and_import(cli, forensic_env, tmp_path):
     res = cli("key", "cert", "--import", tmp_path / "c.pem", tmp_path / "k.pem", "--force")
     assert res.exit_code == 0, res.stderr
     assert "Org Examiner" in res.stdout
+
+
+# -- network failures: worded in the user's language, the raw reason only in --json ------------
+def test_refused_connection_is_worded_in_both_languages_raw_detail_in_json(cli, case_dir, pki):
+    url = _closed_port_url()
+    doc = json.loads(_stamp(cli, case_dir, url, pki.root).stdout)
+    [queued] = doc["queued"]
+    assert queued["error"] == "unreachable"
+    assert "Connect call failed" in queued["message"] or "refused" in queued["message"].lower()
+    record = json.loads(next((case_dir / "timestamps" / "queue").glob("*.json")).read_text())
+    assert "cause" not in record and "reason" not in record  # on-disk shape unchanged
+    for lang, wording in (
+        ("en", "nothing answers at that address and port"),
+        ("ko", "응답하는 서버가 없습니다"),
+    ):
+        res = cli(
+            "timestamp", "--case", case_dir, "--tsa", url, "--tsa-root", pki.root,
+            "--timeout", "1", "--lang", lang,
+        )  # fmt: skip
+        assert res.exit_code == 0, res.stdout + res.stderr
+        out = " ".join((res.stdout + res.stderr).split())
+        assert wording in out, out
+        assert "Connect call failed" not in out and "Errno" not in out, out
+        if lang == "ko":
+            assert "cannot be reached" not in out and "queued" not in out, out
+
+
+def test_network_causes_are_told_apart() -> None:
+    import socket
+    import ssl
+
+    import aiohttp
+
+    from forensic.timestamp.token import _network_cause
+
+    key = aiohttp.client_reqrep.ConnectionKey("h", 443, True, True, None, None, None)
+    dns = aiohttp.ClientConnectorDNSError(key, OSError(-2, "Name or service not known"))
+    refused = aiohttp.ClientConnectorError(key, ConnectionRefusedError(111, "refused"))
+    assert _network_cause(dns) == "dns"
+    assert _network_cause(socket.gaierror(-2, "Name or service not known")) == "dns"
+    assert _network_cause(refused) == "refused"
+    assert _network_cause(ssl.SSLError(1, "bad handshake")) == "tls"
+    assert _network_cause(ConnectionResetError(104, "reset")) == "reset"
+    assert _network_cause(OSError(113, "No route to host")) == "other"
+
+
+@pytest.mark.parametrize("cause", ["dns", "refused", "reset", "tls", "bad_url", "other"])
+def test_network_wordings_exist_in_both_catalogues(cause: str) -> None:
+    from forensic.timestamp.errors import TimestampError
+
+    exc = TimestampError(
+        "unreachable", tsa="TSA", url="http://x", reason="[Errno -2] raw", cause=cause
+    )
+    assert "raw" in exc.diagnostics("ko")  # the record / --json text keeps the detail
+    for lang in ("en", "ko"):
+        text = exc.for_reader(lang)
+        assert "raw" not in text and "TSA" in text and "ts_error" not in text
+    assert "cannot be reached" not in exc.for_reader("ko")

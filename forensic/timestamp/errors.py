@@ -12,6 +12,16 @@ class TimestampError(OperationalError):
     def diagnostics(self, lang: str = "en") -> str:
         return message(f"ts_error.{self.key}", lang, **self.params)
 
+    def for_reader(self, lang: str = "en") -> str:
+        """The terminal line: a network failure worded in ``lang``, not the OS's raw English.
+
+        ``diagnostics`` (with the raw reason) stays the queue record's and ``--json``'s text.
+        """
+        cause = self.params.get("cause")
+        if self.key == "unreachable" and isinstance(cause, str):
+            return message(f"ts_error.unreachable_{cause}", lang, **self.params)
+        return self.diagnostics(lang)
+
 
 class TimestampUsageError(UsageError):
     """A TSA, root certificate or examiner certificate given by the user is unusable."""

@@ -501,7 +501,7 @@ def describe(result: TimestampResult, lang: str) -> list[str]:
         for t in result.tokens
     ]
     for q in result.queued:
-        reason = q.error_obj.diagnostics(lang) if q.error_obj is not None else q.message
+        reason = q.error_obj.for_reader(lang) if q.error_obj is not None else q.message
         lines.append(message("timestamp.queued", lang, tsa=q.tsa, reason=reason))
     return lines
 

@@ -94,9 +94,40 @@ def _classify(exc: BaseException, tsa: TimestampAuthority, timeout: float) -> Ti
         if isinstance(cause, aiohttp.InvalidURL):
             break
         if isinstance(cause, aiohttp.ClientConnectionError | OSError):
-            return TimestampError("unreachable", tsa=tsa.name, url=tsa.url, reason=str(cause))
+            return TimestampError(
+                "unreachable",
+                tsa=tsa.name,
+                url=tsa.url,
+                reason=str(cause),
+                cause=_network_cause(cause),
+            )
         cause = cause.__cause__
-    return TimestampError("unreachable", tsa=tsa.name, url=tsa.url, reason=str(exc))
+    return TimestampError("unreachable", tsa=tsa.name, url=tsa.url, reason=str(exc), cause="other")
+
+
+def _network_cause(exc: BaseException) -> str:
+    """Which common network failure ``exc`` is: the key of its wording in the catalogues.
+
+    The raw text (English, from the OS or aiohttp) stays in the queue record and ``--json``;
+    the terminal shows the worded cause in the user's language.
+    """
+    import socket
+    import ssl
+
+    import aiohttp
+
+    if isinstance(exc, aiohttp.ClientConnectorDNSError | socket.gaierror):
+        return "dns"
+    if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
+        return "tls"
+    inner = exc.os_error if isinstance(exc, aiohttp.ClientConnectorError) else exc
+    if isinstance(inner, socket.gaierror):
+        return "dns"
+    if isinstance(inner, ConnectionRefusedError):
+        return "refused"
+    if isinstance(inner, ConnectionResetError | aiohttp.ServerDisconnectedError):
+        return "reset"
+    return "other"
 
 
 def send_request(tsa: TimestampAuthority, request: TimestampRequest, timeout: float) -> bytes:
@@ -111,7 +142,9 @@ def send_request(tsa: TimestampAuthority, request: TimestampRequest, timeout: fl
     if stamper is not None:
         return bytes(asyncio.run(stamper.async_request_tsa_response(req)).dump())
     if not tsa.url.startswith(("http://", "https://")):
-        raise TimestampError("unreachable", tsa=tsa.name, url=tsa.url, reason="not an http URL")
+        raise TimestampError(
+            "unreachable", tsa=tsa.name, url=tsa.url, reason="not an http URL", cause="bad_url"
+        )
     client = HTTPTimeStamper(tsa.url, timeout=timeout)
 
     async def post() -> bytes:
