@@ -389,3 +389,35 @@ def test_chat_export_in_an_encrypted_case_is_parsed_from_decrypted_memory(
     raw = (export / "result.json").read_bytes()
     assert _leaks(case / "objects", {"result.json": raw}) == []
     assert cli("verify", "--case", case, "--no-record").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("lang", "wording"),
+    [
+        ("en", "Nothing was changed: the case stays unencrypted"),
+        ("ko", "아무것도 바꾸지 않았습니다"),
+    ],
+)
+def test_switch_refuses_a_weak_passphrase_and_changes_nothing(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, lang: str, wording: str
+) -> None:
+    monkeypatch.setenv("FORENSIC_PASSPHRASE", "1234")
+    case = tmp_path / "case"
+    res = cli("init", case, "--case-id", "W-1", "--title", "Weak", "--examiner", "Examiner")
+    assert res.exit_code == 0, res.stderr  # a plain case only warns
+    originals = _evidence(tmp_path / "src")
+    assert cli("capture", tmp_path / "src", "--case", case).exit_code == 0
+    log_before = (case / "custody" / "log.jsonl").read_bytes()
+    case_json_before = (case / "case.json").read_bytes()
+    res = cli("encrypt", "--case", case, "--lang", lang)
+    assert res.exit_code == 2, res.stdout + res.stderr
+    text = " ".join(res.stderr.split())
+    assert wording in text, text
+    if lang == "ko":
+        assert "too easy" not in text and "sequence" not in text, text
+    assert (case / "custody" / "log.jsonl").read_bytes() == log_before
+    assert (case / "case.json").read_bytes() == case_json_before
+    assert _leaks(case / "objects", originals)  # still the plain evidence
+    assert cli("verify", "--case", case, "--no-record").exit_code == 0
+    res = cli("encrypt", "--case", case, "--json")
+    assert res.exit_code == 2 and json.loads(res.stdout or res.stderr)

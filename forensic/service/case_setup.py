@@ -83,9 +83,13 @@ def passphrase_strength(passphrase: str, context: tuple[str, ...] = ()) -> Passp
 class WeakPassphraseError(KeyringError):
     """A passphrase too easy to guess for encrypted evidence; nothing was created."""
 
-    def __init__(self, strength: PassphraseStrength, *, existing: bool) -> None:
+    def __init__(
+        self, strength: PassphraseStrength, *, existing: bool, switching: bool = False
+    ) -> None:
         self.strength = strength
         key = "passphrase_weak_existing" if existing else "passphrase_weak"
+        if switching:  # ``forensic encrypt`` of a plain case: nothing was changed
+            key = "passphrase_weak_encrypting"
         super().__init__(key, score=strength.score, needed=MIN_ENCRYPTED_SCORE)
 
     def diagnostics(self, lang: str = "en") -> str:

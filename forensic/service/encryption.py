@@ -33,10 +33,20 @@ def encrypt_evidence(
     The identity is wrapped with the passphrase that unlocked the session's examiner key.
     """
     from forensic.case.rekey import encrypt_case
+    from forensic.service.case_setup import WeakPassphraseError, passphrase_strength
 
     case, key = open_for_writing(session, case_dir)
     passphrase = session.passphrase
     assert passphrase is not None  # the key was just unlocked with it
+    if case.info.encryption is None:  # an encrypted case gets its own refusal below
+        # the same policy as ``init --encrypt``: this passphrase will wrap the case identity
+        info = case.info
+        context = tuple(
+            t for t in (info.case_id, info.title, info.examiner, info.organisation) if t
+        )
+        strength = passphrase_strength(passphrase, context)
+        if strength.weak:
+            raise WeakPassphraseError(strength, existing=True, switching=True)
     return ReencryptionResult(encrypt_case(case, key, passphrase, progress))
 
 
