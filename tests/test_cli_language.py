@@ -35,7 +35,7 @@ ALLOWED_WORDS = frozenset(
         # formats, standards and protocols that Korean technical writing names in Latin letters
         *("BagIt", "JSON", "PDF", "JPEG", "PNG", "EXIF", "XMP", "IPTC", "ICC", "PDQ", "vPDQ"),
         *("ONNX", "RFC", "TSA", "CMS", "PEM", "ECDSA", "HTTP", "TLS", "URL", "UTC", "IANA"),
-        *("MD", "OCR", "AI", "SSD", "FIFO", "CRC", "GIF", "WebP"),
+        *("MD", "OCR", "AI", "SSD", "FIFO", "CRC", "GIF", "WebP", "TIFF"),
         *("SOI", "EOI", "SOS", "IEND"),  # JPEG and PNG markers, named as the formats name them
         "age",  # the encryption format and its tool (age-encryption.org)
         # software to install, by the name it is installed under
@@ -268,3 +268,53 @@ def test_show_in_korean_translates_media_warnings(cli: Cli, case_dir: Path, tmp_
     assert "파일 구조: JPEG 파일에 이미지 끝 표식(EOI)이 없습니다" in flat
     assert "이름은 .png 파일이지만 내용은 image/jpeg 형식입니다" in flat
     assert "end-of-image" not in flat and "the name says" not in flat
+
+
+def test_show_in_korean_translates_exif_reader_warnings(
+    cli: Cli, case_dir: Path, tmp_path: Path
+) -> None:
+    """An EXIF block without a TIFF header: stored in English as before, shown in Korean."""
+    import struct
+
+    from tests.mediatools import jpeg_bytes
+
+    body = b"Exif\x00\x00" + b"not a TIFF header"
+    app1 = b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
+    data = jpeg_bytes((64, 64))
+    broken = tmp_path / "exif.jpg"
+    broken.write_bytes(data[:2] + app1 + data[2:])
+    res = cli("capture", "--case", case_dir, "--json", broken)
+    assert res.exit_code == 0, res.stderr
+    item = json.loads(res.stdout)["acquired"][0]["sha256"]
+    en = json.loads(cli("show", item, "--case", case_dir, "--json", "--no-record").stdout)
+    stored = "\n".join(en["item"]["metadata"]["warnings"])
+    assert "exif: EXIF block in JPEG APP1 at byte 2 has no valid TIFF header" in stored, stored
+    ko = cli("show", item, "--case", case_dir, "--lang", "ko", "--no-record")
+    assert ko.exit_code == 0, ko.stderr
+    flat = re.sub(r"[\s│]+", " ", ko.stdout)
+    assert "EXIF 블록에 올바른 TIFF 머리글이 없습니다" in flat, flat
+    assert "has no valid TIFF header" not in flat
+
+
+@pytest.mark.parametrize(
+    ("key", "stored", "korean"),
+    [
+        (
+            "exif_unreadable",
+            "EXIF could not be read: ValueError: x",
+            "EXIF 정보를 읽을 수 없습니다",
+        ),
+        ("xmp_unreadable", "XMP could not be read: x", "XMP 정보를 읽을 수 없습니다"),
+        ("iptc_unreadable", "IPTC could not be read: x", "IPTC 정보를 읽을 수 없습니다"),
+        ("icc_unreadable", "ICC profile could not be read: x", "ICC 색 프로필을 읽을 수 없습니다"),
+        ("text_unreadable", "text metadata could not be read: x", "텍스트 메타데이터를"),
+    ],
+)
+def test_reader_warnings_keep_their_stored_text_and_translate(
+    key: str, stored: str, korean: str
+) -> None:
+    from forensic.media.warning_text import localized_warning, warning_text
+
+    reason = stored.rpartition("read: ")[2]
+    assert warning_text(key, reason=reason) == stored  # records written before read the same
+    assert localized_warning(stored, "ko").startswith(korean)

@@ -18,6 +18,7 @@ import exifread
 from forensic.media.image.base import ImageDescriber
 from forensic.media.image.containers import file_key, read_jpeg, read_png, read_riff
 from forensic.media.safe import clean_text, json_safe
+from forensic.media.warning_text import warning_text
 
 EXIFREAD_VERSION = str(getattr(exifread, "__version__", "?"))
 MAX_TAG_TEXT = 4096
@@ -104,7 +105,7 @@ def parse_exif(path: Path, media_type: str) -> ExifData:
             if payload is not None:
                 out.source = source
                 if not payload.startswith((b"II*\x00", b"MM\x00*")):
-                    out.warnings.append(f"EXIF block in {source} has no valid TIFF header")
+                    out.warnings.append(warning_text("exif_no_tiff_header", source=source))
                     return out
                 out.warnings.extend(check_tiff_structure(payload))
                 tags = exifread.process_file(io.BytesIO(payload), details=True)
@@ -120,7 +121,7 @@ def parse_exif(path: Path, media_type: str) -> ExifData:
         out.tags = dict(tags or {})
         out.warnings.extend(f"exifread: {m}" for m in collected.messages)
     except Exception as exc:  # exifread raises many types on malformed input
-        out.warnings.append(f"EXIF could not be read: {type(exc).__name__}: {exc}")
+        out.warnings.append(warning_text("exif_unreadable", reason=f"{type(exc).__name__}: {exc}"))
     return out
 
 

@@ -21,6 +21,7 @@ from forensic.media.image.base import ImageDescriber
 from forensic.media.image.containers import read_jpeg, read_png
 from forensic.media.image.exif import read_exif, user_comment
 from forensic.media.safe import clean_text, json_safe
+from forensic.media.warning_text import warning_text
 
 MAX_TEXT = 16 * 1024 * 1024
 SOFTWARE_NAMES = (
@@ -265,7 +266,7 @@ class GeneratorDescriber(ImageDescriber):
             if software is not None:
                 texts.setdefault("Software", str(getattr(software, "printable", "")))
         except OSError as exc:
-            warnings.append(f"text metadata could not be read: {exc.strerror or exc}")
+            warnings.append(warning_text("text_unreadable", reason=exc.strerror or exc))
         found = detect(texts)
         for c in chunks:
             c["length"] = len(c["text"])

@@ -10,6 +10,7 @@ from typing import Any
 from forensic.media.image.base import ImageDescriber
 from forensic.media.image.containers import read_jpeg, read_png, read_riff
 from forensic.media.safe import clean_text, json_safe
+from forensic.media.warning_text import warning_text
 
 
 def profile_bytes(path: Path, media_type: str) -> tuple[bytes | None, list[str]]:
@@ -100,5 +101,5 @@ class IccDescriber(ImageDescriber):
                 info, warns = parse_profile(icc)
                 warnings.extend(warns)
         except OSError as exc:
-            warnings.append(f"ICC profile could not be read: {exc.strerror or exc}")
+            warnings.append(warning_text("icc_unreadable", reason=exc.strerror or exc))
         return dict(json_safe({"present": bool(info), "profile": info, "warnings": warnings}))

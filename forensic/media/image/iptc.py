@@ -10,6 +10,7 @@ from typing import Any
 from forensic.media.image.base import ImageDescriber
 from forensic.media.image.containers import read_jpeg
 from forensic.media.safe import clean_text, json_safe
+from forensic.media.warning_text import warning_text
 
 DATASETS = MappingProxyType(
     {
@@ -125,7 +126,7 @@ class IptcDescriber(ImageDescriber):
                     records, warns = parse_iim(res[0x0404])
                     warnings.extend(warns)
         except OSError as exc:
-            warnings.append(f"IPTC could not be read: {exc.strerror or exc}")
+            warnings.append(warning_text("iptc_unreadable", reason=exc.strerror or exc))
         return dict(
             json_safe(
                 {

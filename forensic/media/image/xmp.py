@@ -11,6 +11,7 @@ from lxml import etree
 from forensic.media.image.base import ImageDescriber
 from forensic.media.image.containers import read_jpeg, read_png, read_riff
 from forensic.media.safe import clean_text, json_safe
+from forensic.media.warning_text import warning_text
 
 MAX_XMP_BYTES = 4 * 1024 * 1024
 SCAN_BYTES = 16 * 1024 * 1024
@@ -222,7 +223,7 @@ class XmpDescriber(ImageDescriber):
                 warnings.extend(f"{source}: {w}" for w in warns)
                 props.update(found)
         except OSError as exc:
-            warnings.append(f"XMP could not be read: {exc.strerror or exc}")
+            warnings.append(warning_text("xmp_unreadable", reason=exc.strerror or exc))
         dst = _source_type(props)
         history = props.get("xmpMM:History")
         result: dict[str, Any] = {
