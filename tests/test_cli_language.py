@@ -35,8 +35,14 @@ ALLOWED_WORDS = frozenset(
         # formats, standards and protocols that Korean technical writing names in Latin letters
         *("BagIt", "JSON", "PDF", "JPEG", "PNG", "EXIF", "XMP", "IPTC", "ICC", "PDQ", "vPDQ"),
         *("ONNX", "RFC", "TSA", "CMS", "PEM", "ECDSA", "HTTP", "TLS", "URL", "UTC", "IANA"),
-        *("MD", "OCR", "AI", "SSD", "FIFO", "CRC", "GIF", "WebP", "TIFF"),
-        *("SOI", "EOI", "SOS", "IEND"),  # JPEG and PNG markers, named as the formats name them
+        *("MD", "OCR", "AI", "SSD", "FIFO", "CRC", "GIF", "WebP", "TIFF", "RIFF"),
+        *(
+            "SOI",
+            "EOI",
+            "SOS",
+            "IEND",
+            "iTXt",
+        ),  # JPEG/PNG markers and chunks, as the formats name them
         "age",  # the encryption format and its tool (age-encryption.org)
         # software to install, by the name it is installed under
         *("Chromium", "chromium", "playwright", "tesseract", "IJG", "libjpeg", "Pillow"),
@@ -318,3 +324,79 @@ def test_reader_warnings_keep_their_stored_text_and_translate(
     reason = stored.rpartition("read: ")[2]
     assert warning_text(key, reason=reason) == stored  # records written before read the same
     assert localized_warning(stored, "ko").startswith(korean)
+
+
+@pytest.mark.parametrize(
+    ("key", "params", "stored", "korean"),
+    [
+        (
+            "iptc_bad_marker",
+            {"pos": 7},
+            "IPTC IIM: bad tag marker at byte 7; rest skipped",
+            "IPTC 데이터: 7바이트 위치의 태그 표식이 올바르지 않아 나머지를 건너뛰었습니다",
+        ),
+        (
+            "iptc_extended_length",
+            {},
+            "IPTC IIM: extended dataset length not supported; rest skipped",
+            "IPTC 데이터: 확장 데이터셋 길이는 지원하지 않아 나머지를 건너뛰었습니다",
+        ),
+        (
+            "iptc_dataset_truncated",
+            {},
+            "IPTC IIM: dataset runs past the end of its block (truncated)",
+            "IPTC 데이터: 데이터셋이 블록 끝을 넘습니다 (잘림)",
+        ),
+        (
+            "photoshop_block_truncated",
+            {},
+            "Photoshop resource block truncated",
+            "포토샵 리소스 블록이 잘렸습니다",
+        ),
+        (
+            "photoshop_resource_truncated",
+            {"rid": f"{0x404:04X}"},
+            "Photoshop resource 0x0404 runs past its block (truncated)",
+            "포토샵 리소스 0x0404의 길이가 블록 끝을 넘습니다 (잘림)",
+        ),
+        (
+            "xmp_too_large",
+            {"source": "WebP XMP chunk", "size": 5000000, "limit": 4000},
+            "XMP in WebP XMP chunk is 5000000 bytes, over the 4000 byte limit: not parsed",
+            "WebP XMP chunk의 XMP 크기(5000000바이트)가 한도 4000바이트를 넘어 해석하지 않았습니다",
+        ),
+        (
+            "xmp_itxt_undecodable",
+            {"pos": 33},
+            "PNG iTXt XMP at byte 33 cannot be decoded",
+            "33바이트 위치의 PNG iTXt XMP 청크를 해독할 수 없습니다",
+        ),
+        (
+            "png_text_unreadable",
+            {"kind": "zTXt", "pos": 33, "reason": "Error -3 while decompressing data"},
+            "PNG zTXt chunk at byte 33 unreadable: Error -3 while decompressing data",
+            "33바이트 위치의 PNG zTXt 청크를 읽을 수 없습니다: Error -3 while decompressing data",
+        ),
+        (
+            "riff_chunk_past_end",
+            {"kind": repr("VP8 "), "pos": 12},
+            "RIFF chunk 'VP8 ' at byte 12 runs past the end: truncated",
+            "12바이트 위치의 RIFF 청크 'VP8 '의 길이가 파일 끝을 넘습니다: 잘림",
+        ),
+        (
+            "thumbnail_uncomparable",
+            {"reason": "OSError: broken data stream"},
+            "thumbnail could not be compared: OSError: broken data stream",
+            "내장 썸네일을 이미지 본체와 비교할 수 없습니다: OSError: broken data stream",
+        ),
+    ],
+)
+def test_structure_warnings_keep_their_stored_text_and_translate(
+    key: str, params: dict[str, object], stored: str, korean: str
+) -> None:
+    """The stored English is what the readers wrote before; a reader in Korean sees Korean."""
+    from forensic.media.warning_text import localized_warning, warning_text
+
+    assert warning_text(key, **params) == stored  # records written before read the same
+    assert localized_warning(stored, "ko") == korean
+    assert localized_warning(f"iptc: {stored}", "ko") == f"IPTC: {korean}"

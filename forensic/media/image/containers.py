@@ -258,7 +258,7 @@ def read_riff(path: Path, keep: frozenset[str]) -> tuple[list[RiffChunk], list[s
             kind_raw, length = struct.unpack("<4sI", fh.read(8))
             kind = kind_raw.decode("latin-1")
             if pos + 8 + length > size:
-                warnings.append(f"RIFF chunk {kind!r} at byte {pos} runs past the end: truncated")
+                warnings.append(warning_text("riff_chunk_past_end", kind=repr(kind), pos=pos))
                 break
             data = fh.read(length) if kind in keep and length <= MAX_SEGMENT_READ else b""
             chunks.append(RiffChunk(kind, pos, length, data))

@@ -68,7 +68,9 @@ def png_text_chunks(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
                 with contextlib.suppress(UnicodeDecodeError):
                     value = text.decode("utf-8")
         except (ValueError, IndexError, zlib.error) as exc:
-            warnings.append(f"PNG {chunk.kind} chunk at byte {chunk.offset} unreadable: {exc}")
+            warnings.append(
+                warning_text("png_text_unreadable", kind=chunk.kind, pos=chunk.offset, reason=exc)
+            )
             continue
         chunks.append(
             {

@@ -53,7 +53,7 @@ def parse_iim(data: bytes) -> tuple[dict[str, Any], list[str]]:
     pos, utf8 = 0, False
     while pos + 5 <= len(data):
         if data[pos] != 0x1C:
-            warnings.append(f"IPTC IIM: bad tag marker at byte {pos}; rest skipped")
+            warnings.append(warning_text("iptc_bad_marker", pos=pos))
             break
         rec, num, length = (
             data[pos + 1],
@@ -61,11 +61,11 @@ def parse_iim(data: bytes) -> tuple[dict[str, Any], list[str]]:
             struct.unpack(">H", data[pos + 3 : pos + 5])[0],
         )
         if length & 0x8000:
-            warnings.append("IPTC IIM: extended dataset length not supported; rest skipped")
+            warnings.append(warning_text("iptc_extended_length"))
             break
         value = data[pos + 5 : pos + 5 + length]
         if len(value) < length:
-            warnings.append("IPTC IIM: dataset runs past the end of its block (truncated)")
+            warnings.append(warning_text("iptc_dataset_truncated"))
         pos += 5 + length
         if (rec, num) == (1, 90):
             utf8 = b"\x1b%G" in value
@@ -95,12 +95,12 @@ def photoshop_resources(data: bytes) -> tuple[dict[int, bytes], list[str]]:
         npad = nlen + 1 + ((nlen + 1) & 1)
         p = pos + 6 + npad
         if p + 4 > len(data):
-            warnings.append("Photoshop resource block truncated")
+            warnings.append(warning_text("photoshop_block_truncated"))
             break
         size = struct.unpack(">I", data[p : p + 4])[0]
         body = data[p + 4 : p + 4 + size]
         if len(body) < size:
-            warnings.append(f"Photoshop resource 0x{rid:04X} runs past its block (truncated)")
+            warnings.append(warning_text("photoshop_resource_truncated", rid=f"{rid:04X}"))
         out[rid] = body
         pos = p + 4 + size + (size & 1)
     return out, warnings

@@ -14,6 +14,7 @@ from typing import Any
 from forensic.media.image.base import ImageDescriber
 from forensic.media.image.exif import read_exif
 from forensic.media.safe import json_safe
+from forensic.media.warning_text import warning_text
 
 #: mean absolute grey-level difference (0-255) above which the thumbnail "differs"
 DIFFER_THRESHOLD = 24.0
@@ -70,5 +71,7 @@ class ThumbnailDescriber(ImageDescriber):
         try:
             result.update(compare(thumb, path))
         except Exception as exc:  # Pillow raises many types on damaged data
-            warnings.append(f"thumbnail could not be compared: {type(exc).__name__}: {exc}")
+            warnings.append(
+                warning_text("thumbnail_uncomparable", reason=f"{type(exc).__name__}: {exc}")
+            )
         return dict(json_safe(result))

@@ -158,7 +158,7 @@ def find_packets(path: Path, media_type: str) -> tuple[list[tuple[str, bytes]], 
                 if text is not None:
                     packets.append((f"PNG iTXt at byte {chunk.offset}", text))
                 else:
-                    warnings.append(f"PNG iTXt XMP at byte {chunk.offset} cannot be decoded")
+                    warnings.append(warning_text("xmp_itxt_undecodable", pos=chunk.offset))
     elif media_type == "image/webp":
         chunks, warns = read_riff(path, frozenset({"XMP "}))
         warnings.extend(warns)
@@ -215,8 +215,9 @@ class XmpDescriber(ImageDescriber):
                 where.append(source)
                 if len(packet) > MAX_XMP_BYTES:
                     warnings.append(
-                        f"XMP in {source} is {len(packet)} bytes, over the {MAX_XMP_BYTES} byte "
-                        "limit: not parsed"
+                        warning_text(
+                            "xmp_too_large", source=source, size=len(packet), limit=MAX_XMP_BYTES
+                        )
                     )
                     continue
                 found, warns = parse_xmp(packet)
