@@ -16,10 +16,10 @@ from forensic.service.case_setup import init_case, recover_case
 from forensic.service.encryption import encrypt_evidence, share_evidence
 from forensic.service.keys import create_certificate, import_certificate, show_key
 from forensic.service.opening import open_case
-from forensic.service.timestamping import choose_tsas, stamp_if_configured, timestamp_case
+from forensic.service.timestamping import choose_tsas, timestamp_case
 from forensic.session import Session
 from forensic.store.crypt import CryptError
-from forensic.timestamp import TimestampUsageError, demo_tsa, load_config
+from forensic.timestamp import TimestampUsageError, demo_tsa, load_config, stamp_after_write
 from forensic.timestamp.examiner_cert import CERT_FILE, KEY_FILE
 from forensic.verify import verify_case
 from tests.test_timestamp import Pki, TsaServer, pki, tsa_server  # noqa: F401  (fixtures)
@@ -279,7 +279,7 @@ def test_timestamp_against_the_demo_tsa(tmp_path: Path) -> None:
     assert retried.pending == 1
 
 
-def test_stamp_if_configured_reads_the_case_sessions_home(
+def test_stamp_after_write_reads_the_case_sessions_home(
     tmp_path: Path,
     tsa_server: TsaServer,  # noqa: F811  (the fixture imported above)
     pki: Pki,  # noqa: F811
@@ -287,7 +287,7 @@ def test_stamp_if_configured_reads_the_case_sessions_home(
     alice = Examiner(tmp_path / "home", "alpha passphrase")
     case = _init(alice, tmp_path / "A", "A-1")
     key = alice.session.unlock()
-    assert stamp_if_configured(case, key) is None  # auto is off by default
+    assert stamp_after_write(case, key) is None  # auto is off by default
     url = tsa_server.url("ok")  # a real RFC 3161 TSA (openssl ts) on 127.0.0.1
     (alice.session.home / "test-root.pem").write_bytes(pki.root.read_bytes())
     _configure(
@@ -297,6 +297,6 @@ def test_stamp_if_configured_reads_the_case_sessions_home(
     )
     config = load_config(alice.session.home)
     assert [t.url for t in choose_tsas(config, [url])] == [url]
-    result = stamp_if_configured(case, key)
+    result = stamp_after_write(case, key)
     assert result is not None and len(result.tokens) == 1
     assert _actions(case)[-1] == "timestamp"

@@ -160,8 +160,7 @@ def _read_queries(photos: Sequence[Path]) -> list[Query]:
         if not photo.is_file():
             raise MediaAvUsageError("query_not_file", path=display(str(photo)))
         try:
-            with photo.open("rb"):
-                pass
+            photo.open("rb").close()  # readable by this account, before the case is opened
         except OSError as exc:
             raise MediaAvUsageError(
                 "query_unreadable_file", path=display(str(photo)), reason=exc.strerror or str(exc)

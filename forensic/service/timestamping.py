@@ -15,8 +15,6 @@ from forensic.service.opening import open_case
 from forensic.session import Session
 
 if TYPE_CHECKING:
-    from forensic.case.case import Case
-    from forensic.custody.keys import ExaminerKey
     from forensic.timestamp import TimestampAuthority, TimestampConfig, TimestampResult
 
 
@@ -75,15 +73,3 @@ def timestamp_case(
         case, key, chosen, timeout=timeout if timeout is not None else config.timeout
     )
     return TimestampOutcome(result, len(pending_queue(case)))
-
-
-def stamp_if_configured(case: Case, key: ExaminerKey) -> TimestampResult | None:
-    """After a capture: stamp the new head when ``[timestamp] auto = true`` in the
-    ``forensic.toml`` of the case's session home; ``None`` when off or no TSA is configured.
-    TSA failures are queued, never raised; a bad configuration raises its usage error."""
-    from forensic.timestamp import load_config, stamp_head
-
-    config = load_config(case.session.home)
-    if not config.auto or not config.tsas:
-        return None
-    return stamp_head(case, key, list(config.tsas), timeout=config.timeout)

@@ -405,12 +405,13 @@ def stamp_head(
 
 
 def stamp_after_write(case: Case, key: ExaminerKey) -> TimestampResult | None:
-    """For capture: stamp the new head when ``[timestamp] auto = true`` in forensic.toml.
+    """For capture: stamp the new head when ``[timestamp] auto = true`` in the ``forensic.toml``
+    of the case's session home.
 
     Returns None when automatic stamping is off or no TSA is configured; TSA failures are
-    queued, never raised.
+    queued, never raised; a bad configuration raises its usage error.
     """
-    config = load_config()
+    config = load_config(case.session.home)
     if not config.auto or not config.tsas:
         return None
     return stamp_head(case, key, list(config.tsas), timeout=config.timeout)
