@@ -381,6 +381,12 @@ def _terminal_env(home: Path) -> dict[str, str]:
     return env
 
 
+def _init_at_terminal(case: Path, home: Path, lang: str, *extra: str) -> Terminal:
+    """``forensic init`` of ``case`` at a pseudo-terminal, asking for the passphrase."""
+    argv = ["init", str(case), "--case-id", "T", "--title", "t", "--examiner", "K"]
+    return Terminal([*argv, *extra, "--lang", lang], _terminal_env(home))
+
+
 _PROMPTS = {
     "en": ("New passphrase for your examiner key: ", "Repeat the passphrase: ", "tries left"),
     "ko": ("새 조사자 키 암호: ", "암호 다시 입력: ", "남은 횟수"),
@@ -394,22 +400,7 @@ def test_mismatch_asks_again_then_a_strong_passphrase_is_taken(
     new, repeat, retry = _PROMPTS[lang]
     case = tmp_path / "사건 tty"
     strong = "violet tractor hums under seven moons"
-    term = Terminal(
-        [
-            "init",
-            str(case),
-            "--case-id",
-            "T",
-            "--title",
-            "t",
-            "--examiner",
-            "K",
-            "--encrypt",
-            "--lang",
-            lang,
-        ],
-        _terminal_env(forensic_env),
-    )
+    term = _init_at_terminal(case, forensic_env, lang, "--encrypt")
     term.expect(new)
     term.type(strong)
     term.expect(repeat)
@@ -431,10 +422,7 @@ def test_three_mismatches_fail_and_leave_nothing(
 ) -> None:
     new, repeat, _retry = _PROMPTS[lang]
     case = tmp_path / "case"
-    term = Terminal(
-        ["init", str(case), "--case-id", "T", "--title", "t", "--examiner", "K", "--lang", lang],
-        _terminal_env(forensic_env),
-    )
+    term = _init_at_terminal(case, forensic_env, lang)
     for attempt in range(3):
         term.expect(new)
         term.type(f"violet tractor hums under seven moons {attempt}")
@@ -457,22 +445,7 @@ def test_weak_passphrase_typed_at_the_terminal_is_refused(
 ) -> None:
     new, repeat, _retry = _PROMPTS[lang]
     case = tmp_path / "case"
-    term = Terminal(
-        [
-            "init",
-            str(case),
-            "--case-id",
-            "T",
-            "--title",
-            "t",
-            "--examiner",
-            "K",
-            "--encrypt",
-            "--lang",
-            lang,
-        ],
-        _terminal_env(forensic_env),
-    )
+    term = _init_at_terminal(case, forensic_env, lang, "--encrypt")
     term.expect(new)
     term.type("password1")
     term.expect(repeat)
