@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from forensic._internal.clock import utc_timestamp
+from forensic._internal.clock import DEFAULT_TIMEZONE, check_zone, utc_timestamp
 from forensic._internal.fsio import atomic_write, fsync_dir
 from forensic.case.layout import (
     CASE_DIRS,
@@ -64,6 +64,7 @@ class CaseInfo:
     public_key_pem: str
     public_key_fingerprint: str
     encryption: Encryption | None = None
+    timezone: str = DEFAULT_TIMEZONE  # IANA zone every printed time is shown in, beside UTC
 
     def as_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -77,6 +78,7 @@ class CaseInfo:
             "created": self.created,
             "public_key_pem": self.public_key_pem,
             "public_key_fingerprint": self.public_key_fingerprint,
+            "timezone": self.timezone,
         }
         if self.encryption is not None:
             doc["encryption"] = self.encryption.as_dict()
@@ -191,6 +193,7 @@ class Case:
         extra_files: dict[str, bytes] | None = None,
         encryption: Encryption | None = None,
         session: Session | None = None,
+        timezone: str = DEFAULT_TIMEZONE,
     ) -> tuple[Case, CustodyEntry]:
         """Create the case; ``encryption`` with ``extra_files`` holding the wrapped identity
         and recipients file makes it an encrypted case from the start."""
@@ -198,6 +201,7 @@ class Case:
             raise CaseError("case_exists", path=str(root))
         if not case_id.strip() or not title.strip() or not examiner.strip():
             raise CaseError("case_fields_required")
+        check_zone(timezone)
         root.mkdir(parents=True, exist_ok=True)
         root = root.resolve()
         for sub in CASE_DIRS:
@@ -212,6 +216,7 @@ class Case:
             public_key_pem=key.public_pem.decode("ascii"),
             public_key_fingerprint=key.fingerprint,
             encryption=encryption,
+            timezone=timezone,
         )
         atomic_write(root / CASE_FILE, info.case_json(), mode=0o444)
         atomic_write(root / PUBKEY_FILE, key.public_pem, mode=0o444)
@@ -247,7 +252,9 @@ class Case:
                 public_key_pem=str(data["public_key_pem"]),
                 public_key_fingerprint=str(data["public_key_fingerprint"]),
                 encryption=Encryption.from_dict(data.get("encryption")),
+                timezone=str(data.get("timezone", DEFAULT_TIMEZONE)),
             )
+            check_zone(info.timezone)
         except FileNotFoundError as exc:
             raise CaseError("not_a_case", path=str(root)) from exc
         except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from forensic._internal.clock import DEFAULT_TIMEZONE
 from forensic.cli.app import (
     CaseOpt,
     JsonOpt,
@@ -53,6 +54,9 @@ def init(
     passphrase_file: PassOpt = None,
     json_out: JsonOpt = False,
     lang: Annotated[str | None, typer.Option("--lang", help=help_text("init.lang"))] = None,
+    timezone: Annotated[
+        str, typer.Option("--timezone", help=help_text("init.timezone"))
+    ] = DEFAULT_TIMEZONE,
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -71,6 +75,7 @@ def init(
             organisation=org,
             encrypt=encrypt,
             lang=ui.lang,
+            timezone=timezone,
         )
         if ui.json_mode:
             ui.emit_json(result.as_dict())

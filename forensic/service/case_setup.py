@@ -8,6 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from forensic._internal.clock import DEFAULT_TIMEZONE, check_zone
 from forensic.case.case import Case, RecoveryReport
 from forensic.custody.log import CustodyEntry
 from forensic.errors import CaseError, KeyringError
@@ -137,6 +138,7 @@ def init_case(
     organisation: str | None = None,
     encrypt: bool = False,
     lang: str | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> InitResult:
     """Create the case folder and its signed ``init`` entry.
 
@@ -148,6 +150,7 @@ def init_case(
     """
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise CaseError("case_exists", path=str(directory))
+    check_zone(timezone)  # before a key is made for an init that would fail
     from forensic.verify.script import verify_script
 
     context = tuple(t for t in (case_id, title, examiner, organisation) if t)
@@ -176,6 +179,7 @@ def init_case(
         key=key,
         extra_files=extra,
         encryption=encryption,
+        timezone=timezone,
     )
     recipient = encryption.recipients[0] if encryption is not None else None
     return InitResult(case, entry, created, key.fingerprint, recipient, strength)
