@@ -26,6 +26,7 @@ ALLOWED_WORDS = frozenset(
         "forensic",  # the program, as typed
         # values of options, as typed: --lang, --preview, --source
         *("ko", "en", "blur", "none", "full", "telegram", "kakaotalk", "files"),
+        *("summary", "self", "seizure", "auto"),  # report --detail and --hash-sheet
         "cd",  # shell commands in a line to paste (cd BAG && sh verify.sh)
         "sh",
         "unzip",
@@ -35,7 +36,7 @@ ALLOWED_WORDS = frozenset(
         # formats, standards and protocols that Korean technical writing names in Latin letters
         *("BagIt", "JSON", "PDF", "JPEG", "PNG", "EXIF", "XMP", "IPTC", "ICC", "PDQ", "vPDQ"),
         *("ONNX", "RFC", "TSA", "CMS", "PEM", "ECDSA", "HTTP", "TLS", "URL", "UTC", "IANA"),
-        *("MD", "OCR", "AI", "SSD", "FIFO", "CRC", "GIF", "WebP", "TIFF", "RIFF"),
+        *("MD", "OCR", "AI", "SSD", "FIFO", "CRC", "GIF", "WebP", "TIFF", "RIFF", "GPS"),
         *(
             "SOI",
             "EOI",

@@ -49,10 +49,12 @@ def test_report_quotes_chat_context_and_ocr_text(tmp_path: Path, cli: Cli, case_
         ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     flat = " ".join(text.split())
-    # chat context of the photo: the chat, the sender, the forward, times as written
-    assert "In chat Group A (telegram)" in flat
+    # chat context of the photo: the chat, the sender, the forward, times in the case's zone
+    # with UTC and as written
+    assert "Chat 1: Group A (telegram)" in flat
     assert "forwarded from Channel X" in flat
-    assert "2022-06-05T15:42:59" in flat
+    assert "2022-06-05 15:42:59 KST (06:42:59 UTC)" in flat
+    assert "as written: 2022-06-05T15:42:59" in flat
     # the OCR text is quoted as machine-read derived data
     assert "Text read from the item (OCR)" in flat
     assert "Evidence preserved 2026" in flat

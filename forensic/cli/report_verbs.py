@@ -25,6 +25,18 @@ if TYPE_CHECKING:
     from forensic.service.reporting import ReportOutcome
 
 
+DetailOpt = Annotated[str, typer.Option("--detail", help=help_text("report_layout.detail"))]
+HashSheetOpt = Annotated[
+    str, typer.Option("--hash-sheet", help=help_text("report_layout.hash_sheet"))
+]
+ShowLocationOpt = Annotated[
+    bool, typer.Option("--show-location", help=help_text("report_layout.show_location"))
+]
+ForeignOpt = Annotated[
+    bool, typer.Option("--foreign-references", help=help_text("report_layout.foreign_references"))
+]
+
+
 @app.command(help=help_text("verb.report"))
 def report(
     out: Annotated[Path | None, typer.Option("--out", help=help_text("report.out"))] = None,
@@ -48,6 +60,10 @@ def report(
         bool,
         typer.Option("--demo-tsa", help=help_text("report.demo_tsa")),
     ] = False,
+    detail: DetailOpt = "summary",
+    hash_sheet: HashSheetOpt = "auto",
+    show_location: ShowLocationOpt = False,
+    foreign_references: ForeignOpt = False,
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,
     json_out: JsonOpt = False,
@@ -77,6 +93,10 @@ def report(
                 lang=ui.lang if lang else None,
                 case_dir=case_dir,
                 progress=progress,
+                detail=detail,
+                hash_sheet=hash_sheet,
+                show_location=show_location,
+                foreign_references=foreign_references,
             )
         if outcome.preview == "full":
             ui.warn(ui.t("report.full_preview_warning"))

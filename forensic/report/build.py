@@ -30,7 +30,6 @@ from forensic.report.model import (
     ReportData,
     item_data,
     manifest,
-    methodology_text,
     select_items,
     sha256_bytes,
     tokens_from,
@@ -39,6 +38,8 @@ from forensic.timestamp import TimestampAuthority
 
 REPORTS_DIR = "reports"
 PREVIEW_MODES = ("blur", "none", "full")
+DETAIL_MODES = ("summary", "full")
+HASH_SHEETS = ("self", "seizure", "auto")
 RAM_FOLDERS = (Path("/dev/shm"), Path(os.environ.get("XDG_RUNTIME_DIR") or "/nonexistent"))
 
 
@@ -64,6 +65,10 @@ class ReportOptions:
     tsa: TimestampAuthority | None = None
     timeout: float = 10.0
     location: str | None = None
+    detail: str = "summary"
+    hash_sheet: str = "auto"
+    show_location: bool = False
+    foreign_references: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,9 @@ class ReportResult:
     tsa: str | None
     demo_tsa: bool
     entry: CustodyEntry
+    hash_sheet: str = "self"
+    detail: str = "summary"
+    show_location: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +100,9 @@ class ReportResult:
             "case_intact": self.verified_intact,
             "tsa": self.tsa,
             "demo_tsa": self.demo_tsa,
+            "hash_sheet": self.hash_sheet,
+            "detail": self.detail,
+            "show_location": self.show_location,
             "seq": self.entry.seq,
         }
 
@@ -162,6 +173,7 @@ class _Gathered:
 
     data: ReportData
     manifest: dict[str, Any]
+    attachments: dict[str, bytes]
     entries: int
     intact: bool
     problems: int
@@ -173,8 +185,32 @@ class _Signed:
     pages: int
 
 
+def hash_sheet_kind(asked: str, entries: list[CustodyEntry]) -> str:
+    """``self`` or ``seizure``: ``auto`` is ``seizure`` only when the log records a participant
+    (a ``participant`` or ``witness`` field in some entry's details), else ``self``: a victim or
+    her counsel who collected alone must not sign a sheet that says someone watched."""
+    if asked != "auto":
+        return asked
+    for e in entries:
+        if any(e.details.get(k) for k in ("participant", "witness")):
+            return "seizure"
+    return "self"
+
+
+def _token_trust(case: Case, entries: list[CustodyEntry]) -> dict[tuple[int, str], bool]:
+    """Each token re-checked now: trusted only if it still verifies and its TSA is trusted."""
+    from forensic.timestamp.stamp import token_status
+
+    return {
+        (c.seq, str(c.token.get("tsr", ""))): bool(c.ok and c.trusted and not c.demo)
+        for c in token_status(case, entries)
+    }
+
+
 def _gather(case: Case, key: ExaminerKey, options: ReportOptions, progress: ProgressReporter
 ) -> _Gathered:  # fmt: skip
+    from forensic.report.attachments import attachments
+    from forensic.report.chat_excerpts import chat_excerpts
     from forensic.verify import verify_case
 
     with case.writing(key):
@@ -183,22 +219,34 @@ def _gather(case: Case, key: ExaminerKey, options: ReportOptions, progress: Prog
         progress.start("verify", None)
         verification = verify_case(case, cold=False)
         progress.finish()
+        tokens = tokens_from(entries, _token_trust(case, entries))
+        items = item_data(case, chosen, entries, tokens)
+        chats = chat_excerpts(case, entries, {d.sha256 for d in items})
+        for d in items:
+            d.export_of = [c.group for c in chats if d.sha256 in {s for _, s in c.export_files}]
         data = ReportData(
             case=case,
             report_id=new_report_id(),
             created=utc_timestamp(),
             lang=options.lang,
             preview=options.preview,
-            items=item_data(case, chosen, entries),
-            tokens=tokens_from(entries),
+            items=items,
+            tokens=tokens,
             entries=entries,
             verification=verification,
-            methodology=methodology_text(),
             tool={**tool_record(), **library_versions()},
+            chats=chats,
+            detail=options.detail,
+            hash_sheet=hash_sheet_kind(options.hash_sheet, entries),
+            show_location=options.show_location,
+            foreign_references=options.foreign_references,
+            signing_demo=bool(options.tsa is not None and options.tsa.demo),
         )
+        files = attachments(data)
     return _Gathered(
-        data, manifest(data), len(entries), bool(verification.intact), len(verification.problems)
-    )
+        data, manifest(data), files, len(entries), bool(verification.intact),
+        len(verification.problems),
+    )  # fmt: skip
 
 
 def _render_and_sign(
@@ -226,6 +274,7 @@ def _render_and_sign(
             raw,
             pdfa,
             manifest=gathered.manifest,
+            attachments=gathered.attachments,
             title=text.get("doc.title", "").format(case_id=case.info.case_id),
             author=case.info.examiner,
             lang=options.lang,
@@ -277,6 +326,12 @@ def _details(
         "lang": options.lang,
         "preview": options.preview,
         "preview_full": options.preview == "full",
+        "detail": data.detail,
+        "hash_sheet": data.hash_sheet,
+        "show_location": data.show_location,
+        "attachments": {
+            name: sha256_bytes(body) for name, body in sorted(gathered.attachments.items())
+        },
         "items": [d.sha256 for d in data.items],
         "item_selection": list(options.items),
         "pages": signed.pages,
@@ -315,6 +370,10 @@ def build_report(
     """Build, sign, store and log one report (see the module doc for the three phases)."""
     if options.preview not in PREVIEW_MODES:
         raise ReportUsageError("bad_preview", mode=options.preview)
+    if options.detail not in DETAIL_MODES:
+        raise ReportUsageError("layout.bad_detail", mode=options.detail)
+    if options.hash_sheet not in HASH_SHEETS:
+        raise ReportUsageError("layout.bad_hash_sheet", mode=options.hash_sheet)
     logo = _logo(options)  # a bad logo is a usage error before any work
     if case.holding:
         raise RuntimeError("build_report asks a TSA: it must not run under the case lock")
@@ -356,6 +415,9 @@ def build_report(
         tsa=tsa.name if tsa else None,
         demo_tsa=bool(tsa.demo) if tsa else False,
         entry=entry,
+        hash_sheet=gathered.data.hash_sheet,
+        detail=gathered.data.detail,
+        show_location=gathered.data.show_location,
     )
 
 

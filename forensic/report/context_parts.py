@@ -1,65 +1,38 @@
-"""Per-item report blocks for where an item came from: its chat, its read text, its web page."""
+"""Per-item blocks for where an item came from: its chat, its read text, its web page."""
 
 from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph
 
 from forensic.i18n import message
 from forensic.report.model import ItemData
 from forensic.report.parts import Flowables, ItemPart
-from forensic.report.render import CONTENT_WIDTH, RenderContext
+from forensic.report.render import RenderContext
 
-OCR_QUOTE_LIMIT = 1500
+OCR_QUOTE_LIMIT = 400
 
 
 class ChatContextPart(ItemPart):
-    """The messages around the item in its chat: who sent it, when (as written), from where."""
+    """Where the item sits in a chat, pointing to the chat chapter that quotes the messages."""
 
     id = "chat_context"
     title_key = "item.chat_context"
 
     def applies(self, item: ItemData) -> bool:
-        return bool(item.chat_contexts)
+        return bool(item.chat_links or item.export_of)
 
     def render(self, ctx: RenderContext, item: ItemData) -> Flowables:
         out: Flowables = [Paragraph(escape(ctx.t(self.title_key)), ctx.styles.h3)]
-        for c in item.chat_contexts:
-            chat = str(c.chat.get("name") or c.group)
-            head = ctx.t("context.in_chat", chat=chat, app=c.app)
-            if not c.intact:
-                head += " " + ctx.t("context.not_intact")
-            out.append(Paragraph(escape(head), ctx.styles.small))
-            rows = []
-            for m in c.messages:
-                d = m.get("date", {})
-                who = (m.get("sender") or {}).get("name") or "?"
-                text = str(m.get("text") or "")
-                if m.get("forwarded_from"):
-                    text += " — " + ctx.t("context.forwarded", source=m["forwarded_from"])
-                mark = "▶ " if m.get("focus") else ""
-                rows.append(
-                    [
-                        mark + str(m.get("id")),
-                        f"{d.get('as_written', '')} [{d.get('zone', '')}]",
-                        str(who),
-                        text[:300],
-                    ]
-                )
-            out.append(
-                ctx.table(
-                    [
-                        ctx.t("context.col_id"),
-                        ctx.t("context.col_time"),
-                        ctx.t("context.col_sender"),
-                        ctx.t("context.col_text"),
-                    ],
-                    rows,
-                    [16 * mm, 42 * mm, 30 * mm, CONTENT_WIDTH - 88 * mm],
-                )
-            )
+        chats = ctx.data.chats
+        for group in item.export_of:
+            chat = next((c for c in chats if c.group == group), None)
+            n = len(chat.messages) if chat else 0
+            total = chat.message_total if chat else 0
+            out.append(ctx.p("item.export_file", ctx.styles.small, total=total, quoted=n))
+        if item.chat_links:
+            out.append(ctx.p("item.linked_message", ctx.styles.small, n=len(item.chat_links)))
         return out
 
 
@@ -77,8 +50,8 @@ class OcrTextPart(ItemPart):
         quoted = text[:OCR_QUOTE_LIMIT] + (" …" if len(text) > OCR_QUOTE_LIMIT else "")
         return [
             Paragraph(escape(ctx.t(self.title_key)), ctx.styles.h3),
-            Paragraph(escape(ctx.t("context.ocr_note")), ctx.styles.small),
-            Paragraph(escape(quoted).replace("\n", "<br/>"), ctx.styles.body),
+            Paragraph(escape(ctx.t("context.ocr_note")), ctx.styles.tiny),
+            Paragraph(escape(quoted).replace("\n", "<br/>"), ctx.styles.small),
         ]
 
 
@@ -92,12 +65,12 @@ class WebCapturePart(ItemPart):
         return item.web_capture
 
     def render(self, ctx: RenderContext, item: ItemData) -> Flowables:
+        both = f"{message('web.proves', ctx.lang)} {message('web.does_not_prove', ctx.lang)}"
         return [
             Paragraph(escape(ctx.t(self.title_key)), ctx.styles.h3),
-            Paragraph(escape(message("web.proves", ctx.lang)), ctx.styles.body),
-            Paragraph(escape(message("web.does_not_prove", ctx.lang)), ctx.styles.body),
+            Paragraph(escape(both), ctx.styles.small),
         ]
 
 
-#: what an item's chapter shows of its context (placed before its metadata)
+#: what an item's page shows of its context (after its findings, before its metadata)
 CONTEXT_PARTS: tuple[ItemPart, ...] = (ChatContextPart(), WebCapturePart(), OcrTextPart())

@@ -9,12 +9,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from forensic._internal.paths import display
-from forensic.capture.transcript import transcript_context
 from forensic.case import Case
 from forensic.case.case import Item, file_sha256
 from forensic.case.derived import read_case_file
 from forensic.custody.log import CustodyEntry
-from forensic.i18n import templates_dir
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -48,7 +46,10 @@ class ItemData:
     findings: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
     derived_problems: list[str] = field(default_factory=list)
-    chat_contexts: list[Any] = field(default_factory=list)  # TranscriptContext per chat
+    #: (transcript group, chat index, message id) of each message that carries this item
+    chat_links: list[tuple[str, int, str]] = field(default_factory=list)
+    #: transcript groups this item is a parsed export file of
+    export_of: list[str] = field(default_factory=list)
     ocr_text: str | None = None
     web_capture: bool = False
 
@@ -72,8 +73,38 @@ class ReportData:
     tokens: list[TokenData]
     entries: list[CustodyEntry]
     verification: Any  # forensic.verify.VerificationReport
-    methodology: str | None
     tool: dict[str, str]
+    chats: list[Any] = field(default_factory=list)  # chat_excerpts.ChatExcerpt
+    detail: str = "summary"
+    hash_sheet: str = "self"
+    show_location: bool = False
+    foreign_references: bool = False
+    #: the report's own signature is time-stamped by the demo TSA
+    signing_demo: bool = False
+
+    @property
+    def zone(self) -> str:
+        return self.case.info.timezone
+
+    def when(self, utc: str | None) -> str:
+        """A stored UTC time in the case's zone with UTC beside it (``—`` when there is none)."""
+        from forensic._internal.clock import local_and_utc
+
+        if not utc:
+            return "—"
+        try:
+            return local_and_utc(utc, self.zone).text()
+        except ValueError:
+            return utc
+
+    @property
+    def trusted_tokens(self) -> list[TokenData]:
+        return [t for t in self.tokens if t.trusted and not t.demo]
+
+    @property
+    def demo_used(self) -> bool:
+        """The demo TSA stamped this report or a token of the case: every page says so."""
+        return self.signing_demo or any(t.demo for t in self.tokens)
 
     @property
     def head_seq(self) -> int:
@@ -84,7 +115,11 @@ class ReportData:
         return self.entries[-1].hash if self.entries else ""
 
 
-def tokens_from(entries: list[CustodyEntry]) -> list[TokenData]:
+def tokens_from(
+    entries: list[CustodyEntry], trusted: dict[tuple[int, str], bool] | None = None
+) -> list[TokenData]:
+    """The tokens the log records; ``trusted`` (by entry seq and ``.tsr`` path: the re-check of
+    :func:`forensic.timestamp.stamp.token_status`) overrides what the entry said at the time."""
     found: list[TokenData] = []
     for entry in entries:
         if entry.action != "timestamp":
@@ -101,7 +136,11 @@ def tokens_from(entries: list[CustodyEntry]) -> list[TokenData]:
                     policy=str(tok.get("policy", "")),
                     head_seq=int(tok.get("head_seq", -1)),
                     head_hash=str(tok.get("head_hash", "")),
-                    trusted=bool(tok.get("trusted", False)),
+                    trusted=(
+                        trusted.get((entry.seq, str(tok.get("tsr", ""))), False)
+                        if trusted is not None
+                        else bool(tok.get("trusted", False))
+                    ),
                     demo=bool(tok.get("demo", False)),
                     tsr=str(tok.get("tsr", "")),
                 )
@@ -184,17 +223,6 @@ def derived_data(case: Case, data: ItemData, recorded: dict[str, dict[str, Any]]
             data.figures.append(path)
 
 
-def methodology_text() -> str | None:
-    """``docs/detection-evaluation.md`` of the checkout or package, when it exists."""
-    for candidate in (
-        templates_dir().parent / "docs" / "detection-evaluation.md",
-        templates_dir() / "docs" / "detection-evaluation.md",
-    ):
-        if candidate.is_file():
-            return candidate.read_text("utf-8")
-    return None
-
-
 def select_items(all_items: list[Item], wanted: list[str]) -> list[Item]:
     if not wanted:
         return all_items
@@ -255,17 +283,22 @@ def manifest(data: ReportData) -> dict[str, Any]:
     }
 
 
-def item_data(case: Case, items: list[Item], entries: list[CustodyEntry]) -> list[ItemData]:
-    tokens = tokens_from(entries)
+def _chat_links(entries: list[CustodyEntry]) -> dict[str, list[tuple[str, int, str]]]:
+    links: dict[str, list[tuple[str, int, str]]] = {}
+    for e in entries:
+        if e.action != "transcript":
+            continue
+        for link in e.details.get("media_links", []) or []:
+            if isinstance(link, list) and len(link) == 3:
+                links.setdefault(str(link[2]), []).append((e.subject, int(link[0]), str(link[1])))
+    return links
+
+
+def item_data(
+    case: Case, items: list[Item], entries: list[CustodyEntry], tokens: list[TokenData]
+) -> list[ItemData]:
     recorded = case.recorded_files(entries)
-    # Items some chat transcript links to (read each transcript only for those items).
-    in_chats = {
-        str(link[2])
-        for e in entries
-        if e.action == "transcript"
-        for link in e.details.get("media_links", []) or []
-        if isinstance(link, list) and len(link) == 3
-    }
+    links = _chat_links(entries)
     out: list[ItemData] = []
     for n, item in enumerate(items, start=1):
         first_seq = item.acquisitions[0].seq if item.acquisitions else 0
@@ -279,12 +312,7 @@ def item_data(case: Case, items: list[Item], entries: list[CustodyEntry]) -> lis
             message=_source_field(item, "message", "message_id"),
         )
         derived_data(case, d, recorded)
-        if item.item_id in in_chats:
-            d.chat_contexts = transcript_context(case, item.item_id, entries=entries)
-            if d.chat_contexts and not d.chat:
-                first = d.chat_contexts[0]
-                d.chat = str(first.chat.get("name") or first.group)
-                d.message = ", ".join(first.focus_ids) or None
+        d.chat_links = links.get(item.item_id, [])
         ocr_path = _read_vouched(case, f"ocr/{item.item_id}.json", recorded, d.derived_problems)
         if ocr_path is not None:
             doc = _load_json(ocr_path, d.derived_problems, case)

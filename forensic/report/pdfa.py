@@ -18,10 +18,29 @@ def srgb_icc() -> bytes:
     return bytes(profile.tobytes())
 
 
+def mime_type(name: str) -> str:
+    suffix = Path(name).suffix
+    return (
+        "application/json"
+        if suffix == ".json"
+        else "application/jsonl"
+        if suffix == ".jsonl"
+        else "application/octet-stream"
+    )
+
+
 def make_pdfa(
-    src: Path, dst: Path, *, manifest: dict[str, Any], title: str, author: str, lang: str
+    src: Path,
+    dst: Path,
+    *,
+    manifest: dict[str, Any],
+    title: str,
+    author: str,
+    lang: str,
+    attachments: dict[str, bytes] | None = None,
 ) -> None:
-    """Rewrite ``src`` as PDF/A-3b into ``dst`` (no object streams, for the widest readers)."""
+    """Rewrite ``src`` as PDF/A-3b into ``dst`` (no object streams, for the widest readers),
+    with the manifest and ``attachments`` (name -> bytes) as associated files."""
     with pikepdf.open(src) as pdf:
         drop_unused_standard_fonts(pdf)
         icc = pdf.make_stream(srgb_icc())
@@ -30,21 +49,22 @@ def make_pdfa(
         pdf.Root.OutputIntents = pikepdf.Array([intent])
         pdf.Root.Lang = pikepdf.String("ko-KR" if lang == "ko" else "en-GB")
         pdf.Root.MarkInfo = pikepdf.Dictionary(Marked=False)
-        data = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
         now = dt.datetime.now(dt.UTC)
-        spec = pikepdf.AttachedFileSpec(
-            pdf,
-            data,
-            description="forensic case manifest",
-            filename=MANIFEST_NAME,
-            mime_type="application/json",
-            creation_date=now.strftime("D:%Y%m%d%H%M%SZ"),
-            mod_date=now.strftime("D:%Y%m%d%H%M%SZ"),
-            relationship=pikepdf.Name.Data,
-        )
-        pdf.attachments[MANIFEST_NAME] = spec
-        filespec = pdf.Root.Names.EmbeddedFiles.Names[1]
-        pdf.Root.AF = pikepdf.Array([filespec])
+        stamp = now.strftime("D:%Y%m%d%H%M%SZ")
+        files = {MANIFEST_NAME: json.dumps(manifest, indent=2, ensure_ascii=False).encode()}
+        files.update(attachments or {})
+        for name, body in files.items():
+            pdf.attachments[name] = pikepdf.AttachedFileSpec(
+                pdf,
+                body,
+                description=f"forensic report data: {name}",
+                filename=name,
+                mime_type=mime_type(name),
+                creation_date=stamp,
+                mod_date=stamp,
+                relationship=pikepdf.Name.Data,
+            )
+        pdf.Root.AF = pikepdf.Array([pdf.attachments[name].obj for name in files])
         with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
             meta["pdfaid:part"] = "3"
             meta["pdfaid:conformance"] = "B"

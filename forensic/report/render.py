@@ -92,6 +92,8 @@ class Styles:
     cell: ParagraphStyle
     cell_head: ParagraphStyle
     note: ParagraphStyle
+    warning: ParagraphStyle
+    mono_tiny: ParagraphStyle
 
 
 def make_styles(lang: str) -> Styles:
@@ -105,6 +107,9 @@ def make_styles(lang: str) -> Styles:
         mono=ParagraphStyle("mono", parent=base, fontName=FONT_MONO, fontSize=8.2, leading=11),
         mono_small=ParagraphStyle(
             "mono_small", parent=base, fontName=FONT_MONO, fontSize=7, leading=9, wordWrap="CJK"
+        ),
+        mono_tiny=ParagraphStyle(
+            "mono_tiny", parent=base, fontName=FONT_MONO, fontSize=6.4, leading=8, wordWrap="CJK"
         ),
         h1=ParagraphStyle(
             "h1",
@@ -162,6 +167,24 @@ def make_styles(lang: str) -> Styles:
             spaceBefore=6,
             spaceAfter=10,
         ),
+        warning=warning_style(base),
+    )
+
+
+def warning_style(base: ParagraphStyle) -> ParagraphStyle:
+    """A boxed note in the warning colour (a demo TSA, a failed verification)."""
+    return ParagraphStyle(
+        "warning",
+        parent=base,
+        fontSize=8.5,
+        leading=12,
+        textColor=_color("warning"),
+        backColor=_color("warning_bg"),
+        borderColor=_color("warning"),
+        borderWidth=0.6,
+        borderPadding=5,
+        spaceBefore=6,
+        spaceAfter=8,
     )
 
 
@@ -227,9 +250,17 @@ class RenderContext:
         t.setStyle(TableStyle(style))
         return t
 
-    def kv(self, rows: list[tuple[str, Any]], key_width: float = 45 * mm) -> Table:
-        """A two-column label / value table."""
-        width = CONTENT_WIDTH - key_width
+    def lines(self, value: str, small: bool = False) -> Paragraph:
+        """Text whose newlines are kept as line breaks."""
+        style = self.styles.tiny if small else self.styles.cell
+        return Paragraph(escape(value).replace("\n", "<br/>"), style)
+
+    def kv(
+        self, rows: list[tuple[str, Any]], key_width: float = 45 * mm, width: float | None = None
+    ) -> Table:
+        """A two-column label / value table, ``width`` wide (the content width)."""
+        total = CONTENT_WIDTH if width is None else width
+        width = total - key_width
         cells = [
             [
                 Paragraph(escape(k), self.styles.cell_head),
@@ -251,8 +282,22 @@ class RenderContext:
         )
         return t
 
-    def mono(self, value: str, small: bool = False) -> Paragraph:
-        return Paragraph(escape(value), self.styles.mono_small if small else self.styles.mono)
+    def mono(self, value: str, small: bool = False, tiny: bool = False) -> Paragraph:
+        style = self.styles.mono_tiny if tiny else self.styles.mono_small if small else None
+        return Paragraph(escape(value).replace("\n", "<br/>"), style or self.styles.mono)
+
+
+def heading(ctx: RenderContext, section: Any) -> list[Any]:
+    """A numbered chapter heading (``section``: a ReportSection) with its outline entry."""
+    ctx.section_no += 1
+    title = f"{ctx.section_no}. {ctx.t(section.title_key)}"
+    return [Outline(title, 0), Paragraph(escape(title), ctx.styles.h1)]
+
+
+def sub(ctx: RenderContext, key: str, level: int = 1, **params: object) -> list[Any]:
+    """A sub-heading with its outline entry."""
+    title = ctx.t(key, **params)
+    return [Outline(title, level), Paragraph(escape(title), ctx.styles.h2)]
 
 
 PAGE_W, PAGE_H = A4
@@ -260,6 +305,7 @@ MARGIN_X = 18 * mm
 MARGIN_TOP = 24 * mm
 MARGIN_BOTTOM = 20 * mm
 CONTENT_WIDTH = PAGE_W - 2 * MARGIN_X
+FRAME_HEIGHT = PAGE_H - MARGIN_TOP - MARGIN_BOTTOM
 
 
 class Outline(Flowable):
@@ -431,6 +477,13 @@ class ReportDoc(BaseDocTemplate):
         )
         if info.organisation:
             canv.drawString(x, y - 8, info.organisation)
+        if ctx.data.demo_used:
+            # every page of a report whose times came from the practice TSA says so
+            canv.setFont(FONT_BOLD, 8)
+            canv.setFillColor(_color("warning"))
+            canv.drawCentredString(PAGE_W / 2, y - 8, ctx.t("header.demo"))
+            canv.setFillColor(colors.HexColor("#444444"))
+            canv.setFont(FONT, 8)
         canv.setStrokeColor(_color("accent"))
         canv.setLineWidth(0.8)
         canv.line(MARGIN_X, y - 12, PAGE_W - MARGIN_X, y - 12)
@@ -439,6 +492,7 @@ class ReportDoc(BaseDocTemplate):
         canv.line(MARGIN_X, 14 * mm, PAGE_W - MARGIN_X, 14 * mm)
         canv.setFont(FONT, 7.5)
         canv.drawString(MARGIN_X, 10 * mm, ctx.t("footer.left", report_id=ctx.data.report_id))
+        canv.drawString(MARGIN_X, 6.5 * mm, ctx.t("footer.zone", zone=ctx.data.zone))
         canv.restoreState()
 
 

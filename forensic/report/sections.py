@@ -1,8 +1,13 @@
-"""The report's sections and per-item parts (registered in reading order)."""
+"""The report's chapters, in reading order: what a prosecutor reads in minutes.
+
+Cover, summary and evidence list, at most one page per item, the chat evidence, the chain of
+custody with what the hashes, the log and the time stamps establish in law, the methods in
+prose, how to verify, the hash sheet and the declaration. Every finding, figure and log entry
+is attached to the PDF as data; ``--detail full`` prints them in an appendix as well.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from xml.sax.saxutils import escape
@@ -10,7 +15,7 @@ from xml.sax.saxutils import escape
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     CondPageBreak,
-    KeepTogether,
+    KeepInFrame,
     NextPageTemplate,
     PageBreak,
     Paragraph,
@@ -21,19 +26,38 @@ from reportlab.platypus import (
 )
 
 from forensic._internal.paths import display
-from forensic.case.derived import open_case_file
-from forensic.media import metadata_lines
+from forensic.report.chat_excerpts import ChatExcerpt, ChatMessage, MissingMedia
 from forensic.report.context_parts import CONTEXT_PARTS
+from forensic.report.methods import MethodologySection
 from forensic.report.model import ItemData, ReportData, TokenData
-from forensic.report.parts import (
-    Flowables,
-    ItemPart,
-    ReportSection,
-)
+from forensic.report.parts import Flowables, ItemPart, ReportSection
 from forensic.report.redact import PreviewUnavailable, preview_image
-from forensic.report.render import CONTENT_WIDTH, Outline, PdfImage, RenderContext, _color
+from forensic.report.render import (
+    CONTENT_WIDTH,
+    FRAME_HEIGHT,
+    Outline,
+    PdfImage,
+    RenderContext,
+    _color,
+    heading,
+    sub,
+)
+from forensic.report.wording import (
+    human_value,
+    item_signals,
+    rate_words,
+    signal_name,
+    withhold,
+)
 
 CHUNK = 30  # rows per table: long tables split cheaply and repeat their header row
+SUMMARY_ROWS = 25  # items with indications listed in the summary (the rest counted)
+FINDINGS_PER_PAGE = 6
+METADATA_ROWS = 8
+#: evidence list columns (mm): number, file, SHA-256 (one monospace line), acquisition time
+LIST_COLUMNS = (10.0, 46.0, 80.0, 38.0)
+#: hash sheet columns (mm)
+SHEET_COLUMNS = (10.0, 52.0, 18.0, 94.0)
 
 
 def human_size(n: int) -> str:
@@ -45,22 +69,15 @@ def human_size(n: int) -> str:
     return f"{n} B"
 
 
-def heading(ctx: RenderContext, section: ReportSection) -> Flowables:
-    ctx.section_no += 1
-    title = f"{ctx.section_no}. {ctx.t(section.title_key)}"
-    return [Outline(title, 0), Paragraph(escape(title), ctx.styles.h1)]
-
-
-def sub(ctx: RenderContext, key: str, level: int = 1, **params: object) -> Flowables:
-    title = ctx.t(key, **params)
-    return [Outline(title, level), Paragraph(escape(title), ctx.styles.h2)]
-
-
 def token_label(ctx: RenderContext, tok: TokenData | None) -> str:
     if tok is None:
         return ctx.t("common.none_yet")
-    mark = f" ({ctx.t('common.demo')})" if tok.demo or not tok.trusted else ""
-    return f"{tok.gen_time} · {tok.tsa}{mark}"
+    text = f"{ctx.data.when(tok.gen_time)} · {tok.tsa}"
+    if tok.demo:
+        return f"{text} ({ctx.t('common.demo')})"
+    if not tok.trusted:
+        return f"{text} ({ctx.t('common.untrusted')})"
+    return text
 
 
 class Deferred:
@@ -74,30 +91,56 @@ def chunked(
     ctx: RenderContext,
     header: list[str],
     source: Sequence[Any],
-    widths: list[float],
+    widths: Sequence[float],
     row: Callable[[Any], list[Any]] = list,
 ) -> Flowables:
     """Tables of :data:`CHUNK` rows, each row built from ``source`` only when laid out."""
 
     def make() -> Iterator[Any]:
         for start in range(0, max(len(source), 1), CHUNK):
-            yield ctx.table(header, [row(x) for x in source[start : start + CHUNK]], widths)
+            rows = [row(x) for x in source[start : start + CHUNK]]
+            yield ctx.table(header, rows, [w * mm for w in widths])
 
     return [Deferred(make)]
 
 
-def item_findings_summary(ctx: RenderContext, d: ItemData) -> str:
-    lines: list[str] = []
-    for name, doc in d.findings:
-        summary = doc.get("summary") or doc.get("finding") or doc.get("result")
-        if summary:
-            lines.append(f"{name}: {summary}")
-    if not lines:
-        return ctx.t("common.no_analysis")
-    return "; ".join(str(x) for x in lines)
+def findings_line(ctx: RenderContext, d: ItemData) -> str:
+    """What was found for one item, in one line: the summary and the item page say the same."""
+    sig = item_signals(d.findings)
+    if not sig.analysed:
+        return ctx.t("finding.not_analysed")
+    if sig.indicating:
+        names = sorted({signal_name(ctx.t, str(f.get("signal", ""))) for f in sig.indicating})
+        return ctx.t("finding.indicates_list", signals=", ".join(names))
+    return ctx.t("finding.none_found", n=sig.no_sign)
 
 
-# -- 1. cover -------------------------------------------------------------------------------
+def source_text(ctx: RenderContext, d: ItemData) -> str:
+    """Where the item came from; names from the source are escaped (a right-to-left override or
+    a control character in a file name must show as such, not reorder or hide the text)."""
+    parts = []
+    if d.source_url:
+        parts.append(display(d.source_url))
+    for group, chat, message in d.chat_links[:3]:
+        name = chat_name(ctx.data, group, chat)
+        parts.append(ctx.t("item.in_chat", chat=display(name), message=display(message)))
+    if not d.chat_links and (d.chat or d.message):
+        parts.append(ctx.t("item.chat_value", chat=display(d.chat or "—")))
+        if d.message:
+            parts.append(ctx.t("item.message_value", message=display(str(d.message))))
+    if not parts and d.item.acquisitions:
+        parts.append(display(d.item.acquisitions[0].source_path))
+    return " · ".join(parts) or "—"
+
+
+def chat_name(data: ReportData, group: str, chat: int) -> str:
+    for c in data.chats:
+        if c.group == group and 0 <= chat < len(c.chats):
+            return str(c.chats[chat])
+    return group
+
+
+# -- cover ----------------------------------------------------------------------------------
 class Cover(ReportSection):
     id = "cover"
     title_key = "cover.title"
@@ -108,146 +151,149 @@ class Cover(ReportSection):
         out: Flowables = [Outline(ctx.t("cover.title"), 0)]
         if ctx.logo is not None:
             logo, (w, h) = ctx.logo
-            height = 22 * mm
-            out.append(PdfImage(logo, height * w / h, height))
+            out.append(PdfImage(logo, 22 * mm * w / h, 22 * mm))
+        rows: list[tuple[str, Any]] = [
+            (ctx.t("field.case_id"), info.case_id),
+            (ctx.t("field.case_title"), info.title),
+            (ctx.t("field.examiner"), info.examiner),
+        ]
+        if info.organisation:
+            rows.append((ctx.t("field.organisation"), info.organisation))
+        rows += [
+            (ctx.t("field.report_date"), data.when(data.created)),
+            (ctx.t("field.report_id"), data.report_id),
+            (ctx.t("field.tool"), f"{data.tool.get('name')} {data.tool.get('version')}"),
+            (ctx.t("field.items"), str(len(data.items))),
+            (ctx.t("field.preview"), ctx.t(f"preview.{ctx.preview}")),
+        ]
         out += [
-            Spacer(1, 18 * mm),
+            Spacer(1, 14 * mm),
             Paragraph(escape(ctx.t("cover.title")), ctx.styles.title),
             Spacer(1, 3 * mm),
             Paragraph(escape(info.title), ctx.styles.subtitle),
-            Spacer(1, 12 * mm),
-            ctx.kv(
-                [
-                    (ctx.t("field.case_id"), info.case_id),
-                    (ctx.t("field.case_title"), info.title),
-                    (ctx.t("field.examiner"), info.examiner),
-                    (ctx.t("field.organisation"), info.organisation or "—"),
-                    (ctx.t("field.report_date"), data.created),
-                    (ctx.t("field.report_id"), data.report_id),
-                    (
-                        ctx.t("field.tool"),
-                        f"{data.tool.get('name')} {data.tool.get('version')}",
-                    ),
-                    (ctx.t("field.items"), str(len(data.items))),
-                    (ctx.t("field.preview"), ctx.t(f"preview.{ctx.preview}")),
-                ]
-            ),
-            Spacer(1, 8 * mm),
+            Spacer(1, 10 * mm),
+            ctx.kv(rows),
+            Spacer(1, 6 * mm),
             Paragraph(escape(ctx.t("cover.proves_title")), ctx.styles.h3),
-            ctx.p("cover.proves", ctx.styles.note),
+            Paragraph(cover_proves(ctx), ctx.styles.note),
             Paragraph(escape(ctx.t("cover.not_proves_title")), ctx.styles.h3),
             ctx.p("cover.not_proves", ctx.styles.note),
-            NextPageTemplate("body"),
-            PageBreak(),
         ]
+        if data.demo_used:
+            out.append(ctx.p("cover.demo", ctx.styles.warning))
+        out += [NextPageTemplate("body"), PageBreak()]
         return out
 
 
-# -- 2. summary -----------------------------------------------------------------------------
+def cover_proves(ctx: RenderContext) -> str:
+    """What this case's report can establish: the time claim only when trusted tokens exist."""
+    data = ctx.data
+    lines = [ctx.t("cover.proves_integrity"), ctx.t("cover.proves_identity")]
+    if data.trusted_tokens:
+        lines.append(ctx.t("cover.proves_time"))
+    else:
+        lines.append(ctx.t("cover.no_trusted_time"))
+    if any(d.findings for d in data.items):
+        lines.append(ctx.t("cover.proves_analysis"))
+    return "<br/>".join(lines)
+
+
+# -- summary --------------------------------------------------------------------------------
 class Summary(ReportSection):
     id = "summary"
     title_key = "summary.title"
 
     def render(self, ctx: RenderContext) -> Flowables:
         data = ctx.data
+        info = data.case.info
         ver = data.verification
-        status = ctx.t("summary.intact" if ver.intact else "summary.not_intact")
-        trusted = [t for t in data.tokens if t.trusted and not t.demo]
+        first = min(data.trusted_tokens, key=lambda t: t.gen_time, default=None)
         out = heading(ctx, self)
-        out.append(
-            ctx.kv(
-                [
-                    (ctx.t("field.items"), str(len(data.items))),
-                    (ctx.t("summary.total_size"), human_size(sum(d.item.size for d in data.items))),
-                    (ctx.t("summary.verification"), status),
-                    (ctx.t("summary.checked_at"), data.created),
-                    (ctx.t("summary.log_entries"), str(len(data.entries))),
-                    (
-                        ctx.t("summary.tokens"),
-                        ctx.t("summary.tokens_value", all=len(data.tokens), trusted=len(trusted)),
-                    ),
-                ]
-            )
-        )
+        rows: list[tuple[str, Any]] = [
+            (ctx.t("field.case"), f"{info.case_id} · {info.title}"),
+            (ctx.t("field.items"), ctx.t("summary.items_value", n=len(data.items),
+                                         size=human_size(sum(d.item.size for d in data.items)))),
+            (ctx.t("summary.verification"),
+             ctx.t("summary.intact" if ver.intact else "summary.not_intact",
+                   when=data.when(data.created))),
+            (ctx.t("summary.trusted_time"),
+             token_label(ctx, first) if first else ctx.t("summary.no_trusted_time")),
+            (ctx.t("summary.tokens"), tokens_value(ctx)),
+            (ctx.t("summary.log_head"), ctx.mono(f"#{data.head_seq} {data.head_hash}", small=True)),
+            (ctx.t("summary.key_fp"), ctx.mono(info.public_key_fingerprint, small=True)),
+        ]  # fmt: skip
+        if data.chats:
+            rows.append((ctx.t("summary.chats"), chats_value(ctx)))
+        out.append(ctx.kv(rows))
+        out.append(ctx.p("summary.anchor", ctx.styles.small))
         if not ver.intact:
-            lines = [f"{p.area}/{p.kind}: {p.location} {p.detail}" for p in ver.problems[:50]]
-            out.append(ctx.p("summary.problems", ctx.styles.note, problems="; ".join(lines)))
-        out += sub(ctx, "summary.findings_title", level=1)
-
-        def rows(d: ItemData) -> list[Any]:
-            return [
-                str(d.no),
-                d.file_name,
-                ctx.mono(d.sha256[:16] + "…", small=True),
-                token_label(ctx, d.first_trusted),
-                item_findings_summary(ctx, d),
-            ]
-
-        header = [
-            ctx.t("col.no"),
-            ctx.t("col.file"),
-            ctx.t("col.sha256_short"),
-            ctx.t("col.first_trusted"),
-            ctx.t("col.findings"),
-        ]
-        out += chunked(ctx, header, data.items, [10 * mm, 38 * mm, 30 * mm, 44 * mm, 52 * mm], rows)
-        out.append(PageBreak())
+            lines = [f"{p.area}/{p.kind}: {p.location}" for p in ver.problems[:20]]
+            out.append(ctx.p("summary.problems", ctx.styles.warning, problems="; ".join(lines)))
+        out += sub(ctx, "summary.findings_title")
+        out += summary_findings(ctx)
         return out
 
 
-# -- 3. evidence inventory ------------------------------------------------------------------
-def source_text(ctx: RenderContext, d: ItemData) -> str:
-    """Where the item came from; names from the source are escaped (a right-to-left override or
-    a control character in a file name must show as such, not reorder or hide the text)."""
-    parts = []
-    if d.source_url:
-        parts.append(display(d.source_url))
-    if d.chat:
-        parts.append(ctx.t("item.chat_value", chat=display(d.chat)))
-    if d.message:
-        parts.append(ctx.t("item.message_value", message=display(str(d.message))))
-    if not parts and d.item.acquisitions:
-        parts.append(display(d.item.acquisitions[0].source_path))
-    return " · ".join(parts) or "—"
+def tokens_value(ctx: RenderContext) -> str:
+    tokens = ctx.data.tokens
+    trusted = len(ctx.data.trusted_tokens)
+    demo = sum(1 for t in tokens if t.demo)
+    return ctx.t("summary.tokens_value", all=len(tokens), trusted=trusted, demo=demo,
+                 untrusted=len(tokens) - trusted - demo)  # fmt: skip
 
 
+def chats_value(ctx: RenderContext) -> str:
+    chats = ctx.data.chats
+    quoted = sum(len(c.messages) for c in chats)
+    missing = sum(len(c.missing) for c in chats)
+    return ctx.t("summary.chats_value", n=len(chats), quoted=quoted, missing=missing)
+
+
+def summary_findings(ctx: RenderContext) -> Flowables:
+    items = ctx.data.items
+    flagged = [d for d in items if item_signals(d.findings).indicating]
+    analysed = sum(1 for d in items if d.findings)
+    out: Flowables = [
+        ctx.p("summary.findings_counts", ctx.styles.body, flagged=len(flagged),
+              clean=analysed - len(flagged), none=len(items) - analysed),
+    ]  # fmt: skip
+    if flagged:
+        rows = [[str(d.no), d.file_name, findings_line(ctx, d)] for d in flagged[:SUMMARY_ROWS]]
+        head = [ctx.t("col.no"), ctx.t("col.file"), ctx.t("col.findings")]
+        out.append(ctx.table(head, rows, [10 * mm, 50 * mm, CONTENT_WIDTH - 60 * mm]))
+        if len(flagged) > SUMMARY_ROWS:
+            out.append(ctx.p("summary.more_flagged", ctx.styles.small,
+                             n=len(flagged) - SUMMARY_ROWS))  # fmt: skip
+    out.append(ctx.p("summary.findings_note", ctx.styles.small))
+    return out
+
+
+# -- evidence list --------------------------------------------------------------------------
 class Inventory(ReportSection):
     id = "inventory"
     title_key = "inventory.title"
 
     def render(self, ctx: RenderContext) -> Flowables:
-        out = heading(ctx, self)
+        out: Flowables = [CondPageBreak(70 * mm), *heading(ctx, self)]
         out.append(ctx.p("inventory.intro", ctx.styles.small))
-        header = [
-            ctx.t("col.no"),
-            ctx.t("col.file"),
-            ctx.t("col.type"),
-            ctx.t("col.size"),
-            ctx.t("col.sha256"),
-            ctx.t("col.acquired"),
-            ctx.t("col.first_trusted"),
-            ctx.t("col.source"),
-        ]
+        header = [ctx.t("col.no"), ctx.t("col.file_type"), ctx.t("col.sha256"),
+                  ctx.t("col.acquired")]  # fmt: skip
 
         def rows(d: ItemData) -> list[Any]:
+            what = f"{d.file_name}\n{d.item.media_type or '—'} · {human_size(d.item.size)}"
             return [
                 str(d.no),
-                d.file_name,
-                d.item.media_type or "—",
-                human_size(d.item.size),
-                ctx.mono(d.sha256, small=True),
-                d.acquired,
-                token_label(ctx, d.first_trusted),
-                source_text(ctx, d),
+                ctx.lines(what),
+                ctx.mono(d.sha256, tiny=True),
+                ctx.data.when(d.acquired),
             ]
 
-        widths = [8, 25, 17, 14, 34, 24, 26, 26]
-        out += chunked(ctx, header, ctx.data.items, [w * mm for w in widths], rows)
+        out += chunked(ctx, header, ctx.data.items, LIST_COLUMNS, rows)
         out.append(PageBreak())
         return out
 
 
-# -- 4. per item ----------------------------------------------------------------------------
+# -- one page per item ----------------------------------------------------------------------
 class Items(ReportSection):
     id = "items"
     title_key = "items.title"
@@ -256,8 +302,8 @@ class Items(ReportSection):
         return bool(case.items)
 
     def render(self, ctx: RenderContext) -> Flowables:
-        out = heading(ctx, self)
-        out.append(ctx.p(f"items.intro_{ctx.preview}", ctx.styles.small))
+        ctx.section_no += 1
+        chapter = f"{ctx.section_no}. {ctx.t(self.title_key)}"
 
         def make() -> Iterator[Any]:
             for n, d in enumerate(ctx.data.items):
@@ -265,119 +311,110 @@ class Items(ReportSection):
                     yield PageBreak()
                 title = ctx.t("items.item_title", no=d.no, name=d.file_name)
                 yield Outline(title, 1)
-                yield Paragraph(escape(title), ctx.styles.h2)
-                yield ctx.mono(d.sha256)
-                yield Spacer(1, 2 * mm)
+                body: Flowables = [Paragraph(escape(title), ctx.styles.h2)]
+                if n == 0:
+                    body.insert(0, Paragraph(escape(chapter), ctx.styles.h1))
+                    body.append(ctx.p(f"items.intro_{ctx.preview}", ctx.styles.tiny))
                 for part in ITEM_PARTS:
                     if part.applies(d):
-                        yield from part.render(ctx, d)
+                        body.extend(part.render(ctx, d))
+                # at most one page: what does not fit is shrunk, never carried over
+                yield KeepInFrame(CONTENT_WIDTH, FRAME_HEIGHT - 4 * mm, body, mode="shrink")
 
-        out.append(Deferred(make))
-        out.append(PageBreak())
-        return out
-
-
-def preview_flowable(ctx: RenderContext, path: Any, max_h: float = 70 * mm) -> Any:
-    try:
-        data, (w, h) = preview_image(path, ctx.preview)
-    except PreviewUnavailable as exc:
-        return ctx.p("item.preview_unavailable", ctx.styles.small, reason=str(exc)[:200])
-    width = min(CONTENT_WIDTH * 0.6, max_h * w / h)
-    return PdfImage(data, width, width * h / w)
+        return [Outline(chapter, 0), Deferred(make), PageBreak()]
 
 
-class PreviewPart(ItemPart):
-    id = "preview"
-    title_key = "item.preview"
-
-    def applies(self, item: ItemData) -> bool:
-        return True
-
-    def render(self, ctx: RenderContext, item: ItemData) -> Flowables:
-        if ctx.preview == "none":
-            return [ctx.p("item.preview_omitted", ctx.styles.small)]
-        out: Flowables = [Paragraph(escape(ctx.t(self.title_key)), ctx.styles.h3)]
-        if not item.item.media_type.startswith("image/"):
-            out.append(ctx.p("item.preview_not_image", ctx.styles.small, type=item.item.media_type))
-            return out
-        with ctx.data.case.store.plaintext_path(item.item.item_id) as path:
-            out.append(preview_flowable(ctx, path))
-        out.append(ctx.p(f"item.preview_note_{ctx.preview}", ctx.styles.tiny))
-        return out
+def thumbnail(ctx: RenderContext, d: ItemData) -> Any:
+    """The redacted preview (or why there is none), at most 38 mm."""
+    if ctx.preview == "none":
+        return ctx.text(ctx.t("item.preview_omitted"), ctx.styles.tiny)
+    if not d.item.media_type.startswith("image/"):
+        return ctx.text(ctx.t("item.preview_not_image"), ctx.styles.tiny)
+    with ctx.data.case.store.plaintext_path(d.item.item_id) as path:
+        try:
+            data, (w, h) = preview_image(path, ctx.preview)
+        except PreviewUnavailable:
+            return ctx.text(ctx.t("item.preview_unavailable"), ctx.styles.tiny)
+    side = 38 * mm
+    scale = side / max(w, h)
+    return PdfImage(data, w * scale, h * scale)
 
 
-class AcquisitionPart(ItemPart):
-    id = "acquisition"
-    title_key = "item.acquisition"
+class IdentityPart(ItemPart):
+    """Thumbnail beside the file's identity: name, type, source, times, hashes."""
+
+    id = "identity"
+    title_key = "item.identity"
 
     def render(self, ctx: RenderContext, item: ItemData) -> Flowables:
         it = item.item
-        out: Flowables = [Paragraph(escape(ctx.t(self.title_key)), ctx.styles.h3)]
         rows: list[tuple[str, Any]] = [
             (ctx.t("col.file"), item.file_name),
-            (ctx.t("col.type"), it.media_type or "—"),
-            (ctx.t("col.size"), f"{human_size(it.size)} ({it.size} B)"),
-            (ctx.t("item.stored_as"), ctx.mono(it.object_path, small=True)),
-            (ctx.t("col.first_trusted"), token_label(ctx, item.first_trusted)),
+            (ctx.t("col.type_size"), ctx.t("item.type_size", type=it.media_type or "—",
+                                          size=human_size(it.size), bytes=f"{it.size:,}")),
             (ctx.t("col.source"), source_text(ctx, item)),
-        ]
+            (ctx.t("col.acquired"), ctx.t("item.acquired_value", when=ctx.data.when(item.acquired),
+                                          n=len(it.acquisitions))),
+            (ctx.t("col.first_trusted"), token_label(ctx, item.first_trusted)),
+            ("SHA-256", ctx.mono(item.sha256, small=True)),
+        ]  # fmt: skip
         for name in sorted(it.hashes):
-            rows.append((name.upper(), ctx.mono(it.hashes[name], small=True)))
-        out.append(ctx.kv(rows))
-        header = [
-            ctx.t("col.seq"),
-            ctx.t("col.acquired"),
-            ctx.t("item.examiner_host"),
-            ctx.t("item.source_path"),
-        ]
-        acq_rows = [
-            [
-                str(a.seq),
-                a.time,
-                display(f"{a.details.get('examiner', '')} @ {a.details.get('host', '')}"),
-                display(a.source_path),
-            ]
-            for a in it.acquisitions
-        ]
-        out.append(Spacer(1, 2 * mm))
-        out += chunked(ctx, header, acq_rows, [14 * mm, 42 * mm, 40 * mm, 78 * mm])
-        if item.chat or item.message:
-            out.append(Paragraph(escape(ctx.t("item.chat_context")), ctx.styles.h3))
-            out.append(
-                ctx.kv(
-                    [
-                        (ctx.t("item.chat"), item.chat or "—"),
-                        (ctx.t("item.message"), item.message or "—"),
-                    ]
-                )
-            )
+            if name != "sha256":
+                rows.append((name.upper(), ctx.mono(it.hashes[name], small=True)))
+        side = 42 * mm
+        kv = ctx.kv(rows, key_width=30 * mm, width=CONTENT_WIDTH - side)
+        table = Table([[thumbnail(ctx, item), kv]], colWidths=[side, CONTENT_WIDTH - side])
+        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                   ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                   ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))  # fmt: skip
+        out: Flowables = [table]
         if item.derived_problems:
-            out.append(
-                ctx.p(
-                    "item.derived_problems",
-                    ctx.styles.note,
-                    problems="; ".join(item.derived_problems),
-                )
-            )
+            out.append(ctx.p("item.derived_problems", ctx.styles.warning,
+                             problems="; ".join(item.derived_problems)))  # fmt: skip
         return out
 
 
-def _flatten(prefix: str, value: Any, out: list[tuple[str, str]], limit: int = 80) -> None:
-    if len(out) >= limit:
-        return
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out, limit)
-    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        for n, v in enumerate(value):
-            _flatten(f"{prefix}[{n}]", v, out, limit)
-    else:
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        out.append((prefix, text[:400]))
+class FindingsPart(ItemPart):
+    """Only what indicates (or is positive proof), each with its measured false-positive rate
+    in words, and one line counting the checks that found no sign."""
+
+    id = "findings"
+    title_key = "item.findings"
+
+    def render(self, ctx: RenderContext, item: ItemData) -> Flowables:
+        out: Flowables = [Paragraph(escape(ctx.t(self.title_key)), ctx.styles.h3)]
+        sig = item_signals(item.findings)
+        if not sig.analysed:
+            return [*out, ctx.p("finding.not_analysed_long", ctx.styles.small)]
+        for f in sig.indicating[:FINDINGS_PER_PAGE]:
+            said = f.get("indicates")
+            text = str(said.get(ctx.lang) or said.get("en") or "") if isinstance(said, dict) else ""
+            key = "finding.positive_proof" if f.get("positive_proof") else "finding.indicates"
+            out.append(
+                ctx.p(
+                    key,
+                    ctx.styles.body,
+                    signal=signal_name(ctx.t, str(f["signal"])),
+                    text=text,
+                    rate=rate_words(ctx.t, f.get("measured_error_rates")),
+                )
+            )
+        if len(sig.indicating) > FINDINGS_PER_PAGE:
+            out.append(ctx.p("finding.more", ctx.styles.small,
+                             n=len(sig.indicating) - FINDINGS_PER_PAGE))  # fmt: skip
+        if sig.no_sign:
+            key = "finding.further_none" if sig.indicating else "finding.all_none"
+            out.append(ctx.p(key, ctx.styles.body, n=sig.no_sign))
+        if sig.failed:
+            out.append(ctx.p("finding.failed", ctx.styles.small, n=sig.failed))
+        if item.figures:
+            out.append(ctx.p("finding.figures", ctx.styles.tiny, n=len(item.figures)))
+        return out
 
 
 class MetadataPart(ItemPart):
-    """``media/<sha>/metadata.json`` when a log entry vouches for it."""
+    """A few curated metadata lines; positions, serial numbers and owner names withheld from
+    print unless ``--show-location`` (the whole record is attached)."""
 
     id = "metadata"
     title_key = "item.metadata"
@@ -386,214 +423,220 @@ class MetadataPart(ItemPart):
         return item.metadata is not None
 
     def render(self, ctx: RenderContext, item: ItemData) -> Flowables:
-        # The curated, translated view `forensic show` uses; a raw dump only for unknown records.
-        rows = metadata_lines(item.metadata or {}, ctx.lang)
-        if not rows:
-            _flatten("", item.metadata or {}, rows)
-        return [
-            Paragraph(escape(ctx.t(self.title_key)), ctx.styles.h3),
-            ctx.table(
-                [ctx.t("col.field"), ctx.t("col.value")],
-                [[k, v] for k, v in rows],
-                [60 * mm, CONTENT_WIDTH - 60 * mm],
-            ),
-        ]
+        from forensic.media import metadata_lines
 
-
-def _finding_row(finding: dict[str, Any], lang: str) -> list[str]:
-    said = finding.get("indicates") or {}
-    statement = str(said.get(lang) or said.get("en") or "") if isinstance(said, dict) else ""
-    if finding.get("positive_proof"):
-        statement += " [positive proof]" if lang != "ko" else " [긍정 증거]"
-    rates = finding.get("measured_error_rates")
-    if isinstance(rates, dict) and rates.get("fpr_untouched") is not None:
-        bound = rates.get("fpr_upper_95")
-        statement += f" (FPR {rates['fpr_untouched']}" + (f", ≤ {bound} at 95 %" if bound else "")
-        statement += f", n={rates.get('n_neg')})"
-    value, threshold = finding.get("value"), finding.get("threshold")
-    numbers = "" if value is None else str(value)
-    if threshold is not None:
-        numbers += f" / {threshold}"
-    return [str(finding.get("signal", "")), str(finding.get("status", "")), statement, numbers]
-
-
-class FindingsPart(ItemPart):
-    """``analysis/<sha>/*.json`` findings and figures (redacted like the preview)."""
-
-    id = "findings"
-    title_key = "item.findings"
-
-    def applies(self, item: ItemData) -> bool:
-        return bool(item.findings or item.figures)
-
-    def render(self, ctx: RenderContext, item: ItemData) -> Flowables:
+        record = item.metadata or {}
+        removed: list[str] = []
+        if not ctx.data.show_location:
+            record, removed = withhold(record)
+        rows = [(k, human_value(v, 160)) for k, v in metadata_lines(record, ctx.lang)]
+        if not rows and not removed:
+            return []
         out: Flowables = [Paragraph(escape(ctx.t(self.title_key)), ctx.styles.h3)]
-        for name, doc in item.findings:
-            out.append(Paragraph(escape(name), ctx.styles.small))
-            findings = doc.get("findings") if isinstance(doc, dict) else None
-            if isinstance(findings, list) and findings:
-                # One row per signal: what it found, in the report's language, with its numbers.
-                out.append(
-                    ctx.table(
-                        [
-                            ctx.t("col.signal"),
-                            ctx.t("col.status"),
-                            ctx.t("col.statement"),
-                            ctx.t("col.value_threshold"),
-                        ],
-                        [_finding_row(f, ctx.lang) for f in findings if isinstance(f, dict)],
-                        [34 * mm, 22 * mm, CONTENT_WIDTH - 90 * mm, 34 * mm],
-                    )
-                )
-                continue
-            rows: list[tuple[str, str]] = []
-            _flatten("", doc, rows)
-            out.append(
-                ctx.table(
-                    [ctx.t("col.field"), ctx.t("col.value")],
-                    [[k, v] for k, v in rows],
-                    [60 * mm, CONTENT_WIDTH - 60 * mm],
-                )
-            )
-        if ctx.preview != "none":
-            for fig in item.figures:
-                out.append(Spacer(1, 2 * mm))
-                with open_case_file(ctx.data.case, fig) as figure:  # decrypted in memory
-                    out.append(KeepTogether([preview_flowable(ctx, figure, 55 * mm)]))
-                out.append(Paragraph(escape(fig.name), ctx.styles.tiny))
+        if rows:
+            shown = [[k, v] for k, v in rows[:METADATA_ROWS]]
+            out.append(ctx.table(None, shown, [45 * mm, CONTENT_WIDTH - 45 * mm]))
+        if len(rows) > METADATA_ROWS:
+            out.append(ctx.p("item.metadata_more", ctx.styles.tiny, n=len(rows) - METADATA_ROWS))
+        if removed:
+            out.append(ctx.p("item.withheld", ctx.styles.small, n=len(removed)))
+        elif ctx.data.show_location:
+            out.append(ctx.p("item.location_shown", ctx.styles.tiny))
         return out
 
 
-# -- 5. integrity / identity / authenticity -------------------------------------------------
-class Integrity(ReportSection):
-    id = "integrity"
-    title_key = "integrity.title"
+# -- chat evidence --------------------------------------------------------------------------
+class ChatEvidence(ReportSection):
+    id = "chats"
+    title_key = "chat.title"
+
+    def applies(self, case: ReportData) -> bool:
+        return bool(case.chats)
+
+    def render(self, ctx: RenderContext) -> Flowables:
+        out = heading(ctx, self)
+        out.append(ctx.p("chat.intro", ctx.styles.small, zone=ctx.data.zone))
+        for n, chat in enumerate(ctx.data.chats, start=1):
+            out += chat_block(ctx, n, chat)
+        out.append(PageBreak())
+        return out
+
+
+def zone_words(ctx: RenderContext, chat: ChatExcerpt) -> str:
+    origin = chat.zone_from if chat.zone_from in ("user", "default", "export") else "other"
+    return ctx.t("chat.zone_value", zone=chat.zone or "—", origin=ctx.t(f"chat.zone_{origin}"))
+
+
+def chat_block(ctx: RenderContext, n: int, chat: ChatExcerpt) -> Flowables:
+    names = ", ".join(chat.chats) or chat.group
+    title = sub(ctx, "chat.chat_title", n=n, chats=display(names), app=chat.app)
+    out: Flowables = [CondPageBreak(50 * mm), *title]
+    files = "\n".join(f"{display(p)}  {s}" for p, s in chat.export_files) or "—"
+    rows: list[tuple[str, Any]] = [
+        (ctx.t("chat.export_files"), ctx.mono(files, small=True)),
+        (ctx.t("chat.transcript"), ctx.t("chat.transcript_value", path=chat.transcript,
+                                        n=chat.message_total)),
+        (ctx.t("chat.zone"), zone_words(ctx, chat)),
+    ]  # fmt: skip
+    out.append(ctx.kv(rows, key_width=34 * mm))
+    if not chat.intact:
+        return [*out, ctx.p("chat.not_intact", ctx.styles.warning)]
+    if chat.messages:
+        out.append(Spacer(1, 2 * mm))
+        head = [ctx.t("chat.col_id"), ctx.t("chat.col_time"), ctx.t("chat.col_sender"),
+                ctx.t("chat.col_text")]  # fmt: skip
+        out += chunked(ctx, head, chat.messages, (18, 42, 26, 88), lambda m: message_row(ctx, m))
+        out.append(ctx.p("chat.legend", ctx.styles.tiny))
+    else:
+        out.append(ctx.p("chat.no_focus", ctx.styles.small))
+    if chat.missing:
+        out.append(Paragraph(escape(ctx.t("chat.missing_title", n=len(chat.missing))),
+                             ctx.styles.h3))  # fmt: skip
+        head = [ctx.t("chat.col_id"), ctx.t("chat.col_ref"), ctx.t("chat.col_status")]
+        out += chunked(ctx, head, chat.missing, (18, 110, 46), lambda m: missing_row(ctx, m))
+    return out
+
+
+def missing_row(ctx: RenderContext, m: MissingMedia) -> list[str]:
+    return [m.message, display(m.ref) or role_word(ctx, m.role), ctx.t(f"chat.media_{m.status}")]
+
+
+def role_word(ctx: RenderContext, role: str) -> str:
+    word = ctx.t(f"chat.role_{role}")
+    return word if word != f"chat.role_{role}" else ctx.t("chat.role_other")
+
+
+def message_row(ctx: RenderContext, m: ChatMessage) -> list[Any]:
+    mark = {"media": "▶ ", "mark": "★ "}.get(m.focus, "")
+    ident = mark + m.id + (f"\n{ctx.t('chat.line', line=m.line)}" if m.line else "")
+    when = ctx.data.when(m.utc) if m.utc else "—"
+    when += "\n" + ctx.t("chat.as_written", text=m.as_written or "—")
+    text = m.text
+    if m.forwarded_from:
+        text += "\n" + ctx.t("chat.forwarded", source=m.forwarded_from)
+    if m.media:
+        text += "\n" + ctx.t("chat.media", files=", ".join(m.media))
+    if m.note:
+        text += "\n" + ctx.t("chat.note", note=m.note)
+    sender = m.sender if m.sender is not None else ctx.t("chat.deleted_sender")
+    return [ctx.lines(ident), ctx.lines(when, small=True), display(sender), ctx.lines(text)]
+
+
+# -- chain of custody and what it establishes -----------------------------------------------
+class Custody(ReportSection):
+    id = "custody"
+    title_key = "custody.title"
 
     def render(self, ctx: RenderContext) -> Flowables:
         data = ctx.data
-        info = data.case.info
         out = heading(ctx, self)
-        for key in ("integrity", "identity", "authenticity"):
-            out += sub(ctx, f"integrity.{key}_title")
-            out.append(ctx.p(f"integrity.{key}_text", ctx.styles.body))
-        out += sub(ctx, "integrity.hashes_title")
-        out += chunked(
-            ctx,
-            [ctx.t("col.no"), ctx.t("col.sha256"), ctx.t("col.hash_time"), ctx.t("col.seq")],
-            data.items,
-            [10 * mm, 100 * mm, 46 * mm, 18 * mm],
-            lambda d: [
-                str(d.no),
-                ctx.mono(d.sha256, small=True),
-                d.acquired,
-                str(d.item.acquisitions[0].seq),
-            ],
-        )
-        out += sub(ctx, "integrity.tokens_title")
-        if data.tokens:
-            trows = [
-                [
-                    t.tsa + (f" ({ctx.t('common.demo')})" if t.demo or not t.trusted else ""),
-                    t.serial,
-                    t.gen_time,
-                    t.policy,
-                    f"{t.head_seq}",
-                    ctx.mono(t.head_hash, small=True),
-                ]
-                for t in data.tokens
-            ]
-            out += chunked(
-                ctx,
-                [
-                    ctx.t("col.tsa"),
-                    ctx.t("col.serial"),
-                    ctx.t("col.gen_time"),
-                    ctx.t("col.policy"),
-                    ctx.t("col.head_seq"),
-                    ctx.t("col.head_hash"),
-                ],
-                trows,
-                [28 * mm, 24 * mm, 34 * mm, 26 * mm, 14 * mm, 48 * mm],
-            )
-            if any(t.demo or not t.trusted for t in data.tokens):
-                out.append(ctx.p("integrity.demo_warning", ctx.styles.note))
-        else:
-            out.append(ctx.p("integrity.no_tokens", ctx.styles.note))
-        out += sub(ctx, "integrity.log_title")
-        out.append(
-            ctx.kv(
-                [
-                    (ctx.t("integrity.log_entries"), str(len(data.entries))),
-                    (ctx.t("integrity.log_head_seq"), str(data.head_seq)),
-                    (ctx.t("integrity.log_head"), ctx.mono(data.head_hash, small=True)),
-                    (
-                        ctx.t("integrity.key_fp"),
-                        ctx.mono(info.public_key_fingerprint, small=True),
-                    ),
-                    (
-                        ctx.t("summary.verification"),
-                        ctx.t(
-                            "summary.intact" if data.verification.intact else "summary.not_intact"
-                        ),
-                    ),
-                ]
-            )
-        )
-        out.append(ctx.p("integrity.log_appendix", ctx.styles.small))
-        out.append(PageBreak())
+        out.append(ctx.p("custody.intro", ctx.styles.small))
+        head = [ctx.t("custody.col_person"), ctx.t("custody.col_host"),
+                ctx.t("custody.col_event"), ctx.t("custody.col_count"),
+                ctx.t("custody.col_first"), ctx.t("custody.col_last")]  # fmt: skip
+        out += chunked(ctx, head, custody_rows(ctx), (30, 26, 30, 12, 38, 38))
+        out.append(Spacer(1, 2 * mm))
+        out.append(ctx.kv([
+            (ctx.t("custody.entries"), str(len(data.entries))),
+            (ctx.t("summary.log_head"), ctx.mono(f"#{data.head_seq} {data.head_hash}", small=True)),
+            (ctx.t("summary.key_fp"), ctx.mono(data.case.info.public_key_fingerprint, small=True)),
+        ]))  # fmt: skip
+        out.append(ctx.p("custody.attached", ctx.styles.small))
+        out += sub(ctx, "legal.title")
+        out += legal_framing(ctx)
         return out
 
 
-# -- 6. methodology and limitations ---------------------------------------------------------
-class Methodology(ReportSection):
-    id = "methodology"
-    title_key = "methodology.title"
+def custody_rows(ctx: RenderContext) -> list[list[str]]:
+    """Events grouped by person, computer and action, in the order they first happened."""
+    groups: dict[tuple[str, str, str], list[Any]] = {}
+    examiner = ctx.data.case.info.examiner
+    for e in ctx.data.entries:
+        who = str(e.details.get("examiner") or examiner)
+        key = (who, str(e.details.get("host") or "—"), e.action)
+        groups.setdefault(key, []).append(e)
+    rows = []
+    for (who, host, action), events in groups.items():
+        label = ctx.t(f"action.{action}")
+        rows.append([display(who), display(host), label if label != f"action.{action}" else action,
+                     str(len(events)), ctx.data.when(events[0].time),
+                     ctx.data.when(events[-1].time)])  # fmt: skip
+    return rows
+
+
+def legal_framing(ctx: RenderContext) -> Flowables:
+    """무결성 / 동일성 / 진정성, each claim only as far as this case supports it."""
+    data = ctx.data
+    tokens = data.tokens
+    demo = sum(1 for t in tokens if t.demo)
+    untrusted = len(tokens) - len(data.trusted_tokens) - demo
+    integrity = [ctx.t("legal.integrity_hashes" if data.verification.intact
+                       else "legal.integrity_problems")]  # fmt: skip
+    integrity.append(ctx.t("legal.integrity_log"))
+    if data.trusted_tokens:
+        integrity.append(ctx.t("legal.integrity_tokens", n=len(data.trusted_tokens)))
+    else:
+        integrity.append(ctx.t("legal.integrity_no_tokens"))
+    if demo:
+        integrity.append(ctx.t("legal.demo_tokens", n=demo))
+    if untrusted:
+        integrity.append(ctx.t("legal.untrusted_tokens", n=untrusted))
+    witness = "legal.witness" if data.hash_sheet == "seizure" else "legal.no_witness"
+    return [
+        Paragraph(escape(ctx.t("legal.integrity_title")), ctx.styles.h3),
+        Paragraph(escape(" ".join(integrity)), ctx.styles.body),
+        Paragraph(escape(ctx.t("legal.identity_title")), ctx.styles.h3),
+        ctx.p("legal.identity", ctx.styles.body),
+        Paragraph(escape(ctx.t("legal.authenticity_title")), ctx.styles.h3),
+        ctx.p("legal.authenticity", ctx.styles.body),
+        ctx.p(witness, ctx.styles.small),
+    ]
+
+
+# -- how to verify --------------------------------------------------------------------------
+class HowToVerify(ReportSection):
+    id = "verify"
+    title_key = "verify.title"
 
     def render(self, ctx: RenderContext) -> Flowables:
-        out = heading(ctx, self)
-        out.append(ctx.p("methodology.acquisition", ctx.styles.body))
-        out += sub(ctx, "methodology.detection_title")
-        text = ctx.data.methodology
-        if not any(item.findings for item in ctx.data.items):
-            out.append(ctx.p("methodology.no_detection", ctx.styles.note))
-        if text is not None:
-            out.append(ctx.p("methodology.quoted", ctx.styles.small))
-            out.append(Preformatted(text, ctx.styles.mono_small, maxLineLength=110))
-        out += sub(ctx, "methodology.limitations_title")
-        out.append(ctx.p("methodology.limitations", ctx.styles.body))
-        out.append(PageBreak())
+        data = ctx.data
+        out: Flowables = [CondPageBreak(80 * mm), *heading(ctx, self)]
+        out.append(ctx.p("verify.intro", ctx.styles.body))
+        sample = data.items[0] if data.items else None
+        cmds = ["cd CASE_FOLDER", "sh verify.sh ."]
+        if sample is not None:
+            cmds.append(f"sha256sum {sample.item.object_path}")
+            if sample.item.encrypted:
+                cmds.append(f"age -d -i KEY.txt {sample.item.object_path} | sha256sum")
+            cmds.append(f"#  → {sample.sha256}")
+        tok = data.tokens[0] if data.tokens else None
+        if tok is not None:
+            chain = tok.tsr.removesuffix(".tsr") + ".chain.pem"
+            cmds += [f"sed -n '{tok.head_seq + 1}p' custody/log.jsonl | tr -d '\\n' | sha256sum",
+                     f"openssl ts -verify -digest {tok.head_hash} \\",
+                     f"    -in {tok.tsr} -CAfile {chain}"]  # fmt: skip
+        pdf = f"reports/{data.report_id}.pdf"
+        cmds += [f"pdfsig {pdf}", f"sha256sum {pdf}"]
+        out.append(Preformatted("\n".join(cmds), ctx.styles.mono_small, maxLineLength=96))
+        key = "verify.steps_encrypted" if data.case.info.encryption is not None else "verify.steps"
+        out.append(ctx.p(key, ctx.styles.small, report_id=data.report_id))
         return out
 
 
-# -- 7. hash confirmation sheet -------------------------------------------------------------
+# -- hash sheet -----------------------------------------------------------------------------
 def signature_block(ctx: RenderContext, roles: list[str]) -> Table:
-    rows = []
-    for role in roles:
-        rows.append(
-            [
-                Paragraph(escape(ctx.t(role)), ctx.styles.cell_head),
-                Paragraph(escape(ctx.t("sign.name")), ctx.styles.cell),
-                "",
-                Paragraph(escape(ctx.t("sign.date")), ctx.styles.cell),
-                "",
-                Paragraph(escape(ctx.t("sign.signature")), ctx.styles.cell),
-                "",
-            ]
-        )
-    t = Table(
-        rows,
-        colWidths=[30 * mm, 14 * mm, 36 * mm, 14 * mm, 28 * mm, 18 * mm, 34 * mm],
-        rowHeights=[14 * mm] * len(rows),
-    )
-    t.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.5, _color("rule")),
-                ("BACKGROUND", (0, 0), (0, -1), _color("accent")),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ]
-        )
-    )
+    rows = [
+        [Paragraph(escape(ctx.t(role)), ctx.styles.cell_head),
+         Paragraph(escape(ctx.t("sign.name")), ctx.styles.cell), "",
+         Paragraph(escape(ctx.t("sign.date")), ctx.styles.cell), "",
+         Paragraph(escape(ctx.t("sign.signature")), ctx.styles.cell), ""]
+        for role in roles
+    ]  # fmt: skip
+    t = Table(rows, colWidths=[w * mm for w in (32, 14, 32, 14, 26, 20, 36)],
+              rowHeights=[13 * mm] * len(rows))  # fmt: skip
+    t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, _color("rule")),
+                           ("BACKGROUND", (0, 0), (0, -1), _color("accent")),
+                           ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))  # fmt: skip
     return t
 
 
@@ -602,25 +645,25 @@ class HashSheet(ReportSection):
     title_key = "hash_sheet.title"
 
     def render(self, ctx: RenderContext) -> Flowables:
-        info = ctx.data.case.info
-        out = heading(ctx, self)
-        out.append(
-            ctx.kv(
-                [
-                    (ctx.t("field.case_id"), info.case_id),
-                    (ctx.t("field.report_id"), ctx.data.report_id),
-                    (ctx.t("field.examiner"), info.examiner),
-                    (ctx.t("hash_sheet.algorithm"), "SHA-256 (FIPS 180-4)"),
-                ]
-            )
-        )
-        out.append(Spacer(1, 3 * mm))
-        out.append(ctx.p("hash_sheet.intro", ctx.styles.body))
+        data = ctx.data
+        info = data.case.info
+        kind = data.hash_sheet
+        out: Flowables = [PageBreak(), *heading(ctx, self)]
+        out.append(Paragraph(escape(ctx.t(f"hash_sheet.kind_{kind}")), ctx.styles.h3))
+        out.append(ctx.kv([
+            (ctx.t("field.case_id"), f"{info.case_id} · {info.title}"),
+            (ctx.t("field.report_id"), data.report_id),
+            (ctx.t(f"hash_sheet.collector_{kind}"), info.examiner),
+            (ctx.t("hash_sheet.algorithm"), "SHA-256 (FIPS 180-4)"),
+            (ctx.t("summary.log_head"), ctx.mono(f"#{data.head_seq} {data.head_hash}", small=True)),
+            (ctx.t("summary.key_fp"), ctx.mono(info.public_key_fingerprint, small=True)),
+        ]))  # fmt: skip
+        out.append(Spacer(1, 2 * mm))
         out += chunked(
             ctx,
             [ctx.t("col.no"), ctx.t("col.file"), ctx.t("col.size"), ctx.t("col.sha256")],
-            ctx.data.items,
-            [9 * mm, 40 * mm, 16 * mm, 109 * mm],
+            data.items,
+            SHEET_COLUMNS,
             lambda d: [
                 str(d.no),
                 d.file_name,
@@ -628,164 +671,104 @@ class HashSheet(ReportSection):
                 ctx.mono(d.sha256, small=True),
             ],
         )
-        out.append(CondPageBreak(70 * mm))
-        out.append(Spacer(1, 4 * mm))
-        out.append(ctx.p("hash_sheet.confirm", ctx.styles.body))
+        out += [CondPageBreak(65 * mm), Spacer(1, 3 * mm)]
+        out.append(ctx.p(f"hash_sheet.confirm_{kind}", ctx.styles.body, examiner=info.examiner,
+                         when=data.when(data.created)))  # fmt: skip
         out.append(Spacer(1, 3 * mm))
-        out.append(signature_block(ctx, ["sign.examiner", "sign.participant"]))
-        out.append(Spacer(1, 2 * mm))
-        out.append(ctx.p("hash_sheet.participant_note", ctx.styles.tiny))
-        out.append(PageBreak())
+        roles = ["sign.collector", "sign.officer"] if kind == "self" else [
+            "sign.examiner", "sign.participant"]  # fmt: skip
+        out.append(signature_block(ctx, roles))
+        out.append(ctx.p(f"hash_sheet.note_{kind}", ctx.styles.tiny))
         return out
 
 
-# -- 8. how to verify -----------------------------------------------------------------------
-class HowToVerify(ReportSection):
-    id = "verify"
-    title_key = "verify.title"
-
-    def render(self, ctx: RenderContext) -> Flowables:
-        data = ctx.data
-        out = heading(ctx, self)
-        out.append(ctx.p("verify.intro", ctx.styles.body))
-        out += sub(ctx, "verify.objects_title")
-        sample = data.items[0] if data.items else None
-        cmds = ["cd CASE_FOLDER"]
-        encrypted = data.case.info.encryption is not None
-        if sample is not None and sample.item.encrypted:
-            # The stored file is ciphertext: its hash is the ciphertext's, not the evidence's.
-            cmds.append(f"sha256sum {sample.item.object_path}")
-            cmds.append(f"#  → {sample.item.object_sha256}")
-            cmds.append("forensic verify --decrypt --case .")
-            cmds.append(f"age -d -i KEY.txt {sample.item.object_path} | sha256sum")
-            cmds.append(f"#  → {sample.sha256}")
-        elif sample is not None:
-            cmds.append(f"sha256sum {sample.item.object_path}")
-            cmds.append(f"#  → {sample.sha256}")
-        out.append(ctx.p("encrypted.objects" if encrypted else "verify.objects", ctx.styles.body))
-        out.append(Preformatted("\n".join(cmds), ctx.styles.mono_small, maxLineLength=95))
-        out += sub(ctx, "verify.script_title")
-        out.append(ctx.p("verify.script", ctx.styles.body))
-        out.append(Preformatted("sh verify.sh .\nforensic verify --case .", ctx.styles.mono_small))
-        out += sub(ctx, "verify.ts_title")
-        out.append(ctx.p("verify.ts", ctx.styles.body))
-        ts_cmds = []
-        for tok in data.tokens[:5]:
-            chain = tok.tsr.removesuffix(".tsr") + ".chain.pem"
-            ts_cmds.append(
-                f"sed -n '{tok.head_seq + 1}p' custody/log.jsonl | tr -d '\\n' | sha256sum\n"
-                f"#  → {tok.head_hash}\n"
-                f"openssl ts -verify -digest {tok.head_hash} \\\n"
-                f"    -in {tok.tsr} -CAfile {chain}"
-            )
-        if not ts_cmds:
-            ts_cmds.append(
-                "openssl ts -verify -digest HEAD_HASH -in timestamps/N-TSA.tsr \\\n"
-                "    -CAfile timestamps/N-TSA.chain.pem"
-            )
-        out.append(Preformatted("\n\n".join(ts_cmds), ctx.styles.mono_small, maxLineLength=95))
-        out += sub(ctx, "verify.pdf_title")
-        out.append(ctx.p("verify.pdf", ctx.styles.body, report_id=data.report_id))
-        if encrypted:
-            out.append(ctx.p("encrypted.pdf", ctx.styles.body, report_id=data.report_id))
-        pdf = f"reports/{data.report_id}.pdf"
-        pdf_cmds = (
-            f"age -d -i KEY.txt -o REPORT.pdf {pdf}\n"
-            "pdfsig REPORT.pdf\n"
-            "pyhanko sign validate --trust CA.pem REPORT.pdf\n"
-            f"sha256sum {pdf} REPORT.pdf\n"
-            if encrypted
-            else f"pdfsig {pdf}\npyhanko sign validate --trust CA.pem {pdf}\nsha256sum {pdf}\n"
-        )
-        out.append(
-            Preformatted(
-                pdf_cmds + "grep '\"report\"' custody/log.jsonl | tail -n 1",
-                ctx.styles.mono_small,
-            )
-        )
-        out.append(PageBreak())
-        return out
-
-
-# -- 9. examiner declaration ----------------------------------------------------------------
+# -- declaration ----------------------------------------------------------------------------
 class Declaration(ReportSection):
     id = "declaration"
     title_key = "declaration.title"
 
     def render(self, ctx: RenderContext) -> Flowables:
-        info = ctx.data.case.info
-        out = heading(ctx, self)
-        out.append(
-            ctx.p(
-                "declaration.text",
-                ctx.styles.body,
-                examiner=info.examiner,
-                organisation=info.organisation or "—",
-                case_id=info.case_id,
-                report_id=ctx.data.report_id,
-                items=len(ctx.data.items),
-                head=ctx.data.head_hash,
-                head_seq=ctx.data.head_seq,
-            )
-        )
-        out.append(Spacer(1, 6 * mm))
-        out.append(ctx.p("declaration.digital", ctx.styles.note))
-        out.append(Spacer(1, 4 * mm))
+        data = ctx.data
+        info = data.case.info
+        org = ctx.t("declaration.org", organisation=info.organisation) if info.organisation else ""
+        out: Flowables = [CondPageBreak(120 * mm), *heading(ctx, self)]
+        out.append(ctx.p("declaration.text", ctx.styles.body, examiner=info.examiner, org=org,
+                         case_id=info.case_id, report_id=data.report_id, items=len(data.items),
+                         head=data.head_hash, head_seq=data.head_seq,
+                         intact=ctx.t("declaration.intact" if data.verification.intact
+                                      else "declaration.not_intact")))  # fmt: skip
+        out.append(ctx.p("declaration.references", ctx.styles.small))
+        if data.foreign_references:
+            out.append(ctx.p("declaration.foreign", ctx.styles.small))
+        out.append(ctx.p("declaration.limits", ctx.styles.small))
+        digital = "declaration.digital_demo" if data.demo_used else "declaration.digital"
+        out.append(ctx.p(digital, ctx.styles.note))
         out.append(signature_block(ctx, ["sign.examiner"]))
-        out.append(PageBreak())
         return out
 
 
-# -- appendix: the full custody log ---------------------------------------------------------
-class LogAppendix(ReportSection):
-    id = "log_appendix"
+# -- appendix (--detail full) ---------------------------------------------------------------
+class Appendix(ReportSection):
+    id = "appendix"
     title_key = "appendix.title"
 
+    def applies(self, case: ReportData) -> bool:
+        return case.detail == "full"
+
     def render(self, ctx: RenderContext) -> Flowables:
-        out = heading(ctx, self)
+        out: Flowables = [PageBreak(), *heading(ctx, self)]
         out.append(ctx.p("appendix.intro", ctx.styles.small))
-
-        def row(e: Any) -> list[Any]:
-            subject = e.subject
-            if subject.startswith("sha256:"):
-                subject = subject[:23] + "…"
-            return [str(e.seq), e.time, e.action, subject, ctx.mono(e.hash, small=True)]
-
-        out += chunked(
-            ctx,
-            [
-                ctx.t("col.seq"),
-                ctx.t("col.time"),
-                ctx.t("col.action"),
-                ctx.t("col.subject"),
-                ctx.t("col.entry_hash"),
-            ],
-            ctx.data.entries,
-            [12 * mm, 40 * mm, 24 * mm, 44 * mm, 54 * mm],
-            row,
-        )
+        rows: list[list[Any]] = []
+        for d in ctx.data.items:
+            for _name, doc in d.findings:
+                for f in doc.get("findings", []) if isinstance(doc, dict) else []:
+                    if isinstance(f, dict) and f.get("status") != "not_applicable":
+                        rows.append(finding_row(ctx, d, f))
+        out += sub(ctx, "appendix.findings_title")
+        if rows:
+            head = [ctx.t("col.no"), ctx.t("col.signal"), ctx.t("col.status"),
+                    ctx.t("col.value_threshold"), ctx.t("col.rate")]  # fmt: skip
+            out += chunked(ctx, head, rows, (10, 44, 30, 34, 56))
+        else:
+            out.append(ctx.p("finding.not_analysed_long", ctx.styles.small))
+        out += sub(ctx, "appendix.log_title")
+        head = [ctx.t("col.seq"), ctx.t("col.time"), ctx.t("col.action"), ctx.t("col.subject"),
+                ctx.t("col.entry_hash")]  # fmt: skip
+        out += chunked(ctx, head, ctx.data.entries, (10, 38, 24, 36, 66), lambda e: log_row(ctx, e))
         return out
 
 
-#: the blocks of an item's chapter, in order: its context (chat, web page, OCR) before its
-#: metadata
-ITEM_PARTS: tuple[ItemPart, ...] = (
-    PreviewPart(),
-    AcquisitionPart(),
-    *CONTEXT_PARTS,
-    MetadataPart(),
-    FindingsPart(),
-)
+def finding_row(ctx: RenderContext, d: ItemData, f: dict[str, Any]) -> list[Any]:
+    from forensic.report.wording import status_word
+
+    value = human_value(f.get("value"), 80)
+    if f.get("threshold") is not None:
+        value += f" / {human_value(f.get('threshold'), 40)}"
+    return [str(d.no), signal_name(ctx.t, str(f.get("signal", ""))),
+            status_word(ctx.t, str(f.get("status", ""))), value,
+            rate_words(ctx.t, f.get("measured_error_rates"))]  # fmt: skip
+
+
+def log_row(ctx: RenderContext, e: Any) -> list[Any]:
+    subject = e.subject if len(e.subject) <= 30 else e.subject[:29] + "…"
+    label = ctx.t(f"action.{e.action}")
+    return [str(e.seq), ctx.data.when(e.time), label if label != f"action.{e.action}" else e.action,
+            display(subject), ctx.mono(e.hash, tiny=True)]  # fmt: skip
+
+
+#: the blocks of an item's page, in order
+ITEM_PARTS: tuple[ItemPart, ...] = (IdentityPart(), FindingsPart(), *CONTEXT_PARTS, MetadataPart())
 #: the report's chapters, in order
 SECTIONS: tuple[ReportSection, ...] = (
     Cover(),
     Summary(),
     Inventory(),
     Items(),
-    Integrity(),
-    Methodology(),
-    HashSheet(),
+    ChatEvidence(),
+    Custody(),
+    MethodologySection(),
     HowToVerify(),
+    HashSheet(),
     Declaration(),
-    LogAppendix(),
+    Appendix(),
 )

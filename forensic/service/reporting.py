@@ -73,6 +73,10 @@ def create_report(
     lang: str | None = None,
     case_dir: Path | None = None,
     progress: ProgressReporter = SILENT,
+    detail: str = "summary",
+    hash_sheet: str = "auto",
+    show_location: bool = False,
+    foreign_references: bool = False,
 ) -> ReportOutcome:
     """Build, sign, time-stamp and store ``reports/<id>.pdf``, logged with its SHA-256.
 
@@ -80,14 +84,21 @@ def create_report(
     the session's passphrase. ``lang`` (``None``: the case's language, else the session's)
     is the report's language; ``items`` limits it to some items, each named as
     :meth:`~forensic.case.Case.resolve_item` takes it (number, SHA-256 or unique prefix) and
-    passed on as its full SHA-256.
+    passed on as its full SHA-256. ``detail`` ``full`` adds an appendix of every finding and
+    the whole log; ``hash_sheet`` picks the hash sheet's form (``auto``: from the log);
+    ``show_location`` prints positions, serial numbers and owner names (recorded in the entry).
     """
     from forensic.report import PREVIEW_MODES, ReportOptions, build_report
+    from forensic.report.build import DETAIL_MODES, HASH_SHEETS
     from forensic.report.errors import ReportUsageError
     from forensic.timestamp.examiner_cert import CERT_FILE, load_signing_key
 
     if preview not in PREVIEW_MODES:
         raise ReportUsageError("bad_preview", mode=preview)
+    if detail not in DETAIL_MODES:
+        raise ReportUsageError("layout.bad_detail", mode=detail)
+    if hash_sheet not in HASH_SHEETS:
+        raise ReportUsageError("layout.bad_hash_sheet", mode=hash_sheet)
     case = open_case(session, case_dir)
     chosen_items = _resolved(case, items)  # a mistyped item fails before any passphrase
     cert_file = session.home / CERT_FILE
@@ -108,6 +119,10 @@ def create_report(
         logo=logo,
         tsa=authority,
         timeout=timeout,
+        detail=detail,
+        hash_sheet=hash_sheet,
+        show_location=show_location,
+        foreign_references=foreign_references,
     )
     result = build_report(
         case, key, options, cert_pem=cert_pem, cert_key=cert_key, progress=progress
