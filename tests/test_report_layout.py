@@ -288,6 +288,9 @@ def test_claims_follow_what_the_case_has(built: Built) -> None:
     assert "접수수사관" in ko and "수집자(제출인)" in ko
     seizure = _reading(built.reports["full"])
     assert "참여인이참여한가운데" in seizure
+    # --detail full: every finding with its status in words, and the whole log
+    appendix = seizure[seizure.index("부록:상세자료") :]
+    assert "징후없음(부재의증명아님)" in appendix and "관리연속성기록전체" in appendix
     # the demo TSA is named on every page after the cover, and on the cover
     pages = _page_texts(built.reports["ko"])
     assert "시연" in _flat(pages[0])

@@ -102,7 +102,7 @@ def make_styles(lang: str) -> Styles:
     base = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=14, wordWrap=wrap)
     return Styles(
         body=base,
-        small=ParagraphStyle("small", parent=base, fontSize=8.5, leading=12),
+        small=ParagraphStyle("small", parent=base, fontSize=8.5, leading=12, spaceBefore=3),
         tiny=ParagraphStyle("tiny", parent=base, fontSize=7, leading=9),
         mono=ParagraphStyle("mono", parent=base, fontName=FONT_MONO, fontSize=8.2, leading=11),
         mono_small=ParagraphStyle(
