@@ -410,16 +410,11 @@ def _build_bag(
     for required in (CASE_FILE, PUBKEY_FILE):
         if f"data/{required}" not in writer.payload:
             raise ExportError("file_missing", exit_code=EXIT_INTEGRITY, path=required)
-    chunks = uco_chunks(
-        case,
-        entries,
-        items,
-        files,
-        export_started=started,
-        destination=str(out),
-        chats=_uco_chats(case, entries, root, decrypt),
+    chats = _uco_chats(case, entries, root, decrypt)
+    uco = uco_chunks(
+        case, entries, items, files, export_started=started, destination=str(out), chats=chats
     )
-    writer.write_stream(f"data/{UCO_FILE}", chunks)
+    writer.write_stream(f"data/{UCO_FILE}", uco)
     progress.finish()
     tokens = sum(len(e.details.get("tokens", []) or []) for e in entries if e.action == "timestamp")
     # Seal: payload manifest, declaration, bag-info, checker, instructions, tag manifest.
