@@ -478,7 +478,6 @@ def _message_node(
         "@type": "uco-observable:MessageFacet",
         "uco-observable:messageID": found.message_id,
         "uco-observable:messageType": str(msg.get("kind") or "message"),
-        "uco-observable:application": _ref(state.app_id),
     }
     date = msg.get("date") if isinstance(msg.get("date"), dict) else {}
     if isinstance(date, dict) and isinstance(date.get("utc"), str) and date["utc"]:
