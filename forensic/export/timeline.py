@@ -11,7 +11,7 @@ to the evidence: item SHA-256, custody-log seq and line hash, and for chat messa
 same instant on every server. The case zone's local time is beside it in ``datetime_local``.
 
 Rows come in the order they are read (custody log first, then each transcript); Timesketch sorts
-by ``timestamp``. See docs/decisions (timeline format) and docs/format.md.
+by ``timestamp``. See decision 0018 and docs/format.md §14.6.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Identifiers end in a UUIDv5, so the same case exported twice names the same node
 the case id and what they are, facets and hashes by the CASE project's inherence rules
 (``case_utils.inherent_uuid``: a facet from its object's UUID and class IRI, a hash from
 ``urn:hash::<method>:<value>``). The document is written as a stream, one node per line, so a
-chat of 60,000 messages never sits in memory. See docs/decisions (CASE conformance).
+chat of 60,000 messages never sits in memory. See decision 0018 and docs/format.md §14.3.
 """
 
 from __future__ import annotations
