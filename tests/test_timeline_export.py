@@ -244,3 +244,18 @@ def test_altered_transcript_stops_the_timeline(cli: Cli, case_dir: Path, tmp_pat
     assert entry["details"]["files"][0]["path"] in res.stderr
     assert not target.exists() and not list(tmp_path.glob(".t.jsonl*"))
     assert Case.open(case_dir).entries()[-1].seq == seq
+
+
+def test_encrypted_case_timeline_reads_the_plaintext_and_logs_the_access(
+    cli: Cli, tmp_path: Path
+) -> None:
+    case_dir = tmp_path / "enc"
+    res = cli("init", case_dir, "--case-id", "E-1", "--title", "t", "--examiner", "E", "--encrypt")
+    assert res.exit_code == 0, res.stderr
+    assert cli("capture", "--case", case_dir, cx.make_kakao_zip(tmp_path / "k.zip")).exit_code == 0
+    target = tmp_path / "t.jsonl"
+    doc = export_timeline(cli, case_dir, target)
+    rows = [json.loads(line) for line in target.read_text("utf-8").splitlines()]
+    assert any(r["message"] == "홍길동: 안녕" for r in rows) and doc["messages"] == 6
+    entry = Case.open(case_dir).entries()[-1]
+    assert entry.action == "export-timeline" and entry.details["access"]["decrypted"] is True
