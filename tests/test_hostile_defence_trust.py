@@ -33,8 +33,13 @@ from forensic.service.reading import show_item
 from forensic.service.verification import verify
 from forensic.session import Session
 from forensic.timestamp import TimestampAuthority, stamp_head
+from tests import test_timestamp
 from tests.casetools import log_entries, make_writable
 from tests.conftest import PASSPHRASE, Cli, examiner_session
+from tests.test_timestamp import Pki, TsaServer
+
+pki = test_timestamp.pki
+tsa_server = test_timestamp.tsa_server
 
 NOW = dt.datetime.now(dt.UTC)
 KNOWN_DIR = "known-cases"  # in the examiner home (docs/format.md)
@@ -245,7 +250,7 @@ def test_fake_root_named_digicert_is_untrusted_in_verify_and_show(
     res = cli("show", "--case", case_dir, "1", "--no-record")
     assert res.exit_code == 0
     row = next(line for line in res.stdout.splitlines() if "DigiCert" in line)
-    assert "untrusted TSA" in row, row
+    assert "NOT trusted time" in row and "(DigiCert" not in row, row
 
 
 def test_backdated_gen_time_is_an_integrity_problem(
@@ -364,3 +369,28 @@ def test_expect_head_finds_the_cut_for_a_third_party(
     assert res.exit_code == 1 and "unexpected_head" in res.stderr
     res = cli("verify", "--case", case_dir, "--no-record", "--expect-head", "abc")
     assert res.exit_code == 2
+
+
+def test_export_prints_records_and_stamps_its_head(
+    cli: Cli, case_dir: Path, tmp_path: Path, tsa_server: TsaServer, pki: Pki
+) -> None:
+    home = Path(os.environ["FORENSIC_HOME"])
+    (home / "test-root.pem").write_bytes(pki.root.read_bytes())
+    (home / "forensic.toml").write_text(
+        "[timestamp]\nauto = true\ndefaults = false\ntimeout = 1\n\n"
+        f'[[timestamp.tsa]]\nname = "Test TSA"\nurl = "{tsa_server.url("ok")}"\n'
+        'roots = ["test-root.pem"]\n'
+    )
+    res = cli("export", "--case", case_dir, "--out", tmp_path / "bag", "--json")
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    head = doc["export"]["log_head"]
+    info = (tmp_path / "bag" / "bag-info.txt").read_text()
+    assert f"Forensic-Log-Head: {head}" in info
+    [token] = doc["timestamp"]["tokens"]
+    assert token["head_seq"] == doc["export"]["export_seq"]  # over the entry naming the head
+    assert doc["warnings"] == []  # a configured root: trusted time
+    res = cli(
+        "verify", "--case", case_dir, "--expect-head", f"{doc['export']['log_head_seq']}:{head}"
+    )
+    assert res.exit_code == 0, res.stderr
