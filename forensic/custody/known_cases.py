@@ -8,10 +8,11 @@ saw. A case whose key differs from the pinned one, or whose log is shorter than 
 from the remembered head, is an integrity problem on this machine and is never appended to.
 
 One small file per case, ``<home>/known-cases/<slot>.json`` (folder 0700, file 0600, atomic
-replace), where ``slot`` is the first 32 hex digits of SHA-256 over ``case_id``, a NUL and
-``created``: the identity the case states in its signed init entry and that every report
-prints. The init line's hash is not the key: re-signing the case changes it, which would make
-a forged copy look like a new case here. docs/decisions/0018-trust-known-cases.md says why.
+replace, not fsynced: see :func:`_replace`), where ``slot`` is the first 32 hex digits of
+SHA-256 over ``case_id``, a NUL and ``created``: the identity the case states in its signed
+init entry and that every report prints. The init line's hash is not the key: re-signing the
+case changes it, which would make a forged copy look like a new case here
+(docs/decisions/0018-trust-known-cases.md).
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from forensic._internal.clock import DEFAULT_TIMEZONE, local_and_utc, parse_utc, utc_timestamp
-from forensic._internal.fsio import atomic_write
 from forensic.custody.log import line_hash
 from forensic.errors import EXIT_INTEGRITY, ForensicError, UsageError
 
@@ -181,8 +182,24 @@ def remember(
     with contextlib.suppress(OSError):
         os.chmod(folder, 0o700)
     body = json.dumps(known.as_dict(), indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
-    atomic_write(path, body, mode=0o600)
+    _replace(path, body)
     return known
+
+
+def _replace(path: Path, body: bytes) -> None:
+    """Atomic (a new file renamed over the old), mode 0600 from creation, not fsynced: every
+    write of a case already waits for its log's fsyncs, and a crash that loses this update
+    leaves an older head, still a true prefix of the durable log: never a false alarm."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(body)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 # -- what a third party pins ------------------------------------------------------------------
