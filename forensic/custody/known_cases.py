@@ -177,8 +177,9 @@ def remember(
         known = replace(known, head_seq=head_seq, head_hash=head_hash, updated=now)
     path = known_path(home, case_id, created)
     folder = path.parent
-    if not folder.is_dir():
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not home.is_dir():  # a third party's first verification: a private home, like the key's
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
     with contextlib.suppress(OSError):
         os.chmod(folder, 0o700)
     body = json.dumps(known.as_dict(), indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
