@@ -272,15 +272,15 @@ def test_backdated_gen_time_is_an_integrity_problem(
 def test_key_changed_after_pinning_is_an_integrity_problem(
     cli: Cli, case_dir: Path, tmp_path: Path, fake_digicert: FakeDigiCert, monkeypatch
 ) -> None:
-    home = Path(os.environ["FORENSIC_HOME"])
-    [pin] = (home / KNOWN_DIR).iterdir()  # init pinned the key on the examiner's machine
-    assert pin.stat().st_mode & 0o777 == 0o600
-    assert (home / KNOWN_DIR).stat().st_mode & 0o777 == 0o700
     original = Case.open(case_dir).info.public_key_fingerprint
     _forged(cli, case_dir, tmp_path, fake_digicert, monkeypatch, None)
     result = verify(examiner_session(), case_dir)
     assert "key_changed" in _kinds(result) and not result.report.log_intact
     assert result.recorded_seq is None  # nothing appended to the forged log
+    home = Path(os.environ["FORENSIC_HOME"])
+    [pin] = (home / KNOWN_DIR).iterdir()  # init pinned the key on the examiner's machine
+    assert pin.stat().st_mode & 0o777 == 0o600
+    assert (home / KNOWN_DIR).stat().st_mode & 0o777 == 0o700
     assert json.loads(pin.read_text())["key_fingerprint"] == original  # the pin stays
     res = cli("verify", "--case", case_dir, "--json")
     assert res.exit_code == 1
@@ -394,3 +394,4 @@ def test_export_prints_records_and_stamps_its_head(
         "verify", "--case", case_dir, "--expect-head", f"{doc['export']['log_head_seq']}:{head}"
     )
     assert res.exit_code == 0, res.stderr
+    assert "Matches this machine's record" in res.stdout

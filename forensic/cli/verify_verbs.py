@@ -141,3 +141,5 @@ def _report_trust(ui: Ui, result: Verification) -> None:
         ui.warn(ui.t("trust.demo_tokens", count=demo))
     if result.pinned_now:
         ui.say("trust.pinned_now")
+    elif report.known is not None and report.log_intact:
+        ui.say("trust.known_matches", seq=report.known.head_seq)
