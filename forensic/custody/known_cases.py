@@ -12,7 +12,7 @@ replace, not fsynced: see :func:`_replace`), where ``slot`` is the first 32 hex 
 SHA-256 over ``case_id``, a NUL and ``created``: the identity the case states in its signed
 init entry and that every report prints. The init line's hash is not the key: re-signing the
 case changes it, which would make a forged copy look like a new case here
-(docs/decisions/0018-trust-known-cases.md).
+(docs/decisions/0019-trust-known-cases.md).
 """
 
 from __future__ import annotations
