@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,8 @@ def test_interrupted_multi_line_commit_is_interrupted_not_tampering(
     sig = case_dir / "custody" / "log.sig"
     lines = sig.read_bytes().splitlines(keepends=True)
     sig.write_bytes(b"".join(lines[:-3]))  # the last three signatures never reached the disk
+    # ... so the examiner home never learnt that head either (it is told after the commit)
+    shutil.rmtree(Path(os.environ["FORENSIC_HOME"]) / "known-cases")
     doc = _verify(cli, case_dir)
     problems = doc["problems"]
     assert isinstance(problems, list)

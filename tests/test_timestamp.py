@@ -348,7 +348,17 @@ def test_stamp_through_cli_and_openssl_verifies(cli, case_dir, tsa_server, pki):
 
     case = Case.open(case_dir)
     assert verify_tokens(case) == []
+    # a root given with --tsa-root is no trust anchor at verify time: only shipped and
+    # configured roots are, compared by certificate
     [check] = token_status(case)
+    assert check.ok and not check.trusted and not check.demo
+    home = config_home()
+    shutil.copy(pki.root, home / "test-root.pem")
+    (home / "forensic.toml").write_text(
+        f'[[timestamp.tsa]]\nname = "Test TSA"\nurl = "{tsa_server.url("ok")}"\n'
+        'roots = ["test-root.pem"]\n'
+    )
+    [check] = token_status(Case.open(case_dir))
     assert check.ok and check.trusted and not check.demo
 
 

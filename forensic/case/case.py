@@ -28,6 +28,14 @@ from forensic.case.lock import case_lock
 from forensic.case.records import file_record, file_sha256, host_name, tool_record
 from forensic.case.step import NOTHING_RECOVERED, RecoveryReport, Step, recover
 from forensic.custody.keys import ExaminerKey, load_public_pem
+from forensic.custody.known_cases import (
+    CaseHistoryError,
+    HistoryConflict,
+    KnownCase,
+    conflict,
+    load_known,
+    remember,
+)
 from forensic.custody.log import CustodyEntry, CustodyLog, PendingEntry
 from forensic.errors import CaseError, ForensicError, KeyringError
 from forensic.session import Session
@@ -236,6 +244,7 @@ class Case:
         }
         with case_lock(root, case.session.lock_timeout):
             [entry] = case.log.append(key, [PendingEntry("init", f"case:{case_id}", details)])
+            case.remember_history()
         return case, entry
 
     @classmethod
@@ -289,6 +298,7 @@ class Case:
             return
         with case_lock(self.root, self.session.lock_timeout):
             self.log = CustodyLog(self.root)
+            self.check_history()
             self._holding = True
             try:
                 yield recover(self, key)
@@ -298,6 +308,7 @@ class Case:
                 with contextlib.suppress(OSError, ForensicError):
                     self.record_access(key, locked=True)
                 self._holding = False
+                self.remember_history()
 
     @contextlib.contextmanager
     def step(
@@ -363,13 +374,49 @@ class Case:
                 raw = self.log.read_raw()
                 if raw.fragment or len(raw.lines) != len(raw.sigs):
                     raise OSError("interrupted append pending recovery")
+                self.check_history()
                 [written] = self.log.append(key, [entry])
+                self.remember_history()
                 return written
         except (OSError, ForensicError):
             if items is None and decrypted:
                 for name in names:  # still pending: the next write logs them
                     self.session.note_decrypted(self.root, name)
             raise
+
+    # -- what this machine remembers of the case (forensic.custody.known_cases) -----------
+    def history_known(self) -> KnownCase | None:
+        """The session home's record of this case (None: never written or verified here)."""
+        return load_known(self.session.home, self.info.case_id, self.info.created)
+
+    def history_conflict(self, lines: list[bytes] | None = None) -> HistoryConflict | None:
+        """How this case contradicts the session home's record of it (a changed key, a cut or
+        rewritten log), or None."""
+        lines = lines if lines is not None else self.log.committed_lines()
+        known = self.history_known()
+        return conflict(known, self.info.public_key_fingerprint, lines, self.info.timezone)
+
+    def check_history(self) -> None:
+        """Refuse to write a case that contradicts this machine's record: appending to a cut
+        log would make the cut look like the case's own history."""
+        found = self.history_conflict()
+        if found is not None:
+            raise CaseHistoryError(f"trust.{found.kind}", case_id=self.info.case_id, **found.params)
+
+    def remember_history(self, lines: list[bytes] | None = None) -> KnownCase | None:
+        """Pin the key on first use and remember the newest committed head in the session
+        home; an unwritable home is not the case's problem (None)."""
+        lines = lines if lines is not None else self.log.committed_lines()
+        try:
+            return remember(
+                self.session.home,
+                self.info.case_id,
+                self.info.created,
+                self.info.public_key_fingerprint,
+                lines,
+            )
+        except OSError:
+            return None
 
     def recover(self, key: ExaminerKey) -> RecoveryReport:
         """Quarantine and log what an interrupted run left behind (nothing else is written)."""

@@ -13,6 +13,7 @@ from forensic.cli.output import (
     QuietOpt,
     Ui,
     case_option,
+    escape,
     human_bytes,
     make_ui,
     next_step,
@@ -118,6 +119,13 @@ def _show_bag(ui: Ui, bag: BagExport) -> None:
     )
     if bag.decrypted:
         ui.warn(ui.t("crypt.export_plaintext_warning", path=str(result.destination)))
+    if bag.stamped is not None:
+        from forensic.timestamp import describe
+
+        for line in describe(bag.stamped, ui.lang):
+            ui.out.print(escape(line))
+    if bag.timestamp_error is not None:
+        ui.problem(f"forensic: {bag.timestamp_error}")
 
 
 def _guide_bag(ui: Ui, bag: BagExport, quiet: bool, case_dir: Path | None) -> None:

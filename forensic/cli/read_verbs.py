@@ -307,11 +307,21 @@ def _item_view_table(ui: Ui, view: ItemView) -> Table:
     trusted = view.first_trusted_time
     if trusted is None:
         table.add_row(ui.t("table.first_trusted"), ui.t("cli.no_trusted_time"))
+    elif not trusted["trusted"] and not trusted["demo"]:
+        # the TSA's name is the case's word only: an untrusted root never reads as that TSA
+        text = ui.t(
+            "trust.show_untrusted",
+            gen_time=trusted["gen_time"],
+            tsa=display(str(trusted["tsa"])),
+            seq=trusted["entry_seq"],
+        )
+        table.add_row(ui.t("table.first_trusted"), escape(text))
     else:
         label = "" if trusted["trusted"] else " " + ui.t("cli.untrusted_token")
+        tsa = display(str(trusted["tsa"]))
         table.add_row(
             ui.t("table.first_trusted"),
-            escape(f"{trusted['gen_time']} ({trusted['tsa']}, #{trusted['entry_seq']}){label}"),
+            escape(f"{trusted['gen_time']} ({tsa}, #{trusted['entry_seq']}){label}"),
         )
     _acquisition_rows(ui, table, view)
     if view.metadata is not None:

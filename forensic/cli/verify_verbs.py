@@ -14,6 +14,7 @@ from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
 from forensic.errors import EXIT_INTEGRITY, EXIT_OK
 
 if TYPE_CHECKING:
+    from forensic.service.verification import Verification
     from forensic.verify import VerificationReport
 
 
@@ -23,6 +24,10 @@ def verify(
     expect_key: Annotated[
         str | None,
         typer.Option("--expect-key", help=help_text("verify.expect_key")),
+    ] = None,
+    expect_head: Annotated[
+        str | None,
+        typer.Option("--expect-head", help=help_text("trust.expect_head")),
     ] = None,
     no_record: Annotated[
         bool, typer.Option("--no-record", help=help_text("verify.no_record"))
@@ -55,6 +60,7 @@ def verify(
                 case_dir,
                 progress,
                 expect_key=expect_key,
+                expect_head=expect_head,
                 no_record=no_record,
                 decrypt=decrypt,
             )
@@ -64,6 +70,7 @@ def verify(
             _report_verify(
                 ui, result.report, result.recorded_seq, result.not_recorded, result.name_of
             )
+            _report_trust(ui, result)
         return EXIT_OK if result.intact else EXIT_INTEGRITY
 
     run_verb(ui, body)
@@ -112,3 +119,27 @@ def _report_verify(
         ui.say("cli.verify_recorded", seq=recorded)
     elif not_recorded:
         ui.say("cli.verify_not_recorded", reason=not_recorded)
+
+
+def _report_trust(ui: Ui, result: Verification) -> None:
+    """Loudly: tokens that are no trusted time on this machine; what the machine pinned."""
+    report = result.report
+    untrusted = [t for t in report.untrusted_tokens if not t.demo]
+    for check in untrusted[:20]:
+        ui.warn(
+            ui.t(
+                "trust.untrusted_token",
+                tsa=display(str(check.token.get("tsa", ""))),
+                tsr=display(str(check.token.get("tsr", ""))),
+                root=check.root_sha256,
+            )
+        )
+    if len(untrusted) > 20:
+        ui.warn(ui.t("cli.more_problems", count=len(untrusted) - 20))
+    demo = sum(1 for t in report.untrusted_tokens if t.demo)
+    if demo:
+        ui.warn(ui.t("trust.demo_tokens", count=demo))
+    if result.pinned_now:
+        ui.say("trust.pinned_now")
+    elif report.known is not None and report.log_intact:
+        ui.say("trust.known_matches", seq=report.known.head_seq)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from forensic.custody.keys import ExaminerKey
     from forensic.custody.log import CustodyEntry
     from forensic.export import ExportResult
+    from forensic.timestamp import TimestampResult
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,19 @@ class BagExport:
     warnings: tuple[str, ...] = ()
     """What the receiver will miss (the bag is written anyway): ``no_recipient`` (encrypted,
     no key but the case's own opens it, no plaintext copies), ``no_trusted_timestamp``."""
+    stamped: TimestampResult | None = None
+    """With ``[timestamp] auto = true``: the tokens over the head after the ``export`` entry
+    (which records the bag's head and manifests), or the requests queued."""
+    timestamp_error: str | None = None
+    """A timestamp configuration problem, said beside the export (the bag is written)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": True, "export": self.export.as_dict(), "warnings": list(self.warnings)}
+        return {
+            "ok": True,
+            "export": self.export.as_dict(),
+            "warnings": list(self.warnings),
+            "timestamp": self.stamped.as_dict() if self.stamped is not None else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -124,8 +135,17 @@ def export_bag(
     case, key = open_for_writing(session, case_dir)
     if decrypt and case.store.crypto is not None:
         case.store.crypto.identity()
+    from forensic.errors import ForensicError
+    from forensic.timestamp import stamp_after_write
+
     result = export_case(case, key, out, force=force, progress=progress, decrypt=decrypt)
-    return BagExport(result, case.info.case_id, decrypt, _bag_warnings(case, decrypt))
+    stamped, stamp_error = None, None
+    try:
+        stamped = stamp_after_write(case, key)
+    except ForensicError as exc:
+        stamp_error = exc.diagnostics(session.lang)
+    warnings = _bag_warnings(case, decrypt)
+    return BagExport(result, case.info.case_id, decrypt, warnings, stamped, stamp_error)
 
 
 def _bag_warnings(case: Case, decrypt: bool) -> tuple[str, ...]:
@@ -135,14 +155,10 @@ def _bag_warnings(case: Case, decrypt: bool) -> tuple[str, ...]:
     # recipients[0] is the case's own (its identity is wrapped by the examiner's passphrase)
     if encryption is not None and not decrypt and len(encryption.recipients) < 2:
         warnings.append("no_recipient")
-    trusted = any(
-        bool(token.get("trusted")) and not token.get("demo")
-        for entry in case.entries()
-        if entry.action == "timestamp"
-        for token in entry.details.get("tokens", []) or []
-        if isinstance(token, dict)
-    )
-    if not trusted:
+    from forensic.timestamp import token_status
+
+    # by the root each token verifies to on this machine, never by the flag the case stores
+    if not any(check.ok and check.trusted for check in token_status(case)):
         warnings.append("no_trusted_timestamp")
     return tuple(warnings)
 

@@ -323,7 +323,7 @@ def show_item(
         session.take_decrypted(case.root)  # this view's own access entry already names the item
     return ItemView(
         item=found,
-        first_trusted_time=first_covering_token(entries, found.acquisitions[0].seq),
+        first_trusted_time=first_covering_token(case, entries, found.acquisitions[0].seq),
         chat_context=contexts,
         metadata=record,
         derived_not_shown=derived_note,

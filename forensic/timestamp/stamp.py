@@ -19,11 +19,11 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from forensic._internal.clock import utc_timestamp
+from forensic._internal.clock import parse_utc, utc_timestamp
 from forensic.case.case import Case, tool_record
 from forensic.case.step import Step, unfinished_paths
 from forensic.custody.keys import ExaminerKey
@@ -35,6 +35,7 @@ from forensic.timestamp.authority import (
     TimestampAuthority,
     load_certs,
     load_config,
+    trust_anchors,
 )
 from forensic.timestamp.errors import TimestampError
 from forensic.timestamp.token import (
@@ -418,28 +419,68 @@ def stamp_after_write(case: Case, key: ExaminerKey) -> TimestampResult | None:
 
 
 # -- re-verification ------------------------------------------------------------------------
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far a token's genTime may fall before the log entries it covers (the examiner's clock
+against the TSA's; Kerberos allows the same). Further back, the token contradicts the log."""
+
+
 @dataclass(frozen=True)
 class TokenCheck:
     seq: int
     token: dict[str, Any]
     ok: bool
     trusted: bool
+    """Verified, not demo, and its chain ends in a root of this machine's trust anchors
+    (:func:`forensic.timestamp.authority.trust_anchors`): the one field a reader of trusted
+    time looks at. The ``trusted`` flag stored in the case is never read."""
     demo: bool
     problem: str | None = None
+    gen_time: str = ""
+    """The verified token's genTime (UTC, ``…Z``); empty when it did not verify."""
+    root_sha256: str = ""
+    """SHA-256 of the DER of the root the token verified against."""
 
 
-def _check_one(
-    case: Case, seq: int, tok: dict[str, Any], line_hashes: dict[int, str]
-) -> TokenCheck:
+@dataclass(frozen=True)
+class _Checking:
+    """What every token of one case is checked against, computed once."""
+
+    anchors: frozenset[str]
+    line_hashes: dict[int, str]
+    latest: list[tuple[datetime, int]]
+    """Per seq: the latest entry time up to that seq and the entry that has it."""
+
+    @classmethod
+    def of(cls, case: Case, entries: list[CustodyEntry]) -> _Checking:
+        latest: list[tuple[datetime, int]] = []
+        for entry in sorted(entries, key=lambda e: e.seq):
+            if entry.seq != len(latest):
+                break  # a gap: the log check names it; nothing past it is compared
+            try:
+                moment = parse_utc(entry.time)
+            except ValueError:
+                moment = datetime.min.replace(tzinfo=UTC)
+            best = latest[-1] if latest else (datetime.min.replace(tzinfo=UTC), -1)
+            latest.append(max(best, (moment, entry.seq)))
+        return cls(trust_anchors(case.session.home), {e.seq: e.hash for e in entries}, latest)
+
+    def covered_after(self, head_seq: int, gen_time: datetime) -> tuple[datetime, int] | None:
+        """The latest entry up to ``head_seq`` written after ``gen_time`` (beyond the skew)."""
+        if not 0 <= head_seq < len(self.latest):
+            return None
+        moment, seq = self.latest[head_seq]
+        return (moment, seq) if gen_time + CLOCK_SKEW < moment else None
+
+
+def _check_one(case: Case, seq: int, tok: dict[str, Any], ctx: _Checking) -> TokenCheck:
     demo = bool(tok.get("demo"))
-    trusted = bool(tok.get("trusted")) and not demo
 
     def bad(kind: str, detail: str) -> TokenCheck:
-        return TokenCheck(seq, tok, False, trusted, demo, f"{kind}: {detail}")
+        return TokenCheck(seq, tok, False, False, demo, f"{kind}: {detail}")
 
     head_seq = int(tok.get("head_seq", -1))
     head_hash = str(tok.get("head_hash", ""))
-    if line_hashes.get(head_seq) != head_hash:
+    if ctx.line_hashes.get(head_seq) != head_hash:
         return bad("head_mismatch", f"head {head_seq} of the log is not {head_hash[:16]}")
     try:
         tsq = (case.root / str(tok["tsq"])).read_bytes()
@@ -453,39 +494,63 @@ def _check_one(
         return bad("root_missing", "the recorded root is not in the chain file")
     tsa = TimestampAuthority(str(tok.get("tsa")), str(tok.get("url")), (), demo=demo)
     try:
-        verify_response(tsr, request, tsa, roots=roots)
+        verified = verify_response(tsr, request, tsa, roots=roots)
     except ForensicError as exc:
         return bad(f"token_{exc.key}", exc.diagnostics("en"))
-    return TokenCheck(seq, tok, True, trusted, demo)
+    gen_time = verified.gen_time.astimezone(UTC)
+    stamp = gen_time.isoformat().replace("+00:00", "Z")
+    if _gen_moment(tok) != gen_time:
+        return bad("gen_time_mismatch", f"the log records {tok.get('gen_time')}, the token {stamp}")
+    later = ctx.covered_after(head_seq, gen_time)
+    if later is not None:
+        return bad(
+            "gen_time_before_entry",
+            f"genTime {stamp} is before entry seq {later[1]} ({utc_timestamp(later[0])}) "
+            "that the token covers: the token contradicts the log",
+        )
+    root = cert_sha256(verified.root)
+    trusted = root in ctx.anchors and not demo
+    return TokenCheck(seq, tok, True, trusted, demo, None, stamp, root)
 
 
-def token_status(case: Case, entries: list[CustodyEntry] | None = None) -> list[TokenCheck]:
-    """Re-verify every stored token against the recorded head hash and its recorded root."""
-    entries = entries if entries is not None else case.entries()
-    line_hashes = {e.seq: e.hash for e in entries}
+def _stored_tokens(case: Case, entries: list[CustodyEntry]) -> list[tuple[int, dict[str, Any]]]:
+    """(entry seq, token record) of every token whose files are in place."""
     # a committed step whose token files are still staged: verify names those files as
     # unfinished (interrupted); the token is checked once recovery has moved them in
     staged = unfinished_paths(case, entries)
-    out: list[TokenCheck] = []
-    for entry in entries:
-        if entry.action != "timestamp":
-            continue
-        for tok in entry.details.get("tokens", []) or []:
-            if isinstance(tok, dict) and not staged.intersection(
-                str(tok.get(k)) for k in ("tsq", "tsr", "chain")
-            ):
-                out.append(_check_one(case, entry.seq, tok, line_hashes))
-    return out
+    return [
+        (entry.seq, tok)
+        for entry in entries
+        if entry.action == "timestamp"
+        for tok in entry.details.get("tokens", []) or []
+        if isinstance(tok, dict)
+        and not staged.intersection(str(tok.get(k)) for k in ("tsq", "tsr", "chain"))
+    ]
 
 
-def verify_tokens(case: Case, entries: list[CustodyEntry] | None = None) -> list[Problem]:
+def token_status(case: Case, entries: list[CustodyEntry] | None = None) -> list[TokenCheck]:
+    """Re-verify every stored token: the recorded head hash, its recorded root, its genTime
+    against the log, and whether that root is one of this machine's trust anchors."""
+    entries = entries if entries is not None else case.entries()
+    found = _stored_tokens(case, entries)
+    if not found:
+        return []
+    ctx = _Checking.of(case, entries)
+    return [_check_one(case, seq, tok, ctx) for seq, tok in found]
+
+
+def verify_tokens(
+    case: Case,
+    entries: list[CustodyEntry] | None = None,
+    checks: list[TokenCheck] | None = None,
+) -> list[Problem]:
     """For ``forensic verify``: one Problem per token that no longer verifies.
 
-    Demo tokens verify against their (untrusted) demo root; they are not reported as problems
-    (``token_status`` tells which tokens are demo / untrusted).
+    Demo tokens and tokens of an unknown root verify against the root their chain names; they
+    are not problems but not trusted time either (``TokenCheck.trusted``; verify warns).
     """
     problems = []
-    for check in token_status(case, entries):
+    for check in checks if checks is not None else token_status(case, entries):
         if not check.ok:
             kind, _, detail = (check.problem or "token_invalid").partition(": ")
             problems.append(
@@ -515,31 +580,47 @@ def _gen_moment(token: dict[str, Any]) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def first_covering_token(entries: list[CustodyEntry], seq: int) -> dict[str, Any] | None:
-    """The earliest stored token over a log head at or after entry ``seq``.
+def first_covering_token(
+    case: Case, entries: list[CustodyEntry], seq: int
+) -> dict[str, Any] | None:
+    """The earliest verified token over a log head at or after entry ``seq``.
 
     A token over head H proves every entry up to H existed at its genTime, so the first such
     token is the first trusted time for whatever entry ``seq`` records (an acquisition, say).
-    Tokens from trusted TSAs win over demo or untrusted ones; times are compared as instants.
+    Tokens that verify to one of this machine's trust anchors win over demo or untrusted ones;
+    times are the verified genTimes, compared as instants; a token that fails is never used.
+    Tokens are verified one at a time, earliest first, until a trusted one is found.
     """
     covering = [
-        (entry.seq, t)
-        for entry in entries
-        if entry.action == "timestamp"
-        for t in entry.details.get("tokens", []) or []
-        if isinstance(t, dict) and int(t.get("head_seq", -1)) >= seq
+        (entry_seq, tok)
+        for entry_seq, tok in _stored_tokens(case, entries)
+        if isinstance(tok.get("head_seq", -1), int) and int(tok.get("head_seq", -1)) >= seq
     ]
     if not covering:
         return None
-    entry_seq, token = min(
-        covering, key=lambda c: (not bool(c[1].get("trusted")), _gen_moment(c[1]), c[0])
-    )
+    covering.sort(key=lambda c: (bool(c[1].get("demo")), _gen_moment(c[1]), c[0]))
+    ctx = _Checking.of(case, entries)
+    fallback: TokenCheck | None = None
+    for entry_seq, tok in covering:
+        if fallback is not None and tok.get("demo"):
+            break  # a demo token is never trusted: the earliest untrusted one is known
+        check = _check_one(case, entry_seq, tok, ctx)
+        if check.ok and check.trusted:
+            return _covering_doc(check)
+        if check.ok and fallback is None:
+            fallback = check
+    return _covering_doc(fallback) if fallback is not None else None
+
+
+def _covering_doc(check: TokenCheck) -> dict[str, Any]:
+    token = check.token
     return {
-        "gen_time": token.get("gen_time"),
+        "gen_time": check.gen_time,
         "tsa": token.get("tsa"),
         "serial": token.get("serial"),
         "head_seq": token.get("head_seq"),
-        "trusted": bool(token.get("trusted")),
-        "demo": bool(token.get("demo")),
-        "entry_seq": entry_seq,
+        "trusted": check.trusted,
+        "demo": check.demo,
+        "root_sha256": check.root_sha256,
+        "entry_seq": check.seq,
     }

@@ -22,11 +22,12 @@ from forensic.case.case import (
 )
 from forensic.case.derived import plaintext_digest
 from forensic.custody.keys import ExaminerKey, fingerprint, load_public_pem
+from forensic.custody.known_cases import ExpectedHead, KnownCase
 from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
 from forensic.errors import ForensicError
 from forensic.problem import Problem
 from forensic.progress import SILENT, ProgressReporter
-from forensic.timestamp.stamp import verify_tokens
+from forensic.timestamp.stamp import TokenCheck, token_status, verify_tokens
 
 ALWAYS_PRESENT = frozenset({LOG_FILE, SIG_FILE, ".lock"})
 
@@ -47,6 +48,10 @@ class VerificationReport:
     """Encrypted objects decrypted and re-hashed (``--decrypt``); 0 without the key."""
     derived_plaintext_checked: int = 0
     """Encrypted derived files decrypted and checked against ``plaintext_sha256``."""
+    tokens: tuple[TokenCheck, ...] = ()
+    """Every stored timestamp token as re-verified (``trusted`` by this machine's anchors)."""
+    known: KnownCase | None = None
+    """What this machine remembered of the case before this run (None: first seen here)."""
 
     def _area_ok(self, *areas: str) -> bool:
         return not any(p.area in areas for p in self.problems)
@@ -96,8 +101,29 @@ class VerificationReport:
             "encrypted_objects": self.encrypted_objects,
             "plaintext_checked": self.plaintext_checked,
             "derived_plaintext_checked": self.derived_plaintext_checked,
+            "tokens_checked": len(self.tokens),
+            "tokens_trusted": sum(1 for t in self.tokens if t.ok and t.trusted),
+            "untrusted_tokens": [_untrusted_doc(t) for t in self.untrusted_tokens],
+            "known_case": self.known.as_dict() if self.known is not None else None,
             "problems": [p.as_dict() for p in self.problems],
         }
+
+    @property
+    def untrusted_tokens(self) -> tuple[TokenCheck, ...]:
+        """Tokens that verify but are no trusted time here: demo, or an unknown root."""
+        return tuple(t for t in self.tokens if t.ok and not t.trusted)
+
+
+def _untrusted_doc(check: TokenCheck) -> dict[str, Any]:
+    return {
+        "seq": check.seq,
+        "tsa": str(check.token.get("tsa", "")),
+        "tsr": str(check.token.get("tsr", "")),
+        "gen_time": check.gen_time,
+        "root_sha256": check.root_sha256,
+        "demo": check.demo,
+        "recorded_trusted": bool(check.token.get("trusted")),
+    }
 
 
 def _check_key(case: Case, entries: list[CustodyEntry], expect: str | None) -> list[Problem]:
@@ -148,7 +174,7 @@ def _check_key(case: Case, entries: list[CustodyEntry], expect: str | None) -> l
                     "public key differs from the one recorded in log line 1",
                 )
             )
-    if expect and not actual.startswith(expect.lower()):
+    if expect and not actual.startswith(expect.lower().removeprefix("sha256:")):
         problems.append(
             Problem(
                 "key",
@@ -306,11 +332,15 @@ def verify_case(
     progress: ProgressReporter = SILENT,
     *,
     expect_key: str | None = None,
+    expect_head: ExpectedHead | None = None,
     cold: bool = True,
     decrypt: bool = False,
 ) -> VerificationReport:
     """``decrypt``: also decrypt every ciphertext object and re-hash its plaintext (needs the
-    case identity, i.e. the passphrase); without it ciphertext is checked against its name."""
+    case identity, i.e. the passphrase); without it ciphertext is checked against its name.
+
+    The case is also checked against what this machine remembers of it (the session home:
+    pinned key, newest head seen) and against ``expect_head`` from a third party."""
     raw = case.log.read_raw()
     committed = raw.lines[: len(raw.sigs)]
     entries: list[CustodyEntry] = []
@@ -342,7 +372,9 @@ def verify_case(
     except (ValueError, ForensicError):
         pass  # already reported as key_unreadable
 
-    problems.extend(verify_tokens(case, entries))
+    problems.extend(_history_problems(case, committed, expect_head))
+    tokens = token_status(case, entries)
+    problems.extend(verify_tokens(case, entries, tokens))
 
     usable: list[CustodyEntry] = []
     for entry in entries:
@@ -504,7 +536,25 @@ def verify_case(
         encrypted_objects=sum(1 for i in items.values() if i.encrypted),
         plaintext_checked=sum(1 for _i, r in results if r.plaintext_sha256 is not None),
         derived_plaintext_checked=derived_plaintext,
+        tokens=tuple(tokens),
+        known=case.history_known(),
     )
+
+
+def _history_problems(
+    case: Case, committed: list[bytes], expect_head: ExpectedHead | None
+) -> list[Problem]:
+    """The case against this machine's record of it and against a third party's head."""
+    problems: list[Problem] = []
+    found = case.history_conflict(committed)
+    if found is not None:
+        area, where = ("key", CASE_FILE) if found.kind == "key_changed" else ("log", LOG_FILE)
+        problems.append(Problem(area, found.kind, where, found.detail))
+    if expect_head is not None:
+        why = expect_head.missing_from(committed)
+        if why is not None:
+            problems.append(Problem("log", "unexpected_head", LOG_FILE, why))
+    return problems
 
 
 def record_verification(case: Case, key: ExaminerKey, report: VerificationReport) -> CustodyEntry:
