@@ -52,7 +52,7 @@ def test_telegram_json_single_chat_through_cli(cli: Any, case_dir: Path, tmp_pat
     assert len(out["acquired"]) == 2 and len(out["groups"]) == 1
     (t,) = _transcripts(case_dir)
     doc, entry = t["doc"], t["entry"]
-    assert doc["format"] == "forensic-transcript" and doc["v"] == 1
+    assert doc["format"] == "forensic-transcript" and doc["v"] == 2
     assert doc["chats"][0]["chat"] == {
         "name": "Group A",
         "type": "private_supergroup",
@@ -78,7 +78,7 @@ def test_telegram_json_single_chat_through_cli(cli: Any, case_dir: Path, tmp_pat
     assert m[4]["media"][0]["status"] == "not_included"
     assert m[4]["media"][0]["mime_type"] == "video/mp4"
     assert m[5]["sender"]["id"] == "222" and "unixtime" not in m[5]["date"]
-    assert m[5]["date"]["zone"] == "Asia/Seoul" and m[5]["date"]["zone_from"] == "default"
+    assert m[5]["date"]["zone"] == "Asia/Seoul" and m[5]["date"]["zone_from"] == "case"
     assert m[5]["date"]["utc"] == "2022-06-05T06:47:00Z"
     assert m[5]["media"][0]["status"] == "missing"
     assert doc["complete"] is True and doc["message_total"] == 6
@@ -268,7 +268,7 @@ def test_kakaotalk_formats(case_dir: Path, tmp_path: Path, index: int) -> None:
     got = [(m["kind"], m["sender"]["name"], m["text"], m["date"]["local"]) for m in _msgs(doc)]
     assert got == expected
     for m in _msgs(doc):
-        assert m["date"]["zone"] == "Asia/Seoul" and m["date"]["zone_from"] == "default"
+        assert m["date"]["zone"] == "Asia/Seoul" and m["date"]["zone_from"] == "case"
 
 
 def test_kakaotalk_media_and_times_as_written(case_dir: Path, tmp_path: Path) -> None:

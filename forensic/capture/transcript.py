@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import unquote
@@ -33,7 +33,10 @@ if TYPE_CHECKING:
     from forensic.custody.log import CustodyEntry
 
 TRANSCRIPT_FORMAT = "forensic-transcript"
-TRANSCRIPT_VERSION = 1
+TRANSCRIPT_VERSION = 2
+"""2: times carry their UTC ``offset``; Telegram JSON zones derived from ``date_unixtime``;
+KakaoTalk PC ``as_written`` is the time text alone; ``zone_check`` and ``recognised`` in the
+trailer; KakaoTalk zip photos linked by their file-name times. Version 1 stays readable."""
 TRANSCRIPT_AREA = "transcripts"
 DEFAULT_TIMEZONE = "Asia/Seoul"
 
@@ -54,12 +57,13 @@ def library_versions() -> dict[str, str]:
     return {"ijson": str(getattr(ijson, "__version__", "?")), "ijson_backend": ijson.backend}
 
 
-def check_timezone(name: str | None) -> tuple[str, str]:
-    """The zone local chat times are read in, and who said so ("user" or "default")."""
+def check_timezone(name: str | None, case_zone: str | None = None) -> tuple[str, str]:
+    """The zone local chat times are read in, and who said so: ``"user"`` (``--timezone``),
+    ``"case"`` (the case's own zone) or ``"default"`` (Asia/Seoul)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     if not name:
-        return DEFAULT_TIMEZONE, "default"
+        return (case_zone, "case") if case_zone else (DEFAULT_TIMEZONE, "default")
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -81,10 +85,59 @@ def time_record(
     record["local"] = local.isoformat()
     try:
         aware = local.replace(tzinfo=ZoneInfo(zone))
+        record["offset"] = offset_text(aware.utcoffset())
         record["utc"] = aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         record["utc_from"] = "local time read in the stated zone"
     except (ZoneInfoNotFoundError, ValueError):
         record["utc"] = None
+    return record
+
+
+def offset_text(offset: timedelta | None) -> str:
+    """``+09:00`` for nine hours east of UTC (ISO 8601)."""
+    minutes = int((offset or timedelta(0)).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def derived_time(
+    as_written: str, local: datetime | None, unixtime: str, stated: str, stated_from: str
+) -> dict[str, Any]:
+    """A local time written beside its UTC instant (Telegram ``date`` and ``date_unixtime``):
+    the offset between the two is the exporting computer's zone at that moment, so it is taken
+    per message (a DST change inside the export is followed). ``stated`` is the zone the user
+    (or the case, or the default) said; a different offset is kept under ``stated`` so that
+    nobody reads the time in the wrong zone without being told."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    utc = unix_utc(unixtime)
+    if local is None or utc is None:
+        fallback = time_record(as_written, local, stated, stated_from)
+        if utc is not None:
+            fallback.update(unixtime=unixtime, utc=utc, utc_from="date_unixtime")
+        return fallback
+    instant = datetime.fromtimestamp(int(unixtime), UTC)
+    offset = local - instant.replace(tzinfo=None)
+    record: dict[str, Any] = {
+        "as_written": as_written,
+        "local": local.isoformat(),
+        "zone": f"UTC{offset_text(offset)}",
+        "zone_from": "derived",
+        "offset": offset_text(offset),
+        "unixtime": unixtime,
+        "utc": utc,
+        "utc_from": "date_unixtime",
+    }
+    try:
+        stated_offset = instant.astimezone(ZoneInfo(stated)).utcoffset()
+    except (ZoneInfoNotFoundError, ValueError):
+        stated_offset = None
+    if stated_offset != offset:
+        record["stated"] = {
+            "zone": stated,
+            "from": stated_from,
+            "offset": offset_text(stated_offset) if stated_offset is not None else None,
+        }
     return record
 
 
@@ -102,6 +155,12 @@ class MediaStats:
     not_included: int = 0
     not_acquired: int = 0
     refused: int = 0
+    in_container: int = 0
+    """KakaoTalk zip: attachment members linked to a message (by name or file-name time)."""
+    not_linked: int = 0
+    """KakaoTalk zip: a photo or video message no attachment could be linked to."""
+    not_in_export: int = 0
+    """KakaoTalk text: a photo or video message, and no file in the export at all."""
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -193,6 +252,9 @@ class TranscriptWriter:
         self.chat_messages = 0
         self.total = 0
         self.links: list[list[Any]] = []
+        self.tally: collections.Counter[str] = collections.Counter()
+        """What the messages carry: media by status, photos linked, zones derived."""
+        self.offsets: collections.Counter[str] = collections.Counter()
         doc = {
             "format": TRANSCRIPT_FORMAT,
             "v": TRANSCRIPT_VERSION,
@@ -226,14 +288,52 @@ class TranscriptWriter:
         for media in msg.get("media", ()):
             if media.get("sha256"):
                 self.links.append([self.chat_index, msg["id"], media["sha256"]])
+            self._count_media(media)
+        date = msg.get("date") or {}
+        if date.get("zone_from") == "derived":
+            self.offsets[str(date.get("offset"))] += 1
+            self.tally["zone_disagrees"] += "stated" in date
         self._write(("\n" if self.chat_messages == 0 else ",\n") + _dumps(msg))
         self.chat_messages += 1
         self.total += 1
 
+    def _count_media(self, media: dict[str, Any]) -> None:
+        status = str(media.get("status"))
+        if status in ("acquired", "acquired_in_container"):
+            self.tally["media_linked"] += 1
+            self.tally["photos_linked"] += media.get("role") == "photo"
+        elif status in ("missing", "not_included", "not_in_export", "not_linked"):
+            self.tally["media_missing"] += int(media.get("count") or 1)
+
+    def zone_check(self) -> dict[str, Any]:
+        """Offsets derived from the export (Telegram JSON) against the zone stated for it."""
+        return {
+            "stated": {"zone": self.ctx.timezone, "from": self.ctx.timezone_from},
+            "derived_offsets": dict(sorted(self.offsets.items())),
+            "disagreements": self.tally["zone_disagrees"],
+        }
+
+    def recognised(
+        self, app: str, source_format: str, device: str, lang: str | None
+    ) -> dict[str, Any]:
+        """What capture tells the user it found (the ``chats`` of ``capture --json``)."""
+        return {
+            "app": app,
+            "source_format": source_format,
+            "device": device,
+            "language": lang,
+            "chats": self.chat_index + 1,
+            "messages": self.total,
+            "photos_linked": self.tally["photos_linked"],
+            "media_linked": self.tally["media_linked"],
+            "media_missing": self.tally["media_missing"],
+        }
+
     def close(self, trailer: dict[str, Any]) -> tuple[Path, str, int]:
         if self.chat_index >= 0:
             self._end_chat()
-        self._write("\n],\n" + _dumps({"message_total": self.total, **trailer})[1:] + "\n")
+        trailer = {"message_total": self.total, **trailer, "zone_check": self.zone_check()}
+        self._write("\n],\n" + _dumps(trailer)[1:] + "\n")
         if self.sink is not self.fh:
             self.sink.close()
         self.fh.flush()
