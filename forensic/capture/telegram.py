@@ -278,34 +278,7 @@ def _result(
     recognised: dict[str, Any] | None = None,
 ) -> DeriveResult:
     result = DeriveResult(problems=list(resolver.problems))
-    zone_check = writer.zone_check()
-    if zone_check["disagreements"]:
-        result.problems.append(
-            PlannedItem(
-                os.path.join(ctx.root, os.fsencode(parsed)),
-                "skipped",
-                os.fsencode(parsed),
-                ctx.group_id,
-                reason="chat_zone.disagrees",
-                reason_params=(
-                    ("derived", ", ".join(f"UTC{o}" for o in zone_check["derived_offsets"])),
-                    ("zone", ctx.timezone),
-                    ("zone_from", ctx.timezone_from),
-                    ("count", str(zone_check["disagreements"])),
-                ),
-            )
-        )
-    if error is not None:
-        result.problems.append(
-            PlannedItem(
-                os.path.join(ctx.root, os.fsencode(parsed)),
-                "failed",
-                os.fsencode(parsed),
-                ctx.group_id,
-                reason="chat.parse_failed",
-                reason_params=(("reason", error), ("count", str(writer.total))),
-            )
-        )
+    zone_check = writer.zone_check()  # a disagreement: warned of by capture and show
     result.artefacts.append(
         DerivedArtefact(
             action="transcript",

@@ -15,7 +15,6 @@ import os
 import posixpath
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -370,9 +369,12 @@ class TranscriptContext:
     intact: bool
     focus_ids: tuple[str, ...]
     messages: tuple[dict[str, Any], ...]
+    zone_check: dict[str, Any] = field(default_factory=dict)
+    """The export's derived zone against the stated one (``disagreements`` > 0: warn)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "zone_check": self.zone_check,
             "group": self.group,
             "app": self.app,
             "source_format": self.source_format,
@@ -482,70 +484,7 @@ def _read_context(
                 intact,
                 tuple(focus),
                 tuple(picked),
+                dict(details.get("zone_check") or {}),
             )
         )
     return out
-
-
-@dataclass(frozen=True)
-class MessageHit:
-    """A chat message whose text contains the searched words."""
-
-    group: str
-    app: str
-    chat: str
-    message_id: str
-    sender: str
-    date: str
-    text: str
-    media: tuple[str, ...]
-
-
-def search_messages(case: Case, matches: Callable[[str], bool]) -> list[MessageHit]:
-    """Messages in the case's intact transcripts whose text ``matches`` (streamed, flat memory).
-
-    A transcript whose bytes no longer match its log entry is skipped: altered derived text is
-    never trusted (``verify`` names it).
-    """
-    import ijson
-
-    hits: list[MessageHit] = []
-    for entry in case.entries():
-        if entry.action != "transcript":
-            continue
-        records = entry.details.get("files", [])
-        if not records:
-            continue
-        path = case.root / str(records[0]["path"])
-        try:
-            if file_sha256(path) != records[0]["sha256"]:
-                continue
-            chats: list[str] = []
-            with open_case_file(case, path) as fh:  # encrypted case: decrypted in memory
-                for chat in ijson.items(fh, "chats.item.chat"):
-                    chats.append(str((chat or {}).get("name") or ""))
-                fh.seek(0)
-                for msg in ijson.items(fh, "chats.item.messages.item", use_float=True):
-                    text = msg.get("text")
-                    if not isinstance(text, str) or not matches(text):
-                        continue
-                    index = int(msg.get("chat") or 0)
-                    hits.append(
-                        MessageHit(
-                            group=entry.subject,
-                            app=str(entry.details.get("app", "")),
-                            chat=chats[index] if index < len(chats) else "",
-                            message_id=str(msg.get("id")),
-                            sender=str((msg.get("sender") or {}).get("name") or "?"),
-                            date=str((msg.get("date") or {}).get("as_written") or ""),
-                            text=text,
-                            media=tuple(
-                                str(m["sha256"])
-                                for m in msg.get("media") or []
-                                if isinstance(m, dict) and m.get("sha256")
-                            ),
-                        )
-                    )
-        except (OSError, ValueError, ijson.JSONError):
-            continue
-    return hits
