@@ -31,8 +31,9 @@ def _sha(path: Path) -> str:
 
 
 def _transcript(case_dir: Path, group: str) -> dict[str, Any]:
-    (entry,) = [e for e in log_entries(case_dir) if e["action"] == "transcript"
-                and e["subject"] == group]
+    (entry,) = [
+        e for e in log_entries(case_dir) if e["action"] == "transcript" and e["subject"] == group
+    ]
     return dict(json.loads((case_dir / entry["details"]["files"][0]["path"]).read_text("utf-8")))
 
 
@@ -76,7 +77,8 @@ def test_korean_spacing_nfd_filters_and_sort(cli: Any, ios_case: tuple[Path, Pat
     assert len(_search(cli, case_dir, *everything)) == 4
     got = _search(cli, case_dir, *everything, "--sender", "쥬히")
     assert [h["message"] for h in got] == ["L4", "L6"]
-    got = _search(cli, case_dir, *everything, "--since", "2022-12-31T20:22", "--until", "2022-12-31")
+    window = ("--since", "2022-12-31T20:22", "--until", "2022-12-31")
+    got = _search(cli, case_dir, *everything, *window)
     assert [h["message"] for h in got] == ["L5", "L6"]  # case zone; a date alone: the whole day
     got = _search(cli, case_dir, *everything, "--since", "2022-12-31T15:00:00+00:00")
     assert [h["message"] for h in got] == ["L7"]
@@ -113,8 +115,7 @@ def test_telegram_zone_derived_and_warned(cli: Any, case_dir: Path, tmp_path: Pa
     assert {h["time"]["local"] for h in hits} == {"2023-03-25T15:43:13+07:00"}
     assert {h["time"]["zone_from"] for h in hits} == {"derived"}
     assert {h["time"]["utc"] for h in hits} == {"2023-03-25T08:43:13Z"}
-    first_group = [g for g in json.loads(cli("log", "--case", case_dir, "--json").stdout)
-                   ["entries"] if g["action"] == "transcript"][0]["subject"]
+    first_group = next(e for e in log_entries(case_dir) if e["action"] == "transcript")["subject"]
     view = cli("chat", "show", first_group, "--case", case_dir)
     assert view.exit_code == 0 and "UTC+07:00" in view.stderr  # warned in the chat view too
     assert "2023-03-25 17:43:13 KST (08:43:13 UTC)" in view.stdout
@@ -175,20 +176,31 @@ def test_marks_in_log_and_chat_show(cli: Any, ios_case: tuple[Path, Path, str]) 
     assert json.loads(res.stdout)["ref"] == f"{group}/0/L7"
     marks = [e for e in log_entries(case_dir) if e["action"] in ("mark", "unmark")]
     assert [m["subject"] for m in marks] == [f"msg:{group}/0/L5", f"msg:{group}/0/L7"]
-    details = {k: marks[0]["details"][k] for k in
-               ("group", "chat", "message", "note", "context", "item_sha256")}
+    details = {
+        k: marks[0]["details"][k]
+        for k in ("group", "chat", "message", "note", "context", "item_sha256")
+    }
     assert details == {
-        "group": group, "chat": 0, "message": "L5", "note": "threat", "context": 3,
+        "group": group,
+        "chat": 0,
+        "message": "L5",
+        "note": "threat",
+        "context": 3,
         "item_sha256": _sha(path),
     }
     assert marks[1]["details"]["context"] == 1 and marks[1]["details"]["note"] is None
     view = json.loads(cli("chat", "show", group[:12], "--case", case_dir, "--json").stdout)
     assert [(m["message"], m["marked"]) for m in view["messages"]] == [
-        ("L4", False), ("L5", True), ("L6", False), ("L7", True)]
+        ("L4", False),
+        ("L5", True),
+        ("L6", False),
+        ("L7", True),
+    ]
     assert view["messages"][1]["mark"]["note"] == "threat"
     around = json.loads(
-        cli("chat", "show", group, "--around", "L4", "--context", "1", "--case", case_dir,
-            "--json").stdout
+        cli(
+            "chat", "show", group, "--around", "L4", "--context", "1", "--case", case_dir, "--json"
+        ).stdout
     )
     assert [m["message"] for m in around["messages"]] == ["L4", "L5"]
     assert around["messages"][0]["focus"] is True
@@ -201,12 +213,15 @@ def test_marks_in_log_and_chat_show(cli: Any, ios_case: tuple[Path, Path, str]) 
     entries = [e for e in log_entries(case_dir) if e["action"] == "unmark"]
     assert entries[0]["subject"] == f"msg:{group}/0/L5"
     assert entries[0]["details"] == {"group": group, "chat": 0, "message": "L5"} | {
-        k: entries[0]["details"][k] for k in ("examiner", "tool")}
+        k: entries[0]["details"][k] for k in ("examiner", "tool")
+    }
     listed = json.loads(cli("chat", "marks", "--case", case_dir, "--json").stdout)["marks"]
     assert [m["ref"] for m in listed] == [f"{group}/0/L7"]
     marked_only = json.loads(
-        cli("chat", "show", group, "--marked", "--context", "1", "--case", case_dir,
-            "--json").stdout)
+        cli(
+            "chat", "show", group, "--marked", "--context", "1", "--case", case_dir, "--json"
+        ).stdout
+    )
     assert [m["message"] for m in marked_only["messages"]] == ["L6", "L7"]
     assert cli("unmark", "--case", case_dir, f"{group}/0/L5").exit_code == 2  # not marked
 
