@@ -402,8 +402,11 @@ def test_search_finds_chat_messages(cli: Any, case_dir: Path, tmp_path: Path) ->
     assert len(hits) == 1 and hits[0]["field"] == "Group A #2"
     assert "look at this" in hits[0]["snippet"]
     human = cli("search", "--case", case_dir, "see https://x.example")
-    assert "message Group A #3" in human.stdout
-    # the photo's message links the photo: its hit carries the photo's SHA-256
+    assert "/0/3  Group A  2022-06-05 15:43:10 KST (06:43:10 UTC)  Kim" in human.stdout
+    # the photo's message links the photo; the hit names the export file it was read from
     jpeg_sha = __import__("hashlib").sha256(cx.JPEG).hexdigest()
+    json_sha = __import__("hashlib").sha256((export / "result.json").read_bytes()).hexdigest()
     hits = json.loads(cli("search", "--case", case_dir, "x.example", "--json").stdout)["hits"]
-    assert any(h["kind"] == "message" and h["sha256"] == jpeg_sha for h in hits)
+    (hit,) = [h for h in hits if h["kind"] == "message"]
+    assert hit["sha256"] == json_sha and hit["file"] == "result.json"
+    assert [m["sha256"] for m in hit["media"]] == [jpeg_sha] and hit["media"][0]["present"]

@@ -279,6 +279,17 @@ def _result(
 ) -> DeriveResult:
     result = DeriveResult(problems=list(resolver.problems))
     zone_check = writer.zone_check()  # a disagreement: warned of by capture and show
+    if error is not None:
+        result.problems.append(
+            PlannedItem(
+                os.path.join(ctx.root, os.fsencode(parsed)),
+                "failed",
+                os.fsencode(parsed),
+                ctx.group_id,
+                reason="chat.parse_failed",
+                reason_params=(("reason", error), ("count", str(writer.total))),
+            )
+        )
     result.artefacts.append(
         DerivedArtefact(
             action="transcript",
