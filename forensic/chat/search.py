@@ -43,6 +43,18 @@ class TextMatcher:
         self.want = _squeezed(query)
         if not regex and not self.want:
             raise RefError("empty_query")
+        letters = [re.escape(c) for c in self.want]
+        self.spaced = re.compile(r"\s*".join(letters))
+        # In a transcript's JSON line a blank inside the text may be the escape \n, \r or \t;
+        # a query with a quote, a backslash or a control character is never pre-filtered.
+        plain = not any(c in '"\\' or ord(c) < 0x20 for c in self.want)
+        self.in_line = re.compile(r"(?:\s|\\[nrt])*".join(letters)) if plain and not regex else None
+
+    def may_be_in_line(self, line: str) -> bool:
+        """Whether a message's JSON line may hold a match (``False``: it surely does not)."""
+        if self.in_line is None:
+            return True
+        return self.in_line.search(unicodedata.normalize("NFC", line).casefold()) is not None
 
     def contains(self, text: str) -> bool:
         if self.pattern is not None:
@@ -63,6 +75,10 @@ class TextMatcher:
         if self.pattern is not None:
             m = self.pattern.search(nfc)
             return None if m is None else (m.start(), max(m.end(), m.start() + 1))
+        folded = nfc.casefold()
+        if len(folded) == len(nfc):  # the usual case: one folded character for each
+            m = self.spaced.search(folded)
+            return None if m is None else (m.start(), m.end())
         kept: list[str] = []
         index: list[int] = []
         for i, ch in enumerate(nfc):
@@ -135,7 +151,7 @@ def search_chats(
         transcript = stored
         chats: dict[int, dict[str, Any]] = {}
         try:
-            for kind, record in read_records(case, stored):
+            for kind, record in read_records(case, stored, matcher.may_be_in_line):
                 if kind == "header":
                     transcript = with_parsed_files(stored, record)
                 elif kind == "chat":

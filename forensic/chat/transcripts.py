@@ -8,7 +8,7 @@ layout is not that one (never written by this tool) is read with ijson instead.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
@@ -75,13 +75,17 @@ def stored_transcripts(
     return sorted(found.values(), key=lambda t: t.seq)
 
 
-def read_records(case: Case, transcript: StoredTranscript) -> Iterator[tuple[str, dict[str, Any]]]:
+def read_records(
+    case: Case, transcript: StoredTranscript, keep: Callable[[str], bool] | None = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """("header", doc) once, then ("chat", chat) and ("message", msg) in file order.
 
-    The header holds what precedes the chats (``v``, ``timezone``, ``parsed_files``, …)."""
+    The header holds what precedes the chats (``v``, ``timezone``, ``parsed_files``, …).
+    ``keep``: a cheap test of a message's JSON line; the lines it refuses are not decoded (a
+    search's pre-filter: it may keep too much, never too little)."""
     with open_case_file(case, case.root / transcript.path) as fh:
         try:
-            yield from _by_line(fh)
+            yield from _by_line(fh, keep)
             return
         except _NotLineLayout:
             pass
@@ -93,15 +97,19 @@ class _NotLineLayout(ValueError):
     pass
 
 
-def _by_line(fh: IO[bytes]) -> Iterator[tuple[str, dict[str, Any]]]:
-    first = fh.readline()
-    if not first.rstrip().endswith(b'"chats": ['):
+def _by_line(
+    fh: IO[bytes], keep: Callable[[str], bool] | None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    first, second = fh.readline().rstrip(), fh.readline().strip()
+    if not first.startswith(b"{") or not first.endswith(b",") or second != b'"chats": [':
         raise _NotLineLayout
-    yield "header", json.loads(first.rstrip()[: -len(b', "chats": [')] + b"}")
+    yield "header", json.loads(first[:-1] + b"}")
     for raw in fh:
         line = raw.strip().strip(b",")
         if line.startswith(b'{"chat": '):
-            yield "message", json.loads(line)
+            text = line.decode("utf-8")
+            if keep is None or keep(text):
+                yield "message", json.loads(text)
         elif line.startswith(b'{"index": ') and line.endswith(_MESSAGES_TAIL):
             doc = json.loads(line[: -len(_MESSAGES_TAIL)] + b"}")
             yield "chat", {"index": doc.get("index"), **(doc.get("chat") or {})}

@@ -66,7 +66,9 @@ def search_verb(
     ] = None,
     chat: Annotated[str | None, typer.Option("--chat", help=help_text("chat_search.chat"))] = None,
     regex: Annotated[bool, typer.Option("--regex", help=help_text("chat_search.regex"))] = False,
-    sort: Annotated[str, typer.Option("--sort", help=help_text("chat_search.sort"))] = "found",
+    by_time: Annotated[
+        bool, typer.Option("--by-time", help=help_text("chat_search.by_time"))
+    ] = False,
     case_dir: CaseOpt = None,
     json_out: JsonOpt = False,
     lang: LangOpt = None,
@@ -78,7 +80,7 @@ def search_verb(
     def body() -> int:
         from forensic.service.text import ChatHit, SearchOptions, search
 
-        options = SearchOptions(since, until, sender, chat, regex, sort)
+        options = SearchOptions(since, until, sender, chat, regex, by_time)
         outcome = search(ui.session(), text, case_dir, options)
         if ui.json_mode:
             ui.emit_json(outcome.as_dict())

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forensic.capture import ocr as reading
-from forensic.chat.refs import RefError
 from forensic.progress import SILENT, ProgressReporter
 from forensic.service.opening import open_case, open_for_writing
 from forensic.session import Session
@@ -67,8 +66,9 @@ class SearchOptions:
     sender: str | None = None
     chat: str | None = None
     regex: bool = False
-    sort: str = "found"
-    """``found`` (case order: transcripts in log order, messages in file order) or ``time``."""
+    by_time: bool = False
+    """Oldest first (hits without a time last); else case order: transcripts in log order,
+    messages in file order, then the items' text."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ class SearchOutcome:
             "query": self.query,
             "regex": o.regex,
             "filters": {"since": o.since, "until": o.until, "sender": o.sender, "chat": o.chat},
-            "sort": o.sort,
+            "sort": "time" if o.by_time else "found",
             "zone": self.zone,
             "hits": [h.as_dict() for h in self.hits],
         }
@@ -155,8 +155,6 @@ def search(
     from forensic.service.reading import parse_moment
 
     options = options or SearchOptions()
-    if options.sort not in ("found", "time"):
-        raise RefError("bad_sort", value=options.sort)
     case = open_case(session, case_dir)
     zone = case.info.timezone
     matcher = TextMatcher(text, regex=options.regex)
@@ -172,7 +170,7 @@ def search(
     ]
     if options.sender is None and options.chat is None:
         hits.extend(_text_hits(case, text, matcher, query, zone))
-    if options.sort == "time":
+    if options.by_time:
         hits.sort(key=lambda h: (h.instant is None, _utc_key(h.instant)))
     return SearchOutcome(text, tuple(hits), options, zone)
 

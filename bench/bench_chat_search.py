@@ -1,0 +1,135 @@
+"""Benchmark ``forensic search`` over a captured 60,000-message chat export.
+
+    python bench/bench_chat_search.py [--messages 60000] [--app kakaotalk|telegram] [--dir /tmp]
+
+Builds a KakaoTalk Android text export (or a Telegram Desktop ``result.json``) of that many
+messages, captures it into a fresh case, then times:
+
+* ``forensic search WORD --json`` as a child process (Python start-up included), with its peak
+  RSS from ``/usr/bin/time -v``;
+* the search use case in this process (``forensic.service.text.search``), start-up excluded,
+  with the peak of Python allocations (``tracemalloc``) while it streams the transcript.
+
+Target: the search under 1 s on 2 cores, memory flat (the transcript is never held whole).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TIME_BIN = "/usr/bin/time"
+PASSPHRASE = "bench chat search passphrase"
+WORDS = ("오늘", "회의", "사진", "보고 싶어", "내일", "점심", "프론트개발자", "확인", "감사")
+
+
+def kakaotalk_export(path: Path, n: int) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("벤치방 님과 카카오톡 대화\n저장한 날짜 : 2024년 7월 31일 오후 9:14\n\n")
+        for i in range(n):
+            day, minute = divmod(i, 1440)
+            h, mi = divmod(minute, 60)
+            ap = "오전" if h < 12 else "오후"
+            hour12 = h % 12 or 12
+            word = WORDS[i % len(WORDS)]
+            sender = ("홍길동", "김철수", "이영희")[i % 3]
+            fh.write(
+                f"2024년 {1 + day // 28 % 12}월 {1 + day % 28}일 {ap} {hour12}:{mi:02d}, "
+                f"{sender} : {i}번째 메시지 {word} 그리고 평범한 대화 내용이 조금 더 이어집니다\n"
+            )
+
+
+def telegram_export(folder: Path, n: int) -> None:
+    folder.mkdir()
+    with (folder / "result.json").open("w", encoding="utf-8") as fh:
+        fh.write('{"name": "Bench", "type": "private_group", "id": 1, "messages": [\n')
+        for i in range(n):
+            msg = {
+                "id": i + 1,
+                "type": "message",
+                "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1700000000 + i * 60)),
+                "date_unixtime": str(1700000000 + i * 60 - 9 * 3600),
+                "from": ("Hong", "Kim", "Lee")[i % 3],
+                "from_id": f"user{i % 3}",
+                "text": f"{i}번째 메시지 {WORDS[i % len(WORDS)]} 그리고 평범한 대화 내용",
+            }
+            fh.write(("," if i else "") + json.dumps(msg, ensure_ascii=False) + "\n")
+        fh.write("]}")
+
+
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int | None, str]:
+    use_time = os.access(TIME_BIN, os.X_OK)
+    full = [TIME_BIN, "-v", *cmd] if use_time else cmd
+    t0 = time.perf_counter()
+    res = subprocess.run(full, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    if res.returncode != 0:
+        sys.exit(f"failed ({res.returncode}): {' '.join(cmd)}\n{res.stderr[-2000:]}")
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", res.stderr)
+    return wall, int(m.group(1)) if m else None, res.stdout
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--messages", type=int, default=60_000)
+    ap.add_argument("--app", choices=("kakaotalk", "telegram"), default="kakaotalk")
+    ap.add_argument("--dir", type=Path, default=None)
+    ap.add_argument("--word", default="보고싶어")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-chat-", dir=args.dir))
+    try:
+        env = {
+            **os.environ,
+            "FORENSIC_HOME": str(work / "home"),
+            "FORENSIC_PASSPHRASE": PASSPHRASE,
+            "FORENSIC_LANG": "en",
+            "PYTHONPATH": str(REPO),
+        }
+        py = [sys.executable, "-m", "forensic"]
+        export = work / ("KakaoTalkChats.txt" if args.app == "kakaotalk" else "ChatExport")
+        (kakaotalk_export if args.app == "kakaotalk" else telegram_export)(export, args.messages)
+        size = sum(p.stat().st_size for p in ([export] if export.is_file() else export.iterdir()))
+        case = work / "case"
+        run([*py, "init", str(case), "--case-id", "B", "--title", "B", "--examiner", "B"], env)
+        wall, rss, _ = run([*py, "capture", "--case", str(case), str(export)], env)
+        print(f"export: {args.app}, {args.messages} messages, {size / 1e6:.1f} MB")
+        print(f"capture                      {wall:6.2f} s   peak RSS {rss or 0:>7} KiB")
+        cmd = [*py, "search", "--case", str(case), "--json", args.word]
+        for label, extra in (("search", []), ("search --sort time", ["--sort", "time"])):
+            wall, rss, out = run(cmd + extra, env)
+            hits = len(json.loads(out)["hits"])
+            print(f"{label:<28} {wall:6.2f} s   peak RSS {rss or 0:>7} KiB   {hits} hits (CLI)")
+        os.environ.update(env)
+        sys.path.insert(0, str(REPO))
+        from forensic.service.text import search
+        from forensic.session import Session
+
+        session = Session.default(passphrase_provider=lambda _new: PASSPHRASE)
+        tracemalloc.start()
+        t0, c0 = time.perf_counter(), time.process_time()
+        outcome = search(session, args.word, case)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        _cur, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(
+            f"{'search (in process)':<28} {wall:6.2f} s   CPU {cpu:.2f} s   "
+            f"peak Python allocations {peak / 1e6:.1f} MB   {len(outcome.hits)} hits"
+        )
+        target = "met" if wall < 1.0 else "NOT met"
+        print(f"target < 1 s (in process, tracemalloc on): {target}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
