@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -294,6 +295,9 @@ def make_telegram_at_zone(root: Path, hours: int = 7) -> Path:
                 "text": text,
             }
         )
+    msgs[2]["photo"] = "photos/photo_1@25-03-2023_16-43-13.jpg"
+    (root / "photos").mkdir()
+    (root / "photos" / "photo_1@25-03-2023_16-43-13.jpg").write_bytes(JPEG)
     doc = {"name": "Zone Chat", "type": "private_group", "id": 77, "messages": msgs}
     (root / "result.json").write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
     return root
@@ -333,3 +337,9 @@ def make_kakao_photo_zip(path: Path) -> Path:
         zf.writestr("KakaoTalk_20240703_130633123.jpg", JPEG + b"b")
         zf.writestr("20240801_090000.jpg", JPEG + b"c")
     return path
+
+
+KAKAO_MAC_NFD = unicodedata.normalize(
+    "NFD",
+    'Date,User,Message\n2023-05-01 09:00:00,"지우","보고 싶어 정말"\n2023-05-01 09:01:00,"민호","응"\n',
+)

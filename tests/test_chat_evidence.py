@@ -92,6 +92,16 @@ def test_korean_spacing_nfd_filters_and_sort(cli: Any, ios_case: tuple[Path, Pat
     assert [h["message"] for h in got] == ["L4", "L5", "L6", "L7"]
 
 
+def test_nfd_export_found_by_nfc_query(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "KakaoTalkChats.csv"
+    path.write_text(cx.KAKAO_MAC_NFD, "utf-8")  # a Mac writes Hangul decomposed
+    _capture(cli, case_dir, path)
+    (hit,) = _search(cli, case_dir, "보고싶어")
+    assert hit["message"] == "R1" and hit["row"] == 1 and hit["line"] is None
+    assert hit["snippet"] == unicodedata.normalize("NFC", "보고 싶어 정말")
+    assert hit["time"]["local"] == "2023-05-01T09:00:00+09:00" and hit["file"] == path.name
+
+
 def test_telegram_zone_derived_and_warned(cli: Any, case_dir: Path, tmp_path: Path) -> None:
     export = cx.make_telegram_at_zone(tmp_path / "ChatExport")
     res = cli("capture", "--case", case_dir, export)
@@ -119,6 +129,9 @@ def test_telegram_zone_derived_and_warned(cli: Any, case_dir: Path, tmp_path: Pa
     view = cli("chat", "show", first_group, "--case", case_dir)
     assert view.exit_code == 0 and "UTC+07:00" in view.stderr  # warned in the chat view too
     assert "2023-03-25 17:43:13 KST (08:43:13 UTC)" in view.stdout
+    assert "photo: photos/photo_1@25-03-2023_16-43-13.jpg (in the case)" in view.stdout
+    shown = cli("show", "--case", case_dir, hashlib.sha256(cx.JPEG).hexdigest())
+    assert "UTC+07:00" in shown.stdout and "Asia/Seoul" in shown.stdout  # and in show
 
 
 def test_kakaotalk_pc_as_written_and_zone(cli: Any, case_dir: Path, tmp_path: Path) -> None:
