@@ -154,12 +154,6 @@ class MediaStats:
     not_included: int = 0
     not_acquired: int = 0
     refused: int = 0
-    in_container: int = 0
-    """KakaoTalk zip: attachment members linked to a message (by name or file-name time)."""
-    not_linked: int = 0
-    """KakaoTalk zip: a photo or video message no attachment could be linked to."""
-    not_in_export: int = 0
-    """KakaoTalk text: a photo or video message, and no file in the export at all."""
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)

@@ -113,10 +113,12 @@ class ChatHit:
     def as_dict(self) -> dict[str, Any]:
         m = self.hit.message
         chat = m.chat_name or m.member or m.file
+        cited = m.as_dict()
+        cited["message_kind"] = cited.pop("kind")  # message, service or system
         return {
             "kind": "message",
             "sha256": m.item_sha256,
-            **m.as_dict(),
+            **cited,
             "field": f"{chat} #{m.ref.message}",
             "snippet": self.hit.snippet,
             "media_type": m.app,
