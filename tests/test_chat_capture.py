@@ -136,6 +136,13 @@ def test_telegram_html_with_pagination(cli: Any, case_dir: Path, tmp_path: Path)
     assert m[3]["date"]["zone"] == "UTC+09:00" and m[3]["date"]["utc"] == "2021-05-14T15:01:02Z"
     assert m[3]["reply_to"] == "3" and m[3]["text"] == "where is this from?"
     assert m[3]["media"][0]["status"] == "refused"
+    # a hit cites the page the message was read from, by that page's item
+    (hit,) = json.loads(cli("search", "--case", case_dir, "where is this", "--json").stdout)["hits"]
+    page_sha = __import__("hashlib").sha256((export / "messages2.html").read_bytes()).hexdigest()
+    assert hit["file"] == "messages2.html" and hit["sha256"] == page_sha
+    assert (
+        hit["time"]["local"] == "2021-05-15T00:01:02+09:00" and hit["time"]["zone_from"] == "export"
+    )
     _verify_ok(cli, case_dir)
 
 

@@ -255,3 +255,28 @@ def test_bad_refs_are_usage_errors(cli: Any, ios_case: tuple[Path, Path, str]) -
     res = cli("mark", "--case", case_dir, "--lang", "ko", f"{group}/0/L99")
     assert res.exit_code == 2 and "메시지가 없습니다" in res.stderr
     assert len(log_entries(case_dir)) == before  # nothing logged
+
+
+def test_reader_streams_lines_and_falls_back_to_ijson(cli: Any, ios_case: Any) -> None:
+    """The line reader and the streaming parser read the same records (a file laid out another
+    way is still read), and a version 1 time gets its offset from its local and UTC times."""
+    import io
+
+    from forensic.chat.transcripts import _by_ijson, _by_line, cited_time
+
+    case_dir, _path, group = ios_case
+    (entry,) = [e for e in log_entries(case_dir) if e["action"] == "transcript"]
+    data = (case_dir / entry["details"]["files"][0]["path"]).read_bytes()
+    by_line = list(_by_line(io.BytesIO(data), None))
+    by_parser = list(_by_ijson(io.BytesIO(json.dumps(json.loads(data), indent=1).encode())))
+    assert [k for k, _ in by_line] == ["header", "chat"] + ["message"] * 4
+    assert by_line[1:] == by_parser[1:]
+    assert by_parser[0][1]["group"] == by_line[0][1]["group"] == group
+    v1 = {
+        "as_written": "2022-06-05T15:43:13",
+        "local": "2022-06-05T15:43:13",
+        "zone": "Asia/Seoul",
+        "zone_from": "default",
+        "utc": "2022-06-05T08:43:13Z",
+    }
+    assert cited_time(v1).local == "2022-06-05T15:43:13+07:00"  # what the times themselves say
