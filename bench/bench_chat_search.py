@@ -60,9 +60,10 @@ def telegram_export(folder: Path, n: int) -> None:
                 "type": "message",
                 "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1700000000 + i * 60)),
                 "date_unixtime": str(1700000000 + i * 60 - 9 * 3600),
-                "from": ("Hong", "Kim", "Lee")[i % 3],
+                "from": ("홍길동", "김철수", "이영희")[i % 3],
                 "from_id": f"user{i % 3}",
-                "text": f"{i}번째 메시지 {WORDS[i % len(WORDS)]} 그리고 평범한 대화 내용",
+                "text": f"{i}번째 메시지 {WORDS[i % len(WORDS)]} 그리고 평범한 대화 내용"
+                + (" 유일한증거" if i == n // 2 else ""),
             }
             fh.write(("," if i else "") + json.dumps(msg, ensure_ascii=False) + "\n")
         fh.write("]}")
