@@ -220,6 +220,18 @@ def test_marks_in_log_and_chat_show(cli: Any, ios_case: tuple[Path, Path, str]) 
     human = cli("chat", "show", group, "--case", case_dir)
     assert "★ L5" in human.stdout and "note: threat" in human.stdout
     assert "2022-12-31 20:22:00 KST (11:22:00 UTC)  민수" in human.stdout
+    # what a report quotes: each mark with its own context
+    from forensic.case.case import Case
+    from forensic.chat.view import mark_excerpts
+
+    excerpts = mark_excerpts(Case.open(case_dir))
+    assert [
+        (e.mark.ref.message, [m.message.ref.message for m in e.messages]) for e in excerpts
+    ] == [
+        ("L5", ["L4", "L5", "L6", "L7"]),
+        ("L7", ["L6", "L7"]),
+    ]
+    assert all(e.intact for e in excerpts)
     # unmark: the mark is no longer active, both entries stay
     res = cli("unmark", "--case", case_dir, f"{group}/0/L5")
     assert res.exit_code == 0, res.stderr

@@ -134,3 +134,69 @@ def chat_messages(
             if window.context == 0:
                 skipped = True
     return shown
+
+
+@dataclass(frozen=True)
+class MarkExcerpt:
+    """One active mark and the messages quoted with it (its own ``context`` before and after)."""
+
+    mark: MessageMark
+    intact: bool
+    """False: the transcript no longer has its recorded SHA-256 (nothing is quoted)."""
+    messages: tuple[ViewedMessage, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mark": self.mark.as_dict(),
+            "intact": self.intact,
+            "messages": [m.as_dict() for m in self.messages],
+        }
+
+
+def mark_excerpts(case: Case, entries: list[CustodyEntry] | None = None) -> list[MarkExcerpt]:
+    """Every active mark with its context, in the order the marks were made; one pass over
+    each marked group's transcript (what a report's chat section quotes)."""
+    from forensic.chat.marks import active_marks
+
+    entries = entries if entries is not None else case.entries()
+    marks = active_marks(entries)
+    stored = {t.group: t for t in stored_transcripts(case, entries)}
+    shown: dict[str, list[ViewedMessage] | None] = {}
+    for group in dict.fromkeys(m.ref.group for m in marks):
+        transcript = stored.get(group)
+        if transcript is None or not transcript.intact(case):
+            shown[group] = None
+            continue
+        in_group = {m.ref: m for m in marks if m.ref.group == group}
+        widest = max(m.context for m in in_group.values())
+        window = ChatWindow(frozenset(in_group), widest, everything=False)
+        shown[group] = chat_messages(case, transcript, window, in_group)
+    out: list[MarkExcerpt] = []
+    for mark in marks:
+        messages = shown.get(mark.ref.group)
+        if messages is None:
+            out.append(MarkExcerpt(mark, False, ()))
+            continue
+        out.append(MarkExcerpt(mark, True, _around(messages, mark.ref, mark.context)))
+    return out
+
+
+def _around(
+    messages: list[ViewedMessage], ref: MessageRef, context: int
+) -> tuple[ViewedMessage, ...]:
+    """The ``context`` messages each side of ``ref`` in one unbroken run of the same chat."""
+    at = next((i for i, m in enumerate(messages) if m.message.ref == ref), None)
+    if at is None:
+        return ()
+    start = at
+    while start > 0 and at - start < context and not messages[start].gap_before:
+        if messages[start - 1].message.ref.chat != ref.chat:
+            break
+        start -= 1
+    end = at
+    while end + 1 < len(messages) and end - at < context:
+        following = messages[end + 1]
+        if following.gap_before or following.message.ref.chat != ref.chat:
+            break
+        end += 1
+    return tuple(messages[start : end + 1])
