@@ -184,7 +184,11 @@ def _print_view(ui: Ui, view: ChatView) -> None:
         m = viewed.message
         if m.ref.chat != last_chat:
             ui.out.print(
-                escape(display(ui.t("chat_view.chat", index=m.ref.chat, chat=m.chat_name or "")))
+                escape(
+                    display(
+                        ui.t("chat_view.chat", index=m.ref.chat, chat=m.chat_name or m.member or "")
+                    )
+                )
             )
             last_chat = m.ref.chat
         elif viewed.gap_before:
