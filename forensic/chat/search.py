@@ -101,13 +101,15 @@ class ChatQuery:
     sender: str | None = None
     """Part of the sender's name (compared like the text), or the sender id exactly."""
     chat: str | None = None
-    """Part of the chat's name, or a prefix of the group id."""
+    """Part of the chat's name (or file name), or a prefix of the group id (4 hex digits or
+    more, ``group-`` optional)."""
 
     def keeps_chat(self, group: str, chat: dict[str, Any]) -> bool:
         if self.chat is None:
             return True
         want = self.chat.lower().removeprefix("group-")
-        if group.lower().removeprefix("group-").startswith(want):
+        looks_like_id = len(want) >= 4 and all(c in "0123456789abcdef" for c in want)
+        if looks_like_id and group.lower().removeprefix("group-").startswith(want):
             return True
         return _squeezed(self.chat) in _squeezed(str(chat.get("name") or chat.get("file") or ""))
 
