@@ -68,6 +68,24 @@ def test_kakaotalk_hit_is_a_citation(cli: Any, ios_case: tuple[Path, Path, str])
     assert noon["time"]["utc"] == "2022-12-31T15:00:00Z"
 
 
+def test_text_hit_carries_what_applies(cli: Any, ios_case: tuple[Path, Path, str]) -> None:
+    case_dir, path, _group = ios_case
+    photo = path.parent / "capture-0412.jpg"
+    photo.write_bytes(cx.JPEG)
+    res = cli("capture", "--case", case_dir, "--note", "프론트 개발자 단톡방 캡처", photo)
+    assert res.exit_code == 0, res.stderr
+    res = cli("search", "--case", case_dir, "--json", "프론트개발자")
+    hits = json.loads(res.stdout)["hits"]
+    assert [h["kind"] for h in hits] == ["message", "metadata"]
+    meta = hits[1]
+    assert meta["sha256"] == meta["item_sha256"] == _sha(photo) and meta["field"] == "note"
+    assert meta["file"] == "capture-0412.jpg" and meta["group"] is None  # a lone file: no group
+    assert meta["time"]["zone"] == "Asia/Seoul" and meta["time"]["zone_from"] == "case"
+    assert meta["time"]["local"].endswith("+09:00") and meta["time"]["utc"].endswith("Z")
+    res = cli("search", "--case", case_dir, "--json", "프론트개발자", "--sender", "쥬히")
+    assert [h["kind"] for h in json.loads(res.stdout)["hits"]] == ["message"]
+
+
 def test_korean_spacing_nfd_filters_and_sort(cli: Any, ios_case: tuple[Path, Path, str]) -> None:
     case_dir, _path, group = ios_case
     assert [h["message"] for h in _search(cli, case_dir, "보고 싶어")] == ["L5"]
