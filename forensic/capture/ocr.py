@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
@@ -248,8 +249,13 @@ def _find(haystack: str, needle: str) -> str | None:
     return re.sub(r"\s+", " ", snippet).strip()
 
 
-def search(case: Case, text: str) -> list[SearchHit]:
-    """Items whose read text or acquisition metadata contains ``text``."""
+def search(
+    case: Case, text: str, find: Callable[[str], str | None] | None = None
+) -> list[SearchHit]:
+    """Items whose read text or acquisition metadata contains ``text`` (chat messages are
+    searched by :mod:`forensic.chat.search`). ``find``: a snippet around the match, or
+    ``None`` (default: blanks, case and Unicode form ignored)."""
+    find = find or (lambda haystack: _find(haystack, text))
     if not text.strip():
         from forensic.capture.web_errors import WebUsageError
 
@@ -269,7 +275,7 @@ def search(case: Case, text: str) -> list[SearchHit]:
             doc = json.loads(read_case_file(case, path).decode("utf-8"))
         except (OSError, ValueError):
             continue
-        snippet = _find(str(doc.get("text", "")), text)
+        snippet = find(str(doc.get("text", "")))
         if snippet is not None:
             hits.append(
                 SearchHit(
@@ -281,19 +287,6 @@ def search(case: Case, text: str) -> list[SearchHit]:
                     item.acquisitions[0].source_path,
                 )
             )
-    from forensic.capture.transcript import search_messages
-
-    for m in search_messages(case, lambda body: _find(body, text) is not None):
-        hits.append(
-            SearchHit(
-                m.media[0] if m.media else "",
-                "message",
-                f"{m.chat} #{m.message_id}",
-                _find(m.text, text) or m.text[:80],
-                m.app,
-                f"{m.date} {m.sender}",
-            )
-        )
     found = {h.item_id for h in hits}
     for item in items.values():
         if item.item_id in found:
@@ -306,7 +299,7 @@ def search(case: Case, text: str) -> list[SearchHit]:
                 "note": str(d.get("note") or ""),
             }
             hit = next(
-                ((k, s) for k, v in fields.items() if v and (s := _find(v, text)) is not None),
+                ((k, s) for k, v in fields.items() if v and (s := find(v)) is not None),
                 None,
             )
             if hit is not None:

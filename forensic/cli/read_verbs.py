@@ -362,6 +362,15 @@ def _chat_rows(ui: Ui, table: Table, view: ItemView) -> None:
             ui.t("chat.transcript_heading"),
             escape(ui.t("chat.in_chat", chat=chat, app=c.app)) + ("" if c.intact else " (!)"),
         )
+        if c.zone_check.get("disagreements"):
+            stated = c.zone_check.get("stated") or {}
+            warning = ui.t(
+                "chat_view.zone_warning",
+                derived=", ".join(f"UTC{o}" for o in c.zone_check.get("derived_offsets") or {}),
+                zone=stated.get("zone"),
+                count=c.zone_check["disagreements"],
+            )
+            table.add_row("⚠", f"[yellow]{escape(warning)}[/yellow]")
         for m in c.messages:
             d = m.get("date", {})
             who = (m.get("sender") or {}).get("name") or "?"
