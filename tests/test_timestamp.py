@@ -173,7 +173,7 @@ def _openssl_reply(cfg: Path, query: bytes) -> bytes:
 class TsaServer:
     """``openssl ts -reply`` behind http.server; the path picks a behaviour."""
 
-    def __init__(self, pki: Pki) -> None:
+    def __init__(self, pki: Pki, port: int = 0) -> None:
         self.pki = pki
         self.flaky_fail = True
         self.requests: list[bytes] = []
@@ -210,7 +210,7 @@ class TsaServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()

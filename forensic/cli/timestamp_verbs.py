@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app, key_app
 from forensic.cli.helptext import help_text
-from forensic.cli.output import make_ui, run_verb
+from forensic.cli.output import Ui, make_ui, run_verb
 from forensic.errors import EXIT_OK
+
+if TYPE_CHECKING:
+    from forensic.service.timestamping import TimestampOutcome
 
 
 @app.command(help=help_text("verb.timestamp"))
@@ -59,6 +62,7 @@ def timestamp(
             ui.out.print(line, markup=False, highlight=False)
         for line in lines[len(result.tokens) :]:
             ui.warn(line)
+        _report_stamps(ui, outcome)
         if result.entries:
             ui.say("timestamp.recorded", entries=", ".join(str(e.seq) for e in result.entries))
         if outcome.pending:
@@ -66,6 +70,23 @@ def timestamp(
         return EXIT_OK
 
     run_verb(ui, body)
+
+
+def _report_stamps(ui: Ui, outcome: TimestampOutcome) -> None:
+    """The stored reports that received their document time-stamp."""
+    from forensic._internal.clock import local_and_utc
+
+    result = outcome.result
+    for stamp in result.reports:
+        ui.say(
+            "signing.report_stamped",
+            report_id=stamp.report_id,
+            tsa=stamp.tsa,
+            time=local_and_utc(stamp.gen_time, outcome.zone).text(),
+            path=stamp.path,
+        )
+    if result.reports:
+        ui.say("signing.report_stamped_copy_note")
 
 
 @key_app.command("cert", help=help_text("verb.key_cert"))

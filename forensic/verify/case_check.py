@@ -27,6 +27,7 @@ from forensic.errors import ForensicError
 from forensic.problem import Problem
 from forensic.progress import SILENT, ProgressReporter
 from forensic.timestamp.stamp import verify_tokens
+from forensic.verify.report_check import ReportCheck, check_reports
 
 ALWAYS_PRESENT = frozenset({LOG_FILE, SIG_FILE, ".lock"})
 
@@ -47,6 +48,10 @@ class VerificationReport:
     """Encrypted objects decrypted and re-hashed (``--decrypt``); 0 without the key."""
     derived_plaintext_checked: int = 0
     """Encrypted derived files decrypted and checked against ``plaintext_sha256``."""
+    reports: tuple[ReportCheck, ...] = ()
+    """Each stored report's signature and trusted-time state."""
+    zone: str = "Asia/Seoul"
+    """The case's zone, for the times a front end prints."""
 
     def _area_ok(self, *areas: str) -> bool:
         return not any(p.area in areas for p in self.problems)
@@ -96,6 +101,7 @@ class VerificationReport:
             "encrypted_objects": self.encrypted_objects,
             "plaintext_checked": self.plaintext_checked,
             "derived_plaintext_checked": self.derived_plaintext_checked,
+            "reports": [r.as_dict() for r in self.reports],
             "problems": [p.as_dict() for p in self.problems],
         }
 
@@ -400,6 +406,9 @@ def verify_case(
         else:
             derived_plaintext += 1
 
+    report_problems, reports = check_reports(case, usable, decrypt=decrypt)
+    problems.extend(report_problems)
+
     total = sum(i.size for i in items.values())
     progress.start("verify", total)
     checked_bytes = 0
@@ -504,6 +513,8 @@ def verify_case(
         encrypted_objects=sum(1 for i in items.values() if i.encrypted),
         plaintext_checked=sum(1 for _i, r in results if r.plaintext_sha256 is not None),
         derived_plaintext_checked=derived_plaintext,
+        reports=tuple(reports),
+        zone=case.info.timezone,
     )
 
 

@@ -1,0 +1,154 @@
+"""Report signing that never refuses offline (PAdES-B-B, then a document time-stamp), the
+report-signing key under Argon2id, and times in the case's zone.
+
+Real components: the local RFC 3161 TSA of ``tests/test_timestamp.py`` (``openssl ts``),
+pyHanko's validation and poppler's ``pdfsig``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from forensic.case import Case
+from tests.test_report import make_test_ca
+from tests.test_timestamp import Pki, TsaServer, pki  # noqa: F401 - the module's fixture
+
+pytestmark = pytest.mark.skipif(
+    any(shutil.which(t) is None for t in ("openssl", "pdfsig")), reason="needs openssl, pdfsig"
+)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pdfsig(path: Path) -> str:
+    res = subprocess.run(
+        ["pdfsig", "-nocert", str(path)], capture_output=True, text=True, check=False
+    )
+    return res.stdout + res.stderr
+
+
+def _pyhanko(path: Path, ca: Path, ts_root: Path) -> tuple[bool, list[bool]]:
+    """(examiner signature intact and valid, [each document time-stamp valid and trusted])."""
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+    from pyhanko_certvalidator import ValidationContext
+
+    def roots(p: Path) -> list[asn1_x509.Certificate]:
+        return [
+            asn1_x509.Certificate.load(der)
+            for _k, _h, der in pem.unarmor(p.read_bytes(), multiple=True)
+        ]
+
+    with path.open("rb") as fh:
+        reader = PdfFileReader(fh, strict=False)
+        [sig] = reader.embedded_regular_signatures
+        status = validate_pdf_signature(
+            sig, ValidationContext(trust_roots=roots(ca), allow_fetching=False)
+        )
+        docs = [
+            validate_pdf_timestamp(d, ValidationContext(trust_roots=roots(ts_root)))
+            for d in reader.embedded_timestamp_signatures
+        ]
+    return bool(status.intact and status.valid and status.trusted), [
+        bool(d.intact and d.valid and d.trusted) for d in docs
+    ]
+
+
+@pytest.fixture
+def signing_case(tmp_path: Path, cli, case_dir: Path) -> dict[str, Path]:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "note.txt").write_text("a message\n")
+    assert cli("capture", src, "--case", case_dir).exit_code == 0
+    ca, cert, key = make_test_ca(tmp_path)
+    res = cli("key", "cert", "--import", cert, key)
+    assert res.exit_code == 0, res.stderr
+    return {"case": case_dir, "ca": ca}
+
+
+def test_offline_report_is_signed_b_b_then_timestamped_b_t(
+    signing_case,
+    cli,
+    pki,  # noqa: F811 - the fixture imported above
+    forensic_env,
+) -> None:
+    case_dir, ca = signing_case["case"], signing_case["ca"]
+    (forensic_env / "forensic.toml").write_text("[timestamp]\ndefaults = false\n")
+    port = _free_port()  # nothing listens: the network is "down"
+    url = f"http://127.0.0.1:{port}/tsa"
+    res = cli("report", "--case", case_dir, "--tsa", url, "--tsa-root", pki.root, "--json")
+    assert res.exit_code == 0, res.stdout + res.stderr
+    doc = json.loads(res.stdout)["report"]
+    assert doc["signature_level"] == "PAdES-B-B" and doc["timestamp_queued"] is True
+    assert doc["tsa_error"] == "unreachable"
+    pdf = Path(doc["path"])
+    first = pdf.read_bytes()
+    out = _pdfsig(pdf)
+    assert "Signature is Valid" in out and "Total document signed" in out, out
+    assert "Signature #2" not in out, out  # no time-stamp of any kind
+    ok, docs = _pyhanko(pdf, ca, pki.root)
+    assert ok and docs == []
+    with pikepdf.open(io.BytesIO(first)) as p:
+        manifest = json.loads(p.attachments["case-manifest.json"].get_file().read_bytes())
+    assert manifest["signature"] == {"level": "PAdES-B-B", "timestamp_queued": True}
+    from forensic.timestamp import pending_queue
+
+    [queued] = pending_queue(Case.open(case_dir))
+    assert queued["kind"] == "report" and queued["report_id"] == doc["report_id"]
+    res = cli("verify", "--case", case_dir, "--json", "--no-record")
+    assert res.exit_code == 0, res.stdout
+    [check] = json.loads(res.stdout)["reports"]
+    assert check["signature"] == "valid" and check["timestamp"] == "pending", check
+    human = cli("verify", "--case", case_dir, "--no-record")
+    assert "PAdES-B-B" in human.stdout and "pending" in human.stdout, human.stdout
+
+    server = TsaServer(pki, port=port)  # the network is back
+    try:
+        res = cli("timestamp", "--case", case_dir, "--json")
+    finally:
+        server.close()
+    assert res.exit_code == 0, res.stdout + res.stderr
+    stamped = json.loads(res.stdout)
+    assert stamped["pending"] == 0
+    [added] = stamped["reports"]
+    assert added["report_id"] == doc["report_id"] and added["level"] == "PAdES-B-T"
+    second = pdf.read_bytes()
+    assert second.startswith(first) and len(second) > len(first)  # an incremental update
+    out = _pdfsig(pdf)
+    # poppler 22 validates the examiner signature (now followed by an update) but not RFC 3161
+    # document time-stamps: it names the field, its TSA and that it covers the whole file
+    examiner, _, stamp = out.partition("Signature #2:")
+    assert "Signature is Valid" in examiner and "Not total document signed" in examiner, out
+    assert "DocumentTimestamp" in stamp and "TEST TSA" in stamp, out
+    assert "Total document signed" in stamp, out
+    ok, docs = _pyhanko(pdf, ca, pki.root)
+    assert ok and docs == [True]
+    res = cli("verify", "--case", case_dir, "--json", "--no-record")
+    assert res.exit_code == 0, res.stdout
+    [check] = json.loads(res.stdout)["reports"]
+    assert check["level"] == "PAdES-B-T" and check["timestamp"] == "valid", check
+
+    # tampering with the stored report: verify fails
+    pdf.chmod(0o644)
+    damaged = bytearray(second)
+    damaged[len(first) // 2] ^= 0x01
+    pdf.write_bytes(bytes(damaged))
+    res = cli("verify", "--case", case_dir, "--json", "--no-record")
+    assert res.exit_code == 1
+    kinds = {p["kind"] for p in json.loads(res.stdout)["problems"]}
+    assert "file_altered" in kinds and "signature_invalid" in kinds, kinds
