@@ -152,3 +152,66 @@ def test_offline_report_is_signed_b_b_then_timestamped_b_t(
     assert res.exit_code == 1
     kinds = {p["kind"] for p in json.loads(res.stdout)["problems"]}
     assert "file_altered" in kinds and "signature_invalid" in kinds, kinds
+
+
+# -- the report-signing key ------------------------------------------------------------------
+def test_signing_key_is_wrapped_with_argon2id_and_old_pbkdf2_file_migrates(
+    signing_case, cli, forensic_env
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from forensic.timestamp.examiner_cert import KEY_FILE, LEGACY_KEY_FILE, load_signing_key
+    from tests.conftest import PASSPHRASE
+
+    record = json.loads((forensic_env / KEY_FILE).read_text())
+    assert record["kind"] == "forensic-report-signing-key"
+    assert record["kdf"]["name"] == "argon2id" and record["cipher"]["name"] == "aes-256-gcm"
+    assert record["kdf"]["iterations"] >= 3 and "ciphertext" in record
+    assert (forensic_env / KEY_FILE).stat().st_mode & 0o077 == 0
+    assert not (forensic_env / LEGACY_KEY_FILE).exists()
+    # a home written by an older version: PKCS#8 with PBKDF2 under the same passphrase
+    key = load_signing_key(forensic_env, PASSPHRASE).key
+    legacy = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(PASSPHRASE.encode()),
+    )
+    (forensic_env / KEY_FILE).unlink()
+    (forensic_env / LEGACY_KEY_FILE).write_bytes(legacy)
+    res = cli("report", "--case", signing_case["case"], "--demo-tsa", "--json")
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["signing_key_rewrapped"] == str(forensic_env / LEGACY_KEY_FILE)
+    assert not (forensic_env / LEGACY_KEY_FILE).exists()
+    assert json.loads((forensic_env / KEY_FILE).read_text())["kdf"]["name"] == "argon2id"
+    assert load_signing_key(forensic_env, PASSPHRASE).rewrapped is None  # said once
+
+
+def test_key_password_never_in_argv(cli, forensic_env, tmp_path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    _ca, cert, key_pem = make_test_ca(tmp_path)
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    key = load_pem_private_key(key_pem.read_bytes(), password=None)
+    locked = tmp_path / "locked.pem"
+    locked.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"org secret"),
+        )
+    )
+    res = cli("key", "cert", "--import", cert, locked, "--key-password", "org secret")
+    assert res.exit_code == 2 and "--key-password-file" in res.stderr, res.stderr
+    assert not (forensic_env / "examiner-cert.pem").exists()
+    res = cli("key", "cert", "--import", cert, locked)  # not a terminal: told how
+    assert res.exit_code == 2 and "--key-password-file" in res.stderr, res.stderr
+    secret = tmp_path / "pw.txt"
+    secret.write_text("org secret\n")
+    secret.chmod(0o644)
+    res = cli("key", "cert", "--import", cert, locked, "--key-password-file", secret)
+    assert res.exit_code == 2 and "chmod 600" in res.stderr, res.stderr
+    secret.chmod(0o600)
+    res = cli("key", "cert", "--import", cert, locked, "--key-password-file", secret, "--json")
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["certificate"]["imported"] is True

@@ -513,9 +513,11 @@ def test_key_cert_self_signed_and_import(cli, forensic_env, tmp_path):
     assert isinstance(cert.public_key(), ec.EllipticCurvePublicKey)
     assert cert.public_key().curve.name == "secp256r1"
     assert "Kim Examiner" in cert.subject.rfc4514_string()
-    key_pem = Path(doc["key_path"]).read_bytes()
-    assert b"ENCRYPTED" in key_pem
-    serialization.load_pem_private_key(key_pem, password=b"correct horse battery staple")
+    key_file = json.loads(Path(doc["key_path"]).read_bytes())
+    assert key_file["kdf"]["name"] == "argon2id" and key_file["cipher"]["name"] == "aes-256-gcm"
+    from forensic.timestamp.examiner_cert import load_signing_key
+
+    load_signing_key(forensic_env, "correct horse battery staple")
     assert cli("key", "cert").exit_code == 2  # exists
     # an organisation-issued one
     ca = _ca("Org CA")

@@ -80,6 +80,8 @@ def report(
             )
         if outcome.preview == "full":
             ui.warn(ui.t("report.full_preview_warning"))
+        if outcome.key_rewrapped is not None:
+            ui.warn(ui.t("signing.key_rewrapped", path=str(outcome.key_rewrapped)))
         if ui.json_mode:
             ui.emit_json(outcome.as_dict())
         else:
