@@ -180,7 +180,17 @@ def test_signing_key_is_wrapped_with_argon2id_and_old_pbkdf2_file_migrates(
     (forensic_env / LEGACY_KEY_FILE).write_bytes(legacy)
     res = cli("report", "--case", signing_case["case"], "--demo-tsa", "--json")
     assert res.exit_code == 0, res.stderr
-    assert json.loads(res.stdout)["signing_key_rewrapped"] == str(forensic_env / LEGACY_KEY_FILE)
+    doc = json.loads(res.stdout)
+    assert doc["signing_key_rewrapped"] == str(forensic_env / LEGACY_KEY_FILE)
+    # the report and list print the same recorded instant of the acquisition
+    with pikepdf.open(doc["report"]["path"]) as p:
+        manifest = json.loads(p.attachments["case-manifest.json"].get_file().read_bytes())
+    listed = json.loads(cli("list", "--case", signing_case["case"], "--json").stdout)["items"]
+    assert [i["acquired"] for i in manifest["items"]] == [i["acquired"]["utc"] for i in listed]
+    entry = Case.open(signing_case["case"]).items()
+    assert [i.acquisitions[0].details["acquired"] for i in entry.values()] == [
+        i["acquired"] for i in manifest["items"]
+    ]
     assert not (forensic_env / LEGACY_KEY_FILE).exists()
     assert json.loads((forensic_env / KEY_FILE).read_text())["kdf"]["name"] == "argon2id"
     assert load_signing_key(forensic_env, PASSPHRASE).rewrapped is None  # said once
@@ -215,3 +225,59 @@ def test_key_password_never_in_argv(cli, forensic_env, tmp_path) -> None:
     res = cli("key", "cert", "--import", cert, locked, "--key-password-file", secret, "--json")
     assert res.exit_code == 0, res.stderr
     assert json.loads(res.stdout)["certificate"]["imported"] is True
+
+
+# -- times in the case's zone, UTC beside -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("zone", "abbrev", "offset"), [("Asia/Seoul", "KST", "+09:00"), ("UTC", "UTC", "+00:00")]
+)
+def test_list_show_log_print_the_case_zone_with_utc(
+    cli, tmp_path, monkeypatch, zone, abbrev, offset
+) -> None:
+    from forensic._internal.clock import local_and_utc
+
+    case_dir = tmp_path / "zoned"
+    extra = () if zone == "Asia/Seoul" else ("--timezone", zone)
+    assert (
+        cli(
+            "init", case_dir, "--case-id", "Z-1", "--title", "t", "--examiner", "e", *extra
+        ).exit_code
+        == 0
+    )
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text("a\n")
+    assert cli("capture", src, "--case", case_dir).exit_code == 0
+    monkeypatch.setenv("COLUMNS", "200")
+
+    listed = json.loads(cli("list", "--case", case_dir, "--json").stdout)
+    [item] = listed["items"]
+    acquired = item["acquired"]
+    assert acquired["zone"] == zone and acquired["local"].endswith(offset)
+    assert local_and_utc(acquired["local"]).utc == local_and_utc(acquired["utc"]).utc
+    [acq] = item["acquisitions"]
+    assert acq["time"].endswith("Z") and acq["local"].endswith(offset) and acq["zone"] == zone
+    text = local_and_utc(acquired["utc"], zone).text()
+    wide = cli("list", "--case", case_dir, "--wide").stdout
+    assert text in wide, wide
+    compact = cli("list", "--case", case_dir).stdout
+    assert local_and_utc(acquired["utc"], zone).local.strftime("%Y-%m-%d %H:%M") in compact
+    if zone != "UTC":
+        assert "KST = UTC+09:00" in compact, compact
+
+    shown = cli("show", "1", "--case", case_dir, "--no-record")
+    assert text in shown.stdout, shown.stdout
+    doc = json.loads(cli("show", "1", "--case", case_dir, "--no-record", "--json").stdout)["item"]
+    assert doc["zone"] == zone and doc["acquisitions"][0]["local"].endswith(offset)
+
+    log = json.loads(cli("log", "--case", case_dir, "--json").stdout)
+    assert log["zone"] == zone
+    assert all(e["local"].endswith(offset) and e["zone"] == zone for e in log["entries"])
+    first = log["entries"][0]
+    assert (
+        local_and_utc(first["time"], zone).text() in cli("log", "--case", case_dir, "--wide").stdout
+    )
+    human = cli("log", "--case", case_dir, "--lang", "ko").stdout
+    assert f"({abbrev})" in human
+    if zone != "UTC":
+        assert "시각은 KST (UTC+09:00)" in human, human
