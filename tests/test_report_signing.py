@@ -281,3 +281,26 @@ def test_list_show_log_print_the_case_zone_with_utc(
     assert f"({abbrev})" in human
     if zone != "UTC":
         assert "시각은 KST (UTC+09:00)" in human, human
+
+
+def test_tsa_failing_after_the_question_still_gives_a_b_b_report(
+    signing_case,
+    cli,
+    pki,  # noqa: F811 - the fixture imported above
+    monkeypatch,
+) -> None:
+    import forensic.report.build as build
+
+    monkeypatch.setattr(build, "_probe", lambda _options, _gathered: None)  # "it answered"
+    url = f"http://127.0.0.1:{_free_port()}/tsa"  # ... and is gone when the signature is made
+    res = cli(
+        "report", "--case", signing_case["case"], "--tsa", url, "--tsa-root", pki.root, "--json"
+    )
+    assert res.exit_code == 0, res.stdout + res.stderr
+    doc = json.loads(res.stdout)["report"]
+    assert doc["signature_level"] == "PAdES-B-B" and doc["timestamp_queued"] is True
+    assert doc["tsa_error"] == "unreachable"
+    with pikepdf.open(doc["path"]) as p:  # laid out again as B-B: the cover data says so
+        manifest = json.loads(p.attachments["case-manifest.json"].get_file().read_bytes())
+    assert manifest["signature"]["level"] == "PAdES-B-B"
+    assert "Signature is Valid" in _pdfsig(Path(doc["path"]))
