@@ -108,6 +108,15 @@ class Acquisition:
     def source_path(self) -> str:
         return str(self.details.get("source", {}).get("path", ""))
 
+    @property
+    def acquired_utc(self) -> str:
+        """When the acquisition began (``details.acquired``, UTC), else the entry's own time.
+
+        The one instant every view prints as "acquired": the entry is written after hashing
+        and the stored-copy check, a fraction of a second to minutes later."""
+        acquired = self.details.get("acquired")
+        return acquired if isinstance(acquired, str) and acquired else self.time
+
 
 @dataclass(frozen=True)
 class Item:
@@ -126,6 +135,12 @@ class Item:
     @property
     def encrypted(self) -> bool:
         return bool(self.object_sha256)
+
+    @property
+    def acquired_utc(self) -> str:
+        """The first acquisition's instant (:attr:`Acquisition.acquired_utc`); ``list``, ``show``
+        and the report all print this one."""
+        return self.acquisitions[0].acquired_utc if self.acquisitions else ""
 
     @property
     def stored(self) -> StoredObject:

@@ -76,6 +76,24 @@ def verify(
     run_verb(ui, body)
 
 
+def _report_signatures(ui: Ui, report: VerificationReport) -> None:
+    """One line per stored report: its signature, PAdES level and trusted time."""
+    from forensic._internal.clock import local_and_utc
+
+    for r in report.reports:
+        if r.signature == "not_checked":
+            ui.say("signing.verify_report_not_checked", report_id=r.report_id)
+        elif r.signature != "valid" or r.timestamp == "invalid":
+            ui.problem(ui.t("signing.verify_report_invalid", report_id=r.report_id))
+        elif r.timestamp == "valid" and r.gen_time:
+            shown = local_and_utc(r.gen_time, report.zone).text()
+            ui.say("signing.verify_report_valid", report_id=r.report_id, level=r.level,
+                   time=shown, tsa=display(r.tsa or "-"))  # fmt: skip
+        else:
+            key = "pending" if r.timestamp == "pending" else "none"
+            ui.say(f"signing.verify_report_{key}", report_id=r.report_id, level=r.level)
+
+
 def _report_verify(
     ui: Ui,
     report: VerificationReport,
@@ -110,6 +128,7 @@ def _report_verify(
             ui.problem(ui.t("cli.more_problems", count=len(report.problems) - 50))
         if all(p.area == "interrupted" or p.kind == "object_unrecorded" for p in report.problems):
             ui.warn(ui.t("cli.verify_interrupted"))
+    _report_signatures(ui, report)
     if report.encrypted_objects and not report.plaintext_checked:
         ui.say("crypt.verify_ciphertext_note")
     ui.say("cli.key_fingerprint", fingerprint=report.key_fingerprint)

@@ -58,7 +58,8 @@ class ItemData:
 
     @property
     def acquired(self) -> str:
-        return self.item.acquisitions[0].time if self.item.acquisitions else ""
+        """The first acquisition's recorded instant (UTC), the one ``list`` shows too."""
+        return self.item.acquired_utc
 
 
 @dataclass
@@ -74,6 +75,12 @@ class ReportData:
     verification: Any  # forensic.verify.VerificationReport
     methodology: str | None
     tool: dict[str, str]
+    signature_level: str = "B-T"
+    """``B-T``: a TSA time-stamps the signature as it is made. ``B-B``: no TSA answered, the
+    report is signed without trusted time (the cover must say so)."""
+    timestamp_queued: bool = False
+    """B-B only: the time-stamp request is queued; ``forensic timestamp`` adds a document
+    time-stamp to the stored report (it becomes B-T)."""
 
     @property
     def head_seq(self) -> int:
@@ -247,6 +254,10 @@ def manifest(data: ReportData) -> dict[str, Any]:
             for d in data.items
         ],
         "tokens": [t.__dict__ for t in data.tokens],
+        "signature": {
+            "level": f"PAdES-{data.signature_level}",
+            "timestamp_queued": data.timestamp_queued,
+        },
         "verification": {
             "intact": bool(data.verification.intact),
             "problems": [p.as_dict() for p in data.verification.problems],

@@ -17,7 +17,9 @@ the requests are sent with no lock, and the answers are committed in one write t
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,6 +50,9 @@ from forensic.timestamp.token import (
 
 TS_DIR = "timestamps"
 QUEUE_DIR = "timestamps/queue"
+REPORT_KIND = "report"
+"""A queued request for a stored report's document time-stamp (not for a log head)."""
+REPORT_STAMP_ACTION = "report-timestamp"
 
 
 @dataclass(frozen=True)
@@ -100,9 +105,11 @@ class QueuedRequest:
     path: str
     retried: bool = False
     error_obj: TimestampError | None = field(default=None, compare=False, repr=False)
+    report_id: str | None = None
+    """A document time-stamp for this stored report (``kind: report``), not a log head."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "id": self.queue_id,
             "tsa": self.tsa,
             "url": self.url,
@@ -112,6 +119,35 @@ class QueuedRequest:
             "message": self.message,
             "path": self.path,
             "retried": self.retried,
+        }
+        if self.report_id is not None:
+            doc["kind"] = REPORT_KIND
+            doc["report_id"] = self.report_id
+        return doc
+
+
+@dataclass(frozen=True)
+class ReportStamp:
+    """A document time-stamp added to a stored report (it is now PAdES-B-T)."""
+
+    report_id: str
+    path: str
+    queue_id: str
+    tsa: str
+    gen_time: str
+    demo: bool
+    sha256: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "report_id": self.report_id,
+            "path": self.path,
+            "queue_id": self.queue_id,
+            "tsa": self.tsa,
+            "gen_time": self.gen_time,
+            "demo": self.demo,
+            "sha256": self.sha256,
+            "level": "PAdES-B-T",
         }
 
 
@@ -124,6 +160,7 @@ class TimestampResult:
     tokens: list[StampedToken] = field(default_factory=list)
     queued: list[QueuedRequest] = field(default_factory=list)
     entries: list[CustodyEntry] = field(default_factory=list)
+    reports: list[ReportStamp] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -132,6 +169,7 @@ class TimestampResult:
             "tokens": [t.as_dict() for t in self.tokens],
             "queued": [q.as_dict() for q in self.queued],
             "entries": [e.seq for e in self.entries],
+            "reports": [r.as_dict() for r in self.reports],
         }
 
 
@@ -164,18 +202,24 @@ def pending_queue(case: Case, entries: list[CustodyEntry] | None = None) -> list
             for t in entry.details.get("tokens", []) or []:
                 if isinstance(t, dict) and t.get("queue_id"):
                     done.add(str(t["queue_id"]))
+        elif entry.action == REPORT_STAMP_ACTION and entry.details.get("queue_id"):
+            done.add(str(entry.details["queue_id"]))
     return [q for qid, q in queued.items() if qid not in done]
 
 
-def _load_queued(case: Case, record: dict[str, Any]) -> tuple[TimestampAuthority, TimestampRequest]:
-    doc = json.loads((case.root / str(record["path"])).read_text("utf-8"))
+def _queued_tsa(doc: dict[str, Any]) -> TimestampAuthority:
     tsa_doc = doc["tsa"]
-    tsa = TimestampAuthority(
+    return TimestampAuthority(
         name=str(tsa_doc["name"]),
         url=str(tsa_doc["url"]),
         roots=tuple(p.encode("ascii") for p in tsa_doc["roots_pem"]),
         demo=bool(tsa_doc.get("demo", False)),
     )
+
+
+def _load_queued(case: Case, record: dict[str, Any]) -> tuple[TimestampAuthority, TimestampRequest]:
+    doc = json.loads((case.root / str(record["path"])).read_text("utf-8"))
+    tsa = _queued_tsa(doc)
     request = TimestampRequest.load(
         int(doc["head_seq"]), str(doc["head_hash"]), base64.b64decode(doc["tsq"])
     )
@@ -214,6 +258,30 @@ class _Refusal:
     error: TimestampError
 
 
+@dataclass(frozen=True)
+class _StoredReport:
+    """A stored report whose document time-stamp is queued, read under the case lock."""
+
+    queue: dict[str, Any]
+    tsa: TimestampAuthority
+    rel: str
+    body: bytes
+    """The PDF itself (decrypted in an encrypted case)."""
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Document:
+    """A stored report with its new document time-stamp, not yet stored."""
+
+    report: _StoredReport
+    body: bytes
+    token: VerifiedToken
+
+
 @dataclass
 class _Round:
     """What one round of asking the TSAs gave (no file written yet)."""
@@ -221,6 +289,172 @@ class _Round:
     answers: list[_Answer] = field(default_factory=list)
     refusals: list[_Refusal] = field(default_factory=list)
     retried: list[QueuedRequest] = field(default_factory=list)
+    documents: list[_Document] = field(default_factory=list)
+
+
+# -- report time-stamps -------------------------------------------------------------------------
+def _token_record(tsa: TimestampAuthority, token: VerifiedToken, chain: str) -> dict[str, Any]:
+    return {
+        "tsa": tsa.name,
+        "url": tsa.url,
+        "gen_time": token.gen_time.isoformat().replace("+00:00", "Z"),
+        "serial": str(token.serial),
+        "policy": token.policy,
+        "root_sha256": cert_sha256(token.root),
+        "chain": chain,
+        "trusted": not tsa.demo,
+        "demo": tsa.demo,
+    }
+
+
+def stage_token_chain(
+    case: Case, step: Step, tsa: TimestampAuthority, token: VerifiedToken, stem: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Stage the chain of a PDF's time-stamp token (signer to root) in ``timestamps/``: what
+    ``verify`` checks the token against (by the root's recorded SHA-256). Returns the token's
+    record for the entry and the staged file's record."""
+    name = _free_stem(case.root / TS_DIR, f"{stem}-{tsa.slug}", (".chain.pem",), set())
+    record = step.stage_exact(f"{TS_DIR}/{name}.chain.pem", token.chain_pem())
+    return _token_record(tsa, token, str(record["path"])), record
+
+
+def stage_report_request(
+    case: Case,
+    step: Step,
+    tsa: TimestampAuthority,
+    report_id: str,
+    rel: str,
+    error: TimestampError,
+) -> tuple[QueuedRequest, dict[str, Any]]:
+    """Queue a document time-stamp for the stored report ``rel`` (its TSA did not answer):
+    ``timestamps/queue/report-<id>-<tsa>.json``, sent by the next ``forensic timestamp``."""
+    stem = _free_stem(case.root / QUEUE_DIR, f"report-{report_id}-{tsa.slug}", (".json",), set())
+    doc = {
+        "v": 1,
+        "format": "forensic-report-timestamp-request",
+        "kind": REPORT_KIND,
+        "tsa": {"name": tsa.name, "url": tsa.url, "roots_pem": tsa.roots_pem(), "demo": tsa.demo},
+        "report_id": report_id,
+        "report": rel,
+        "queued": utc_timestamp(),
+        "first_error": error.key,
+    }
+    body = json.dumps(doc, indent=2).encode("utf-8") + b"\n"
+    record = step.stage_exact(f"{QUEUE_DIR}/{stem}.json", body)
+    queued = QueuedRequest(
+        stem, tsa.name, tsa.url, -1, "", error.key, _error_text(error), str(record["path"]),
+        error_obj=error, report_id=report_id,
+    )  # fmt: skip
+    return queued, record
+
+
+def queued_entry(
+    case: Case, step: Step, queued: list[QueuedRequest], files: list[dict[str, Any]]
+) -> PendingEntry:
+    """The ``timestamp-queued`` entry that logs requests a TSA did not answer."""
+    details = {
+        "queued": [q.as_dict() for q in queued],
+        "tool": tool_record(),
+        "files": files,
+        "run": step.run,
+    }
+    return PendingEntry("timestamp-queued", f"case:{case.info.case_id}", details)
+
+
+def _pending_reports(case: Case, queue: list[dict[str, Any]]) -> list[_StoredReport]:
+    """The stored reports the queue asks a document time-stamp for, each read only when it
+    is the version the log vouches for (anything else is for ``verify`` to name)."""
+    from forensic.case.derived import read_case_file
+
+    recorded = case.recorded_files()
+    found: list[_StoredReport] = []
+    for record in queue:
+        if record.get("kind") != REPORT_KIND:
+            continue
+        try:
+            doc = json.loads((case.root / str(record["path"])).read_text("utf-8"))
+            rel = str(doc["report"])
+            tsa = _queued_tsa(doc)
+            vouched = recorded[rel]
+            if rel.startswith("/") or ".." in rel.split("/"):
+                continue
+            body = read_case_file(case, case.root / rel)
+        except (OSError, ValueError, KeyError, TypeError, ForensicError):
+            continue
+        report = _StoredReport(record, tsa, rel, body)
+        if report.sha256 == vouched.get("plaintext_sha256", vouched.get("sha256")):
+            found.append(report)
+    return found
+
+
+def _ask_reports(
+    reports: Sequence[_StoredReport], found: _Round, failed_urls: set[str], timeout: float
+) -> None:
+    """Append a document time-stamp to each queued report (network; no lock)."""
+    from forensic.timestamp.pdf import add_document_timestamp
+
+    for report in reports:
+        tsa, record = report.tsa, report.queue
+        if tsa.url in failed_urls:
+            continue
+        try:
+            body, token = add_document_timestamp(report.body, tsa, timeout)
+        except TimestampError as exc:
+            failed_urls.add(tsa.url)
+            found.retried.append(
+                QueuedRequest(
+                    str(record["id"]),
+                    tsa.name,
+                    tsa.url,
+                    -1,
+                    "",
+                    exc.key,
+                    _error_text(exc),
+                    str(record["path"]),
+                    retried=True,
+                    error_obj=exc,
+                    report_id=str(record.get("report_id")),
+                )
+            )
+            continue
+        found.documents.append(_Document(report, body, token))
+
+
+def _store_document(
+    case: Case, step: Step, document: _Document, recorded: dict[str, dict[str, Any]]
+) -> tuple[ReportStamp, PendingEntry] | None:
+    """Stage the time-stamped report over the stored one (a new version of the same path) and
+    its token's chain; the ``report-timestamp`` entry. None when the stored report changed
+    since it was read (another run stamped it)."""
+    report = document.report
+    vouched = recorded.get(report.rel, {})
+    if report.sha256 != vouched.get("plaintext_sha256", vouched.get("sha256")):
+        return None
+    report_id = str(report.queue.get("report_id"))
+    pdf = step.stage_file(report.rel, document.body)
+    stamp, chain = stage_token_chain(
+        case, step, report.tsa, document.token, f"{report_id}-document"
+    )
+    details = {
+        "report_id": report_id,
+        "path": report.rel,
+        "queue_id": str(report.queue["id"]),
+        "level": "PAdES-B-T",
+        "supersedes": {
+            "sha256": report.sha256,
+            "size": len(report.body),
+            "seq": vouched.get("seq"),
+        },
+        "document_timestamp": stamp,
+        "tool": tool_record(),
+        "files": [pdf, chain],
+        "run": step.run,
+    }
+    done = ReportStamp(
+        report_id, report.rel, str(report.queue["id"]), report.tsa.name, str(stamp["gen_time"]),
+        report.tsa.demo, hashlib.sha256(document.body).hexdigest(),
+    )  # fmt: skip
+    return done, PendingEntry(REPORT_STAMP_ACTION, f"case:{case.info.case_id}", details)
 
 
 # -- stamping -----------------------------------------------------------------------------
@@ -295,11 +529,15 @@ def _ask(
     tsas: list[TimestampAuthority],
     head: tuple[int, str],
     timeout: float,
+    reports: Sequence[_StoredReport] = (),
 ) -> _Round:
-    """Send the queued requests, then a new one per TSA for ``head`` (network; no lock)."""
+    """Send the queued requests, then a new one per TSA for ``head``, then the queued
+    reports' document time-stamps (network; no lock)."""
     found = _Round()
     failed_urls: set[str] = set()
     for record in queue:
+        if record.get("kind") == REPORT_KIND:
+            continue  # a stored report's document time-stamp: _ask_reports
         try:
             tsa, request = _load_queued(case, record)
         except (OSError, ValueError, KeyError, TypeError, ForensicError):
@@ -337,6 +575,7 @@ def _ask(
             found.refusals.append(_Refusal(tsa, request, exc))
             continue
         found.answers.append(_Answer(tsa, request, response, token, None))
+    _ask_reports(reports, found, failed_urls, timeout)
     return found
 
 
@@ -367,14 +606,14 @@ def _commit(case: Case, key: ExaminerKey, found: _Round, result: TimestampResult
                 "run": step.run,
             }
             pending.append(PendingEntry("timestamp", subject, details))
+        recorded = case.recorded_files() if found.documents else {}
+        for document in found.documents:
+            stored = _store_document(case, step, document, recorded)
+            if stored is not None:
+                result.reports.append(stored[0])
+                pending.append(stored[1])
         if result.queued:
-            details = {
-                "queued": [q.as_dict() for q in result.queued],
-                "tool": tool_record(),
-                "files": queue_files,
-                "run": step.run,
-            }
-            pending.append(PendingEntry("timestamp-queued", subject, details))
+            pending.append(queued_entry(case, step, result.queued, queue_files))
         result.entries = step.record(pending)
 
 
@@ -398,9 +637,10 @@ def stamp_head(
     with case.writing(key):
         next_seq, head_hash = case.log.head()
         queue = pending_queue(case) if send_queue else []
+        reports = _pending_reports(case, queue)
     result = TimestampResult(head_seq=next_seq - 1, head_hash=head_hash)
-    found = _ask(case, queue, tsas, (result.head_seq, head_hash), timeout)
-    if found.answers or found.refusals or found.retried:
+    found = _ask(case, queue, tsas, (result.head_seq, head_hash), timeout, reports)
+    if found.answers or found.refusals or found.retried or found.documents:
         _commit(case, key, found, result)
     return result
 

@@ -105,6 +105,14 @@ def _classify(exc: BaseException, tsa: TimestampAuthority, timeout: float) -> Ti
     return TimestampError("unreachable", tsa=tsa.name, url=tsa.url, reason=str(exc), cause="other")
 
 
+def classify_failure(exc: BaseException, tsa: TimestampAuthority, timeout: float) -> TimestampError:
+    """What went wrong when pyHanko asked a TSA (for a PDF's signature or document time-stamp),
+    as the error the queue records for a log-head request."""
+    if isinstance(exc, TimestampError):
+        return exc
+    return _classify(exc, tsa, timeout)
+
+
 def _network_cause(exc: BaseException) -> str:
     """Which common network failure ``exc`` is: the key of its wording in the catalogues.
 

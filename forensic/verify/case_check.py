@@ -28,6 +28,7 @@ from forensic.errors import ForensicError
 from forensic.problem import Problem
 from forensic.progress import SILENT, ProgressReporter
 from forensic.timestamp.stamp import TokenCheck, token_status, verify_tokens
+from forensic.verify.report_check import ReportCheck, check_reports
 
 ALWAYS_PRESENT = frozenset({LOG_FILE, SIG_FILE, ".lock"})
 
@@ -52,6 +53,10 @@ class VerificationReport:
     """Every stored timestamp token as re-verified (``trusted`` by this machine's anchors)."""
     known: KnownCase | None = None
     """What this machine remembered of the case before this run (None: first seen here)."""
+    reports: tuple[ReportCheck, ...] = ()
+    """Each stored report's signature and trusted-time state."""
+    zone: str = "Asia/Seoul"
+    """The case's zone, for the times a front end prints."""
 
     def _area_ok(self, *areas: str) -> bool:
         return not any(p.area in areas for p in self.problems)
@@ -105,6 +110,7 @@ class VerificationReport:
             "tokens_trusted": sum(1 for t in self.tokens if t.ok and t.trusted),
             "untrusted_tokens": [_untrusted_doc(t) for t in self.untrusted_tokens],
             "known_case": self.known.as_dict() if self.known is not None else None,
+            "reports": [r.as_dict() for r in self.reports],
             "problems": [p.as_dict() for p in self.problems],
         }
 
@@ -432,6 +438,9 @@ def verify_case(
         else:
             derived_plaintext += 1
 
+    report_problems, reports = check_reports(case, usable, decrypt=decrypt)
+    problems.extend(report_problems)
+
     total = sum(i.size for i in items.values())
     progress.start("verify", total)
     checked_bytes = 0
@@ -538,6 +547,8 @@ def verify_case(
         derived_plaintext_checked=derived_plaintext,
         tokens=tuple(tokens),
         known=case.history_known(),
+        reports=tuple(reports),
+        zone=case.info.timezone,
     )
 
 
