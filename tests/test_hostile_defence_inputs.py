@@ -324,6 +324,8 @@ def test_damaged_case_json_is_named_and_the_rest_still_checked(
     assert report["log_intact"] is True and report["items"] == 1
     human = cli("verify", "--case", case_dir, "--no-record")
     assert human.exit_code == 1 and "case.json" in human.stderr
+    listed = cli("list", "--case", case_dir)  # any other verb: damage, not a usage error
+    assert listed.exit_code == 1 and "case.json" in listed.stderr
 
 
 def test_planted_object_is_foreign_not_quarantined(
