@@ -224,7 +224,7 @@ def flood() -> Iterator[tuple[str, type[_Flood]]]:
     handler = type("Flood", (_Flood,), {"sent": 0, "declare": False})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 16)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/tsa", handler
