@@ -4,6 +4,7 @@ two sessions) on two cases in one process, interleaved; each case's log names on
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -153,6 +154,9 @@ def test_recover_after_a_planted_interruption(tmp_path: Path) -> None:
     orphan = case.root / "objects" / "sha256" / digest[:2] / digest
     orphan.parent.mkdir(exist_ok=True)
     orphan.write_bytes(orphan_bytes)
+    # the run's intent named the object before placing it (recovery quarantines only that)
+    intent = {"run": "run-cut", "objects": [f"objects/sha256/{digest[:2]}/{digest}"]}
+    (case.root / "tmp" / "run-cut.intent.json").write_text(json.dumps(intent))
     torn = b'{"action":"capture","actor":"00'
     with (case.root / "custody" / "log.jsonl").open("ab") as fh:
         fh.write(torn)

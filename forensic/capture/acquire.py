@@ -471,6 +471,8 @@ class _Run:
         if not staged:
             return
         store = self.case.store
+        # named in the intent before any is placed: recovery quarantines only what it names
+        self.step.announce_objects(store.object_path(s.staged.stored_sha256) for s in staged)
         try:
             sync_filesystem(store.tmp, [s.staged.temp for s in staged])
             new_flags = [store.commit(s.staged) for s in staged]

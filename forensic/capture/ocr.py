@@ -10,22 +10,25 @@ and the original image remains the evidence.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
 import subprocess
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
+from forensic._internal.child_env import child_environment
 from forensic._internal.clock import utc_timestamp
 from forensic.capture.web import WebError
 from forensic.case.case import Case, Item, file_sha256, host_name, tool_record
 from forensic.case.derived import read_case_file
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import PendingEntry
+from forensic.media.safe import ImageRefused, Reduction, open_image
 from forensic.progress import SILENT, ProgressReporter
 from forensic.store import ItemId
 
@@ -46,6 +49,17 @@ class OcrRecord:
     chars: int
     path: str | None
     skipped: str | None = None
+    """The media type of an item not read."""
+    why: ImageRefused | WebError | None = field(default=None, compare=False, repr=False)
+    """Why an image was not read (refused by the decompression-bomb policy, tesseract failed):
+    the rest of the run goes on."""
+    working: Reduction | None = field(default=None, compare=False, repr=False)
+    """The image was read at a reduced size (over the pixels decoded at once)."""
+
+    def reason(self, lang: str = "en") -> str | None:
+        if isinstance(self.why, ImageRefused):
+            return self.why.reason(lang)
+        return self.why.diagnostics(lang) if self.why is not None else None
 
 
 @dataclass(frozen=True)
@@ -93,11 +107,13 @@ def tesseract_info() -> dict[str, str]:
         raise WebError("no_tesseract", reason="not on PATH")
     try:
         version = subprocess.run(
-            [exe, "--version"], capture_output=True, text=True, timeout=30, check=False
-        )
+            [exe, "--version"], capture_output=True, text=True, timeout=30, check=False,
+            env=child_environment(),
+        )  # fmt: skip
         langs = subprocess.run(
-            [exe, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
-        )
+            [exe, "--list-langs"], capture_output=True, text=True, timeout=30, check=False,
+            env=child_environment(),
+        )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise WebError("no_tesseract", reason=str(exc)) from exc
     have = set((langs.stdout + langs.stderr).split())
@@ -108,8 +124,23 @@ def tesseract_info() -> dict[str, str]:
     return {"path": exe, "version": first[0] if first else "tesseract"}
 
 
+def ocr_input(data: bytes) -> tuple[bytes, Reduction | None]:
+    """What tesseract reads, under the one decompression-bomb policy (checked from the header
+    before tesseract decodes anything): the stored bytes when the image decodes whole; a JPEG
+    too large for that, decoded reduced and handed on as PNG. Raises :class:`ImageRefused`."""
+    im, reduction = open_image(data)
+    with im:
+        if reduction is None:
+            return data, None
+        im.load()
+        buf = io.BytesIO()
+        im.save(buf, "PNG", compress_level=1)
+        return buf.getvalue(), reduction
+
+
 def read_image(exe: str, data: bytes, item_id: str) -> str:
-    """tesseract reading the image from stdin: no copy of the evidence is written anywhere."""
+    """tesseract reading the image from stdin: no copy of the evidence is written anywhere;
+    its environment is built from the allow-list (no passphrase reaches it)."""
     try:
         done = subprocess.run(
             [exe, "stdin", "stdout", "-l", "+".join(LANGS), "--psm", PSM],
@@ -117,6 +148,7 @@ def read_image(exe: str, data: bytes, item_id: str) -> str:
             capture_output=True,
             timeout=OCR_TIMEOUT,
             check=False,
+            env=child_environment(),
         )
     except subprocess.TimeoutExpired as exc:
         raise WebError("ocr_failed", item=item_id[:12], reason=f"timeout {OCR_TIMEOUT}s") from exc
@@ -124,6 +156,28 @@ def read_image(exe: str, data: bytes, item_id: str) -> str:
         reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise WebError("ocr_failed", item=item_id[:12], reason=reason[-1] if reason else "?")
     return unicodedata.normalize("NFC", done.stdout.decode("utf-8", "replace")).strip()
+
+
+def _read_picture(
+    tess: dict[str, str], data: bytes, item_id: str
+) -> tuple[str, dict[str, Any], Reduction | None]:
+    """An image's text by tesseract, the engine record, and the reduced size it was read at."""
+    data, working = ocr_input(data)
+    text = read_image(tess["path"], data, item_id)
+    engine: dict[str, Any] = {
+        "name": "tesseract",
+        **tess,
+        "langs": "+".join(LANGS),
+        "psm": int(PSM),
+    }
+    if working is not None:
+        engine["read_at"] = {
+            "width": working.decoded[0],
+            "height": working.decoded[1],
+            "of": {"width": working.full[0], "height": working.full[1]},
+            "note": working.note("en"),
+        }
+    return text, engine, working
 
 
 def ocr_items(
@@ -168,16 +222,19 @@ def ocr_items(
                     text = unicodedata.normalize("NFC", html_text(data))
                     method = "html-text"
                     engine: dict[str, Any] = {"name": "python html.parser (visible text)"}
+                    working: Reduction | None = None
                 else:
                     assert tess is not None
-                    text = read_image(tess["path"], data, item.item_id)
+                    try:
+                        text, engine, working = _read_picture(tess, data, item.item_id)
+                    except (ImageRefused, WebError) as exc:
+                        # one bad image never stops the run: named, skipped, the rest goes on
+                        records.append(
+                            OcrRecord(item.item_id, "", 0, None, item.media_type, why=exc)
+                        )
+                        progress.advance(1)
+                        continue
                     method = "tesseract"
-                    engine = {
-                        "name": "tesseract",
-                        **tess,
-                        "langs": "+".join(LANGS),
-                        "psm": int(PSM),
-                    }
                 doc = {
                     "format": "forensic-ocr",
                     "v": 1,
@@ -206,7 +263,9 @@ def ocr_items(
                         "run": step.run,
                     }
                     step.record([PendingEntry("ocr", f"sha256:{item.item_id}", details)])
-                records.append(OcrRecord(item.item_id, method, len(text), rec["path"]))
+                records.append(
+                    OcrRecord(item.item_id, method, len(text), rec["path"], working=working)
+                )
                 progress.advance(1)
         finally:
             progress.finish()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from forensic._internal.canonical import parse_json_line
 from forensic._internal.clock import DEFAULT_TIMEZONE, check_zone, utc_timestamp
 from forensic._internal.fsio import atomic_write, fsync_dir
 from forensic.case.layout import (
@@ -37,7 +38,7 @@ from forensic.custody.known_cases import (
     remember,
 )
 from forensic.custody.log import CustodyEntry, CustodyLog, PendingEntry
-from forensic.errors import CaseError, ForensicError, KeyringError
+from forensic.errors import CaseDamagedError, CaseError, ForensicError, KeyringError
 from forensic.session import Session
 from forensic.store import EvidenceStore, ItemId, StoredObject
 from forensic.store.crypt import CaseCrypto, Encryption
@@ -153,6 +154,24 @@ class Item:
         )
 
 
+def case_info_from(data: Any) -> CaseInfo:
+    """The case record of ``case.json`` (or of a log entry's ``details.case``), checked."""
+    info = CaseInfo(
+        case_id=str(data["case_id"]),
+        title=str(data["title"]),
+        examiner=str(data["examiner"]),
+        organisation=data.get("organisation"),
+        lang=str(data.get("lang", "en")),
+        created=str(data["created"]),
+        public_key_pem=str(data["public_key_pem"]),
+        public_key_fingerprint=str(data["public_key_fingerprint"]),
+        encryption=Encryption.from_dict(data.get("encryption")),
+        timezone=str(data.get("timezone", DEFAULT_TIMEZONE)),
+    )
+    check_zone(info.timezone)
+    return info
+
+
 def discover_case(explicit: Path | None = None) -> Path:
     """``--case``, else ``FORENSIC_CASE``, else the current folder or its parents (like git)."""
     if explicit is not None:
@@ -265,27 +284,39 @@ class Case:
     @classmethod
     def open(cls, root: Path, session: Session | None = None) -> Case:
         try:
-            data = json.loads((root / CASE_FILE).read_text("utf-8"))
-            info = CaseInfo(
-                case_id=str(data["case_id"]),
-                title=str(data["title"]),
-                examiner=str(data["examiner"]),
-                organisation=data.get("organisation"),
-                lang=str(data.get("lang", "en")),
-                created=str(data["created"]),
-                public_key_pem=str(data["public_key_pem"]),
-                public_key_fingerprint=str(data["public_key_fingerprint"]),
-                encryption=Encryption.from_dict(data.get("encryption")),
-                timezone=str(data.get("timezone", DEFAULT_TIMEZONE)),
-            )
-            check_zone(info.timezone)
+            info = case_info_from(json.loads((root / CASE_FILE).read_text("utf-8")))
         except FileNotFoundError as exc:
             raise CaseError("not_a_case", path=str(root)) from exc
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise CaseError(
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CaseDamagedError(
                 "case_file_unreadable", path=str(root / CASE_FILE), reason=str(exc)
             ) from exc
         return cls(root.resolve(), info, session)
+
+    @classmethod
+    def open_from_log(cls, root: Path, session: Session | None = None) -> tuple[Case, int]:
+        """The case as its signed log records it, for checking a case whose ``case.json`` is
+        damaged: the newest committed entry carrying the case record (``init``, then
+        ``encrypt``/``share``: ``details.case``), and its line number. The log, the key and
+        ``examiner.pub.pem`` are checked as for any case; nothing here trusts the damaged file.
+        Raises :class:`CaseDamagedError` when no committed line carries a usable record."""
+        raw = CustodyLog(root).read_raw()
+        found: tuple[CaseInfo, int] | None = None
+        for number, line in enumerate(raw.lines[: len(raw.sigs)], start=1):
+            try:
+                obj = parse_json_line(line)
+                if obj.get("action") not in ("init", *REKEY_ACTIONS):
+                    continue
+                found = (case_info_from(obj["details"]["case"]), number)
+            except (ValueError, KeyError, TypeError, AttributeError, ForensicError):
+                continue
+        if found is None:
+            raise CaseDamagedError(
+                "case_file_unreadable",
+                path=str(root / CASE_FILE),
+                reason="and no committed log line carries the case record",
+            )
+        return cls(root.resolve(), found[0], session), found[1]
 
     # -- writing ---------------------------------------------------------------------------
     def check_key(self, key: ExaminerKey) -> None:

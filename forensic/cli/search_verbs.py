@@ -41,6 +41,8 @@ def ocr_verb(
         for r in outcome.records:
             if r.skipped is None:
                 ui.say("web.ocr_item", item=r.item_id, chars=r.chars, method=r.method)
+            elif r.why is not None:  # an image not read (a bomb, tesseract failed): always said
+                ui.warn(ui.t("web.ocr_skipped", item=r.item_id, reason=r.reason(ui.lang)))
             elif outcome.named:
                 ui.warn(ui.t("web.ocr_skipped", item=r.item_id, reason=r.skipped))
         read = outcome.read

@@ -281,7 +281,9 @@ def preview_flowable(ctx: RenderContext, path: Any, max_h: float = 70 * mm) -> A
     try:
         data, (w, h) = preview_image(path, ctx.preview)
     except PreviewUnavailable as exc:
-        return ctx.p("item.preview_unavailable", ctx.styles.small, reason=str(exc)[:200])
+        return ctx.p(
+            "item.preview_unavailable", ctx.styles.small, reason=exc.reason(ctx.lang)[:200]
+        )
     width = min(CONTENT_WIDTH * 0.6, max_h * w / h)
     return PdfImage(data, width, width * h / w)
 

@@ -39,7 +39,10 @@ class OcrOutcome:
                 {"sha256": r.item_id, "method": r.method, "chars": r.chars, "path": r.path}
                 for r in self.read
             ],
-            "skipped": [{"sha256": r.item_id, "media_type": r.skipped} for r in self.skipped],
+            "skipped": [
+                {"sha256": r.item_id, "media_type": r.skipped, "reason": r.reason("en")}
+                for r in self.skipped
+            ],
         }
 
 

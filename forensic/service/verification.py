@@ -8,7 +8,7 @@ verification, unrecorded, with the reason.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from forensic.case import Case
     from forensic.custody.keys import ExaminerKey
     from forensic.custody.known_cases import KnownCase
+    from forensic.problem import Problem
     from forensic.verify import VerificationReport
 
 
@@ -92,7 +93,7 @@ def verify(
 
     key_prefix = parse_expected_key(expect_key) if expect_key is not None else None
     head = ExpectedHead.parse(expect_head) if expect_head is not None else None
-    case = open_case(session, case_dir)
+    case, damage = _open_even_damaged(session, case_dir)
     key = _decryption_key(session, case) if decrypt else None
     not_recorded: str | None = None
     if no_record:
@@ -104,6 +105,8 @@ def verify(
         report = verify_case(
             case, progress, expect_key=key_prefix, expect_head=head, decrypt=decrypt
         )
+        if damage is not None:
+            report = replace(report, problems=(damage, *report.problems))
         if key is not None:
             if not report.log_intact or report.interrupted:
                 not_recorded = message("error.log_not_intact", session.lang)
@@ -118,6 +121,24 @@ def verify(
         _object_names(case) if report.problems else MappingProxyType({}),
         remembered,
     )
+
+
+def _open_even_damaged(session: Session, case_dir: Path | None) -> tuple[Case, Problem | None]:
+    """The case, and a damaged ``case.json`` as the first problem: the case record is then
+    taken from the signed log (its init entry, or the newest re-encryption), so that objects,
+    log and tokens are still checked and the damage is an integrity finding (exit 1)."""
+    from forensic.case import CASE_FILE, Case, discover_case
+    from forensic.errors import CaseDamagedError
+    from forensic.problem import Problem
+
+    try:
+        return open_case(session, case_dir), None
+    except CaseDamagedError as exc:
+        root = discover_case(case_dir)
+        case, line = Case.open_from_log(root, session)
+        reason = exc.params.get("reason", "")
+        detail = f"not a readable case record ({reason}); checked with the one of log line {line}"
+        return case, Problem("file", "case_file_unreadable", CASE_FILE, detail)
 
 
 def _object_names(case: Case) -> Mapping[str, str]:

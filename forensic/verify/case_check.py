@@ -21,6 +21,7 @@ from forensic.case.case import (
     tool_record,
 )
 from forensic.case.derived import plaintext_digest
+from forensic.case.step import announced_objects, own_orphan
 from forensic.custody.keys import ExaminerKey, fingerprint, load_public_pem
 from forensic.custody.known_cases import ExpectedHead, KnownCase
 from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
@@ -333,6 +334,33 @@ def _key_files_changed(case: Case, problems: list[Problem]) -> bool:
     return any(p.area in ("file", "key") and p.location in names for p in problems)
 
 
+def _unknown_file(full: Path, rel: str, announced: set[str]) -> Problem:
+    """What a file no log entry records is: something an interrupted run left, or foreign."""
+    if rel.startswith("tmp/"):
+        if full.name.endswith(".intent.json"):
+            return Problem("interrupted", "run_interrupted", rel, _interrupted_detail(full))
+        size = full.stat().st_size
+        return Problem("interrupted", "partial_file", rel, f"{size} bytes of an interrupted copy")
+    if rel.startswith("objects/") and own_orphan(full, rel, announced):
+        return Problem(
+            "object",
+            "object_unrecorded",
+            rel,
+            "not acquired by any log entry; an interrupted run's intent names it "
+            "('forensic recover' quarantines it)",
+        )
+    if rel.startswith("objects/"):
+        return Problem(
+            "object",
+            "object_foreign",
+            rel,
+            "foreign file: no log entry records it and no interrupted run of this tool was "
+            "writing it (or its name is not the SHA-256 of its bytes); recovery leaves it "
+            "where it is",
+        )
+    return Problem("file", "file_unrecorded", rel, "not written by any log entry")
+
+
 def verify_case(
     case: Case,
     progress: ProgressReporter = SILENT,
@@ -492,6 +520,7 @@ def verify_case(
             checked_bytes += result.size or 0
 
     known = ALWAYS_PRESENT | set(recorded_files) | {i.object_path for i in items.values()}
+    announced = announced_objects(case.store.tmp)
     for dirpath, _dirs, names in os.walk(case.root):
         for name in names:
             full = Path(dirpath) / name
@@ -509,28 +538,7 @@ def verify_case(
                     )
                 )
                 continue
-            if rel.startswith("tmp/"):
-                if name.endswith(".intent.json"):
-                    problems.append(
-                        Problem("interrupted", "run_interrupted", rel, _interrupted_detail(full))
-                    )
-                else:
-                    problems.append(
-                        Problem(
-                            "interrupted",
-                            "partial_file",
-                            rel,
-                            f"{full.stat().st_size} bytes of an interrupted copy",
-                        )
-                    )
-            elif rel.startswith("objects/"):
-                problems.append(
-                    Problem("object", "object_unrecorded", rel, "not acquired by any log entry")
-                )
-            else:
-                problems.append(
-                    Problem("file", "file_unrecorded", rel, "not written by any log entry")
-                )
+            problems.append(_unknown_file(full, rel, announced))
     head = entries[-1].hash if entries else None
     return VerificationReport(
         case_id=case.info.case_id,
