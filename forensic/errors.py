@@ -45,6 +45,13 @@ class CaseError(UsageError):
     """No case, a case that already exists, an unreadable case file."""
 
 
+class CaseDamagedError(ForensicError):
+    """A case file is there but damaged (``case.json`` truncated, a byte appended): an
+    integrity finding, never a usage error; ``verify`` still checks the rest of the case."""
+
+    exit_code = EXIT_INTEGRITY
+
+
 class KeyringError(ForensicError):
     """The examiner key is missing, locked or does not match the case."""
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 class Problem:
     """One thing that does not verify, with where it is."""
 
-    area: str  # key | log | object | file | interrupted | timestamp
+    area: str  # key | log | object | file | interrupted | timestamp | report
     kind: str
     location: str
     detail: str = ""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -261,3 +262,84 @@ def make_kakao_zip(path: Path, traversal: bool = False) -> Path:
         if traversal:
             zf.writestr("../../outside.txt", b"evil")
     return path
+
+
+# -- exports for citing: another zone, Korean spacing and NFD, a zip with photos by time ------
+def make_telegram_at_zone(root: Path, hours: int = 7) -> Path:
+    """A Telegram Desktop JSON export written on a computer at UTC+``hours``, across a zone
+    change (the last message one hour further east, as a DST change would write it)."""
+    from datetime import UTC, datetime, timedelta
+
+    root.mkdir(parents=True)
+    base = datetime(2023, 3, 25, 8, 43, 13, tzinfo=UTC)
+    msgs = []
+    for i, (delta, extra, sender, text) in enumerate(
+        [
+            (0, 0, "Kim", "프론트개발자 구함"),
+            (60, 0, "Lee", "보고 싶어"),
+            (3600, 0, "Kim", "사진 보내 줘"),
+            (7200, 1, "Park", "last one after the change"),
+        ],
+        1,
+    ):
+        utc = base + timedelta(seconds=delta)
+        local = (utc + timedelta(hours=hours + extra)).replace(tzinfo=None)
+        msgs.append(
+            {
+                "id": i,
+                "type": "message",
+                "date": local.isoformat(),
+                "date_unixtime": str(int(utc.timestamp())),
+                "from": sender,
+                "from_id": f"user{i}",
+                "text": text,
+            }
+        )
+    msgs[2]["photo"] = "photos/photo_1@25-03-2023_16-43-13.jpg"
+    (root / "photos").mkdir()
+    (root / "photos" / "photo_1@25-03-2023_16-43-13.jpg").write_bytes(JPEG)
+    doc = {"name": "Zone Chat", "type": "private_group", "id": 77, "messages": msgs}
+    (root / "result.json").write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+    return root
+
+
+KAKAO_IOS_CITE = """Talk_2023.1.1 10:00-1.txt
+저장한 날짜 : 2023. 1. 1. 오전 10:00
+
+2022. 12. 31. 오후 8:21, 쥬히 : 프론트개발자 구해요
+2022. 12. 31. 오후 8:22, 민수 : 보고싶어
+2022. 12. 31. 오후 11:59, 쥬히 : 새해 복 많이
+2023. 1. 1. 오전 12:00, 민수 : 오전 열두 시
+"""
+
+KAKAO_PC_CITE = """프로젝트방 카카오톡 대화
+저장한 날짜 : 2023-01-02 01:36:14
+
+--------------- 2023년 1월 1일 일요일 ---------------
+[수ㅈ] [오후 2:37] 다음
+[수ㅈ] [오전 12:05] 자정 지나서
+"""
+
+
+def make_kakao_photo_zip(path: Path) -> Path:
+    """An Android zip: two photos named by their time (one message of 2 photos), one photo no
+    message names, a video message whose file is absent."""
+    text = """사진방 님과 카카오톡 대화
+저장한 날짜 : 2024년 7월 31일 오후 9:14
+
+2024년 7월 3일 오후 1:06, 홍길동 : 사진 2장
+2024년 7월 3일 오후 1:09, 홍길동 : 동영상
+2024년 7월 3일 오후 1:10, 김철수 : 이거 봐
+"""
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("KakaoTalkChats.txt", text)
+        zf.writestr("20240703_130612.jpg", JPEG + b"a")
+        zf.writestr("KakaoTalk_20240703_130633123.jpg", JPEG + b"b")
+        zf.writestr("20240801_090000.jpg", JPEG + b"c")
+    return path
+
+
+KAKAO_MAC_NFD = unicodedata.normalize(
+    "NFD",
+    'Date,User,Message\n2023-05-01 09:00:00,"지우","보고 싶어 정말"\n2023-05-01 09:01:00,"민호","응"\n',
+)

@@ -52,7 +52,7 @@ def test_telegram_json_single_chat_through_cli(cli: Any, case_dir: Path, tmp_pat
     assert len(out["acquired"]) == 2 and len(out["groups"]) == 1
     (t,) = _transcripts(case_dir)
     doc, entry = t["doc"], t["entry"]
-    assert doc["format"] == "forensic-transcript" and doc["v"] == 1
+    assert doc["format"] == "forensic-transcript" and doc["v"] == 2
     assert doc["chats"][0]["chat"] == {
         "name": "Group A",
         "type": "private_supergroup",
@@ -78,7 +78,7 @@ def test_telegram_json_single_chat_through_cli(cli: Any, case_dir: Path, tmp_pat
     assert m[4]["media"][0]["status"] == "not_included"
     assert m[4]["media"][0]["mime_type"] == "video/mp4"
     assert m[5]["sender"]["id"] == "222" and "unixtime" not in m[5]["date"]
-    assert m[5]["date"]["zone"] == "Asia/Seoul" and m[5]["date"]["zone_from"] == "default"
+    assert m[5]["date"]["zone"] == "Asia/Seoul" and m[5]["date"]["zone_from"] == "case"
     assert m[5]["date"]["utc"] == "2022-06-05T06:47:00Z"
     assert m[5]["media"][0]["status"] == "missing"
     assert doc["complete"] is True and doc["message_total"] == 6
@@ -136,6 +136,13 @@ def test_telegram_html_with_pagination(cli: Any, case_dir: Path, tmp_path: Path)
     assert m[3]["date"]["zone"] == "UTC+09:00" and m[3]["date"]["utc"] == "2021-05-14T15:01:02Z"
     assert m[3]["reply_to"] == "3" and m[3]["text"] == "where is this from?"
     assert m[3]["media"][0]["status"] == "refused"
+    # a hit cites the page the message was read from, by that page's item
+    (hit,) = json.loads(cli("search", "--case", case_dir, "where is this", "--json").stdout)["hits"]
+    page_sha = __import__("hashlib").sha256((export / "messages2.html").read_bytes()).hexdigest()
+    assert hit["file"] == "messages2.html" and hit["sha256"] == page_sha
+    assert (
+        hit["time"]["local"] == "2021-05-15T00:01:02+09:00" and hit["time"]["zone_from"] == "export"
+    )
     _verify_ok(cli, case_dir)
 
 
@@ -268,7 +275,7 @@ def test_kakaotalk_formats(case_dir: Path, tmp_path: Path, index: int) -> None:
     got = [(m["kind"], m["sender"]["name"], m["text"], m["date"]["local"]) for m in _msgs(doc)]
     assert got == expected
     for m in _msgs(doc):
-        assert m["date"]["zone"] == "Asia/Seoul" and m["date"]["zone_from"] == "default"
+        assert m["date"]["zone"] == "Asia/Seoul" and m["date"]["zone_from"] == "case"
 
 
 def test_kakaotalk_media_and_times_as_written(case_dir: Path, tmp_path: Path) -> None:
@@ -402,8 +409,11 @@ def test_search_finds_chat_messages(cli: Any, case_dir: Path, tmp_path: Path) ->
     assert len(hits) == 1 and hits[0]["field"] == "Group A #2"
     assert "look at this" in hits[0]["snippet"]
     human = cli("search", "--case", case_dir, "see https://x.example")
-    assert "message Group A #3" in human.stdout
-    # the photo's message links the photo: its hit carries the photo's SHA-256
+    assert "/0/3  Group A  2022-06-05 15:43:10 KST (06:43:10 UTC)  Kim" in human.stdout
+    # the photo's message links the photo; the hit names the export file it was read from
     jpeg_sha = __import__("hashlib").sha256(cx.JPEG).hexdigest()
+    json_sha = __import__("hashlib").sha256((export / "result.json").read_bytes()).hexdigest()
     hits = json.loads(cli("search", "--case", case_dir, "x.example", "--json").stdout)["hits"]
-    assert any(h["kind"] == "message" and h["sha256"] == jpeg_sha for h in hits)
+    (hit,) = [h for h in hits if h["kind"] == "message"]
+    assert hit["sha256"] == json_sha and hit["file"] == "result.json"
+    assert [m["sha256"] for m in hit["media"]] == [jpeg_sha] and hit["media"][0]["present"]

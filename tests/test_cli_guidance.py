@@ -510,6 +510,15 @@ def test_a_trusted_token_silences_the_timestamp_warning(
     assert json.loads(res.stdout)["warnings"] == ["no_trusted_timestamp"]
     res = _stamp(cli, case_dir, tsa_server.url("ok"), pki.root)
     assert res.exit_code == 0 and json.loads(res.stdout)["tokens"], res.stdout
+    # a root given once with --tsa-root is not trusted time: configured or shipped roots are
+    res = cli("export", "--case", case_dir, "--out", tmp_path / "b1b", "--json")
+    assert json.loads(res.stdout)["warnings"] == ["no_trusted_timestamp"]
+    home = Path(os.environ["FORENSIC_HOME"])
+    shutil.copy(pki.root, home / "test-root.pem")
+    (home / "forensic.toml").write_text(
+        f'[[timestamp.tsa]]\nname = "Test TSA"\nurl = "{tsa_server.url("ok")}"\n'
+        'roots = ["test-root.pem"]\n'
+    )
     res = cli("export", "--case", case_dir, "--out", tmp_path / "b2")
     assert res.exit_code == 0 and "timestamp" not in res.stderr, res.stderr
     res = cli("export", "--case", case_dir, "--out", tmp_path / "b3", "--json")

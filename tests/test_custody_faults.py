@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,13 @@ def test_interrupted_multi_line_commit_is_interrupted_not_tampering(
     sig = case_dir / "custody" / "log.sig"
     lines = sig.read_bytes().splitlines(keepends=True)
     sig.write_bytes(b"".join(lines[:-3]))  # the last three signatures never reached the disk
+    # ... so the examiner home never learnt that head either (it is told after the commit)
+    shutil.rmtree(Path(os.environ["FORENSIC_HOME"]) / "known-cases")
+    # ... and the run was cut there: its intent, naming the objects it placed, is still there
+    cut = [json.loads(x) for x in (case_dir / "custody" / "log.jsonl").read_bytes().splitlines()]
+    objects = [e["details"]["object"] for e in cut[-3:] if "object" in e["details"]]
+    intent = {"run": cut[-1]["details"].get("run"), "action": "capture", "objects": objects}
+    (case_dir / "tmp" / "run-cut.intent.json").write_text(json.dumps(intent))
     doc = _verify(cli, case_dir)
     problems = doc["problems"]
     assert isinstance(problems, list)
@@ -39,7 +47,7 @@ def test_interrupted_multi_line_commit_is_interrupted_not_tampering(
     assert {p["kind"] for p in log_problems} == {"append_interrupted"}
     # The items whose entries were never committed are named as unrecorded objects, nothing else.
     others = [p for p in problems if p not in log_problems]
-    assert others and {p["kind"] for p in others} == {"object_unrecorded"}
+    assert {p["kind"] for p in others} == {"object_unrecorded", "run_interrupted"}
     assert cli("recover", "--case", case_dir).exit_code == 0
     assert _verify(cli, case_dir)["intact"] is True
 

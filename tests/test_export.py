@@ -103,6 +103,14 @@ ess_cert_id_alg = sha256
     return where
 
 
+def _gen_time(tsr: Path) -> str:
+    from asn1crypto import tsp
+
+    token = tsp.TimeStampResp.load(tsr.read_bytes())["time_stamp_token"]
+    moment: datetime = token["content"]["encap_content_info"]["content"].parsed["gen_time"].native
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def add_timestamp(case_dir: Path, tsa: Path, name: str, *, wrong_digest: bool = False) -> None:
     """Record a token in the shape of the timestamp helper's log entries, made with openssl ts."""
     case = Case.open(case_dir)
@@ -122,7 +130,7 @@ def add_timestamp(case_dir: Path, tsa: Path, name: str, *, wrong_digest: bool = 
             "url": "http://tsa.invalid/",
             "head_seq": next_seq - 1,
             "head_hash": head_hash,
-            "gen_time": "2026-01-01T00:00:00Z",
+            "gen_time": _gen_time(tsr),  # the token's own: verify compares the two
             "serial": "01",
             "policy": "1.2.3.4.1",
             "tsq": rel[tsq],

@@ -25,6 +25,10 @@ def test_recover_interrupted_state(tmp_path: Path, cli: Cli, case_dir: Path) -> 
     orphan.parent.mkdir(exist_ok=True)
     orphan.write_bytes(orphan_bytes)
     orphan.chmod(0o444)
+    # the run's intent named the object before placing it (recovery quarantines only that)
+    rel = f"objects/sha256/{digest[:2]}/{digest}"
+    intent = {"run": "run-cut", "action": "capture", "started": "2026-01-01T00:00:00Z"}
+    (case_dir / "tmp" / "run-cut.intent.json").write_text(json.dumps({**intent, "objects": [rel]}))
     with log.open("ab") as fh:
         fh.write(b'{"action":"capture","actor":"00')
 
@@ -38,6 +42,7 @@ def test_recover_interrupted_state(tmp_path: Path, cli: Cli, case_dir: Path) -> 
         ("interrupted", "partial_file", "tmp/0123abcd.part"),
         ("object", "object_unrecorded", f"objects/sha256/{digest[:2]}/{digest}"),
         ("interrupted", "line_torn", f"custody/log.jsonl:{n_lines + 1}"),
+        ("interrupted", "run_interrupted", "tmp/run-cut.intent.json"),
     }
     human = cli("verify", "--case", case_dir, "--no-record")
     assert "interrupted" in human.stderr.lower()

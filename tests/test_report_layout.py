@@ -248,7 +248,7 @@ def test_chat_excerpts_with_zone_sender_forward_missing_and_marks(built: Built) 
     assert export in chat
     assert "files/gone.mp4" in chat and "내보내기설정으로제외됨" in chat
     # KakaoTalk: the zone and where it came from, and the photo named but not exported
-    assert "Asia/Seoul로읽었습니다(지정이없어기본값)" in chat
+    assert "Asia/Seoul로읽었습니다(사건의시간대)" in chat
     assert "홍길동(kakaotalk)" in chat and "사진내보내기에파일없음" in chat
     en = " ".join(_pdf_text(built.reports["en"]).split())
     assert "forwarded from Channel X" in en and "Chat evidence" in en

@@ -4,9 +4,11 @@ two sessions) on two cases in one process, interleaved; each case's log names on
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from pyrage import x25519  # type: ignore[import-untyped]
 
 from forensic.capture import capture_paths
@@ -20,7 +22,7 @@ from forensic.service.timestamping import choose_tsas, timestamp_case
 from forensic.session import Session
 from forensic.store.crypt import CryptError
 from forensic.timestamp import TimestampUsageError, demo_tsa, load_config, stamp_after_write
-from forensic.timestamp.examiner_cert import CERT_FILE, KEY_FILE
+from forensic.timestamp.examiner_cert import CERT_FILE, load_signing_key
 from forensic.verify import verify_case
 from tests.test_timestamp import Pki, TsaServer, pki, tsa_server  # noqa: F401  (fixtures)
 
@@ -152,6 +154,9 @@ def test_recover_after_a_planted_interruption(tmp_path: Path) -> None:
     orphan = case.root / "objects" / "sha256" / digest[:2] / digest
     orphan.parent.mkdir(exist_ok=True)
     orphan.write_bytes(orphan_bytes)
+    # the run's intent named the object before placing it (recovery quarantines only that)
+    intent = {"run": "run-cut", "objects": [f"objects/sha256/{digest[:2]}/{digest}"]}
+    (case.root / "tmp" / "run-cut.intent.json").write_text(json.dumps(intent))
     torn = b'{"action":"capture","actor":"00'
     with (case.root / "custody" / "log.jsonl").open("ab") as fh:
         fh.write(torn)
@@ -191,8 +196,16 @@ def test_key_show_and_certificates(tmp_path: Path) -> None:
     # A key verb in an empty home creates that examiner's key (only init and key verbs may).
     carol = Examiner(tmp_path / "home-carol", "charlie passphrase")
     home_a = alice.session.home
+    exported = tmp_path / "alice-key.pem"  # the key as an organisation hands it out (PKCS#8)
+    exported.write_bytes(
+        load_signing_key(home_a, alice.passphrase).key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"org password"),
+        )
+    )
     imported = import_certificate(
-        carol.session, home_a / CERT_FILE, home_a / KEY_FILE, key_password=alice.passphrase
+        carol.session, home_a / CERT_FILE, exported, key_password="org password"
     )
     assert imported.key_created and imported.cert.imported
     assert imported.cert.fingerprint_sha256 == cert.cert.fingerprint_sha256

@@ -173,7 +173,7 @@ def _openssl_reply(cfg: Path, query: bytes) -> bytes:
 class TsaServer:
     """``openssl ts -reply`` behind http.server; the path picks a behaviour."""
 
-    def __init__(self, pki: Pki) -> None:
+    def __init__(self, pki: Pki, port: int = 0) -> None:
         self.pki = pki
         self.flaky_fail = True
         self.requests: list[bytes] = []
@@ -210,7 +210,7 @@ class TsaServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
@@ -348,7 +348,17 @@ def test_stamp_through_cli_and_openssl_verifies(cli, case_dir, tsa_server, pki):
 
     case = Case.open(case_dir)
     assert verify_tokens(case) == []
+    # a root given with --tsa-root is no trust anchor at verify time: only shipped and
+    # configured roots are, compared by certificate
     [check] = token_status(case)
+    assert check.ok and not check.trusted and not check.demo
+    home = config_home()
+    shutil.copy(pki.root, home / "test-root.pem")
+    (home / "forensic.toml").write_text(
+        f'[[timestamp.tsa]]\nname = "Test TSA"\nurl = "{tsa_server.url("ok")}"\n'
+        'roots = ["test-root.pem"]\n'
+    )
+    [check] = token_status(Case.open(case_dir))
     assert check.ok and check.trusted and not check.demo
 
 
@@ -513,9 +523,11 @@ def test_key_cert_self_signed_and_import(cli, forensic_env, tmp_path):
     assert isinstance(cert.public_key(), ec.EllipticCurvePublicKey)
     assert cert.public_key().curve.name == "secp256r1"
     assert "Kim Examiner" in cert.subject.rfc4514_string()
-    key_pem = Path(doc["key_path"]).read_bytes()
-    assert b"ENCRYPTED" in key_pem
-    serialization.load_pem_private_key(key_pem, password=b"correct horse battery staple")
+    key_file = json.loads(Path(doc["key_path"]).read_bytes())
+    assert key_file["kdf"]["name"] == "argon2id" and key_file["cipher"]["name"] == "aes-256-gcm"
+    from forensic.timestamp.examiner_cert import load_signing_key
+
+    load_signing_key(forensic_env, "correct horse battery staple")
     assert cli("key", "cert").exit_code == 2  # exists
     # an organisation-issued one
     ca = _ca("Org CA")

@@ -259,7 +259,11 @@ def _check_and_recover(cli: Cli, case: Path, before: tuple[bytes, set[str]]) -> 
 
 @pytest.fixture
 def work(templates: Templates, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Work:
-    for name, value in _env(templates.home).items():
+    # each test starts from a fresh copy of a template case: its own home, so that the head
+    # an earlier test's copy reached is not remembered as this copy's (a rollback)
+    home = tmp_path / "home"
+    shutil.copytree(templates.home, home, ignore=shutil.ignore_patterns("known-cases"))
+    for name, value in _env(home).items():
         monkeypatch.setenv(name, value)
     out = tmp_path / "out"
     out.mkdir()

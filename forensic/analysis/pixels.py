@@ -13,9 +13,12 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from forensic.analysis.interface import AnalysisInput
+from forensic.media.safe import MAX_DECODED_PIXELS, ImageRefused, open_image
 
-#: larger images are not decoded (a decompression bomb or a panorama; say so plainly)
-MAX_PIXELS = 80_000_000
+#: larger images are not decoded (a decompression bomb or a panorama; say so plainly): the one
+#: policy's limit of pixels decoded at once (:mod:`forensic.media.safe`); analyses need every
+#: pixel, so a reduced decode is never an option here
+MAX_PIXELS = MAX_DECODED_PIXELS
 #: smaller images carry too few 8x8 blocks for any statistic
 MIN_SIDE = 32
 
@@ -54,19 +57,13 @@ class NotAnalysable(Exception):
 
 def open_bounded(data: bytes) -> Image.Image:
     """Open an image without decoding it, refusing a decompression bomb by its declared size
-    before a single pixel is decoded (Pillow's own warning is made an error)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        im = Image.open(io.BytesIO(data))
-    w, h = im.size
-    if w * h > MAX_PIXELS:
-        raise NotAnalysable(
-            f"{w}x{h} = {w * h} pixels exceeds the decompression-bomb limit of "
-            f"{MAX_PIXELS} pixels: not decoded",
-            f"{w}x{h} = {w * h} 화소로 압축 폭탄 한도({MAX_PIXELS} 화소)를 넘어 "
-            "디코딩하지 않았습니다",
-        )
-    return im
+    before a single pixel is decoded (the one policy of :func:`forensic.media.safe.open_image`,
+    at full size)."""
+    try:
+        im, _reduction = open_image(data, full_size=True)
+    except ImageRefused as exc:
+        raise NotAnalysable(exc.reason("en"), exc.reason("ko")) from exc
+    return im  # type: ignore[no-any-return]
 
 
 def decode(data: bytes) -> Decoded:

@@ -97,6 +97,10 @@ def acquire_generated(
                 [PendingEntry("capture-group", group_id, {**base, "kind": kind, **group_details})]
             )
             staged = _stage_all(case, files, progress)
+            # named in the intent before any is placed: recovery quarantines only what it names
+            step.announce_objects(
+                case.store.object_path(s.stored_sha256) for _f, s, _a, _b in staged
+            )
             pending, kept = _capture_entries(case, kind, group_id, base, staged)
             entries = step.record(pending)
             acquired = [

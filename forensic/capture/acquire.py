@@ -62,7 +62,7 @@ class CaptureOptions:
     source_url: str | None = None
     workers: int | None = None
     source: str | None = None  # "telegram" | "kakaotalk" | "files"; None: detected
-    timezone: str | None = None  # zone of local chat times (default Asia/Seoul)
+    timezone: str | None = None  # zone of local chat times (default: the case's zone)
 
 
 @dataclass(frozen=True)
@@ -194,6 +194,8 @@ class CaptureResult:
     failures: list[CaptureFailure]
     groups: list[CaptureGroup]
     recovery: RecoveryReport
+    chats: tuple[dict[str, Any], ...] = ()
+    """What each chat export was recognised as (its transcript entry's ``recognised``)."""
 
     @property
     def failed(self) -> list[CaptureFailure]:
@@ -376,6 +378,7 @@ class _Run:
         self.failures: list[CaptureFailure] = []
         self.links: list[PlannedItem] = []
         self.groups: list[CaptureGroup] = []
+        self.chats: list[dict[str, Any]] = []
         self.tool = tool_record()
         self.host = host_name()
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
@@ -468,6 +471,8 @@ class _Run:
         if not staged:
             return
         store = self.case.store
+        # named in the intent before any is placed: recovery quarantines only what it names
+        self.step.announce_objects(store.object_path(s.staged.stored_sha256) for s in staged)
         try:
             sync_filesystem(store.tmp, [s.staged.temp for s in staged])
             new_flags = [store.commit(s.staged) for s in staged]
@@ -579,6 +584,11 @@ class _Run:
             details = self.common()
             details.update(art.details)
             details["group"] = group.group_id
+            if art.action == "transcript" and isinstance(art.details.get("recognised"), dict):
+                check = art.details.get("zone_check")
+                self.chats.append(
+                    {"group": group.group_id, **art.details["recognised"], "zone_check": check}
+                )
             # staged where the source wrote it; in place once the entry is committed
             details["files"] = [self.step.adopt_file(f"{art.area}/{art.name}", art.temp, fields)]
             pending.append(PendingEntry(art.action, art.subject, details))
@@ -654,7 +664,7 @@ def capture_paths(
     registry = registry or default_registry()
     if options.source is not None:
         registry.path_source(options.source)  # an unknown --source is refused before any lock
-    zone = check_timezone(options.timezone)
+    zone = check_timezone(options.timezone, case.info.timezone)
     inputs = {"inputs": [path_record(p) for p in paths]}
     with case.writing(key) as recovery:
         with case.step(key, "capture", intent=inputs) as step:
@@ -664,7 +674,9 @@ def capture_paths(
             finally:
                 run.pool.shutdown(wait=True)
         describe_new_media(case, key, run.acquired, progress)
-    return CaptureResult(run.run_id, run.acquired, run.links, run.failures, run.groups, recovery)
+    return CaptureResult(
+        run.run_id, run.acquired, run.links, run.failures, run.groups, recovery, tuple(run.chats)
+    )
 
 
 def _capture_run(

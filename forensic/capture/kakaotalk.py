@@ -25,6 +25,7 @@ from typing import IO, Any
 
 from forensic._internal.paths import path_record
 from forensic.capture.interface import (
+    AcquiredRef,
     CaptureGroup,
     DeriveContext,
     DeriveResult,
@@ -88,13 +89,23 @@ _PC_DATE_KO = re.compile(r"(?P<y>\d{4})년 (?P<mo>\d{1,2})월 (?P<d>\d{1,2})일"
 _PC_DATE_EN = re.compile(r"(?P<mon>[A-Z][a-z]+) (?P<d>\d{1,2}), (?P<y>\d{4})")
 _PC_MSG = (
     re.compile(
-        r"^\[(?P<sender>.+?)\] \[(?P<ap>오전|오후) (?P<h>\d{1,2}):(?P<mi>\d{2})\] (?P<text>.*)$"
+        r"^\[(?P<sender>.+?)\] \[(?P<time>(?P<ap>오전|오후) (?P<h>\d{1,2}):(?P<mi>\d{2}))\] "
+        r"(?P<text>.*)$"
     ),
     re.compile(
-        r"^\[(?P<sender>.+?)\] \[(?P<h>\d{1,2}):(?P<mi>\d{2}) (?P<ap>AM|PM)\] (?P<text>.*)$"
+        r"^\[(?P<sender>.+?)\] \[(?P<time>(?P<h>\d{1,2}):(?P<mi>\d{2}) (?P<ap>AM|PM))\] "
+        r"(?P<text>.*)$"
     ),
-    re.compile(r"^\[(?P<sender>.+?)\] \[(?P<h>\d{1,2}):(?P<mi>\d{2})\] (?P<text>.*)$"),
+    re.compile(r"^\[(?P<sender>.+?)\] \[(?P<time>(?P<h>\d{1,2}):(?P<mi>\d{2}))\] (?P<text>.*)$"),
 )
+#: a time in an attachment's file name (``20240703_130600.jpg``,
+#: ``KakaoTalk_20240703_130600123.jpg``, ``2024-07-03-13-06-00.jpg``), in the chat's own zone
+_FILE_TIME = re.compile(
+    r"(?<!\d)(?P<y>20\d{2})(?P<s1>-?)(?P<mo>\d{2})(?P=s1)(?P<d>\d{2})[-_ ]?"
+    r"(?P<h>\d{2})(?P<s2>-?)(?P<mi>\d{2})(?P=s2)(?P<sec>\d{2})(?:\d{3})?(?!\d)"
+)
+_PHOTO_EXT = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".bmp")
+_VIDEO_EXT = (".mp4", ".mov", ".m4v", ".3gp", ".avi", ".mkv")
 _SYSTEM_PC = re.compile(
     r"(님이 들어왔습니다\.?|님이 나갔습니다\.?|님을 초대했습니다\.?|님을 내보냈습니다\.?|"
     r" joined this chatroom\.?| left this chatroom\.?| invited .+\.?)$"
@@ -228,6 +239,22 @@ class _Chat:
         self.meta: dict[str, Any] = {"name": None, "type": None, "id": None, "file": member}
         self.variant: str | None = None
         self.pc_date: tuple[int, int, int] | None = None
+        self.pc_day: str | None = None
+        self.pattern: str | None = None
+        """The first message pattern that matched (says the phone and the language)."""
+        self.lang: str | None = None
+        self.ios_header = False
+
+    @property
+    def device(self) -> str:
+        """``android``, ``ios``, ``pc`` or ``mobile`` (a phone, which one the text does not say)."""
+        if self.variant == "pc":
+            return "pc"
+        if self.ios_header or self.pattern == "ios-ko":
+            return "ios"
+        if self.pattern in ("android-ko", "android-en-old"):
+            return "android"
+        return "android" if self.pattern == "en" and self.meta.get("name") else "mobile"
 
     def _msg(self, lineno: int, kind: str, written: str, local: datetime | None) -> dict[str, Any]:
         return {
@@ -264,6 +291,7 @@ class _Chat:
             for h in _HEADERS:
                 m = h.match(line)
                 if m:
+                    self.ios_header = self.ios_header or h is _HEADERS[-1]
                     self.meta["name"] = m.groupdict().get("name")
                     if m.groupdict().get("members"):
                         self.meta["type"] = "group"
@@ -277,6 +305,8 @@ class _Chat:
             m = msg_re.match(line)
             if m:
                 self.variant = self.variant or name
+                self.pattern = self.pattern or name
+                self.lang = self.lang or ("ko" if name.endswith("-ko") else "en")
                 out = self._msg(
                     lineno, "message", line[: m.start("sender") - 2], _dt(m.groupdict())
                 )
@@ -300,6 +330,8 @@ class _Chat:
         m = _PC_DIVIDER.match(line)
         if m:
             self.variant = "pc"
+            self.pc_day = m.group("date")
+            self.lang = "ko" if _PC_DATE_KO.search(self.pc_day) else "en"
             dm = _PC_DATE_KO.search(m.group("date")) or _PC_DATE_EN.search(m.group("date"))
             if dm:
                 g = dm.groupdict()
@@ -311,10 +343,10 @@ class _Chat:
             for pc in _PC_MSG:
                 m = pc.match(line)
                 if m:
-                    written = line[: m.end("mi") + (4 if m.groupdict().get("ap") else 1)]
                     local = _dt(m.groupdict(), self.pc_date) if self.pc_date else None
-                    out = self._msg(lineno, "message", written, local)
+                    out = self._msg(lineno, "message", m.group("time"), local)
                     out["date"]["date_from"] = "divider line"
+                    out["date"]["day_as_written"] = self.pc_day
                     out["sender"]["name"] = m.group("sender")
                     if m.group("sender") in _OWN:
                         out["sender"]["is_exporter"] = True
@@ -478,65 +510,22 @@ class KakaoTalkSource(DerivingSource):
             },
         )
         error: str | None = None
-        formats: list[str] = []
+        chats: list[tuple[str, str, str | None]] = []
         attachments: list[dict[str, Any]] = []
         try:
             try:
                 if zipfile.is_zipfile(ref.object_path):
-                    with zipfile.ZipFile(ref.object_path) as zf:
-                        _zip_limits(zf)
-                        by_name: dict[str, dict[str, Any]] = {}
-                        chats: list[zipfile.ZipInfo] = []
-                        for info in zf.infolist():
-                            if not info.filename or info.is_dir():  # is_dir() fails on ''
-                                continue
-                            safe = _safe_member(info.filename)
-                            if safe is None:
-                                resolver._refused({"ref": info.filename}, info.filename)
-                                continue
-                            refusal = _member_refusal(info)
-                            if refusal is not None:
-                                attachments.append(
-                                    {
-                                        "member": safe,
-                                        "status": "not_read",
-                                        "reason": refusal,
-                                        "size": info.file_size,
-                                        "container_sha256": ref.sha256,
-                                    }
-                                )
-                                continue
-                            digest = hashlib.sha256()
-                            with zf.open(info) as fh:
-                                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                                    digest.update(chunk)
-                            record = {
-                                "member": safe,
-                                "sha256": digest.hexdigest(),
-                                "size": info.file_size,
-                                "container_sha256": ref.sha256,
-                            }
-                            if safe.lower().endswith((".txt", ".csv")):
-                                try:
-                                    recognise_text(_member_opener(zf, info))
-                                    chats.append(info)
-                                    continue
-                                except NotKakaoTalk:
-                                    pass
-                            attachments.append(record)
-                            by_name.setdefault(posixpath.basename(safe), record)
-                        for info in chats:
-                            formats.append(
-                                self._parse_one(
-                                    ctx, writer, _member_opener(zf, info), info.filename, by_name
-                                )
-                            )
+                    self._parse_zip(ctx, writer, resolver, ref, attachments, chats)
                 else:
-                    formats.append(
-                        self._parse_one(ctx, writer, _open_bin_file(ref.object_path), label, {})
-                    )
+                    linker = _AttachmentLinker()
+                    opener = _open_bin_file(ref.object_path)
+                    chats.append(self._parse_one(ctx, writer, opener, label, linker))
             except (NotKakaoTalk, csv.Error, UnicodeDecodeError, *ZIP_ERRORS) as exc:
                 error = f"{type(exc).__name__}: {exc}"
+            formats = [c[0] for c in chats]
+            source_format = "kakaotalk-" + ("+".join(dict.fromkeys(formats)) or "unknown")
+            device, lang = (chats[0][1], chats[0][2]) if chats else ("unknown", None)
+            recognised = writer.recognised("kakaotalk", source_format, device, lang)
             temp, sha, size = writer.close(
                 {
                     "complete": error is None,
@@ -544,6 +533,7 @@ class KakaoTalkSource(DerivingSource):
                     "kakaotalk_formats": formats,
                     "attachments": attachments,
                     "media": resolver.stats.as_dict(),
+                    "recognised": recognised,
                 }
             )
         except BaseException:
@@ -558,13 +548,70 @@ class KakaoTalkSource(DerivingSource):
             temp,
             sha,
             size,
-            "kakaotalk-" + ("+".join(dict.fromkeys(formats)) or "unknown"),
+            source_format,
             error,
             label,
             app="kakaotalk",
+            recognised=recognised,
         )
         out.artefacts[0].details["attachments"] = len(attachments)
         return out
+
+    def _parse_zip(
+        self,
+        ctx: DeriveContext,
+        writer: TranscriptWriter,
+        resolver: MediaResolver,
+        ref: AcquiredRef,
+        attachments: list[dict[str, Any]],
+        chats: list[tuple[str, str, str | None]],
+    ) -> None:
+        """Every member hashed (attachments listed), then each chat text member parsed."""
+        with zipfile.ZipFile(ref.object_path) as zf:
+            _zip_limits(zf)
+            texts: list[zipfile.ZipInfo] = []
+            for info in zf.infolist():
+                if not info.filename or info.is_dir():  # is_dir() fails on ''
+                    continue
+                safe = _safe_member(info.filename)
+                if safe is None:
+                    resolver._refused({"ref": info.filename}, info.filename)
+                    continue
+                refusal = _member_refusal(info)
+                if refusal is not None:
+                    attachments.append(
+                        {
+                            "member": safe,
+                            "status": "not_read",
+                            "reason": refusal,
+                            "size": info.file_size,
+                            "container_sha256": ref.sha256,
+                        }
+                    )
+                    continue
+                digest = hashlib.sha256()
+                with zf.open(info) as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        digest.update(chunk)
+                if safe.lower().endswith((".txt", ".csv")):
+                    try:
+                        recognise_text(_member_opener(zf, info))
+                        texts.append(info)
+                        continue
+                    except NotKakaoTalk:
+                        pass
+                attachments.append(
+                    {
+                        "member": safe,
+                        "sha256": digest.hexdigest(),
+                        "size": info.file_size,
+                        "container_sha256": ref.sha256,
+                    }
+                )
+            linker = _AttachmentLinker(attachments)
+            for info in texts:
+                opener = _member_opener(zf, info)
+                chats.append(self._parse_one(ctx, writer, opener, info.filename, linker))
 
     def _parse_one(
         self,
@@ -572,8 +619,9 @@ class KakaoTalkSource(DerivingSource):
         writer: TranscriptWriter,
         open_bin: Callable[[], IO[bytes]],
         member: str,
-        attachments: dict[str, dict[str, Any]],
-    ) -> str:
+        linker: _AttachmentLinker,
+    ) -> tuple[str, str, str | None]:
+        """(variant, device, language) of one chat text, its messages written."""
         encoding, kind = recognise_text(open_bin)
         with open_bin() as raw:
             text = io.TextIOWrapper(raw, encoding=encoding, newline="" if kind == "csv" else None)
@@ -582,33 +630,112 @@ class KakaoTalkSource(DerivingSource):
                     {"name": None, "type": None, "id": None, "file": member, "encoding": encoding}
                 )
                 for msg in _csv_messages(ctx, text):
-                    _link(msg, attachments)
+                    linker.link(msg, writer.chat_index)
                     writer.message(msg)
-                return "mac-csv"
+                return "mac-csv", "mac", None
             chat = _Chat(ctx, member)
             began = False
             for msg in chat.parse(iter(text)):
                 if not began:
                     writer.begin_chat({**chat.meta, "encoding": encoding})
                     began = True
-                _link(msg, attachments)
+                linker.link(msg, writer.chat_index)
                 writer.message(msg)
             if not began:
                 writer.begin_chat({**chat.meta, "encoding": encoding})
-            return chat.variant or "text"
+            return chat.variant or "text", chat.device, chat.lang
 
 
-def _link(msg: dict[str, Any], attachments: dict[str, dict[str, Any]]) -> None:
-    for media in msg["media"]:
-        ref = media.get("ref")
-        if ref and ref in attachments:
-            found = attachments[ref]
-            media.update(
-                status="acquired_in_container",
-                member=found["member"],
-                sha256=found["sha256"],
-                container_sha256=found["container_sha256"],
+class _AttachmentLinker:
+    """Links the media a message names to the zip's attachment members.
+
+    A file message names its file (linked by name). A photo or video message names no file;
+    its members are found by the time in their file names, within the message's minute
+    (KakaoTalk writes message times to the minute), oldest first, each member linked once.
+    Where that cannot be done the media says so (``not_linked`` with the reason); a plain
+    text export holds no files at all (``not_in_export``)."""
+
+    def __init__(self, records: list[dict[str, Any]] | None = None) -> None:
+        self.in_zip = records is not None
+        self.by_name: dict[str, dict[str, Any]] = {}
+        self.timed: list[tuple[datetime, str, dict[str, Any]]] = []
+        for record in records or ():
+            if "sha256" not in record:
+                continue
+            name = posixpath.basename(record["member"])
+            self.by_name.setdefault(name, record)
+            record["linked_to"] = None
+            kind = _member_kind(name)
+            m = _FILE_TIME.search(name)
+            if kind and m:
+                try:
+                    g = {k: int(v) for k, v in m.groupdict().items() if k[0] != "s" or k == "sec"}
+                    moment = datetime(g["y"], g["mo"], g["d"], g["h"], g["mi"], g["sec"])
+                except ValueError:
+                    continue
+                record["file_time"] = moment.isoformat()
+                self.timed.append((moment, kind, record))
+        self.timed.sort(key=lambda t: (t[0], t[2]["member"]))
+
+    def link(self, msg: dict[str, Any], chat: int) -> None:
+        media_out: list[dict[str, Any]] = []
+        for media in msg["media"]:
+            ref = media.get("ref")
+            if ref and ref in self.by_name:
+                media_out.append(self._linked(media, self.by_name[ref], msg, chat, "file name"))
+            elif media.get("role") in ("photo", "video") and self.in_zip:
+                media_out.extend(self._by_time(media, msg, chat))
+            else:
+                media_out.append(media)
+        msg["media"] = media_out
+
+    def _by_time(
+        self, media: dict[str, Any], msg: dict[str, Any], chat: int
+    ) -> list[dict[str, Any]]:
+        wanted = int(media.get("count") or 1)
+        local = msg["date"].get("local")
+        found: list[dict[str, Any]] = []
+        if local:
+            start = datetime.fromisoformat(local).replace(second=0)
+            for moment, kind, record in self.timed:
+                if len(found) == wanted:
+                    break
+                same_minute = 0 <= (moment - start).total_seconds() < 60
+                if kind == media["role"] and record["linked_to"] is None and same_minute:
+                    found.append(self._linked({"role": kind}, record, msg, chat, "file-name time"))
+        if len(found) < wanted:
+            rest = {"role": media["role"], "status": "not_linked", "count": wanted - len(found)}
+            rest["reason"] = (
+                "no attachment whose file-name time is in the message's minute"
+                if local
+                else "the message has no time to match"
             )
+            found.append(rest)
+        return found
+
+    @staticmethod
+    def _linked(
+        media: dict[str, Any], record: dict[str, Any], msg: dict[str, Any], chat: int, how: str
+    ) -> dict[str, Any]:
+        record["linked_to"] = [chat, msg["id"]]
+        out = {k: v for k, v in media.items() if k != "count"}
+        out.update(
+            status="acquired_in_container",
+            member=record["member"],
+            sha256=record["sha256"],
+            container_sha256=record["container_sha256"],
+            linked_by=how,
+        )
+        return out
+
+
+def _member_kind(name: str) -> str | None:
+    lower = name.lower()
+    if lower.endswith(_PHOTO_EXT):
+        return "photo"
+    if lower.endswith(_VIDEO_EXT):
+        return "video"
+    return None
 
 
 class KakaoTalkExport(PathSource):

@@ -10,21 +10,25 @@ and the original image remains the evidence.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
 import subprocess
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
+from forensic._internal.child_env import child_environment
 from forensic._internal.clock import utc_timestamp
 from forensic.capture.web import WebError
 from forensic.case.case import Case, Item, file_sha256, host_name, tool_record
 from forensic.case.derived import read_case_file
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import PendingEntry
+from forensic.media.safe import ImageRefused, Reduction, open_image
 from forensic.progress import SILENT, ProgressReporter
 from forensic.store import ItemId
 
@@ -45,6 +49,17 @@ class OcrRecord:
     chars: int
     path: str | None
     skipped: str | None = None
+    """The media type of an item not read."""
+    why: ImageRefused | WebError | None = field(default=None, compare=False, repr=False)
+    """Why an image was not read (refused by the decompression-bomb policy, tesseract failed):
+    the rest of the run goes on."""
+    working: Reduction | None = field(default=None, compare=False, repr=False)
+    """The image was read at a reduced size (over the pixels decoded at once)."""
+
+    def reason(self, lang: str = "en") -> str | None:
+        if isinstance(self.why, ImageRefused):
+            return self.why.reason(lang)
+        return self.why.diagnostics(lang) if self.why is not None else None
 
 
 @dataclass(frozen=True)
@@ -92,11 +107,13 @@ def tesseract_info() -> dict[str, str]:
         raise WebError("no_tesseract", reason="not on PATH")
     try:
         version = subprocess.run(
-            [exe, "--version"], capture_output=True, text=True, timeout=30, check=False
-        )
+            [exe, "--version"], capture_output=True, text=True, timeout=30, check=False,
+            env=child_environment(),
+        )  # fmt: skip
         langs = subprocess.run(
-            [exe, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
-        )
+            [exe, "--list-langs"], capture_output=True, text=True, timeout=30, check=False,
+            env=child_environment(),
+        )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise WebError("no_tesseract", reason=str(exc)) from exc
     have = set((langs.stdout + langs.stderr).split())
@@ -107,8 +124,23 @@ def tesseract_info() -> dict[str, str]:
     return {"path": exe, "version": first[0] if first else "tesseract"}
 
 
+def ocr_input(data: bytes) -> tuple[bytes, Reduction | None]:
+    """What tesseract reads, under the one decompression-bomb policy (checked from the header
+    before tesseract decodes anything): the stored bytes when the image decodes whole; a JPEG
+    too large for that, decoded reduced and handed on as PNG. Raises :class:`ImageRefused`."""
+    im, reduction = open_image(data)
+    with im:
+        if reduction is None:
+            return data, None
+        im.load()
+        buf = io.BytesIO()
+        im.save(buf, "PNG", compress_level=1)
+        return buf.getvalue(), reduction
+
+
 def read_image(exe: str, data: bytes, item_id: str) -> str:
-    """tesseract reading the image from stdin: no copy of the evidence is written anywhere."""
+    """tesseract reading the image from stdin: no copy of the evidence is written anywhere;
+    its environment is built from the allow-list (no passphrase reaches it)."""
     try:
         done = subprocess.run(
             [exe, "stdin", "stdout", "-l", "+".join(LANGS), "--psm", PSM],
@@ -116,6 +148,7 @@ def read_image(exe: str, data: bytes, item_id: str) -> str:
             capture_output=True,
             timeout=OCR_TIMEOUT,
             check=False,
+            env=child_environment(),
         )
     except subprocess.TimeoutExpired as exc:
         raise WebError("ocr_failed", item=item_id[:12], reason=f"timeout {OCR_TIMEOUT}s") from exc
@@ -123,6 +156,28 @@ def read_image(exe: str, data: bytes, item_id: str) -> str:
         reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise WebError("ocr_failed", item=item_id[:12], reason=reason[-1] if reason else "?")
     return unicodedata.normalize("NFC", done.stdout.decode("utf-8", "replace")).strip()
+
+
+def _read_picture(
+    tess: dict[str, str], data: bytes, item_id: str
+) -> tuple[str, dict[str, Any], Reduction | None]:
+    """An image's text by tesseract, the engine record, and the reduced size it was read at."""
+    data, working = ocr_input(data)
+    text = read_image(tess["path"], data, item_id)
+    engine: dict[str, Any] = {
+        "name": "tesseract",
+        **tess,
+        "langs": "+".join(LANGS),
+        "psm": int(PSM),
+    }
+    if working is not None:
+        engine["read_at"] = {
+            "width": working.decoded[0],
+            "height": working.decoded[1],
+            "of": {"width": working.full[0], "height": working.full[1]},
+            "note": working.note("en"),
+        }
+    return text, engine, working
 
 
 def ocr_items(
@@ -167,16 +222,19 @@ def ocr_items(
                     text = unicodedata.normalize("NFC", html_text(data))
                     method = "html-text"
                     engine: dict[str, Any] = {"name": "python html.parser (visible text)"}
+                    working: Reduction | None = None
                 else:
                     assert tess is not None
-                    text = read_image(tess["path"], data, item.item_id)
+                    try:
+                        text, engine, working = _read_picture(tess, data, item.item_id)
+                    except (ImageRefused, WebError) as exc:
+                        # one bad image never stops the run: named, skipped, the rest goes on
+                        records.append(
+                            OcrRecord(item.item_id, "", 0, None, item.media_type, why=exc)
+                        )
+                        progress.advance(1)
+                        continue
                     method = "tesseract"
-                    engine = {
-                        "name": "tesseract",
-                        **tess,
-                        "langs": "+".join(LANGS),
-                        "psm": int(PSM),
-                    }
                 doc = {
                     "format": "forensic-ocr",
                     "v": 1,
@@ -205,7 +263,9 @@ def ocr_items(
                         "run": step.run,
                     }
                     step.record([PendingEntry("ocr", f"sha256:{item.item_id}", details)])
-                records.append(OcrRecord(item.item_id, method, len(text), rec["path"]))
+                records.append(
+                    OcrRecord(item.item_id, method, len(text), rec["path"], working=working)
+                )
                 progress.advance(1)
         finally:
             progress.finish()
@@ -248,8 +308,13 @@ def _find(haystack: str, needle: str) -> str | None:
     return re.sub(r"\s+", " ", snippet).strip()
 
 
-def search(case: Case, text: str) -> list[SearchHit]:
-    """Items whose read text or acquisition metadata contains ``text``."""
+def search(
+    case: Case, text: str, find: Callable[[str], str | None] | None = None
+) -> list[SearchHit]:
+    """Items whose read text or acquisition metadata contains ``text`` (chat messages are
+    searched by :mod:`forensic.chat.search`). ``find``: a snippet around the match, or
+    ``None`` (default: blanks, case and Unicode form ignored)."""
+    find = find or (lambda haystack: _find(haystack, text))
     if not text.strip():
         from forensic.capture.web_errors import WebUsageError
 
@@ -269,7 +334,7 @@ def search(case: Case, text: str) -> list[SearchHit]:
             doc = json.loads(read_case_file(case, path).decode("utf-8"))
         except (OSError, ValueError):
             continue
-        snippet = _find(str(doc.get("text", "")), text)
+        snippet = find(str(doc.get("text", "")))
         if snippet is not None:
             hits.append(
                 SearchHit(
@@ -281,19 +346,6 @@ def search(case: Case, text: str) -> list[SearchHit]:
                     item.acquisitions[0].source_path,
                 )
             )
-    from forensic.capture.transcript import search_messages
-
-    for m in search_messages(case, lambda body: _find(body, text) is not None):
-        hits.append(
-            SearchHit(
-                m.media[0] if m.media else "",
-                "message",
-                f"{m.chat} #{m.message_id}",
-                _find(m.text, text) or m.text[:80],
-                m.app,
-                f"{m.date} {m.sender}",
-            )
-        )
     found = {h.item_id for h in hits}
     for item in items.values():
         if item.item_id in found:
@@ -306,7 +358,7 @@ def search(case: Case, text: str) -> list[SearchHit]:
                 "note": str(d.get("note") or ""),
             }
             hit = next(
-                ((k, s) for k, v in fields.items() if v and (s := _find(v, text)) is not None),
+                ((k, s) for k, v in fields.items() if v and (s := find(v)) is not None),
                 None,
             )
             if hit is not None:

@@ -30,6 +30,7 @@ from forensic.capture.transcript import (
     TRANSCRIPT_AREA,
     MediaResolver,
     TranscriptWriter,
+    derived_time,
     time_record,
     unix_utc,
 )
@@ -134,12 +135,13 @@ def _parse_local(value: Any) -> datetime | None:
 
 
 def _norm_json(m: dict[str, Any], ctx: DeriveContext, res: MediaResolver) -> dict[str, Any]:
-    date = time_record(str(m.get("date", "")), _parse_local(m.get("date")), ctx.timezone, "")
-    date["zone_from"] = ctx.timezone_from
+    written = str(m.get("date", ""))
+    local = _parse_local(m.get("date"))
     if m.get("date_unixtime") is not None:
-        date["unixtime"] = str(m["date_unixtime"])
-        date["utc"] = unix_utc(str(m["date_unixtime"]))
-        date["utc_from"] = "date_unixtime"
+        unixtime = str(m["date_unixtime"])
+        date = derived_time(written, local, unixtime, ctx.timezone, ctx.timezone_from)
+    else:  # older exports: no UTC beside the local time, read in the stated zone
+        date = time_record(written, local, ctx.timezone, ctx.timezone_from)
     out: dict[str, Any] = {"id": str(m.get("id")), "kind": str(m.get("type", "message"))}
     out["date"] = date
     if out["kind"] == "service":
@@ -249,7 +251,12 @@ def _derive_json(ctx: DeriveContext) -> DeriveResult:
             except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
                 error = f"{type(exc).__name__}: {exc} (near byte {fh.tell()})"
         temp, sha, size = writer.close(
-            {"complete": error is None, "error": error, "media": resolver.stats.as_dict()}
+            {
+                "complete": error is None,
+                "error": error,
+                "media": resolver.stats.as_dict(),
+                "recognised": writer.recognised("telegram", "telegram-json", "desktop", None),
+            }
         )
     except BaseException:
         writer.abort()
@@ -268,8 +275,10 @@ def _result(
     error: str | None,
     parsed: str,
     app: str = "telegram",
+    recognised: dict[str, Any] | None = None,
 ) -> DeriveResult:
     result = DeriveResult(problems=list(resolver.problems))
+    zone_check = writer.zone_check()  # a disagreement: warned of by capture and show
     if error is not None:
         result.problems.append(
             PlannedItem(
@@ -297,6 +306,8 @@ def _result(
                 "error": error,
                 "media": resolver.stats.as_dict(),
                 "media_links": writer.links,
+                "zone_check": zone_check,
+                "recognised": recognised or writer.recognised(app, source_format, "desktop", None),
                 "transcript_sha256": sha,
                 "transcript_size": size,
             },
@@ -447,6 +458,7 @@ class _ChatState:
             out["forwarded_date"] = raw["forwarded_date"]
         out["reply_to"] = raw.get("reply_to")
         out["media"] = [self.res.resolve(href, base, role) for href, role in raw["media"]]
+        out["file"] = self.res.source_file  # the page the message was read from
         self.pending.append(out)
 
 
@@ -472,6 +484,7 @@ def _html_time(title: str, ctx: DeriveContext) -> dict[str, Any]:
             "local": local.isoformat(),
             "zone": zone,
             "zone_from": "export",
+            "offset": zone.removeprefix("UTC"),
             "utc": utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "utc_from": "offset written in the export",
         }
@@ -507,7 +520,12 @@ def _derive_html(ctx: DeriveContext, folders: list[tuple[str, list[str]]]) -> De
             if not began:
                 writer.begin_chat({"name": state.chat_name, "type": None, "id": None})
         temp, sha, size = writer.close(
-            {"complete": True, "error": None, "media": resolver.stats.as_dict()}
+            {
+                "complete": True,
+                "error": None,
+                "media": resolver.stats.as_dict(),
+                "recognised": writer.recognised("telegram", "telegram-html", "desktop", None),
+            }
         )
     except BaseException:
         writer.abort()

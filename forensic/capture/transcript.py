@@ -15,9 +15,8 @@ import os
 import posixpath
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import unquote
@@ -33,7 +32,10 @@ if TYPE_CHECKING:
     from forensic.custody.log import CustodyEntry
 
 TRANSCRIPT_FORMAT = "forensic-transcript"
-TRANSCRIPT_VERSION = 1
+TRANSCRIPT_VERSION = 2
+"""2: times carry their UTC ``offset``; Telegram JSON zones derived from ``date_unixtime``;
+KakaoTalk PC ``as_written`` is the time text alone; ``zone_check`` and ``recognised`` in the
+trailer; KakaoTalk zip photos linked by their file-name times. Version 1 stays readable."""
 TRANSCRIPT_AREA = "transcripts"
 DEFAULT_TIMEZONE = "Asia/Seoul"
 
@@ -54,12 +56,13 @@ def library_versions() -> dict[str, str]:
     return {"ijson": str(getattr(ijson, "__version__", "?")), "ijson_backend": ijson.backend}
 
 
-def check_timezone(name: str | None) -> tuple[str, str]:
-    """The zone local chat times are read in, and who said so ("user" or "default")."""
+def check_timezone(name: str | None, case_zone: str | None = None) -> tuple[str, str]:
+    """The zone local chat times are read in, and who said so: ``"user"`` (``--timezone``),
+    ``"case"`` (the case's own zone) or ``"default"`` (Asia/Seoul)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     if not name:
-        return DEFAULT_TIMEZONE, "default"
+        return (case_zone, "case") if case_zone else (DEFAULT_TIMEZONE, "default")
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -81,10 +84,59 @@ def time_record(
     record["local"] = local.isoformat()
     try:
         aware = local.replace(tzinfo=ZoneInfo(zone))
+        record["offset"] = offset_text(aware.utcoffset())
         record["utc"] = aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         record["utc_from"] = "local time read in the stated zone"
     except (ZoneInfoNotFoundError, ValueError):
         record["utc"] = None
+    return record
+
+
+def offset_text(offset: timedelta | None) -> str:
+    """``+09:00`` for nine hours east of UTC (ISO 8601)."""
+    minutes = int((offset or timedelta(0)).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def derived_time(
+    as_written: str, local: datetime | None, unixtime: str, stated: str, stated_from: str
+) -> dict[str, Any]:
+    """A local time written beside its UTC instant (Telegram ``date`` and ``date_unixtime``):
+    the offset between the two is the exporting computer's zone at that moment, so it is taken
+    per message (a DST change inside the export is followed). ``stated`` is the zone the user
+    (or the case, or the default) said; a different offset is kept under ``stated`` so that
+    nobody reads the time in the wrong zone without being told."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    utc = unix_utc(unixtime)
+    if local is None or utc is None:
+        fallback = time_record(as_written, local, stated, stated_from)
+        if utc is not None:
+            fallback.update(unixtime=unixtime, utc=utc, utc_from="date_unixtime")
+        return fallback
+    instant = datetime.fromtimestamp(int(unixtime), UTC)
+    offset = local - instant.replace(tzinfo=None)
+    record: dict[str, Any] = {
+        "as_written": as_written,
+        "local": local.isoformat(),
+        "zone": f"UTC{offset_text(offset)}",
+        "zone_from": "derived",
+        "offset": offset_text(offset),
+        "unixtime": unixtime,
+        "utc": utc,
+        "utc_from": "date_unixtime",
+    }
+    try:
+        stated_offset = instant.astimezone(ZoneInfo(stated)).utcoffset()
+    except (ZoneInfoNotFoundError, ValueError):
+        stated_offset = None
+    if stated_offset != offset:
+        record["stated"] = {
+            "zone": stated,
+            "from": stated_from,
+            "offset": offset_text(stated_offset) if stated_offset is not None else None,
+        }
     return record
 
 
@@ -193,6 +245,9 @@ class TranscriptWriter:
         self.chat_messages = 0
         self.total = 0
         self.links: list[list[Any]] = []
+        self.tally: collections.Counter[str] = collections.Counter()
+        """What the messages carry: media by status, photos linked, zones derived."""
+        self.offsets: collections.Counter[str] = collections.Counter()
         doc = {
             "format": TRANSCRIPT_FORMAT,
             "v": TRANSCRIPT_VERSION,
@@ -226,14 +281,52 @@ class TranscriptWriter:
         for media in msg.get("media", ()):
             if media.get("sha256"):
                 self.links.append([self.chat_index, msg["id"], media["sha256"]])
+            self._count_media(media)
+        date = msg.get("date") or {}
+        if date.get("zone_from") == "derived":
+            self.offsets[str(date.get("offset"))] += 1
+            self.tally["zone_disagrees"] += "stated" in date
         self._write(("\n" if self.chat_messages == 0 else ",\n") + _dumps(msg))
         self.chat_messages += 1
         self.total += 1
 
+    def _count_media(self, media: dict[str, Any]) -> None:
+        status = str(media.get("status"))
+        if status in ("acquired", "acquired_in_container"):
+            self.tally["media_linked"] += 1
+            self.tally["photos_linked"] += media.get("role") == "photo"
+        elif status in ("missing", "not_included", "not_in_export", "not_linked"):
+            self.tally["media_missing"] += int(media.get("count") or 1)
+
+    def zone_check(self) -> dict[str, Any]:
+        """Offsets derived from the export (Telegram JSON) against the zone stated for it."""
+        return {
+            "stated": {"zone": self.ctx.timezone, "from": self.ctx.timezone_from},
+            "derived_offsets": dict(sorted(self.offsets.items())),
+            "disagreements": self.tally["zone_disagrees"],
+        }
+
+    def recognised(
+        self, app: str, source_format: str, device: str, lang: str | None
+    ) -> dict[str, Any]:
+        """What capture tells the user it found (the ``chats`` of ``capture --json``)."""
+        return {
+            "app": app,
+            "source_format": source_format,
+            "device": device,
+            "language": lang,
+            "chats": self.chat_index + 1,
+            "messages": self.total,
+            "photos_linked": self.tally["photos_linked"],
+            "media_linked": self.tally["media_linked"],
+            "media_missing": self.tally["media_missing"],
+        }
+
     def close(self, trailer: dict[str, Any]) -> tuple[Path, str, int]:
         if self.chat_index >= 0:
             self._end_chat()
-        self._write("\n],\n" + _dumps({"message_total": self.total, **trailer})[1:] + "\n")
+        trailer = {"message_total": self.total, **trailer, "zone_check": self.zone_check()}
+        self._write("\n],\n" + _dumps(trailer)[1:] + "\n")
         if self.sink is not self.fh:
             self.sink.close()
         self.fh.flush()
@@ -270,9 +363,12 @@ class TranscriptContext:
     intact: bool
     focus_ids: tuple[str, ...]
     messages: tuple[dict[str, Any], ...]
+    zone_check: dict[str, Any] = field(default_factory=dict)
+    """The export's derived zone against the stated one (``disagreements`` > 0: warn)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "zone_check": self.zone_check,
             "group": self.group,
             "app": self.app,
             "source_format": self.source_format,
@@ -382,70 +478,7 @@ def _read_context(
                 intact,
                 tuple(focus),
                 tuple(picked),
+                dict(details.get("zone_check") or {}),
             )
         )
     return out
-
-
-@dataclass(frozen=True)
-class MessageHit:
-    """A chat message whose text contains the searched words."""
-
-    group: str
-    app: str
-    chat: str
-    message_id: str
-    sender: str
-    date: str
-    text: str
-    media: tuple[str, ...]
-
-
-def search_messages(case: Case, matches: Callable[[str], bool]) -> list[MessageHit]:
-    """Messages in the case's intact transcripts whose text ``matches`` (streamed, flat memory).
-
-    A transcript whose bytes no longer match its log entry is skipped: altered derived text is
-    never trusted (``verify`` names it).
-    """
-    import ijson
-
-    hits: list[MessageHit] = []
-    for entry in case.entries():
-        if entry.action != "transcript":
-            continue
-        records = entry.details.get("files", [])
-        if not records:
-            continue
-        path = case.root / str(records[0]["path"])
-        try:
-            if file_sha256(path) != records[0]["sha256"]:
-                continue
-            chats: list[str] = []
-            with open_case_file(case, path) as fh:  # encrypted case: decrypted in memory
-                for chat in ijson.items(fh, "chats.item.chat"):
-                    chats.append(str((chat or {}).get("name") or ""))
-                fh.seek(0)
-                for msg in ijson.items(fh, "chats.item.messages.item", use_float=True):
-                    text = msg.get("text")
-                    if not isinstance(text, str) or not matches(text):
-                        continue
-                    index = int(msg.get("chat") or 0)
-                    hits.append(
-                        MessageHit(
-                            group=entry.subject,
-                            app=str(entry.details.get("app", "")),
-                            chat=chats[index] if index < len(chats) else "",
-                            message_id=str(msg.get("id")),
-                            sender=str((msg.get("sender") or {}).get("name") or "?"),
-                            date=str((msg.get("date") or {}).get("as_written") or ""),
-                            text=text,
-                            media=tuple(
-                                str(m["sha256"])
-                                for m in msg.get("media") or []
-                                if isinstance(m, dict) and m.get("sha256")
-                            ),
-                        )
-                    )
-        except (OSError, ValueError, ijson.JSONError):
-            continue
-    return hits

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from forensic._internal.child_env import child_environment
 from forensic._internal.clock import utc_timestamp
 from forensic.capture._staged import Generated, GeneratedResult, acquire_generated
 from forensic.capture.sources import (
@@ -337,6 +338,27 @@ def _navigation_error(exc: BaseException, url: str, timeout: float) -> WebError:
     return WebError("unreachable", url=url, reason=text)
 
 
+PAGE_SIZE_JS = """() => [
+  Math.max(document.documentElement.scrollWidth, document.body ? document.body.scrollWidth : 0),
+  Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0),
+]"""
+
+
+def _bounded_screenshot(page: Any, timeout_ms: float) -> tuple[bytes, dict[str, int] | None]:
+    """The full-page screenshot, within the one decompression-bomb policy: a page larger than
+    the pixels decoded at once is shot down to the height that fits (and the record says so),
+    so no screenshot this tool makes is one its own readers refuse."""
+    from forensic.media.safe import MAX_DECODED_PIXELS
+
+    width, height = (max(1, int(v)) for v in page.evaluate(PAGE_SIZE_JS))
+    if width * height <= MAX_DECODED_PIXELS:
+        return page.screenshot(full_page=True, type="png", timeout=timeout_ms), None
+    kept = max(1, MAX_DECODED_PIXELS // width)
+    clip = {"x": 0, "y": 0, "width": min(width, MAX_DECODED_PIXELS), "height": kept}
+    shot = page.screenshot(full_page=True, type="png", timeout=timeout_ms, clip=clip)
+    return shot, {"width": width, "height": height, "kept": kept, "limit": MAX_DECODED_PIXELS}
+
+
 def _visit(url: str, options: WebOptions, browser_path: str) -> dict[str, Any]:
     """Load the page once and collect everything in memory."""
     try:
@@ -348,6 +370,7 @@ def _visit(url: str, options: WebOptions, browser_path: str) -> dict[str, Any]:
     timeout_ms = max(1.0, options.timeout) * 1000
     started = utc_timestamp()
     t0 = time.monotonic()
+    browser_env: dict[str, str | float | bool] = {**child_environment()}
     with sync_playwright() as pw:
         try:
             browser = pw.chromium.launch(
@@ -355,6 +378,7 @@ def _visit(url: str, options: WebOptions, browser_path: str) -> dict[str, Any]:
                 headless=True,
                 args=list(CHROMIUM_ARGS),
                 timeout=60_000,
+                env=browser_env,  # the allow-list: no passphrase reaches the browser
             )
         except PlaywrightError as exc:
             raise WebError("browser_failed", path=browser_path, reason=_clean_error(exc)) from exc
@@ -390,7 +414,7 @@ def _visit(url: str, options: WebOptions, browser_path: str) -> dict[str, Any]:
                 page.wait_for_timeout(options.settle * 1000)
             loaded = utc_timestamp()
             try:
-                screenshot = page.screenshot(full_page=True, type="png", timeout=timeout_ms)
+                screenshot, clipped = _bounded_screenshot(page, timeout_ms)
                 html = page.content()
                 title = page.title()
             except PlaywrightError as exc:
@@ -446,6 +470,7 @@ def _visit(url: str, options: WebOptions, browser_path: str) -> dict[str, Any]:
         "security": dict(security) if security else None,
         "cert_chain": cert_chain,
         "screenshot": screenshot,
+        "screenshot_clipped": clipped,
         "html": html,
         "exchanges": exchanges,
         "browser_version": browser_version,
@@ -519,6 +544,10 @@ def capture_url(
             "does_not_prove": message(DOES_NOT_PROVE, "en"),
         },
     }
+    if seen["screenshot_clipped"] is not None:
+        clipped = seen["screenshot_clipped"]
+        note = message("media_bounds.screenshot_clipped", "en", **clipped)
+        metadata["screenshot_clipped"] = {**clipped, "note": note}
     warc_info = {
         "software": f"forensic (Playwright {versions['playwright']}, warcio {versions['warcio']})",
         "browser": f"Chromium {seen['browser_version']}",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from forensic._internal.canonical import parse_json_line
 from forensic._internal.clock import DEFAULT_TIMEZONE, check_zone, utc_timestamp
 from forensic._internal.fsio import atomic_write, fsync_dir
 from forensic.case.layout import (
@@ -28,8 +29,16 @@ from forensic.case.lock import case_lock
 from forensic.case.records import file_record, file_sha256, host_name, tool_record
 from forensic.case.step import NOTHING_RECOVERED, RecoveryReport, Step, recover
 from forensic.custody.keys import ExaminerKey, load_public_pem
+from forensic.custody.known_cases import (
+    CaseHistoryError,
+    HistoryConflict,
+    KnownCase,
+    conflict,
+    load_known,
+    remember,
+)
 from forensic.custody.log import CustodyEntry, CustodyLog, PendingEntry
-from forensic.errors import CaseError, ForensicError, KeyringError
+from forensic.errors import CaseDamagedError, CaseError, ForensicError, KeyringError
 from forensic.session import Session
 from forensic.store import EvidenceStore, ItemId, StoredObject
 from forensic.store.crypt import CaseCrypto, Encryption
@@ -100,6 +109,15 @@ class Acquisition:
     def source_path(self) -> str:
         return str(self.details.get("source", {}).get("path", ""))
 
+    @property
+    def acquired_utc(self) -> str:
+        """When the acquisition began (``details.acquired``, UTC), else the entry's own time.
+
+        The one instant every view prints as "acquired": the entry is written after hashing
+        and the stored-copy check, a fraction of a second to minutes later."""
+        acquired = self.details.get("acquired")
+        return acquired if isinstance(acquired, str) and acquired else self.time
+
 
 @dataclass(frozen=True)
 class Item:
@@ -120,6 +138,12 @@ class Item:
         return bool(self.object_sha256)
 
     @property
+    def acquired_utc(self) -> str:
+        """The first acquisition's instant (:attr:`Acquisition.acquired_utc`); ``list``, ``show``
+        and the report all print this one."""
+        return self.acquisitions[0].acquired_utc if self.acquisitions else ""
+
+    @property
     def stored(self) -> StoredObject:
         return StoredObject(
             self.item_id,
@@ -128,6 +152,24 @@ class Item:
             self.object_size if self.encrypted else self.size,
             self.encrypted,
         )
+
+
+def case_info_from(data: Any) -> CaseInfo:
+    """The case record of ``case.json`` (or of a log entry's ``details.case``), checked."""
+    info = CaseInfo(
+        case_id=str(data["case_id"]),
+        title=str(data["title"]),
+        examiner=str(data["examiner"]),
+        organisation=data.get("organisation"),
+        lang=str(data.get("lang", "en")),
+        created=str(data["created"]),
+        public_key_pem=str(data["public_key_pem"]),
+        public_key_fingerprint=str(data["public_key_fingerprint"]),
+        encryption=Encryption.from_dict(data.get("encryption")),
+        timezone=str(data.get("timezone", DEFAULT_TIMEZONE)),
+    )
+    check_zone(info.timezone)
+    return info
 
 
 def discover_case(explicit: Path | None = None) -> Path:
@@ -236,32 +278,45 @@ class Case:
         }
         with case_lock(root, case.session.lock_timeout):
             [entry] = case.log.append(key, [PendingEntry("init", f"case:{case_id}", details)])
+            case.remember_history()
         return case, entry
 
     @classmethod
     def open(cls, root: Path, session: Session | None = None) -> Case:
         try:
-            data = json.loads((root / CASE_FILE).read_text("utf-8"))
-            info = CaseInfo(
-                case_id=str(data["case_id"]),
-                title=str(data["title"]),
-                examiner=str(data["examiner"]),
-                organisation=data.get("organisation"),
-                lang=str(data.get("lang", "en")),
-                created=str(data["created"]),
-                public_key_pem=str(data["public_key_pem"]),
-                public_key_fingerprint=str(data["public_key_fingerprint"]),
-                encryption=Encryption.from_dict(data.get("encryption")),
-                timezone=str(data.get("timezone", DEFAULT_TIMEZONE)),
-            )
-            check_zone(info.timezone)
+            info = case_info_from(json.loads((root / CASE_FILE).read_text("utf-8")))
         except FileNotFoundError as exc:
             raise CaseError("not_a_case", path=str(root)) from exc
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise CaseError(
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CaseDamagedError(
                 "case_file_unreadable", path=str(root / CASE_FILE), reason=str(exc)
             ) from exc
         return cls(root.resolve(), info, session)
+
+    @classmethod
+    def open_from_log(cls, root: Path, session: Session | None = None) -> tuple[Case, int]:
+        """The case as its signed log records it, for checking a case whose ``case.json`` is
+        damaged: the newest committed entry carrying the case record (``init``, then
+        ``encrypt``/``share``: ``details.case``), and its line number. The log, the key and
+        ``examiner.pub.pem`` are checked as for any case; nothing here trusts the damaged file.
+        Raises :class:`CaseDamagedError` when no committed line carries a usable record."""
+        raw = CustodyLog(root).read_raw()
+        found: tuple[CaseInfo, int] | None = None
+        for number, line in enumerate(raw.lines[: len(raw.sigs)], start=1):
+            try:
+                obj = parse_json_line(line)
+                if obj.get("action") not in ("init", *REKEY_ACTIONS):
+                    continue
+                found = (case_info_from(obj["details"]["case"]), number)
+            except (ValueError, KeyError, TypeError, AttributeError, ForensicError):
+                continue
+        if found is None:
+            raise CaseDamagedError(
+                "case_file_unreadable",
+                path=str(root / CASE_FILE),
+                reason="and no committed log line carries the case record",
+            )
+        return cls(root.resolve(), found[0], session), found[1]
 
     # -- writing ---------------------------------------------------------------------------
     def check_key(self, key: ExaminerKey) -> None:
@@ -289,6 +344,7 @@ class Case:
             return
         with case_lock(self.root, self.session.lock_timeout):
             self.log = CustodyLog(self.root)
+            self.check_history()
             self._holding = True
             try:
                 yield recover(self, key)
@@ -298,6 +354,7 @@ class Case:
                 with contextlib.suppress(OSError, ForensicError):
                     self.record_access(key, locked=True)
                 self._holding = False
+                self.remember_history()
 
     @contextlib.contextmanager
     def step(
@@ -363,13 +420,49 @@ class Case:
                 raw = self.log.read_raw()
                 if raw.fragment or len(raw.lines) != len(raw.sigs):
                     raise OSError("interrupted append pending recovery")
+                self.check_history()
                 [written] = self.log.append(key, [entry])
+                self.remember_history()
                 return written
         except (OSError, ForensicError):
             if items is None and decrypted:
                 for name in names:  # still pending: the next write logs them
                     self.session.note_decrypted(self.root, name)
             raise
+
+    # -- what this machine remembers of the case (forensic.custody.known_cases) -----------
+    def history_known(self) -> KnownCase | None:
+        """The session home's record of this case (None: never written or verified here)."""
+        return load_known(self.session.home, self.info.case_id, self.info.created)
+
+    def history_conflict(self, lines: list[bytes] | None = None) -> HistoryConflict | None:
+        """How this case contradicts the session home's record of it (a changed key, a cut or
+        rewritten log), or None."""
+        lines = lines if lines is not None else self.log.committed_lines()
+        known = self.history_known()
+        return conflict(known, self.info.public_key_fingerprint, lines, self.info.timezone)
+
+    def check_history(self) -> None:
+        """Refuse to write a case that contradicts this machine's record: appending to a cut
+        log would make the cut look like the case's own history."""
+        found = self.history_conflict()
+        if found is not None:
+            raise CaseHistoryError(f"trust.{found.kind}", case_id=self.info.case_id, **found.params)
+
+    def remember_history(self, lines: list[bytes] | None = None) -> KnownCase | None:
+        """Pin the key on first use and remember the newest committed head in the session
+        home; an unwritable home is not the case's problem (None)."""
+        lines = lines if lines is not None else self.log.committed_lines()
+        try:
+            return remember(
+                self.session.home,
+                self.info.case_id,
+                self.info.created,
+                self.info.public_key_fingerprint,
+                lines,
+            )
+        except OSError:
+            return None
 
     def recover(self, key: ExaminerKey) -> RecoveryReport:
         """Quarantine and log what an interrupted run left behind (nothing else is written)."""

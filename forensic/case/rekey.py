@@ -106,6 +106,10 @@ def _reencrypt(
     return staged
 
 
+#: New ciphertexts staged before they are named in the intent and placed together.
+ANNOUNCE_BATCH = 64
+
+
 def _reencrypt_objects(
     case: Case, step: Step, read_crypto: CaseCrypto | None, recipients: list[Any],
     progress: ProgressReporter,
@@ -114,13 +118,30 @@ def _reencrypt_objects(
     items = case.items()
     new_objects: list[tuple[str, StagedObject]] = []
     progress.start(step.action, sum(i.size for i in items.values()))
+    batch: list[tuple[str, StagedObject]] = []
+
+    def place(batch: list[tuple[str, StagedObject]]) -> None:
+        # named in the intent before any is placed: recovery quarantines only what it names
+        paths = [case.store.object_path(s.stored_sha256) for _i, s in batch]
+        step.announce_objects(paths)
+        for _item_id, staged in batch:
+            case.store.commit(staged, dedupe=False)
+        step.place_objects(paths)
+        new_objects.extend(batch)
+        batch.clear()
+
     try:
         for item in items.values():
             staged = _reencrypt(case, item, read_crypto, recipients)
-            case.store.commit(staged, dedupe=False)
-            step.place_objects([case.store.object_path(staged.stored_sha256)])
-            new_objects.append((item.item_id, staged))
+            batch.append((item.item_id, staged))
             progress.advance(staged.size)
+            if len(batch) >= ANNOUNCE_BATCH:
+                place(batch)
+        place(batch)
+    except BaseException:
+        for _item_id, staged in batch:
+            case.store.discard(staged)
+        raise
     finally:
         progress.finish()
     sync_filesystem(

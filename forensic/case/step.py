@@ -14,9 +14,11 @@ Every change to a case goes through it, in this order:
 5. drop the intent; when the step took the lock itself, log the session's decryptions.
 
 A cut before 3 leaves only ``tmp/`` files, the intent and unrecorded objects: ``verify`` names
-them as interrupted, :func:`recover` removes the files and quarantines the objects (rolled
-back). A cut after 3 leaves staged files a committed entry vouches for: :func:`recover` moves
-them into place (finished). Nothing is ever written at its final path before its entry.
+them as interrupted, :func:`recover` removes the files and quarantines the objects its intent
+named before placing them (rolled back; any other unrecorded object is foreign: left where it
+is, never signed for, named by ``verify``). A cut after 3 leaves staged files a committed
+entry vouches for: :func:`recover` moves them into place (finished). Nothing is ever written
+at its final path before its entry.
 
 A test hook, inert unless the variable is set: ``FORENSIC_TEST_KILL_AT=<point>`` or
 ``<action>:<point>`` makes the process SIGKILL itself at that boundary (``staged``: intent
@@ -202,6 +204,7 @@ class Step:
         self._files: dict[str, _Staged] = {}
         self._placed: list[Path] = []
         self._retired: list[Path] = []
+        self._objects: list[str] = []
         self._intent_written = False
         if intent is not None:
             self._write_intent()
@@ -293,6 +296,17 @@ class Step:
         self._add(rel, temp.name, str(record["sha256"]))
         return {"path": rel, "sha256": record["sha256"], "size": record["size"], **(extra or {})}
 
+    def announce_objects(self, paths: Iterable[Path]) -> None:
+        """Objects this step is about to place at their content address, named in its intent
+        before the first of them is written there: recovery quarantines only objects an
+        intent names (anything else unrecorded in ``objects/`` is foreign, never signed for).
+        Cleared at each commit: what was placed is then recorded."""
+        for path in paths:
+            rel = self._relative(path)
+            if rel not in self._objects:
+                self._objects.append(rel)
+        self._write_intent()
+
     def place_objects(self, paths: Iterable[Path]) -> None:
         """Objects this step put at their content address ahead of the entry that records
         them (:meth:`abandon` removes them again)."""
@@ -308,6 +322,8 @@ class Step:
         doc.update(self._announced or {})
         if self._files:
             doc["staged"] = [{"tmp": f.tmp, "path": f.path} for f in self._files.values()]
+        if self._objects:
+            doc["objects"] = list(self._objects)
         self.case.store.tmp.mkdir(parents=True, exist_ok=True)
         atomic_write(self.intent_path, json.dumps(doc, ensure_ascii=False).encode("utf-8"))
         self._intent_written = True
@@ -318,11 +334,12 @@ class Step:
         if not entries:
             return []
         pending = [f for f in self._files.values() if not f.committed]
-        if pending or self._announced is not None:
+        if pending or self._announced is not None or self._objects:
             self._write_intent()
         self.checkpoint("staged")
         written = self.case.log.append(self.key, entries)
         self._placed.clear()
+        self._objects.clear()
         vouched = {rec for entry in written for rec in _file_records(entry.details)}
         ready = [f for f in pending if (f.path, f.sha256) in vouched]
         for f in ready:
@@ -472,9 +489,35 @@ def _unlogged_files(case: StepCase) -> list[dict[str, Any]]:
     return out
 
 
-def _quarantine(case: StepCase) -> list[dict[str, Any]]:
+def announced_objects(tmp: Path) -> set[str]:
+    """Object paths the intents of unfinished steps say they were writing."""
+    out: set[str] = set()
+    for _path, doc in _intents(tmp) if tmp.is_dir() else []:
+        objects = doc.get("objects")
+        if isinstance(objects, list):
+            out.update(rel for rel in objects if isinstance(rel, str))
+    return out
+
+
+def own_orphan(full: Path, rel: str, announced: set[str]) -> bool:
+    """Whether an unrecorded object is one an interrupted step of this tool left: its intent
+    named it, and its name is the SHA-256 of its bytes (a content address, as written)."""
+    if rel not in announced or full.is_symlink() or not full.is_file():
+        return False
+    h = hashlib.sha256()
+    with full.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest() == full.name
+
+
+def _quarantine(case: StepCase, announced: set[str]) -> list[dict[str, Any]]:
     recorded = case.recorded_objects()
-    orphans = [rel for rel, _full in case.store.iter_objects() if rel not in recorded]
+    orphans = [
+        rel
+        for rel, full in case.store.iter_objects()
+        if rel not in recorded and own_orphan(full, rel, announced)
+    ]
     quarantined: list[dict[str, Any]] = []
     if orphans:
         qdir = case.root / "quarantine"
@@ -493,6 +536,8 @@ def _quarantine(case: StepCase) -> list[dict[str, Any]]:
 def recover(case: StepCase, key: ExaminerKey) -> RecoveryReport:
     """Finish or roll back what interrupted steps left behind and log it (the caller holds
     the case lock). Idempotent: a recovery cut off itself is completed by the next one."""
+    # read first: finishing a committed run drops its intent
+    announced = announced_objects(case.store.tmp)
     torn = case.log.cut_uncommitted_tail()
     unlogged = _unlogged_files(case)
     torn_record: dict[str, Any] | None = None
@@ -514,7 +559,7 @@ def recover(case: StepCase, key: ExaminerKey) -> RecoveryReport:
                     runs.append({"intent": path.name, "unreadable": True})
             else:
                 partials.append(path.name)
-    quarantined = _quarantine(case)
+    quarantined = _quarantine(case, announced)
     report = RecoveryReport(
         torn_log_bytes=len(torn),
         partial_files=tuple(partials),

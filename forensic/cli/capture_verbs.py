@@ -144,6 +144,10 @@ def _render_files(ui: Ui, outcome: FilesCaptured) -> None:
     )
     if result.links:
         ui.say("cli.capture_links", count=len(result.links))
+    for chat in outcome.chats():
+        ui.out.print(escape(chat["summary"]))
+        if chat["zone_warning"]:
+            ui.warn(chat["zone_warning"])
     for f in outcome.failures():
         key = "cli.capture_skipped" if f["skipped"] else "cli.capture_failure"
         text = ui.t(key, path=f["path"], reason=f["message"])

@@ -13,6 +13,7 @@ from forensic.cli.output import (
     QuietOpt,
     Ui,
     case_option,
+    escape,
     human_bytes,
     make_ui,
     next_step,
@@ -22,7 +23,7 @@ from forensic.cli.output import (
 from forensic.errors import EXIT_OK
 
 if TYPE_CHECKING:
-    from forensic.service.exporting import BagExport, HashListExport
+    from forensic.service.exporting import BagExport, HashListExport, TimelineExport
 
 
 @app.command(help=help_text("verb.export"))
@@ -34,6 +35,10 @@ def export(
             "--hash-list",
             help=help_text("export.hash_list"),
         ),
+    ] = None,
+    timeline: Annotated[
+        Path | None,
+        typer.Option("--timeline", help=help_text("timeline.option")),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help=help_text("export.force"))] = False,
     decrypt: Annotated[
@@ -57,12 +62,22 @@ def export(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        from forensic.service.exporting import HashListExport, export_bag, export_hash_list
+        from forensic.service.exporting import (
+            HashListExport,
+            TimelineExport,
+            export_bag,
+            export_hash_list,
+            export_timeline,
+        )
 
         session = ui.session(passphrase_file)
-        result: BagExport | HashListExport
+        result: BagExport | HashListExport | TimelineExport
         with ui.progress() as progress:
-            if hash_list is not None:
+            if timeline is not None:
+                result = export_timeline(
+                    session, timeline, force=force, out=out or hash_list, case_dir=case_dir
+                )
+            elif hash_list is not None:
                 result = export_hash_list(
                     session, hash_list, force=force, out=out, case_dir=case_dir, progress=progress
                 )
@@ -74,6 +89,8 @@ def export(
             ui.emit_json(result.as_dict())
         elif isinstance(result, HashListExport):
             _show_hash_list(ui, result)
+        elif isinstance(result, TimelineExport):
+            _show_timeline(ui, result)
         else:
             _show_bag(ui, result)
             _guide_bag(ui, result, quiet, case_dir)
@@ -102,6 +119,13 @@ def _show_bag(ui: Ui, bag: BagExport) -> None:
     )
     if bag.decrypted:
         ui.warn(ui.t("crypt.export_plaintext_warning", path=str(result.destination)))
+    if bag.stamped is not None:
+        from forensic.timestamp import describe
+
+        for line in describe(bag.stamped, ui.lang):
+            ui.out.print(escape(line))
+    if bag.timestamp_error is not None:
+        ui.problem(f"forensic: {bag.timestamp_error}")
 
 
 def _guide_bag(ui: Ui, bag: BagExport, quiet: bool, case_dir: Path | None) -> None:
@@ -128,3 +152,19 @@ def _show_hash_list(ui: Ui, listed: HashListExport) -> None:
     ui.say("media_av.hash_list_done", count=listed.items, path=listed.path, sha256=listed.sha256)
     ui.say("media_av.hash_list_note")
     ui.say("media_av.logged", seq=listed.entry.seq)
+
+
+def _show_timeline(ui: Ui, written: TimelineExport) -> None:
+    if written.recovered:
+        ui.warn(ui.t("export.recovered"))
+    ui.say(
+        "timeline.done",
+        rows=written.rows,
+        messages=written.messages,
+        path=written.path,
+        sha256=written.sha256,
+    )
+    if written.untimed_messages:
+        ui.warn(ui.t("timeline.untimed", count=written.untimed_messages))
+    ui.say("timeline.logged", seq=written.entry.seq, head_seq=written.log_head_seq)
+    ui.say("timeline.note")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -79,18 +80,85 @@ def _compact_table(title: str) -> Table:
     )
 
 
+def shown(utc: str, zone: str) -> str:
+    """A recorded UTC time as a person reads it: in ``zone`` with UTC beside it
+    (``2026-12-03 22:49:27 KST (13:49:27 UTC)``); as recorded when it does not parse."""
+    from forensic._internal.clock import local_and_utc
+
+    try:
+        return local_and_utc(utc, zone).text()
+    except ValueError:
+        return display(utc)
+
+
+@dataclass(frozen=True)
+class CompactTimes:
+    """How an 80-column table shows times: local, to the minute; the header names the zone
+    and its UTC offset (``Acquired (KST, UTC+09:00)``), or, where the offset changes between
+    rows (summer time), each row carries its UTC time in brackets. ``--wide`` and ``show``
+    print every time in full with UTC beside it (:func:`shown`)."""
+
+    zone: str
+    label: str
+    """The zone's abbreviation when every row has the same (``KST``), else its name."""
+    offset: str | None
+    """The one UTC offset of every row (``+09:00``), else None."""
+
+    def row(self, utc: str) -> str:
+        from forensic._internal.clock import local_and_utc
+
+        try:
+            moment = local_and_utc(utc, self.zone)
+        except ValueError:
+            return display(utc)
+        local = moment.local.strftime("%Y-%m-%d %H:%M")
+        if self.offset is not None:
+            return local
+        same_day = moment.local.date() == moment.utc.date()
+        return f"{local} ({moment.utc.strftime('%H:%M' if same_day else '%m-%d %H:%M')} UTC)"
+
+    def title(self, ui: Ui, title: str) -> str:
+        """The table's title with the zone's offset: ``… · times in KST = UTC+09:00``."""
+        if self.offset is None or self.offset == "+00:00":
+            return title
+        return f"{title} · " + ui.t("table_zone.note", zone=self.label, offset=self.offset)
+
+
+def compact_times(zone: str, utc_times: list[str]) -> CompactTimes:
+    from forensic._internal.clock import local_and_utc
+    from forensic.service.reading import zone_label
+
+    offsets = set()
+    for utc in utc_times or [utc_now()]:
+        try:
+            offsets.add(local_and_utc(utc, zone).local.strftime("%z"))
+        except ValueError:
+            continue
+    label = zone_label(zone, utc_times)
+    if len(offsets) != 1:
+        return CompactTimes(zone, label, None)
+    raw = offsets.pop() or "+0000"
+    return CompactTimes(zone, label, f"{raw[:3]}:{raw[3:]}")
+
+
+def utc_now() -> str:
+    from forensic._internal.clock import utc_timestamp
+
+    return utc_timestamp()
+
+
 def _item_table(ui: Ui, result: ItemList) -> Table:
-    from forensic.service.reading import acquired_time, item_name, local_time, zone_label
+    from forensic.service.reading import acquired_time, item_name
 
     times = [acquired_time(item) for item in result.items]
-    table = _compact_table(ui.t("table.items_title"))
+    compact = compact_times(result.zone, times)
+    table = _compact_table(compact.title(ui, ui.t("table.items_title")))
     table.add_column(ui.t("table.no"), justify="right", no_wrap=True)
     table.add_column(ui.t("table.name"), ratio=1)
     table.add_column(ui.t("table.type"))
     table.add_column(ui.t("table.size"), justify="right", no_wrap=True)
     table.add_column(ui.t("table.sha256_short"), no_wrap=True)
-    zone = zone_label(result.zone, times)
-    table.add_column(ui.t("table.acquired_in", zone=zone), no_wrap=True)
+    table.add_column(ui.t("table.acquired_in", zone=compact.label), no_wrap=True)
     for n, (item, acquired) in enumerate(zip(result.items, times, strict=True), start=1):
         more = len(item.acquisitions) - 1
         table.add_row(
@@ -99,13 +167,13 @@ def _item_table(ui: Ui, result: ItemList) -> Table:
             _one_line(item.media_type),
             human_bytes(item.size),
             item.item_id[:12],
-            local_time(acquired, result.zone)[:16],  # to the minute; --wide has it all
+            _one_line(compact.row(acquired)),  # --wide: to the second, UTC beside
         )
     return table
 
 
 def _wide_item_table(ui: Ui, result: ItemList) -> Table:
-    from forensic.service.reading import acquired_time, item_name, local_time, zone_label
+    from forensic.service.reading import acquired_time, item_name, zone_label
 
     times = [acquired_time(item) for item in result.items]
     table = new_table(title=ui.t("table.items_title"))
@@ -129,7 +197,7 @@ def _wide_item_table(ui: Ui, result: ItemList) -> Table:
             escape(display(item_name(item))),
             escape(item.media_type),
             human_bytes(item.size),
-            local_time(acquired, result.zone),
+            shown(acquired, result.zone),
             escape(acquired),
             "\n".join(sources),
         )
@@ -186,26 +254,26 @@ def log(
 
 
 def _log_table(ui: Ui, result: LogView, wide: bool) -> Table:
-    from forensic.service.reading import local_time, zone_label
-
-    zone = zone_label(result.zone, [e.time for e in result.entries])
+    times = [e.time for e in result.entries]
+    compact = compact_times(result.zone, times)
     if wide:
         table = new_table(title=ui.t("table.log_title"))
         for col in ("seq", "time_in", "time", "action", "subject"):
-            table.add_column(ui.t(f"table.{col}", zone=zone), overflow="fold")
+            table.add_column(ui.t(f"table.{col}", zone=compact.label), overflow="fold")
     else:
-        table = _compact_table(ui.t("table.log_title"))
+        table = _compact_table(compact.title(ui, ui.t("table.log_title")))
         table.add_column(ui.t("table.seq"), justify="right", no_wrap=True)
-        table.add_column(ui.t("table.time_in", zone=zone), no_wrap=True)
+        table.add_column(ui.t("table.time_in", zone=compact.label), no_wrap=True)
         table.add_column(ui.t("table.action"))
         table.add_column(ui.t("table.subject"), ratio=1)
     for e in result.entries:
         action, subject = _log_row(ui, result, e, wide)
-        shown = local_time(e.time, result.zone)
         if wide:
-            table.add_row(str(e.seq), shown, e.time, escape(action), escape(subject))
+            when = shown(e.time, result.zone)
+            table.add_row(str(e.seq), when, e.time, escape(action), escape(subject))
         else:
-            table.add_row(str(e.seq), shown, _one_line(action), _one_line(subject))
+            when = compact.row(e.time)
+            table.add_row(str(e.seq), _one_line(when), _one_line(action), _one_line(subject))
     return table
 
 
@@ -307,11 +375,22 @@ def _item_view_table(ui: Ui, view: ItemView) -> Table:
     trusted = view.first_trusted_time
     if trusted is None:
         table.add_row(ui.t("table.first_trusted"), ui.t("cli.no_trusted_time"))
+    elif not trusted["trusted"] and not trusted["demo"]:
+        # the TSA's name is the case's word only: an untrusted root never reads as that TSA
+        text = ui.t(
+            "trust.show_untrusted",
+            gen_time=shown(str(trusted["gen_time"]), view.zone),
+            tsa=display(str(trusted["tsa"])),
+            seq=trusted["entry_seq"],
+        )
+        table.add_row(ui.t("table.first_trusted"), escape(text))
     else:
         label = "" if trusted["trusted"] else " " + ui.t("cli.untrusted_token")
+        when = shown(str(trusted["gen_time"]), view.zone)
+        tsa = display(str(trusted["tsa"]))
         table.add_row(
             ui.t("table.first_trusted"),
-            escape(f"{trusted['gen_time']} ({trusted['tsa']}, #{trusted['entry_seq']}){label}"),
+            escape(f"{when} ({tsa}, #{trusted['entry_seq']}){label}"),
         )
     _acquisition_rows(ui, table, view)
     if view.metadata is not None:
@@ -326,7 +405,7 @@ def _item_view_table(ui: Ui, view: ItemView) -> Table:
 def _acquisition_rows(ui: Ui, table: Table, view: ItemView) -> None:
     for a in view.item.acquisitions:
         src = a.details.get("source", {})
-        table.add_row(f"#{a.seq} {ui.t('table.acquired')}", str(a.details.get("acquired")))
+        table.add_row(f"#{a.seq} {ui.t('table.acquired')}", shown(a.acquired_utc, view.zone))
         table.add_row(f"#{a.seq} {ui.t('table.source')}", escape(display(src.get("path", ""))))
         st = src.get("stat", {})
         if st:
@@ -352,6 +431,15 @@ def _chat_rows(ui: Ui, table: Table, view: ItemView) -> None:
             ui.t("chat.transcript_heading"),
             escape(ui.t("chat.in_chat", chat=chat, app=c.app)) + ("" if c.intact else " (!)"),
         )
+        if c.zone_check.get("disagreements"):
+            stated = c.zone_check.get("stated") or {}
+            warning = ui.t(
+                "chat_view.zone_warning",
+                derived=", ".join(f"UTC{o}" for o in c.zone_check.get("derived_offsets") or {}),
+                zone=stated.get("zone"),
+                count=c.zone_check["disagreements"],
+            )
+            table.add_row("⚠", f"[yellow]{escape(warning)}[/yellow]")
         for m in c.messages:
             d = m.get("date", {})
             who = (m.get("sender") or {}).get("name") or "?"

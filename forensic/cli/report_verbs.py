@@ -100,10 +100,12 @@ def report(
             )
         if outcome.preview == "full":
             ui.warn(ui.t("report.full_preview_warning"))
+        if outcome.key_rewrapped is not None:
+            ui.warn(ui.t("signing.key_rewrapped", path=str(outcome.key_rewrapped)))
         if ui.json_mode:
             ui.emit_json(outcome.as_dict())
         else:
-            _show(ui, outcome)
+            _show(ui, outcome, case_option(case_dir))
             handed = outcome.report.copy or outcome.report.path
             next_step(
                 ui, quiet, "guide.next_report", path=shell_word(handed), case=case_option(case_dir)
@@ -113,7 +115,7 @@ def report(
     run_verb(ui, body)
 
 
-def _show(ui: Ui, outcome: ReportOutcome) -> None:
+def _show(ui: Ui, outcome: ReportOutcome, case: str) -> None:
     result = outcome.report
     ui.say(
         "report.done",
@@ -125,6 +127,12 @@ def _show(ui: Ui, outcome: ReportOutcome) -> None:
     ui.say("report.sha256", sha256=result.sha256, seq=result.entry.seq)
     if result.copy is not None:
         ui.say("report.copied", path=str(result.copy))
+    if result.signature_level == "B-B":
+        failure = result.tsa_failure
+        reason = failure.for_reader(ui.lang) if failure is not None else "-"
+        ui.warn(ui.t("signing.report_b_b", reason=reason, case=case))
+    elif result.tsa:
+        ui.say("signing.report_b_t", tsa=result.tsa)
     if result.demo_tsa:
         ui.warn(ui.t("report.demo_tsa"))
     if not outcome.intact:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from forensic._internal.paths import display
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app
 from forensic.cli.helptext import help_text
-from forensic.cli.output import make_ui, run_verb
+from forensic.cli.output import Ui, escape, make_ui, run_verb
 from forensic.errors import EXIT_OK
+
+if TYPE_CHECKING:
+    from forensic.service.text import ChatHit
 
 
 @app.command("ocr", help=help_text("verb.ocr"))
@@ -37,6 +41,8 @@ def ocr_verb(
         for r in outcome.records:
             if r.skipped is None:
                 ui.say("web.ocr_item", item=r.item_id, chars=r.chars, method=r.method)
+            elif r.why is not None:  # an image not read (a bomb, tesseract failed): always said
+                ui.warn(ui.t("web.ocr_skipped", item=r.item_id, reason=r.reason(ui.lang)))
             elif outcome.named:
                 ui.warn(ui.t("web.ocr_skipped", item=r.item_id, reason=r.skipped))
         read = outcome.read
@@ -51,18 +57,33 @@ def search_verb(
     text: Annotated[
         str, typer.Argument(help=help_text("search.text"), metavar=help_text("meta.text"))
     ],
+    since: Annotated[
+        str | None, typer.Option("--since", help=help_text("chat_search.since"))
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help=help_text("chat_search.until"))
+    ] = None,
+    sender: Annotated[
+        str | None, typer.Option("--sender", help=help_text("chat_search.sender"))
+    ] = None,
+    chat: Annotated[str | None, typer.Option("--chat", help=help_text("chat_search.chat"))] = None,
+    regex: Annotated[bool, typer.Option("--regex", help=help_text("chat_search.regex"))] = False,
+    by_time: Annotated[
+        bool, typer.Option("--by-time", help=help_text("chat_search.by_time"))
+    ] = False,
     case_dir: CaseOpt = None,
     json_out: JsonOpt = False,
     lang: LangOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Find items by the text read from them or by source, URL and note. / 글자로 증거 찾기."""
+    """Find chat messages and items by text, each hit cited. / 글자로 메시지와 증거 찾기."""
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
-        from forensic.service.text import search
+        from forensic.service.text import ChatHit, SearchOptions, search
 
-        outcome = search(ui.session(), text, case_dir)
+        options = SearchOptions(since, until, sender, chat, regex, by_time)
+        outcome = search(ui.session(), text, case_dir, options)
         if ui.json_mode:
             ui.emit_json(outcome.as_dict())
             return EXIT_OK
@@ -70,10 +91,34 @@ def search_verb(
             ui.say("web.search_none", text=text)
             return EXIT_OK
         for h in outcome.hits:
-            if h.kind == "message":
-                ui.say("web.search_message", chat=h.field, source=h.source, snippet=h.snippet)
+            if isinstance(h, ChatHit):
+                _print_message_hit(ui, h, outcome.zone)
             else:
-                ui.say("web.search_hit", item=h.item_id, source=h.source, snippet=h.snippet)
+                ui.say(
+                    "web.search_hit", item=h.hit.item_id, source=h.hit.source, snippet=h.hit.snippet
+                )
         return EXIT_OK
 
     run_verb(ui, body)
+
+
+def _print_message_hit(ui: Ui, hit: ChatHit, zone: str) -> None:
+    """Two lines: where the message is and when (case zone and UTC), then what it says."""
+    from forensic.cli.chat_verbs import shown_time
+
+    m = hit.hit.message
+    where = m.chat_name or m.member or m.file
+    ui.out.print(
+        escape(
+            display(
+                ui.t(
+                    "chat_view.hit",
+                    ref=m.ref.text,
+                    chat=where,
+                    sender=m.sender_name or "?",
+                    time=shown_time(ui, m, zone),
+                )
+            )
+        )
+    )
+    ui.out.print("    " + escape(display(hit.hit.snippet)))

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app, key_app
 from forensic.cli.helptext import help_text
-from forensic.cli.output import make_ui, run_verb
+from forensic.cli.output import Ui, make_ui, run_verb
 from forensic.errors import EXIT_OK
+
+if TYPE_CHECKING:
+    from forensic.service.timestamping import TimestampOutcome
 
 
 @app.command(help=help_text("verb.timestamp"))
@@ -59,6 +62,7 @@ def timestamp(
             ui.out.print(line, markup=False, highlight=False)
         for line in lines[len(result.tokens) :]:
             ui.warn(line)
+        _report_stamps(ui, outcome)
         if result.entries:
             ui.say("timestamp.recorded", entries=", ".join(str(e.seq) for e in result.entries))
         if outcome.pending:
@@ -66,6 +70,37 @@ def timestamp(
         return EXIT_OK
 
     run_verb(ui, body)
+
+
+def _import_password(ui: Ui, key_path: Path, password_file: Path | None) -> str | None:
+    """The imported key's password: from ``--key-password-file``, else asked at a terminal
+    when the key is encrypted (never from the command line)."""
+    import sys
+
+    from forensic.service.keys import key_needs_password, read_password_file
+
+    if password_file is not None:
+        return read_password_file(password_file)
+    if not key_needs_password(key_path) or not sys.stdin.isatty():
+        return None  # an encrypted key then fails with a pointer to --key-password-file
+    return str(typer.prompt(ui.t("signing.key_password_prompt"), hide_input=True))
+
+
+def _report_stamps(ui: Ui, outcome: TimestampOutcome) -> None:
+    """The stored reports that received their document time-stamp."""
+    from forensic._internal.clock import local_and_utc
+
+    result = outcome.result
+    for stamp in result.reports:
+        ui.say(
+            "signing.report_stamped",
+            report_id=stamp.report_id,
+            tsa=stamp.tsa,
+            time=local_and_utc(stamp.gen_time, outcome.zone).text(),
+            path=stamp.path,
+        )
+    if result.reports:
+        ui.say("signing.report_stamped_copy_note")
 
 
 @key_app.command("cert", help=help_text("verb.key_cert"))
@@ -77,8 +112,13 @@ def key_cert(
     name: Annotated[str | None, typer.Option("--name", help=help_text("key_cert.name"))] = None,
     org: Annotated[str | None, typer.Option("--org", help=help_text("key_cert.org"))] = None,
     email: Annotated[str | None, typer.Option("--email", help=help_text("key_cert.email"))] = None,
+    key_password_file: Annotated[
+        Path | None,
+        typer.Option("--key-password-file", help=help_text("signing.key_password_file")),
+    ] = None,
     key_password: Annotated[
-        str | None, typer.Option("--key-password", help=help_text("key_cert.key_password"))
+        str | None,
+        typer.Option("--key-password", hidden=True, help=help_text("signing.key_password")),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help=help_text("key_cert.force"))] = False,
     passphrase_file: PassOpt = None,
@@ -92,10 +132,17 @@ def key_cert(
     def body() -> int:
         from forensic.service.keys import create_certificate, import_certificate
 
+        if key_password is not None:
+            from forensic.timestamp import TimestampUsageError
+
+            raise TimestampUsageError("signing.key_password_argv")
         session = ui.session(passphrase_file)
         if import_files is not None:
             result = import_certificate(
-                session, *import_files, key_password=key_password, force=force
+                session,
+                *import_files,
+                key_password=_import_password(ui, import_files[1], key_password_file),
+                force=force,
             )
         else:
             result = create_certificate(

@@ -14,6 +14,7 @@ from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
 from forensic.errors import EXIT_INTEGRITY, EXIT_OK
 
 if TYPE_CHECKING:
+    from forensic.service.verification import Verification
     from forensic.verify import VerificationReport
 
 
@@ -23,6 +24,10 @@ def verify(
     expect_key: Annotated[
         str | None,
         typer.Option("--expect-key", help=help_text("verify.expect_key")),
+    ] = None,
+    expect_head: Annotated[
+        str | None,
+        typer.Option("--expect-head", help=help_text("trust.expect_head")),
     ] = None,
     no_record: Annotated[
         bool, typer.Option("--no-record", help=help_text("verify.no_record"))
@@ -55,6 +60,7 @@ def verify(
                 case_dir,
                 progress,
                 expect_key=expect_key,
+                expect_head=expect_head,
                 no_record=no_record,
                 decrypt=decrypt,
             )
@@ -64,9 +70,28 @@ def verify(
             _report_verify(
                 ui, result.report, result.recorded_seq, result.not_recorded, result.name_of
             )
+            _report_trust(ui, result)
         return EXIT_OK if result.intact else EXIT_INTEGRITY
 
     run_verb(ui, body)
+
+
+def _report_signatures(ui: Ui, report: VerificationReport) -> None:
+    """One line per stored report: its signature, PAdES level and trusted time."""
+    from forensic._internal.clock import local_and_utc
+
+    for r in report.reports:
+        if r.signature == "not_checked":
+            ui.say("signing.verify_report_not_checked", report_id=r.report_id)
+        elif r.signature != "valid" or r.timestamp == "invalid":
+            ui.problem(ui.t("signing.verify_report_invalid", report_id=r.report_id))
+        elif r.timestamp == "valid" and r.gen_time:
+            shown = local_and_utc(r.gen_time, report.zone).text()
+            ui.say("signing.verify_report_valid", report_id=r.report_id, level=r.level,
+                   time=shown, tsa=display(r.tsa or "-"))  # fmt: skip
+        else:
+            key = "pending" if r.timestamp == "pending" else "none"
+            ui.say(f"signing.verify_report_{key}", report_id=r.report_id, level=r.level)
 
 
 def _report_verify(
@@ -103,6 +128,7 @@ def _report_verify(
             ui.problem(ui.t("cli.more_problems", count=len(report.problems) - 50))
         if all(p.area == "interrupted" or p.kind == "object_unrecorded" for p in report.problems):
             ui.warn(ui.t("cli.verify_interrupted"))
+    _report_signatures(ui, report)
     if report.encrypted_objects and not report.plaintext_checked:
         ui.say("crypt.verify_ciphertext_note")
     ui.say("cli.key_fingerprint", fingerprint=report.key_fingerprint)
@@ -112,3 +138,27 @@ def _report_verify(
         ui.say("cli.verify_recorded", seq=recorded)
     elif not_recorded:
         ui.say("cli.verify_not_recorded", reason=not_recorded)
+
+
+def _report_trust(ui: Ui, result: Verification) -> None:
+    """Loudly: tokens that are no trusted time on this machine; what the machine pinned."""
+    report = result.report
+    untrusted = [t for t in report.untrusted_tokens if not t.demo]
+    for check in untrusted[:20]:
+        ui.warn(
+            ui.t(
+                "trust.untrusted_token",
+                tsa=display(str(check.token.get("tsa", ""))),
+                tsr=display(str(check.token.get("tsr", ""))),
+                root=check.root_sha256,
+            )
+        )
+    if len(untrusted) > 20:
+        ui.warn(ui.t("cli.more_problems", count=len(untrusted) - 20))
+    demo = sum(1 for t in report.untrusted_tokens if t.demo)
+    if demo:
+        ui.warn(ui.t("trust.demo_tokens", count=demo))
+    if result.pinned_now:
+        ui.say("trust.pinned_now")
+    elif report.known is not None and report.log_intact:
+        ui.say("trust.known_matches", seq=report.known.head_seq)

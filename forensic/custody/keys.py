@@ -289,3 +289,72 @@ def load_or_create_key(
     if key_exists(home):
         return unlock_key(home, passphrase_provider(False)), False
     return create_key(home, passphrase_provider(True), params), True
+
+
+# -- other secrets under the examiner passphrase ------------------------------------------------
+def wrap_secret(passphrase: str, secret: bytes, kind: str, public: dict[str, object]) -> bytes:
+    """A key file for ``secret`` as strong as the examiner key's: Argon2id (the same profile)
+    and AES-256-GCM, the header (``kind``, ``public``, KDF parameters) bound as associated
+    data. Used for the report-signing key (``examiner-cert.key.json``)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if not passphrase:
+        raise KeyringError("empty_passphrase")
+    params = default_kdf_params()
+    salt, nonce = os.urandom(16), os.urandom(12)
+    header = _secret_header(kind, public, params, salt)
+    ciphertext = AESGCM(_derive(passphrase, salt, params)).encrypt(
+        nonce, secret, canonical_json(header)
+    )
+    record = dict(header)
+    record["nonce"] = base64.b64encode(nonce).decode("ascii")
+    record["ciphertext"] = base64.b64encode(ciphertext).decode("ascii")
+    return json.dumps(record, indent=2).encode("utf-8") + b"\n"
+
+
+def _secret_header(
+    kind: str, public: dict[str, object], params: KdfParams, salt: bytes
+) -> dict[str, object]:
+    return {
+        "v": KEY_FORMAT_VERSION,
+        "kind": kind,
+        **public,
+        "kdf": {
+            "name": "argon2id",
+            "memory_kib": params.memory_kib,
+            "iterations": params.iterations,
+            "lanes": params.lanes,
+            "salt": base64.b64encode(salt).decode("ascii"),
+        },
+        "cipher": {"name": "aes-256-gcm"},
+    }
+
+
+def unwrap_secret(data: bytes, passphrase: str, kind: str) -> bytes:
+    """The secret of a :func:`wrap_secret` file. ``ValueError``: not such a file, or damaged;
+    ``KeyringError("wrong_passphrase")``: the passphrase does not open it."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    record = json.loads(data.decode("utf-8"))
+    if not isinstance(record, dict) or record.get("kind") != kind:
+        raise ValueError(f"not a {kind} file")
+    try:
+        kdf = record["kdf"]
+        if not isinstance(kdf, dict) or kdf.get("name") != "argon2id":
+            raise ValueError("not an argon2id key file")
+        params = KdfParams(int(kdf["memory_kib"]), int(kdf["iterations"]), int(kdf["lanes"]))
+        salt = base64.b64decode(str(kdf["salt"]))
+        nonce = base64.b64decode(str(record["nonce"]))
+        ciphertext = base64.b64decode(str(record["ciphertext"]))
+        _check_params(params, salt, nonce)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(str(exc)[:200]) from exc
+    header = {k: v for k, v in record.items() if k not in ("nonce", "ciphertext")}
+    try:
+        secret: bytes = AESGCM(_derive(passphrase, salt, params)).decrypt(
+            nonce, ciphertext, canonical_json(header)
+        )
+    except InvalidTag as exc:
+        raise KeyringError("wrong_passphrase", path=kind) from exc
+    return secret

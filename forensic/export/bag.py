@@ -23,6 +23,7 @@ import os
 import shutil
 import uuid
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -35,7 +36,8 @@ from forensic.case.derived import open_case_file
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
 from forensic.errors import EXIT_INTEGRITY, EXIT_OPERATIONAL, EXIT_USAGE, ForensicError
-from forensic.export.uco import build_uco, uco_bytes
+from forensic.export.transcript_stream import transcript_sources
+from forensic.export.uco import ChatInput, uco_chunks
 from forensic.i18n import message, templates_dir
 from forensic.progress import SILENT, ProgressReporter
 from forensic.store.crypt import IDENTITY_FILE
@@ -139,6 +141,21 @@ class _BagWriter:
         if rel.startswith("data/"):
             self.payload[rel] = (digest, len(data))
         return digest
+
+    def write_stream(self, rel: str, chunks: Iterator[bytes], mode: int = 0o444) -> str:
+        """Like ``write``, for a file made piece by piece (the CASE graph of a big chat)."""
+        path = self._target(rel)
+        h = hashlib.sha256()
+        size = 0
+        with path.open("xb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+                h.update(chunk)
+                size += len(chunk)
+        os.chmod(path, mode)
+        self.written.append(path)
+        self.payload[rel] = (h.hexdigest(), size)
+        return h.hexdigest()
 
     def copy(self, src: Path, rel: str, expect_sha256: str, expect_size: int | None) -> None:
         """Copy and hash in one pass; the copy must match what the custody log recorded."""
@@ -393,8 +410,11 @@ def _build_bag(
     for required in (CASE_FILE, PUBKEY_FILE):
         if f"data/{required}" not in writer.payload:
             raise ExportError("file_missing", exit_code=EXIT_INTEGRITY, path=required)
-    doc = build_uco(case, entries, items, files, export_started=started, destination=str(out))
-    writer.write(f"data/{UCO_FILE}", uco_bytes(doc))
+    chats = _uco_chats(case, entries, root, decrypt)
+    uco = uco_chunks(
+        case, entries, items, files, export_started=started, destination=str(out), chats=chats
+    )
+    writer.write_stream(f"data/{UCO_FILE}", uco)
     progress.finish()
     tokens = sum(len(e.details.get("tokens", []) or []) for e in entries if e.action == "timestamp")
     # Seal: payload manifest, declaration, bag-info, checker, instructions, tag manifest.
@@ -453,6 +473,20 @@ def _build_bag(
         encrypted=encrypted,
         plaintext=plaintext,
     )
+
+
+def _uco_chats(
+    case: Case, entries: list[CustodyEntry], root: Path, decrypt: bool
+) -> list[ChatInput]:
+    """Transcripts the CASE graph describes, read from the bag's verified copies; an encrypted
+    case's chats only with ``--decrypt`` (message text never goes out in the clear otherwise)."""
+    if case.store.encrypted and not decrypt:
+        return []
+    found: list[ChatInput] = []
+    for source in transcript_sources(case, entries):
+        plain = root / "data" / PLAINTEXT_ROOT / source.path
+        found.append(ChatInput(source, plain if plain.is_file() else root / "data" / source.path))
+    return found
 
 
 def _verify_md(case: Case, head: CustodyEntry, files: int, size: int) -> bytes:

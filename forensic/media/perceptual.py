@@ -10,7 +10,6 @@ PDQ code. On the reference videos this gives the same per-frame hashes as vpdq 0
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,20 +84,20 @@ def pdq_of_rgb(rgb: np.ndarray[Any, Any]) -> Pdq:
 def load_rgb(path: Path | BinaryIO, *, exif_transpose: bool = False) -> np.ndarray[Any, Any]:
     """The image's pixels as RGB (first frame). Raises :class:`MediaReadError`."""
     import numpy as np
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import ImageOps
+
+    from forensic.media.safe import ImageRefused, open_image
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                im.seek(0)
-                img: Image.Image = ImageOps.exif_transpose(im) if exif_transpose else im
-                # Transparent pixels are read as stored, as Meta's reference hasher reads them.
-                rgb = np.asarray(img.convert("RGB"))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise MediaReadError(f"image too large to decode safely: {exc}") from exc
-    except UnidentifiedImageError as exc:
-        raise MediaReadError("not an image in a format this tool reads") from exc
+        # every pixel, as the reference hasher reads them: never a reduced decode
+        im, _reduction = open_image(path, full_size=True)
+        with im:
+            im.seek(0)
+            img: Image.Image = ImageOps.exif_transpose(im) if exif_transpose else im
+            # Transparent pixels are read as stored, as Meta's reference hasher reads them.
+            rgb = np.asarray(img.convert("RGB"))
+    except ImageRefused as exc:
+        raise MediaReadError(str(exc)) from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise MediaReadError(f"not a readable image: {exc}") from exc
     if rgb.ndim != 3 or rgb.shape[0] < 1 or rgb.shape[1] < 1:

@@ -258,16 +258,50 @@ def _decode_samples(path: Path, result: dict[str, Any], thumbnails: int) -> None
 
 
 # -- the independent second reading ---------------------------------------------------------
+#: Seconds ffprobe may take over one file.
+FFPROBE_TIMEOUT = 120
+
+
+class FfprobeFailed(Exception):
+    """ffprobe exited with an error (its stderr says why)."""
+
+    def __init__(self, stderr: bytes) -> None:
+        super().__init__("ffprobe failed")
+        self.stderr = stderr
+
+
+def ffprobe(path: Path) -> dict[str, Any]:
+    """``ffprobe -show_format -show_streams -of json`` of a file (what ffmpeg-python's probe
+    runs), in an environment built from the allow-list: no passphrase reaches it."""
+    import json
+    import subprocess
+
+    from forensic._internal.child_env import child_environment
+
+    try:
+        done = subprocess.run(
+            ["ffprobe", "-show_format", "-show_streams", "-of", "json", str(path)],
+            capture_output=True,
+            timeout=FFPROBE_TIMEOUT,
+            check=False,
+            env=child_environment(),
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise FfprobeFailed(f"timeout {FFPROBE_TIMEOUT}s".encode()) from exc
+    if done.returncode != 0:
+        raise FfprobeFailed(done.stderr or b"")
+    probe: dict[str, Any] = json.loads(done.stdout.decode("utf-8"))
+    return probe
+
+
 def _cross_check(path: Path, result: dict[str, Any]) -> None:
     if shutil.which("ffprobe") is None:
         result["ffprobe"] = None
         return
-    import ffmpeg
-
     try:
-        probe = ffmpeg.probe(str(path))
-    except ffmpeg.Error as exc:
-        reason = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        probe = ffprobe(path)
+    except FfprobeFailed as exc:
+        reason = exc.stderr.decode("utf-8", "replace").strip().splitlines()
         result["ffprobe"] = {"error": reason[-1] if reason else "ffprobe failed"}
         if "container" in result:
             result["warnings"].append(

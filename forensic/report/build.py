@@ -13,7 +13,7 @@ import json
 import os
 import secrets
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,8 @@ from forensic.report.model import (
     sha256_bytes,
     tokens_from,
 )
-from forensic.timestamp import TimestampAuthority
+from forensic.timestamp import TimestampAuthority, TimestampError
+from forensic.timestamp.token import VerifiedToken
 
 REPORTS_DIR = "reports"
 PREVIEW_MODES = ("blur", "none", "full")
@@ -87,6 +88,12 @@ class ReportResult:
     hash_sheet: str = "self"
     detail: str = "summary"
     show_location: bool = False
+    signature_level: str = "B-T"
+    """``B-T``: the signature carries a TSA's time-stamp; ``B-B``: none (no TSA answered)."""
+    timestamp_queued: bool = False
+    """B-B: ``forensic timestamp`` will add a document time-stamp to the stored report."""
+    tsa_failure: TimestampError | None = None
+    """Why the TSA did not time-stamp the signature."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +111,10 @@ class ReportResult:
             "detail": self.detail,
             "show_location": self.show_location,
             "seq": self.entry.seq,
+            "signature_level": f"PAdES-{self.signature_level}",
+            "timestamp_queued": self.timestamp_queued,
+            "tsa_error": self.tsa_failure.key if self.tsa_failure else None,
+            "tsa_message": self.tsa_failure.diagnostics("en") if self.tsa_failure else None,
         }
 
 
@@ -183,6 +194,16 @@ class _Gathered:
 class _Signed:
     pdf: Path
     pages: int
+    token: VerifiedToken | None
+    """The signature's verified time-stamp (B-T); None: B-B."""
+    failure: TimestampError | None
+    """Why no TSA time-stamped the signature (the request is queued)."""
+    gathered: _Gathered
+    """What was laid out (its data says B-B when the TSA did not answer)."""
+
+    @property
+    def level(self) -> str:
+        return "B-T" if self.token is not None else "B-B"
 
 
 def hash_sheet_kind(asked: str, entries: list[CustodyEntry]) -> str:
@@ -249,6 +270,37 @@ def _gather(case: Case, key: ExaminerKey, options: ReportOptions, progress: Prog
     )  # fmt: skip
 
 
+def _probe(options: ReportOptions, gathered: _Gathered) -> TimestampError | None:
+    """Whether the TSA answers now, asked before the report is laid out: the cover says
+    whether the signature carries trusted time. Only the log head's hash is sent (as by
+    ``forensic timestamp``); the answer is verified and dropped."""
+    from forensic.timestamp.token import (
+        TimestampRequest,
+        in_process_stamper,
+        send_request,
+        verify_response,
+    )
+
+    tsa = options.tsa
+    if tsa is None or in_process_stamper(tsa) is not None:
+        return None
+    data = gathered.data
+    request = TimestampRequest.new(data.head_seq, data.head_hash)
+    try:
+        verify_response(send_request(tsa, request, options.timeout), request, tsa)
+    except TimestampError as exc:
+        return exc
+    return None
+
+
+def _at_level(gathered: _Gathered, offline: bool, tsa: TimestampAuthority | None) -> _Gathered:
+    """The report as signed without a TSA (B-B; the time-stamp queued when a TSA is set)."""
+    if not offline:
+        return gathered
+    data = replace(gathered.data, signature_level="B-B", timestamp_queued=tsa is not None)
+    return replace(gathered, data=data, manifest=manifest(data))
+
+
 def _render_and_sign(
     case: Case,
     gathered: _Gathered,
@@ -258,7 +310,32 @@ def _render_and_sign(
     logo: tuple[bytes, tuple[int, int]] | None,
     progress: ProgressReporter,
 ) -> _Signed:
-    """The signed PDF/A-3b in ``work`` (no lock held: the TSA is asked over the network)."""
+    """The signed PDF/A-3b in ``work`` (no lock held: the TSA is asked over the network).
+
+    The TSA is asked first (:func:`_probe`); when it does not answer, or fails between the
+    probe and the signature, the report is laid out as B-B and signed without it. A report
+    is never refused because the network is down."""
+    failure = _probe(options, gathered)
+    try:
+        signed = _render_and_sign_at(case, _at_level(gathered, failure is not None, options.tsa),
+                                     options, work, signing, logo, progress, failure)  # fmt: skip
+    except TimestampError as exc:
+        failure = exc
+        offline = _at_level(gathered, True, options.tsa)
+        signed = _render_and_sign_at(case, offline, options, work, signing, logo, progress, exc)
+    return signed
+
+
+def _render_and_sign_at(
+    case: Case,
+    gathered: _Gathered,
+    options: ReportOptions,
+    work: Path,
+    signing: tuple[bytes, Any],
+    logo: tuple[bytes, tuple[int, int]] | None,
+    progress: ProgressReporter,
+    failure: TimestampError | None,
+) -> _Signed:
     from forensic.report.pdfa import make_pdfa
     from forensic.report.render import strings
     from forensic.report.sign import sign_pdf
@@ -280,12 +357,12 @@ def _render_and_sign(
             lang=options.lang,
         )
         raw.unlink()
-        sign_pdf(
+        result = sign_pdf(
             pdfa,
             signed,
             cert_pem=signing[0],
             key=signing[1],
-            tsa=options.tsa,
+            tsa=options.tsa if failure is None else None,
             timeout=options.timeout,
             reason=text.get("doc.sign_reason", "").format(report_id=report_id),
             location=options.location or case.info.organisation,
@@ -293,7 +370,7 @@ def _render_and_sign(
         pdfa.unlink()
     except OSError as exc:
         raise _write_failed(exc, work) from exc
-    return _Signed(signed, pages)
+    return _Signed(signed, pages, result.token, failure, gathered)
 
 
 def _write_failed(exc: OSError, where: Path) -> ReportError:
@@ -320,6 +397,7 @@ def _details(
     gathered: _Gathered, options: ReportOptions, signed: _Signed, cert_pem: bytes,
     copy: Path | None,
 ) -> dict[str, Any]:  # fmt: skip
+    gathered = signed.gathered
     data, tsa = gathered.data, options.tsa
     return {
         "report_id": data.report_id,
@@ -347,7 +425,9 @@ def _details(
             json.dumps(gathered.manifest, indent=2, ensure_ascii=False).encode("utf-8")
         ),
         "signature": {
-            "format": "PAdES-B-T" if tsa is not None else "PAdES-B-B",
+            "format": f"PAdES-{signed.level}",
+            "level": signed.level,
+            "timestamp_queued": data.timestamp_queued,
             "certificate_sha256": cert_sha256_hex(cert_pem),
             "tsa": tsa.name if tsa else None,
             "tsa_url": tsa.url if tsa else None,
@@ -397,11 +477,14 @@ def build_report(
         with case.step(key, "report") as step:
             try:
                 record = step.stage_copy(final, signed.pdf)
+                pending = _signature_records(case, step, options, signed, details)
             except OSError as exc:
                 raise _write_failed(exc, case.store.tmp) from exc
-            details["files"] = [record]
+            details["files"] = [record, *details["files"]]
             details["run"] = step.run
-            [entry] = step.record([PendingEntry("report", f"case:{case.info.case_id}", details)])
+            entry, *_queued = step.record(
+                [PendingEntry("report", f"case:{case.info.case_id}", details), *pending]
+            )
     tsa = options.tsa
     return ReportResult(
         report_id=report_id,
@@ -418,7 +501,33 @@ def build_report(
         hash_sheet=gathered.data.hash_sheet,
         detail=gathered.data.detail,
         show_location=gathered.data.show_location,
+        signature_level=signed.level,
+        timestamp_queued=signed.gathered.data.timestamp_queued,
+        tsa_failure=signed.failure,
     )
+
+
+def _signature_records(
+    case: Case, step: Any, options: ReportOptions, signed: _Signed, details: dict[str, Any]
+) -> list[PendingEntry]:
+    """Stage what the signature's trusted time needs beside the PDF: the time-stamp's chain
+    (B-T), or the queued request for a document time-stamp (B-B, a TSA set); the entries
+    that go with the report entry (one group commit)."""
+    from forensic.timestamp.stamp import queued_entry, stage_report_request, stage_token_chain
+
+    tsa, report_id = options.tsa, signed.gathered.data.report_id
+    details["files"] = []
+    if signed.token is not None and tsa is not None:
+        stamp, chain = stage_token_chain(case, step, tsa, signed.token, f"{report_id}-signature")
+        details["signature"]["timestamp"] = stamp
+        details["files"].append(chain)
+        return []
+    if tsa is None or signed.failure is None:
+        return []
+    rel = f"{REPORTS_DIR}/{report_id}.pdf"
+    queued, record = stage_report_request(case, step, tsa, report_id, rel, signed.failure)
+    details["signature"]["queue_id"] = queued.queue_id
+    return [queued_entry(case, step, [queued], [record])]
 
 
 def cert_sha256_hex(cert_pem: bytes) -> str:

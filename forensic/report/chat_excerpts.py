@@ -43,6 +43,10 @@ class ChatMessage:
     sender: str | None
     as_written: str
     utc: str | None
+    #: the zone the export's time was read in, and who said so (``derived``: Telegram's local
+    #: time and unixtime of this very message)
+    zone: str
+    zone_from: str
     line: int | None
     text: str
     forwarded_from: str | None
@@ -207,6 +211,8 @@ def _message(msg: dict[str, Any], focus: tuple[str, str | None, int] | None) -> 
         sender=None if sender.get("name") is None else str(sender.get("name")),
         as_written=str(date.get("as_written") or ""),
         utc=None if date.get("utc") is None else str(date.get("utc")),
+        zone=str(date.get("zone") or ""),
+        zone_from=str(date.get("zone_from") or ""),
         line=int(line) if isinstance(line, int) else None,
         text=text if len(text) <= TEXT_LIMIT else text[:TEXT_LIMIT] + "…",
         forwarded_from=None if not msg.get("forwarded_from") else str(msg["forwarded_from"]),

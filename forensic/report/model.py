@@ -59,7 +59,8 @@ class ItemData:
 
     @property
     def acquired(self) -> str:
-        return self.item.acquisitions[0].time if self.item.acquisitions else ""
+        """The first acquisition's recorded instant (UTC), the one ``list`` shows too."""
+        return self.item.acquired_utc
 
 
 @dataclass
@@ -105,6 +106,13 @@ class ReportData:
     def demo_used(self) -> bool:
         """The demo TSA stamped this report or a token of the case: every page says so."""
         return self.signing_demo or any(t.demo for t in self.tokens)
+
+    signature_level: str = "B-T"
+    """``B-T``: a TSA time-stamps the signature as it is made. ``B-B``: no TSA answered, the
+    report is signed without trusted time (the cover must say so)."""
+    timestamp_queued: bool = False
+    """B-B only: the time-stamp request is queued; ``forensic timestamp`` adds a document
+    time-stamp to the stored report (it becomes B-T)."""
 
     @property
     def head_seq(self) -> int:
@@ -275,6 +283,10 @@ def manifest(data: ReportData) -> dict[str, Any]:
             for d in data.items
         ],
         "tokens": [t.__dict__ for t in data.tokens],
+        "signature": {
+            "level": f"PAdES-{data.signature_level}",
+            "timestamp_queued": data.timestamp_queued,
+        },
         "verification": {
             "intact": bool(data.verification.intact),
             "problems": [p.as_dict() for p in data.verification.problems],

@@ -13,20 +13,36 @@ from pathlib import Path
 
 from PIL import Image, ImageFilter, ImageOps
 
+from forensic.media.safe import ImageRefused, open_image
+
 CELLS = 12
 DISPLAY = 360
 FULL_MAX = 1200
-Image.MAX_IMAGE_PIXELS = 200_000_000
 
 
 class PreviewUnavailable(Exception):
-    """The file is not an image Pillow can read (the report says so instead)."""
+    """The file is not an image Pillow can read, or is refused by the decompression-bomb
+    policy (the report says so instead, in its language: :meth:`reason`)."""
+
+    def __init__(self, reason_en: str, refusal: ImageRefused | None = None) -> None:
+        super().__init__(reason_en)
+        self.refusal = refusal
+
+    def reason(self, lang: str = "en") -> str:
+        return self.refusal.reason(lang) if self.refusal is not None else str(self)
 
 
 def _open(path: Path) -> Image.Image:
+    """The image, flattened to RGB, decoded no larger than the report needs: the one
+    decompression-bomb policy refuses it by its header, a JPEG decodes small (bounded memory),
+    and anything else is shrunk to the preview size before any colour conversion."""
     try:
-        with Image.open(path) as img:
-            img.draft("RGB", (FULL_MAX, FULL_MAX))  # JPEG: decode small, bounded memory
+        img, _reduction = open_image(path, fit=(FULL_MAX, FULL_MAX))
+    except ImageRefused as exc:
+        raise PreviewUnavailable(str(exc), exc) from exc
+    try:
+        with img:
+            img.thumbnail((FULL_MAX, FULL_MAX), Image.Resampling.LANCZOS)
             out = ImageOps.exif_transpose(img) or img
             out = out.convert("RGBA") if out.mode in ("P", "LA", "PA") else out
             if out.mode == "RGBA":

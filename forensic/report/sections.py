@@ -179,6 +179,9 @@ class Cover(ReportSection):
             Paragraph(escape(ctx.t("cover.not_proves_title")), ctx.styles.h3),
             ctx.p("cover.not_proves", ctx.styles.note),
         ]
+        if data.signature_level == "B-B":
+            key = "cover.offline_queued" if data.timestamp_queued else "cover.offline"
+            out.append(ctx.p(key, ctx.styles.warning))
         if data.demo_used:
             out.append(ctx.p("cover.demo", ctx.styles.warning))
         out += [NextPageTemplate("body"), PageBreak()]
@@ -463,7 +466,8 @@ class ChatEvidence(ReportSection):
 
 
 def zone_words(ctx: RenderContext, chat: ChatExcerpt) -> str:
-    origin = chat.zone_from if chat.zone_from in ("user", "default", "export") else "other"
+    known = ("user", "case", "default", "export", "derived")
+    origin = chat.zone_from if chat.zone_from in known else "other"
     return ctx.t("chat.zone_value", zone=chat.zone or "—", origin=ctx.t(f"chat.zone_{origin}"))
 
 
@@ -511,6 +515,8 @@ def message_row(ctx: RenderContext, m: ChatMessage) -> list[Any]:
     ident = mark + m.id + (f"\n{ctx.t('chat.line', line=m.line)}" if m.line else "")
     when = ctx.data.when(m.utc) if m.utc else "—"
     when += "\n" + ctx.t("chat.as_written", text=m.as_written or "—")
+    if m.zone_from == "derived":
+        when += "\n" + ctx.t("chat.zone_derived_message", zone=m.zone)
     text = m.text
     if m.forwarded_from:
         text += "\n" + ctx.t("chat.forwarded", source=m.forwarded_from)
@@ -702,6 +708,8 @@ class Declaration(ReportSection):
             out.append(ctx.p("declaration.foreign", ctx.styles.small))
         out.append(ctx.p("declaration.limits", ctx.styles.small))
         digital = "declaration.digital_demo" if data.demo_used else "declaration.digital"
+        if data.signature_level == "B-B":
+            digital = "declaration.digital_offline"
         out.append(ctx.p(digital, ctx.styles.note))
         out.append(signature_block(ctx, ["sign.examiner"]))
         return out

@@ -1,7 +1,10 @@
-"""PAdES-B-T: the examiner certificate signs the PDF; an RFC 3161 token stamps the signature."""
+"""PAdES: the examiner certificate signs the PDF; an RFC 3161 token stamps the signature (B-T),
+or, when no TSA answers, the PDF is signed without one (B-B) and ``forensic timestamp`` later
+adds a document time-stamp (:mod:`forensic.timestamp.pdf`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,21 +14,24 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
-from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from forensic.report.errors import ReportError
 from forensic.timestamp import TimestampAuthority
-from forensic.timestamp.token import in_process_stamper
+from forensic.timestamp.pdf import checked_stamper, stamper_failure, verified_answer
+from forensic.timestamp.token import VerifiedToken
 
 FIELD = "ExaminerSignature"
 
 
-def timestamper_for(tsa: TimestampAuthority, timeout: float) -> TimeStamper:
-    stamper = in_process_stamper(tsa)
-    if stamper is not None:
-        return stamper
-    return HTTPTimeStamper(tsa.url, timeout=int(max(1, timeout)))
+@dataclass(frozen=True)
+class SignedPdf:
+    token: VerifiedToken | None
+    """The signature's verified time-stamp (B-T); None: signed without one (B-B)."""
+
+    @property
+    def level(self) -> str:
+        return "B-T" if self.token is not None else "B-B"
 
 
 def sign_pdf(
@@ -38,8 +44,13 @@ def sign_pdf(
     timeout: float,
     reason: str,
     location: str | None,
-) -> None:
-    """Sign ``src`` into ``dst`` (incremental update, PAdES baseline, B-T when ``tsa``)."""
+) -> SignedPdf:
+    """Sign ``src`` into ``dst`` (incremental update, PAdES baseline, B-T when ``tsa``).
+
+    A TSA that does not answer, or whose token does not verify against its trusted roots,
+    raises :class:`~forensic.timestamp.TimestampError` (the caller signs B-B and queues);
+    anything else that fails is a :class:`ReportError`.
+    """
     cert = asn1_x509.Certificate.load(
         x509.load_pem_x509_certificate(cert_pem).public_bytes(serialization.Encoding.DER)
     )
@@ -62,18 +73,24 @@ def sign_pdf(
         reason=reason,
         location=location,
     )
-    timestamper = timestamper_for(tsa, timeout) if tsa is not None else None
+    stamper = checked_stamper(tsa, timeout) if tsa is not None else None
     try:
         with src.open("rb") as inf, dst.open("wb") as outf:
             writer = IncrementalPdfFileWriter(inf, strict=False)
             fields.append_signature_field(
                 writer, fields.SigFieldSpec(sig_field_name=FIELD, on_page=0)
             )
-            signers.PdfSigner(meta, signer=signer, timestamper=timestamper).sign_pdf(
+            signers.PdfSigner(meta, signer=signer, timestamper=stamper).sign_pdf(
                 writer, output=outf
             )
     except Exception as exc:  # pyHanko and its TSA transport raise many kinds
+        failure = stamper_failure(stamper) if stamper is not None else None
+        if failure is not None:
+            raise failure from exc
         name = tsa.name if tsa is not None else "-"
         raise ReportError(
             "sign_failed", tsa=name, reason=str(exc)[:300] or type(exc).__name__
         ) from exc
+    if stamper is None or tsa is None:
+        return SignedPdf(None)
+    return SignedPdf(verified_answer(stamper, tsa))

@@ -138,6 +138,17 @@ class FilesCaptured:
             for f in self.result.failures
         ]
 
+    def chats(self) -> list[dict[str, Any]]:
+        """What each chat export was recognised as, with the line a person is told."""
+        return [
+            {
+                **chat,
+                "summary": recognition_text(chat, self.lang),
+                "zone_warning": zone_warning_text(chat, self.lang),
+            }
+            for chat in self.result.chats
+        ]
+
     def as_dict(self) -> dict[str, Any]:
         """The document; its ``acquired`` array is read back item by item as it is encoded."""
         return {
@@ -147,9 +158,52 @@ class FilesCaptured:
             "acquired": AcquiredJson(self.result),
             "links": [display(link.path) for link in self.result.links],
             "groups": [g.group_id for g in self.result.groups],
+            "chats": self.chats(),
             "failures": self.failures(),
             "timestamp": self.stamped.as_dict() if self.stamped is not None else None,
         }
+
+
+_DEVICES = frozenset({"android", "ios", "pc", "mac", "mobile"})
+
+
+def recognition_text(chat: dict[str, Any], lang: str) -> str:
+    """``KakaoTalk Android export (ko): 503 message(s) in 1 chat(s), 12 photo(s) linked, …``."""
+    if chat.get("app") == "telegram":
+        html = chat.get("source_format") == "telegram-html"
+        kind = "kind_telegram_html" if html else "kind_telegram_json"
+    else:
+        device = chat.get("device")
+        kind = f"kind_{device}" if device in _DEVICES else "kind_unknown"
+    language = chat.get("language")
+    return message(
+        "chat_capture.recognised",
+        lang,
+        kind=message(f"chat_capture.{kind}", lang),
+        lang=f" ({language})" if language else "",
+        messages=chat.get("messages", 0),
+        chats=chat.get("chats", 0),
+        photos=chat.get("photos_linked", 0),
+        missing=chat.get("media_missing", 0),
+    )
+
+
+def zone_warning_text(chat: dict[str, Any], lang: str) -> str | None:
+    """The warning when the export's own zone disagrees with the one stated for it."""
+    check = chat.get("zone_check") or {}
+    if not check.get("disagreements"):
+        return None
+    stated = check.get("stated") or {}
+    source = str(stated.get("from") or "default")
+    return message(
+        "chat_capture.zone_warning",
+        lang,
+        group=chat.get("group"),
+        derived=", ".join(f"UTC{o}" for o in check.get("derived_offsets") or {}),
+        zone=stated.get("zone"),
+        zone_from=message(f"chat_capture.from_{source}", lang),
+        count=check["disagreements"],
+    )
 
 
 @dataclass(frozen=True)

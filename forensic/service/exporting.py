@@ -1,4 +1,4 @@
-"""``export``: the case as a sealed BagIt bag, or a takedown hash list of its items."""
+"""``export``: the case as a sealed BagIt bag, a takedown hash list of its items, or a timeline."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from forensic.custody.keys import ExaminerKey
     from forensic.custody.log import CustodyEntry
     from forensic.export import ExportResult
+    from forensic.timestamp import TimestampResult
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,19 @@ class BagExport:
     warnings: tuple[str, ...] = ()
     """What the receiver will miss (the bag is written anyway): ``no_recipient`` (encrypted,
     no key but the case's own opens it, no plaintext copies), ``no_trusted_timestamp``."""
+    stamped: TimestampResult | None = None
+    """With ``[timestamp] auto = true``: the tokens over the head after the ``export`` entry
+    (which records the bag's head and manifests), or the requests queued."""
+    timestamp_error: str | None = None
+    """A timestamp configuration problem, said beside the export (the bag is written)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": True, "export": self.export.as_dict(), "warnings": list(self.warnings)}
+        return {
+            "ok": True,
+            "export": self.export.as_dict(),
+            "warnings": list(self.warnings),
+            "timestamp": self.stamped.as_dict() if self.stamped is not None else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,46 @@ class HashListExport:
         }
 
 
+@dataclass(frozen=True)
+class TimelineExport:
+    path: str
+    format: str
+    sha256: str
+    size: int
+    rows: int
+    messages: int
+    untimed_messages: int
+    """Chat lines the export gave no time for (KakaoTalk PC join lines): not in the file."""
+    acquisitions: int
+    timestamp_tokens: int
+    custody_entries: int
+    transcripts: tuple[str, ...]
+    log_head_seq: int
+    entry: CustodyEntry
+    """The ``export-timeline`` entry."""
+    recovered: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "timeline": {
+                "path": self.path,
+                "format": self.format,
+                "sha256": self.sha256,
+                "size": self.size,
+                "rows": self.rows,
+                "messages": self.messages,
+                "untimed_messages": self.untimed_messages,
+                "acquisitions": self.acquisitions,
+                "timestamp_tokens": self.timestamp_tokens,
+                "custody_entries": self.custody_entries,
+                "transcripts": list(self.transcripts),
+                "log_head_seq": self.log_head_seq,
+                "log_entry": self.entry.seq,
+            },
+        }
+
+
 def export_bag(
     session: Session,
     out: Path | None,
@@ -84,8 +135,17 @@ def export_bag(
     case, key = open_for_writing(session, case_dir)
     if decrypt and case.store.crypto is not None:
         case.store.crypto.identity()
+    from forensic.errors import ForensicError
+    from forensic.timestamp import stamp_after_write
+
     result = export_case(case, key, out, force=force, progress=progress, decrypt=decrypt)
-    return BagExport(result, case.info.case_id, decrypt, _bag_warnings(case, decrypt))
+    stamped, stamp_error = None, None
+    try:
+        stamped = stamp_after_write(case, key)
+    except ForensicError as exc:
+        stamp_error = exc.diagnostics(session.lang)
+    warnings = _bag_warnings(case, decrypt)
+    return BagExport(result, case.info.case_id, decrypt, warnings, stamped, stamp_error)
 
 
 def _bag_warnings(case: Case, decrypt: bool) -> tuple[str, ...]:
@@ -95,14 +155,10 @@ def _bag_warnings(case: Case, decrypt: bool) -> tuple[str, ...]:
     # recipients[0] is the case's own (its identity is wrapped by the examiner's passphrase)
     if encryption is not None and not decrypt and len(encryption.recipients) < 2:
         warnings.append("no_recipient")
-    trusted = any(
-        bool(token.get("trusted")) and not token.get("demo")
-        for entry in case.entries()
-        if entry.action == "timestamp"
-        for token in entry.details.get("tokens", []) or []
-        if isinstance(token, dict)
-    )
-    if not trusted:
+    from forensic.timestamp import token_status
+
+    # by the root each token verifies to on this machine, never by the flag the case stores
+    if not any(check.ok and check.trusted for check in token_status(case)):
         warnings.append("no_trusted_timestamp")
     return tuple(warnings)
 
@@ -167,3 +223,77 @@ def _log_hash_list(case: Case, key: ExaminerKey, written: dict[str, Any]) -> Cus
             key, [PendingEntry("export-hash-list", f"case:{case.info.case_id}", details)]
         )
     return entry
+
+
+def export_timeline(
+    session: Session,
+    target: Path,
+    *,
+    force: bool = False,
+    out: Path | None = None,
+    case_dir: Path | None = None,
+) -> TimelineExport:
+    """Write ``target`` (``.jsonl`` or ``.csv``, Timesketch's import format) and log it.
+
+    The file covers the custody log up to the entry before its own ``export-timeline`` entry,
+    which records the file's SHA-256; it is written under the case lock (one write transaction)
+    so no entry lands between the rows read and the entry that vouches for them.
+    """
+    from forensic.case.case import tool_record
+    from forensic.custody.log import PendingEntry
+    from forensic.export.timeline import TimelineError, timeline_format, write_timeline
+
+    if out is not None:
+        raise TimelineError("with_out")
+    fmt = timeline_format(target)
+    case, key = open_for_writing(session, case_dir)
+    with case.writing(key) as recovery:
+        entries = case.entries()
+        written = write_timeline(case, entries, target, fmt, force=force)
+        counts = written.counts
+        head = entries[-1]
+        details: dict[str, Any] = {
+            "timeline": {
+                "path": written.path,
+                "format": fmt,
+                "sha256": written.sha256,
+                "size": written.size,
+            },
+            "rows": counts.rows,
+            "messages": counts.messages,
+            "untimed_messages": counts.untimed,
+            "acquisitions": counts.acquisitions,
+            "timestamp_tokens": counts.tokens,
+            "custody_entries": counts.custody,
+            "transcripts": counts.transcripts,
+            "log_head": head.hash,
+            "log_head_seq": head.seq,
+            "timezone": case.info.timezone,
+            "tool": tool_record(),
+            # Message text, senders and file names leave the case: an access to the evidence.
+            "access": {
+                "verb": "export --timeline",
+                "items": sorted(case.items(entries)),
+                "decrypted": case.store.crypto is not None and bool(counts.transcripts),
+            },
+        }
+        case.session.take_decrypted(case.root)
+        [entry] = case.record(
+            key, [PendingEntry("export-timeline", f"case:{case.info.case_id}", details)]
+        )
+    return TimelineExport(
+        path=written.path,
+        format=fmt,
+        sha256=written.sha256,
+        size=written.size,
+        rows=counts.rows,
+        messages=counts.messages,
+        untimed_messages=counts.untimed,
+        acquisitions=counts.acquisitions,
+        timestamp_tokens=counts.tokens,
+        custody_entries=counts.custody,
+        transcripts=tuple(counts.transcripts),
+        log_head_seq=head.seq,
+        entry=entry,
+        recovered=not recovery.empty,
+    )

@@ -102,6 +102,36 @@ def create_certificate(
     return CertResult(cert, created)
 
 
+def read_password_file(path: Path) -> str:
+    """The password in ``path`` (its first line): never from the command line, where other
+    users see it; a file that group or others may read is refused."""
+    import stat
+
+    from forensic.timestamp import TimestampUsageError
+
+    try:
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise TimestampUsageError(
+                "signing.key_password_file_open", path=str(path), mode=oct(mode & 0o777)[2:]
+            )
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise TimestampUsageError(
+            "signing.key_password_file_unreadable", path=str(path), reason=reason
+        ) from exc
+    return text.splitlines()[0] if text else ""
+
+
+def key_needs_password(key_path: Path) -> bool:
+    """Whether a PEM key to import is encrypted (then its password must be given)."""
+    try:
+        return b"ENCRYPTED" in key_path.read_bytes()[:4096]
+    except OSError:
+        return False
+
+
 def import_certificate(
     session: Session,
     cert_path: Path,

@@ -45,9 +45,26 @@ def item_name(item: Item) -> str:
 
 
 def acquired_time(item: Item) -> str:
-    """When the item was first acquired (UTC, as the capture entry recorded it)."""
-    first = item.acquisitions[0]
-    return str(first.details.get("acquired") or first.time)
+    """When the item was first acquired (UTC): :attr:`Item.acquired_utc`, the instant the
+    report prints too."""
+    return item.acquired_utc
+
+
+def shown_time(utc: str, zone: str) -> dict[str, str]:
+    """``local`` (ISO 8601 with the zone's offset) and ``zone`` for a recorded UTC time, to
+    sit beside it in a ``--json`` document (empty when it does not parse)."""
+    from forensic._internal.clock import local_and_utc
+
+    try:
+        # the same instant exactly (to the microsecond), in the zone's own offset
+        return {"local": local_and_utc(utc, zone).local.isoformat(), "zone": zone}
+    except ValueError:
+        return {}
+
+
+def case_zone(case: Case, zone: str | None) -> str:
+    """The zone times are shown in: ``--timezone``, else the case's (``init --timezone``)."""
+    return display_zone(zone) if zone else case.info.timezone
 
 
 def display_zone(zone: str | None) -> str:
@@ -109,8 +126,19 @@ class ItemList:
                     "media_type": item.media_type,
                     "hashes": item.hashes,
                     "object": item.object_path,
+                    "acquired": {
+                        "utc": item.acquired_utc,
+                        **shown_time(item.acquired_utc, self.zone),
+                    },
                     "acquisitions": [
-                        {"seq": a.seq, "time": a.time, "source": a.source_path}
+                        {
+                            "seq": a.seq,
+                            "time": a.time,
+                            **shown_time(a.time, self.zone),
+                            "acquired": a.acquired_utc,
+                            "acquired_local": shown_time(a.acquired_utc, self.zone).get("local"),
+                            "source": a.source_path,
+                        }
                         for a in item.acquisitions
                     ],
                 }
@@ -122,9 +150,10 @@ class ItemList:
 def list_items(
     session: Session, case_dir: Path | None = None, *, zone: str | None = None
 ) -> ItemList:
-    """Every acquired item with all its acquisitions; ``zone``: where times are shown."""
-    shown_in = display_zone(zone)
+    """Every acquired item with all its acquisitions; ``zone``: where times are shown (else
+    the case's zone)."""
     case = open_case(session, case_dir)
+    shown_in = case_zone(case, zone)
     return ItemList(case.info.case_id, tuple(case.items().values()), shown_in)
 
 
@@ -162,7 +191,11 @@ class LogView:
         return {
             "ok": True,
             "case_id": self.case_id,
-            "entries": [{**e.as_dict(), "hash": e.hash} for e in self.entries],
+            "zone": self.zone,
+            "entries": [
+                {**e.as_dict(), **shown_time(e.time, self.zone), "hash": e.hash}
+                for e in self.entries
+            ],
         }
 
 
@@ -190,10 +223,12 @@ def read_log(
 ) -> LogView:
     """The custody log, or the entries ``where`` keeps (``access_only``: only accesses)."""
     where = where or LogFilter()
-    shown_in = display_zone(zone)
+    if zone:
+        display_zone(zone)  # an unknown zone is refused before the case is read
+    case = open_case(session, case_dir)
+    shown_in = case_zone(case, zone)
     since = parse_moment(where.since, shown_in, "--since") if where.since else None
     until = parse_moment(where.until, shown_in, "--until", end=True) if where.until else None
-    case = open_case(session, case_dir)
     entries = case.entries()
     items = case.items(entries)
     wanted = case.resolve_item(where.item, entries).item_id if where.item is not None else None
@@ -264,20 +299,34 @@ class ItemView:
     access_seq: int | None
     access_not_logged: str | None
     """Why no access entry was written (``--no-record``, or the reason the key is not at hand)."""
+    zone: str = "Asia/Seoul"
+    """The case's zone (times are shown in it, UTC beside)."""
 
     def as_dict(self) -> dict[str, Any]:
         item = self.item
+        trusted = self.first_trusted_time
+        if trusted is not None:
+            local = shown_time(str(trusted.get("gen_time")), self.zone).get("local")
+            trusted = {**trusted, "gen_time_local": local, "zone": self.zone}
         doc: dict[str, Any] = {
             "sha256": item.item_id,
             "size": item.size,
             "media_type": item.media_type,
             "hashes": item.hashes,
             "object": item.object_path,
-            "first_trusted_time": self.first_trusted_time,
+            "first_trusted_time": trusted,
             "chat_context": [c.as_dict() for c in self.chat_context],
             "metadata": self.metadata,
+            "zone": self.zone,
             "acquisitions": [
-                {"seq": a.seq, "time": a.time, **a.details} for a in item.acquisitions
+                {
+                    "seq": a.seq,
+                    "time": a.time,
+                    **a.details,
+                    **shown_time(a.time, self.zone),
+                    "acquired_local": shown_time(a.acquired_utc, self.zone).get("local"),
+                }
+                for a in item.acquisitions
             ],
             "encrypted": item.encrypted,
         }
@@ -323,12 +372,13 @@ def show_item(
         session.take_decrypted(case.root)  # this view's own access entry already names the item
     return ItemView(
         item=found,
-        first_trusted_time=first_covering_token(entries, found.acquisitions[0].seq),
+        first_trusted_time=first_covering_token(case, entries, found.acquisitions[0].seq),
         chat_context=contexts,
         metadata=record,
         derived_not_shown=derived_note,
         access_seq=access_seq,
         access_not_logged=access_note,
+        zone=case.info.timezone,
     )
 
 

@@ -24,6 +24,8 @@ class ReportOutcome:
     report: ReportResult
     preview: str
     """``full`` puts unredacted images in the PDF: the front end must say so."""
+    key_rewrapped: Path | None = None
+    """The report-signing key file was PBKDF2 and is now Argon2id (said once)."""
 
     @property
     def intact(self) -> bool:
@@ -31,7 +33,12 @@ class ReportOutcome:
         return self.report.verified_intact
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.intact, "report": self.report.as_dict()}
+        rewrapped = str(self.key_rewrapped) if self.key_rewrapped else None
+        return {
+            "ok": self.intact,
+            "report": self.report.as_dict(),
+            "signing_key_rewrapped": rewrapped,
+        }
 
 
 def choose_tsa(
@@ -108,7 +115,7 @@ def create_report(
     key = session.unlock()
     passphrase = session.passphrase
     assert passphrase is not None  # set by unlock()
-    cert_pem, cert_key = load_signing_key(session.home, passphrase)
+    signing = load_signing_key(session.home, passphrase)
     if lang is None:
         lang = case.info.lang if case.info.lang in REPORT_LANGS else session.lang
     options = ReportOptions(
@@ -125,9 +132,9 @@ def create_report(
         foreign_references=foreign_references,
     )
     result = build_report(
-        case, key, options, cert_pem=cert_pem, cert_key=cert_key, progress=progress
+        case, key, options, cert_pem=signing.cert_pem, cert_key=signing.key, progress=progress
     )
-    return ReportOutcome(result, preview)
+    return ReportOutcome(result, preview, signing.rewrapped)
 
 
 def _resolved(case: Case, items: Sequence[str]) -> tuple[str, ...]:

@@ -23,6 +23,8 @@ class TimestampOutcome:
     result: TimestampResult
     pending: int
     """Requests still queued after this run (a TSA that failed keeps its request)."""
+    zone: str = "Asia/Seoul"
+    """The case's zone (times are shown in it, UTC beside)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": True, **self.result.as_dict(), "pending": self.pending}
@@ -72,4 +74,4 @@ def timestamp_case(
     result = stamp_head(
         case, key, chosen, timeout=timeout if timeout is not None else config.timeout
     )
-    return TimestampOutcome(result, len(pending_queue(case)))
+    return TimestampOutcome(result, len(pending_queue(case)), case.info.timezone)

@@ -8,7 +8,7 @@ verification, unrecorded, with the reason.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,8 @@ from forensic.session import Session
 if TYPE_CHECKING:
     from forensic.case import Case
     from forensic.custody.keys import ExaminerKey
+    from forensic.custody.known_cases import KnownCase
+    from forensic.problem import Problem
     from forensic.verify import VerificationReport
 
 
@@ -35,6 +37,14 @@ class Verification:
     """Why nothing was appended (``--no-record``, no usable key, a log that does not verify)."""
     names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Object path → the file name of the item stored there (to name it beside a problem)."""
+    remembered: KnownCase | None = None
+    """This machine's record of the case after the run (key pinned, newest head); None when
+    the log or key did not verify (nothing pinned) or the home could not be written."""
+
+    @property
+    def pinned_now(self) -> bool:
+        """The key was pinned on this machine by this run (first use)."""
+        return self.report.known is None and self.remembered is not None
 
     @property
     def intact(self) -> bool:
@@ -48,6 +58,8 @@ class Verification:
         doc = self.report.as_dict()
         doc["ok"] = self.report.intact
         doc["recorded_seq"] = self.recorded_seq
+        doc["remembered"] = self.remembered.as_dict() if self.remembered is not None else None
+        doc["pinned_now"] = self.pinned_now
         for problem in doc["problems"]:
             name = self.name_of(problem["location"])
             if name is not None:
@@ -61,6 +73,7 @@ def verify(
     progress: ProgressReporter = SILENT,
     *,
     expect_key: str | None = None,
+    expect_head: str | None = None,
     no_record: bool = False,
     decrypt: bool = False,
 ) -> Verification:
@@ -69,12 +82,18 @@ def verify(
     Every key is unlocked before the lock is taken, so no passphrase prompt ever holds the case.
     ``decrypt`` needs the key and the case identity: a wrong passphrase stops here; an
     unreadable identity (an edited encryption record, a replaced key file) is left for the
-    verification to name.
+    verification to name. ``expect_key`` and ``expect_head`` (``HASH`` or ``SEQ:HASH``) take at
+    least 16 hex digits. A log and key that verify are remembered in the session home (the key
+    pinned on first use, the newest head), also under ``no_record`` (that promises the case
+    folder is left alone, not the home).
     """
     from forensic.case.lock import case_lock
+    from forensic.custody.known_cases import ExpectedHead, parse_expected_key
     from forensic.verify import record_verification, verify_case
 
-    case = open_case(session, case_dir)
+    key_prefix = parse_expected_key(expect_key) if expect_key is not None else None
+    head = ExpectedHead.parse(expect_head) if expect_head is not None else None
+    case, damage = _open_even_damaged(session, case_dir)
     key = _decryption_key(session, case) if decrypt else None
     not_recorded: str | None = None
     if no_record:
@@ -83,19 +102,43 @@ def verify(
         key, not_recorded = _recording_key(session, case)
     recorded: int | None = None
     with case_lock(case.root, session.lock_timeout):
-        report = verify_case(case, progress, expect_key=expect_key, decrypt=decrypt)
+        report = verify_case(
+            case, progress, expect_key=key_prefix, expect_head=head, decrypt=decrypt
+        )
+        if damage is not None:
+            report = replace(report, problems=(damage, *report.problems))
         if key is not None:
             if not report.log_intact or report.interrupted:
                 not_recorded = message("error.log_not_intact", session.lang)
             else:
                 recorded = record_verification(case, key, report).seq
                 case.record_access(key, verb="verify", locked=True)
+        remembered = case.remember_history() if report.log_intact else None
     return Verification(
         report,
         recorded,
         not_recorded,
         _object_names(case) if report.problems else MappingProxyType({}),
+        remembered,
     )
+
+
+def _open_even_damaged(session: Session, case_dir: Path | None) -> tuple[Case, Problem | None]:
+    """The case, and a damaged ``case.json`` as the first problem: the case record is then
+    taken from the signed log (its init entry, or the newest re-encryption), so that objects,
+    log and tokens are still checked and the damage is an integrity finding (exit 1)."""
+    from forensic.case import CASE_FILE, Case, discover_case
+    from forensic.errors import CaseDamagedError
+    from forensic.problem import Problem
+
+    try:
+        return open_case(session, case_dir), None
+    except CaseDamagedError as exc:
+        root = discover_case(case_dir)
+        case, line = Case.open_from_log(root, session)
+        reason = exc.params.get("reason", "")
+        detail = f"not a readable case record ({reason}); checked with the one of log line {line}"
+        return case, Problem("file", "case_file_unreadable", CASE_FILE, detail)
 
 
 def _object_names(case: Case) -> Mapping[str, str]:

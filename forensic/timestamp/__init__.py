@@ -9,6 +9,7 @@ from forensic.timestamp.authority import (
     TimestampConfig,
     default_tsas,
     load_config,
+    trust_anchors,
     tsas_from_options,
 )
 from forensic.timestamp.demo import demo_tsa
@@ -43,6 +44,7 @@ __all__ = [
     "stamp_after_write",
     "stamp_head",
     "token_status",
+    "trust_anchors",
     "tsas_from_options",
     "verify_tokens",
 ]

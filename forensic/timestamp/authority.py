@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -146,6 +147,31 @@ def load_config(home: Path | None = None) -> TimestampConfig:
     except (TypeError, ValueError) as exc:
         raise TimestampUsageError("config_invalid", path=str(path), reason="timeout") from exc
     return TimestampConfig(tuple(tsas), bool(table.get("auto", False)), timeout)
+
+
+def trust_anchors(home: Path | None = None) -> frozenset[str]:
+    """SHA-256 (of the DER) of every root a token may chain to and count as trusted time: each
+    certificate shipped in ``templates/tsa/*.pem`` and each root of a non-demo TSA in the
+    ``forensic.toml`` of ``home``.
+
+    Checked by certificate, never by name, and never by the ``trusted`` flag a case stores (the
+    case is in the hands of whoever holds it). A configuration that does not load adds nothing.
+    """
+    folder = templates_dir() / "tsa"
+    found: set[str] = set()
+    for path in sorted(folder.glob("*.pem")):
+        found.update(
+            hashlib.sha256(c.dump()).hexdigest()
+            for c in load_certs(path.read_bytes(), source=str(path))
+        )
+    try:
+        configured = load_config(home).tsas
+    except TimestampUsageError:
+        configured = ()
+    for tsa in configured:
+        if not tsa.demo:
+            found.update(hashlib.sha256(c.dump()).hexdigest() for c in tsa.root_certs())
+    return frozenset(found)
 
 
 def tsas_from_options(urls: list[str], root_files: list[Path]) -> list[TimestampAuthority]:

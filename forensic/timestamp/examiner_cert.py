@@ -1,8 +1,11 @@
 """The examiner's X.509 certificate (ECDSA P-256), for signing PDF reports.
 
 Self-signed by default, or an organisation-issued certificate imported with its key. Stored in
-the config folder: ``examiner-cert.pem`` and ``examiner-cert.key.pem`` (PKCS#8, encrypted with
-the examiner passphrase).
+the config folder: ``examiner-cert.pem`` and ``examiner-cert.key.json``: the PKCS#8 key wrapped
+like the examiner key (Argon2id, AES-256-GCM, :func:`forensic.custody.keys.wrap_secret`) under
+the examiner passphrase. An older home's ``examiner-cert.key.pem`` (PKCS#8 with PBKDF2 at 2048
+rounds: a guess costs 1 ms there, 370 ms against Argon2id) is re-wrapped and removed the next
+time it is unlocked.
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 CERT_FILE = "examiner-cert.pem"
-KEY_FILE = "examiner-cert.key.pem"
+KEY_FILE = "examiner-cert.key.json"
+LEGACY_KEY_FILE = "examiner-cert.key.pem"
+"""PKCS#8 with PBKDF2-SHA256 at 2048 rounds, as written before: re-wrapped on unlock."""
+KEY_KIND = "forensic-report-signing-key"
 DOCUMENT_SIGNING = "1.3.6.1.5.5.7.3.36"  # id-kp-documentSigning (RFC 9336)
 VALID_DAYS = 3 * 365
 
@@ -56,13 +62,27 @@ def _store(home: Path, cert: x509.Certificate, key: object, passphrase: str, for
         raise TimestampUsageError("cert_exists", path=str(home / CERT_FILE))
     home.mkdir(parents=True, exist_ok=True)
     assert isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase.encode("utf-8")),
-    )
-    atomic_write(home / KEY_FILE, key_pem, mode=0o600)
+    _store_key(home, cert, key, passphrase)
     atomic_write(home / CERT_FILE, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
+
+
+def _store_key(
+    home: Path, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
+    passphrase: str,
+) -> None:  # fmt: skip
+    """Write the key file (Argon2id + AES-GCM) and remove a PBKDF2 one left by older versions."""
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    from forensic.custody.keys import wrap_secret
+
+    der = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public: dict[str, object] = {"certificate_sha256": cert.fingerprint(hashes.SHA256()).hex()}
+    atomic_write(home / KEY_FILE, wrap_secret(passphrase, der, KEY_KIND, public), mode=0o600)
+    (home / LEGACY_KEY_FILE).unlink(missing_ok=True)
 
 
 def create_self_signed(
@@ -135,7 +155,11 @@ def import_cert(
     try:
         password = key_password.encode("utf-8") if key_password else None
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=password)
-    except (OSError, ValueError, TypeError) as exc:
+    except TypeError as exc:
+        if password is None:  # an encrypted key and no password given
+            raise TimestampUsageError("signing.key_password_needed", path=str(key_path)) from exc
+        raise TimestampUsageError("cert_import", path=str(key_path), reason=str(exc)) from exc
+    except (OSError, ValueError) as exc:
         raise TimestampUsageError("cert_import", path=str(key_path), reason=str(exc)) from exc
     if isinstance(key, ed25519.Ed25519PrivateKey) or not isinstance(
         key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
@@ -150,25 +174,59 @@ def import_cert(
     return _describe(cert, home, imported=True)
 
 
-def load_signing_key(
-    home: Path, passphrase: str
-) -> tuple[bytes, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey]:
-    """The stored certificate (PEM) and its private key, decrypted with the examiner passphrase."""
-    from cryptography import x509
+@dataclass(frozen=True)
+class SigningKey:
+    cert_pem: bytes
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    rewrapped: Path | None = None
+    """The PBKDF2 key file this unlock re-wrapped with Argon2id and removed (say so once)."""
+
+
+def _read_key(home: Path, passphrase: str) -> tuple[object, Path | None]:
+    """The private key, from the Argon2id file, else from a legacy PBKDF2 PEM (then returned
+    with its path, to be re-wrapped)."""
     from cryptography.hazmat.primitives import serialization
+
+    from forensic.custody.keys import unwrap_secret
+    from forensic.errors import KeyringError
+
+    path, legacy = home / KEY_FILE, home / LEGACY_KEY_FILE
+    try:
+        if path.is_file():
+            der = unwrap_secret(path.read_bytes(), passphrase, KEY_KIND)
+            return serialization.load_der_private_key(der, password=None), None
+        if legacy.is_file():
+            pem = legacy.read_bytes()
+            return serialization.load_pem_private_key(pem, password=passphrase.encode()), legacy
+    except KeyringError as exc:
+        raise TimestampUsageError("signing.signing_key_wrong_passphrase", path=str(path)) from exc
+    except (OSError, ValueError, TypeError) as exc:
+        where = path if path.is_file() else legacy
+        raise TimestampUsageError(
+            "signing.signing_key_unreadable", path=str(where), reason=str(exc)[:200]
+        ) from exc
+    raise TimestampUsageError("cert_import", path=str(path), reason="not found")
+
+
+def load_signing_key(home: Path, passphrase: str) -> SigningKey:
+    """The stored certificate (PEM) and its private key, unlocked with the examiner passphrase;
+    a legacy PBKDF2 key file is re-wrapped with Argon2id here and removed."""
+    from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-    cert_path, key_path = home / CERT_FILE, home / KEY_FILE
-    if not cert_path.is_file() or not key_path.is_file():
+    cert_path = home / CERT_FILE
+    if not cert_path.is_file():
         raise TimestampUsageError("cert_import", path=str(cert_path), reason="not found")
     try:
         cert_pem = cert_path.read_bytes()
-        x509.load_pem_x509_certificate(cert_pem)
-        key = serialization.load_pem_private_key(
-            key_path.read_bytes(), password=passphrase.encode("utf-8")
-        )
-    except (OSError, ValueError, TypeError) as exc:
-        raise TimestampUsageError("cert_import", path=str(key_path), reason=str(exc)) from exc
+        cert = x509.load_pem_x509_certificate(cert_pem)
+    except (OSError, ValueError) as exc:
+        raise TimestampUsageError("cert_import", path=str(cert_path), reason=str(exc)) from exc
+    key, legacy = _read_key(home, passphrase)
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
-        raise TimestampUsageError("cert_import", path=str(key_path), reason="unsupported key")
-    return cert_pem, key
+        raise TimestampUsageError(
+            "cert_import", path=str(home / KEY_FILE), reason="unsupported key"
+        )
+    if legacy is not None:
+        _store_key(home, cert, key, passphrase)
+    return SigningKey(cert_pem, key, legacy)

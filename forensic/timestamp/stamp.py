@@ -17,13 +17,15 @@ the requests are sent with no lock, and the answers are committed in one write t
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from forensic._internal.clock import utc_timestamp
+from forensic._internal.clock import parse_utc, utc_timestamp
 from forensic.case.case import Case, tool_record
 from forensic.case.step import Step, unfinished_paths
 from forensic.custody.keys import ExaminerKey
@@ -35,6 +37,7 @@ from forensic.timestamp.authority import (
     TimestampAuthority,
     load_certs,
     load_config,
+    trust_anchors,
 )
 from forensic.timestamp.errors import TimestampError
 from forensic.timestamp.token import (
@@ -47,6 +50,9 @@ from forensic.timestamp.token import (
 
 TS_DIR = "timestamps"
 QUEUE_DIR = "timestamps/queue"
+REPORT_KIND = "report"
+"""A queued request for a stored report's document time-stamp (not for a log head)."""
+REPORT_STAMP_ACTION = "report-timestamp"
 
 
 @dataclass(frozen=True)
@@ -99,9 +105,11 @@ class QueuedRequest:
     path: str
     retried: bool = False
     error_obj: TimestampError | None = field(default=None, compare=False, repr=False)
+    report_id: str | None = None
+    """A document time-stamp for this stored report (``kind: report``), not a log head."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "id": self.queue_id,
             "tsa": self.tsa,
             "url": self.url,
@@ -111,6 +119,35 @@ class QueuedRequest:
             "message": self.message,
             "path": self.path,
             "retried": self.retried,
+        }
+        if self.report_id is not None:
+            doc["kind"] = REPORT_KIND
+            doc["report_id"] = self.report_id
+        return doc
+
+
+@dataclass(frozen=True)
+class ReportStamp:
+    """A document time-stamp added to a stored report (it is now PAdES-B-T)."""
+
+    report_id: str
+    path: str
+    queue_id: str
+    tsa: str
+    gen_time: str
+    demo: bool
+    sha256: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "report_id": self.report_id,
+            "path": self.path,
+            "queue_id": self.queue_id,
+            "tsa": self.tsa,
+            "gen_time": self.gen_time,
+            "demo": self.demo,
+            "sha256": self.sha256,
+            "level": "PAdES-B-T",
         }
 
 
@@ -123,6 +160,7 @@ class TimestampResult:
     tokens: list[StampedToken] = field(default_factory=list)
     queued: list[QueuedRequest] = field(default_factory=list)
     entries: list[CustodyEntry] = field(default_factory=list)
+    reports: list[ReportStamp] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -131,6 +169,7 @@ class TimestampResult:
             "tokens": [t.as_dict() for t in self.tokens],
             "queued": [q.as_dict() for q in self.queued],
             "entries": [e.seq for e in self.entries],
+            "reports": [r.as_dict() for r in self.reports],
         }
 
 
@@ -163,18 +202,24 @@ def pending_queue(case: Case, entries: list[CustodyEntry] | None = None) -> list
             for t in entry.details.get("tokens", []) or []:
                 if isinstance(t, dict) and t.get("queue_id"):
                     done.add(str(t["queue_id"]))
+        elif entry.action == REPORT_STAMP_ACTION and entry.details.get("queue_id"):
+            done.add(str(entry.details["queue_id"]))
     return [q for qid, q in queued.items() if qid not in done]
 
 
-def _load_queued(case: Case, record: dict[str, Any]) -> tuple[TimestampAuthority, TimestampRequest]:
-    doc = json.loads((case.root / str(record["path"])).read_text("utf-8"))
+def _queued_tsa(doc: dict[str, Any]) -> TimestampAuthority:
     tsa_doc = doc["tsa"]
-    tsa = TimestampAuthority(
+    return TimestampAuthority(
         name=str(tsa_doc["name"]),
         url=str(tsa_doc["url"]),
         roots=tuple(p.encode("ascii") for p in tsa_doc["roots_pem"]),
         demo=bool(tsa_doc.get("demo", False)),
     )
+
+
+def _load_queued(case: Case, record: dict[str, Any]) -> tuple[TimestampAuthority, TimestampRequest]:
+    doc = json.loads((case.root / str(record["path"])).read_text("utf-8"))
+    tsa = _queued_tsa(doc)
     request = TimestampRequest.load(
         int(doc["head_seq"]), str(doc["head_hash"]), base64.b64decode(doc["tsq"])
     )
@@ -213,6 +258,30 @@ class _Refusal:
     error: TimestampError
 
 
+@dataclass(frozen=True)
+class _StoredReport:
+    """A stored report whose document time-stamp is queued, read under the case lock."""
+
+    queue: dict[str, Any]
+    tsa: TimestampAuthority
+    rel: str
+    body: bytes
+    """The PDF itself (decrypted in an encrypted case)."""
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Document:
+    """A stored report with its new document time-stamp, not yet stored."""
+
+    report: _StoredReport
+    body: bytes
+    token: VerifiedToken
+
+
 @dataclass
 class _Round:
     """What one round of asking the TSAs gave (no file written yet)."""
@@ -220,6 +289,172 @@ class _Round:
     answers: list[_Answer] = field(default_factory=list)
     refusals: list[_Refusal] = field(default_factory=list)
     retried: list[QueuedRequest] = field(default_factory=list)
+    documents: list[_Document] = field(default_factory=list)
+
+
+# -- report time-stamps -------------------------------------------------------------------------
+def _token_record(tsa: TimestampAuthority, token: VerifiedToken, chain: str) -> dict[str, Any]:
+    return {
+        "tsa": tsa.name,
+        "url": tsa.url,
+        "gen_time": token.gen_time.isoformat().replace("+00:00", "Z"),
+        "serial": str(token.serial),
+        "policy": token.policy,
+        "root_sha256": cert_sha256(token.root),
+        "chain": chain,
+        "trusted": not tsa.demo,
+        "demo": tsa.demo,
+    }
+
+
+def stage_token_chain(
+    case: Case, step: Step, tsa: TimestampAuthority, token: VerifiedToken, stem: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Stage the chain of a PDF's time-stamp token (signer to root) in ``timestamps/``: what
+    ``verify`` checks the token against (by the root's recorded SHA-256). Returns the token's
+    record for the entry and the staged file's record."""
+    name = _free_stem(case.root / TS_DIR, f"{stem}-{tsa.slug}", (".chain.pem",), set())
+    record = step.stage_exact(f"{TS_DIR}/{name}.chain.pem", token.chain_pem())
+    return _token_record(tsa, token, str(record["path"])), record
+
+
+def stage_report_request(
+    case: Case,
+    step: Step,
+    tsa: TimestampAuthority,
+    report_id: str,
+    rel: str,
+    error: TimestampError,
+) -> tuple[QueuedRequest, dict[str, Any]]:
+    """Queue a document time-stamp for the stored report ``rel`` (its TSA did not answer):
+    ``timestamps/queue/report-<id>-<tsa>.json``, sent by the next ``forensic timestamp``."""
+    stem = _free_stem(case.root / QUEUE_DIR, f"report-{report_id}-{tsa.slug}", (".json",), set())
+    doc = {
+        "v": 1,
+        "format": "forensic-report-timestamp-request",
+        "kind": REPORT_KIND,
+        "tsa": {"name": tsa.name, "url": tsa.url, "roots_pem": tsa.roots_pem(), "demo": tsa.demo},
+        "report_id": report_id,
+        "report": rel,
+        "queued": utc_timestamp(),
+        "first_error": error.key,
+    }
+    body = json.dumps(doc, indent=2).encode("utf-8") + b"\n"
+    record = step.stage_exact(f"{QUEUE_DIR}/{stem}.json", body)
+    queued = QueuedRequest(
+        stem, tsa.name, tsa.url, -1, "", error.key, _error_text(error), str(record["path"]),
+        error_obj=error, report_id=report_id,
+    )  # fmt: skip
+    return queued, record
+
+
+def queued_entry(
+    case: Case, step: Step, queued: list[QueuedRequest], files: list[dict[str, Any]]
+) -> PendingEntry:
+    """The ``timestamp-queued`` entry that logs requests a TSA did not answer."""
+    details = {
+        "queued": [q.as_dict() for q in queued],
+        "tool": tool_record(),
+        "files": files,
+        "run": step.run,
+    }
+    return PendingEntry("timestamp-queued", f"case:{case.info.case_id}", details)
+
+
+def _pending_reports(case: Case, queue: list[dict[str, Any]]) -> list[_StoredReport]:
+    """The stored reports the queue asks a document time-stamp for, each read only when it
+    is the version the log vouches for (anything else is for ``verify`` to name)."""
+    from forensic.case.derived import read_case_file
+
+    recorded = case.recorded_files()
+    found: list[_StoredReport] = []
+    for record in queue:
+        if record.get("kind") != REPORT_KIND:
+            continue
+        try:
+            doc = json.loads((case.root / str(record["path"])).read_text("utf-8"))
+            rel = str(doc["report"])
+            tsa = _queued_tsa(doc)
+            vouched = recorded[rel]
+            if rel.startswith("/") or ".." in rel.split("/"):
+                continue
+            body = read_case_file(case, case.root / rel)
+        except (OSError, ValueError, KeyError, TypeError, ForensicError):
+            continue
+        report = _StoredReport(record, tsa, rel, body)
+        if report.sha256 == vouched.get("plaintext_sha256", vouched.get("sha256")):
+            found.append(report)
+    return found
+
+
+def _ask_reports(
+    reports: Sequence[_StoredReport], found: _Round, failed_urls: set[str], timeout: float
+) -> None:
+    """Append a document time-stamp to each queued report (network; no lock)."""
+    from forensic.timestamp.pdf import add_document_timestamp
+
+    for report in reports:
+        tsa, record = report.tsa, report.queue
+        if tsa.url in failed_urls:
+            continue
+        try:
+            body, token = add_document_timestamp(report.body, tsa, timeout)
+        except TimestampError as exc:
+            failed_urls.add(tsa.url)
+            found.retried.append(
+                QueuedRequest(
+                    str(record["id"]),
+                    tsa.name,
+                    tsa.url,
+                    -1,
+                    "",
+                    exc.key,
+                    _error_text(exc),
+                    str(record["path"]),
+                    retried=True,
+                    error_obj=exc,
+                    report_id=str(record.get("report_id")),
+                )
+            )
+            continue
+        found.documents.append(_Document(report, body, token))
+
+
+def _store_document(
+    case: Case, step: Step, document: _Document, recorded: dict[str, dict[str, Any]]
+) -> tuple[ReportStamp, PendingEntry] | None:
+    """Stage the time-stamped report over the stored one (a new version of the same path) and
+    its token's chain; the ``report-timestamp`` entry. None when the stored report changed
+    since it was read (another run stamped it)."""
+    report = document.report
+    vouched = recorded.get(report.rel, {})
+    if report.sha256 != vouched.get("plaintext_sha256", vouched.get("sha256")):
+        return None
+    report_id = str(report.queue.get("report_id"))
+    pdf = step.stage_file(report.rel, document.body)
+    stamp, chain = stage_token_chain(
+        case, step, report.tsa, document.token, f"{report_id}-document"
+    )
+    details = {
+        "report_id": report_id,
+        "path": report.rel,
+        "queue_id": str(report.queue["id"]),
+        "level": "PAdES-B-T",
+        "supersedes": {
+            "sha256": report.sha256,
+            "size": len(report.body),
+            "seq": vouched.get("seq"),
+        },
+        "document_timestamp": stamp,
+        "tool": tool_record(),
+        "files": [pdf, chain],
+        "run": step.run,
+    }
+    done = ReportStamp(
+        report_id, report.rel, str(report.queue["id"]), report.tsa.name, str(stamp["gen_time"]),
+        report.tsa.demo, hashlib.sha256(document.body).hexdigest(),
+    )  # fmt: skip
+    return done, PendingEntry(REPORT_STAMP_ACTION, f"case:{case.info.case_id}", details)
 
 
 # -- stamping -----------------------------------------------------------------------------
@@ -294,11 +529,15 @@ def _ask(
     tsas: list[TimestampAuthority],
     head: tuple[int, str],
     timeout: float,
+    reports: Sequence[_StoredReport] = (),
 ) -> _Round:
-    """Send the queued requests, then a new one per TSA for ``head`` (network; no lock)."""
+    """Send the queued requests, then a new one per TSA for ``head``, then the queued
+    reports' document time-stamps (network; no lock)."""
     found = _Round()
     failed_urls: set[str] = set()
     for record in queue:
+        if record.get("kind") == REPORT_KIND:
+            continue  # a stored report's document time-stamp: _ask_reports
         try:
             tsa, request = _load_queued(case, record)
         except (OSError, ValueError, KeyError, TypeError, ForensicError):
@@ -336,6 +575,7 @@ def _ask(
             found.refusals.append(_Refusal(tsa, request, exc))
             continue
         found.answers.append(_Answer(tsa, request, response, token, None))
+    _ask_reports(reports, found, failed_urls, timeout)
     return found
 
 
@@ -366,14 +606,14 @@ def _commit(case: Case, key: ExaminerKey, found: _Round, result: TimestampResult
                 "run": step.run,
             }
             pending.append(PendingEntry("timestamp", subject, details))
+        recorded = case.recorded_files() if found.documents else {}
+        for document in found.documents:
+            stored = _store_document(case, step, document, recorded)
+            if stored is not None:
+                result.reports.append(stored[0])
+                pending.append(stored[1])
         if result.queued:
-            details = {
-                "queued": [q.as_dict() for q in result.queued],
-                "tool": tool_record(),
-                "files": queue_files,
-                "run": step.run,
-            }
-            pending.append(PendingEntry("timestamp-queued", subject, details))
+            pending.append(queued_entry(case, step, result.queued, queue_files))
         result.entries = step.record(pending)
 
 
@@ -397,9 +637,10 @@ def stamp_head(
     with case.writing(key):
         next_seq, head_hash = case.log.head()
         queue = pending_queue(case) if send_queue else []
+        reports = _pending_reports(case, queue)
     result = TimestampResult(head_seq=next_seq - 1, head_hash=head_hash)
-    found = _ask(case, queue, tsas, (result.head_seq, head_hash), timeout)
-    if found.answers or found.refusals or found.retried:
+    found = _ask(case, queue, tsas, (result.head_seq, head_hash), timeout, reports)
+    if found.answers or found.refusals or found.retried or found.documents:
         _commit(case, key, found, result)
     return result
 
@@ -418,28 +659,68 @@ def stamp_after_write(case: Case, key: ExaminerKey) -> TimestampResult | None:
 
 
 # -- re-verification ------------------------------------------------------------------------
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far a token's genTime may fall before the log entries it covers (the examiner's clock
+against the TSA's; Kerberos allows the same). Further back, the token contradicts the log."""
+
+
 @dataclass(frozen=True)
 class TokenCheck:
     seq: int
     token: dict[str, Any]
     ok: bool
     trusted: bool
+    """Verified, not demo, and its chain ends in a root of this machine's trust anchors
+    (:func:`forensic.timestamp.authority.trust_anchors`): the one field a reader of trusted
+    time looks at. The ``trusted`` flag stored in the case is never read."""
     demo: bool
     problem: str | None = None
+    gen_time: str = ""
+    """The verified token's genTime (UTC, ``…Z``); empty when it did not verify."""
+    root_sha256: str = ""
+    """SHA-256 of the DER of the root the token verified against."""
 
 
-def _check_one(
-    case: Case, seq: int, tok: dict[str, Any], line_hashes: dict[int, str]
-) -> TokenCheck:
+@dataclass(frozen=True)
+class _Checking:
+    """What every token of one case is checked against, computed once."""
+
+    anchors: frozenset[str]
+    line_hashes: dict[int, str]
+    latest: list[tuple[datetime, int]]
+    """Per seq: the latest entry time up to that seq and the entry that has it."""
+
+    @classmethod
+    def of(cls, case: Case, entries: list[CustodyEntry]) -> _Checking:
+        latest: list[tuple[datetime, int]] = []
+        for entry in sorted(entries, key=lambda e: e.seq):
+            if entry.seq != len(latest):
+                break  # a gap: the log check names it; nothing past it is compared
+            try:
+                moment = parse_utc(entry.time)
+            except ValueError:
+                moment = datetime.min.replace(tzinfo=UTC)
+            best = latest[-1] if latest else (datetime.min.replace(tzinfo=UTC), -1)
+            latest.append(max(best, (moment, entry.seq)))
+        return cls(trust_anchors(case.session.home), {e.seq: e.hash for e in entries}, latest)
+
+    def covered_after(self, head_seq: int, gen_time: datetime) -> tuple[datetime, int] | None:
+        """The latest entry up to ``head_seq`` written after ``gen_time`` (beyond the skew)."""
+        if not 0 <= head_seq < len(self.latest):
+            return None
+        moment, seq = self.latest[head_seq]
+        return (moment, seq) if gen_time + CLOCK_SKEW < moment else None
+
+
+def _check_one(case: Case, seq: int, tok: dict[str, Any], ctx: _Checking) -> TokenCheck:
     demo = bool(tok.get("demo"))
-    trusted = bool(tok.get("trusted")) and not demo
 
     def bad(kind: str, detail: str) -> TokenCheck:
-        return TokenCheck(seq, tok, False, trusted, demo, f"{kind}: {detail}")
+        return TokenCheck(seq, tok, False, False, demo, f"{kind}: {detail}")
 
     head_seq = int(tok.get("head_seq", -1))
     head_hash = str(tok.get("head_hash", ""))
-    if line_hashes.get(head_seq) != head_hash:
+    if ctx.line_hashes.get(head_seq) != head_hash:
         return bad("head_mismatch", f"head {head_seq} of the log is not {head_hash[:16]}")
     try:
         tsq = (case.root / str(tok["tsq"])).read_bytes()
@@ -453,39 +734,63 @@ def _check_one(
         return bad("root_missing", "the recorded root is not in the chain file")
     tsa = TimestampAuthority(str(tok.get("tsa")), str(tok.get("url")), (), demo=demo)
     try:
-        verify_response(tsr, request, tsa, roots=roots)
+        verified = verify_response(tsr, request, tsa, roots=roots)
     except ForensicError as exc:
         return bad(f"token_{exc.key}", exc.diagnostics("en"))
-    return TokenCheck(seq, tok, True, trusted, demo)
+    gen_time = verified.gen_time.astimezone(UTC)
+    stamp = gen_time.isoformat().replace("+00:00", "Z")
+    if _gen_moment(tok) != gen_time:
+        return bad("gen_time_mismatch", f"the log records {tok.get('gen_time')}, the token {stamp}")
+    later = ctx.covered_after(head_seq, gen_time)
+    if later is not None:
+        return bad(
+            "gen_time_before_entry",
+            f"genTime {stamp} is before entry seq {later[1]} ({utc_timestamp(later[0])}) "
+            "that the token covers: the token contradicts the log",
+        )
+    root = cert_sha256(verified.root)
+    trusted = root in ctx.anchors and not demo
+    return TokenCheck(seq, tok, True, trusted, demo, None, stamp, root)
 
 
-def token_status(case: Case, entries: list[CustodyEntry] | None = None) -> list[TokenCheck]:
-    """Re-verify every stored token against the recorded head hash and its recorded root."""
-    entries = entries if entries is not None else case.entries()
-    line_hashes = {e.seq: e.hash for e in entries}
+def _stored_tokens(case: Case, entries: list[CustodyEntry]) -> list[tuple[int, dict[str, Any]]]:
+    """(entry seq, token record) of every token whose files are in place."""
     # a committed step whose token files are still staged: verify names those files as
     # unfinished (interrupted); the token is checked once recovery has moved them in
     staged = unfinished_paths(case, entries)
-    out: list[TokenCheck] = []
-    for entry in entries:
-        if entry.action != "timestamp":
-            continue
-        for tok in entry.details.get("tokens", []) or []:
-            if isinstance(tok, dict) and not staged.intersection(
-                str(tok.get(k)) for k in ("tsq", "tsr", "chain")
-            ):
-                out.append(_check_one(case, entry.seq, tok, line_hashes))
-    return out
+    return [
+        (entry.seq, tok)
+        for entry in entries
+        if entry.action == "timestamp"
+        for tok in entry.details.get("tokens", []) or []
+        if isinstance(tok, dict)
+        and not staged.intersection(str(tok.get(k)) for k in ("tsq", "tsr", "chain"))
+    ]
 
 
-def verify_tokens(case: Case, entries: list[CustodyEntry] | None = None) -> list[Problem]:
+def token_status(case: Case, entries: list[CustodyEntry] | None = None) -> list[TokenCheck]:
+    """Re-verify every stored token: the recorded head hash, its recorded root, its genTime
+    against the log, and whether that root is one of this machine's trust anchors."""
+    entries = entries if entries is not None else case.entries()
+    found = _stored_tokens(case, entries)
+    if not found:
+        return []
+    ctx = _Checking.of(case, entries)
+    return [_check_one(case, seq, tok, ctx) for seq, tok in found]
+
+
+def verify_tokens(
+    case: Case,
+    entries: list[CustodyEntry] | None = None,
+    checks: list[TokenCheck] | None = None,
+) -> list[Problem]:
     """For ``forensic verify``: one Problem per token that no longer verifies.
 
-    Demo tokens verify against their (untrusted) demo root; they are not reported as problems
-    (``token_status`` tells which tokens are demo / untrusted).
+    Demo tokens and tokens of an unknown root verify against the root their chain names; they
+    are not problems but not trusted time either (``TokenCheck.trusted``; verify warns).
     """
     problems = []
-    for check in token_status(case, entries):
+    for check in checks if checks is not None else token_status(case, entries):
         if not check.ok:
             kind, _, detail = (check.problem or "token_invalid").partition(": ")
             problems.append(
@@ -515,31 +820,47 @@ def _gen_moment(token: dict[str, Any]) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def first_covering_token(entries: list[CustodyEntry], seq: int) -> dict[str, Any] | None:
-    """The earliest stored token over a log head at or after entry ``seq``.
+def first_covering_token(
+    case: Case, entries: list[CustodyEntry], seq: int
+) -> dict[str, Any] | None:
+    """The earliest verified token over a log head at or after entry ``seq``.
 
     A token over head H proves every entry up to H existed at its genTime, so the first such
     token is the first trusted time for whatever entry ``seq`` records (an acquisition, say).
-    Tokens from trusted TSAs win over demo or untrusted ones; times are compared as instants.
+    Tokens that verify to one of this machine's trust anchors win over demo or untrusted ones;
+    times are the verified genTimes, compared as instants; a token that fails is never used.
+    Tokens are verified one at a time, earliest first, until a trusted one is found.
     """
     covering = [
-        (entry.seq, t)
-        for entry in entries
-        if entry.action == "timestamp"
-        for t in entry.details.get("tokens", []) or []
-        if isinstance(t, dict) and int(t.get("head_seq", -1)) >= seq
+        (entry_seq, tok)
+        for entry_seq, tok in _stored_tokens(case, entries)
+        if isinstance(tok.get("head_seq", -1), int) and int(tok.get("head_seq", -1)) >= seq
     ]
     if not covering:
         return None
-    entry_seq, token = min(
-        covering, key=lambda c: (not bool(c[1].get("trusted")), _gen_moment(c[1]), c[0])
-    )
+    covering.sort(key=lambda c: (bool(c[1].get("demo")), _gen_moment(c[1]), c[0]))
+    ctx = _Checking.of(case, entries)
+    fallback: TokenCheck | None = None
+    for entry_seq, tok in covering:
+        if fallback is not None and tok.get("demo"):
+            break  # a demo token is never trusted: the earliest untrusted one is known
+        check = _check_one(case, entry_seq, tok, ctx)
+        if check.ok and check.trusted:
+            return _covering_doc(check)
+        if check.ok and fallback is None:
+            fallback = check
+    return _covering_doc(fallback) if fallback is not None else None
+
+
+def _covering_doc(check: TokenCheck) -> dict[str, Any]:
+    token = check.token
     return {
-        "gen_time": token.get("gen_time"),
+        "gen_time": check.gen_time,
         "tsa": token.get("tsa"),
         "serial": token.get("serial"),
         "head_seq": token.get("head_seq"),
-        "trusted": bool(token.get("trusted")),
-        "demo": bool(token.get("demo")),
-        "entry_seq": entry_seq,
+        "trusted": check.trusted,
+        "demo": check.demo,
+        "root_sha256": check.root_sha256,
+        "entry_seq": check.seq,
     }

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
     from pyhanko_certvalidator import ValidationContext
 
 HASH_ALGORITHM = "sha256"
+#: Bytes of a TSA's answer read at most: a token is a few KB (a long chain some 20 KB); more is
+#: refused without reading it, so a hostile or broken server cannot fill the memory.
+MAX_RESPONSE_BYTES = 1 << 20
+#: Bytes read from the connection at a time.
+READ_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,14 @@ def _classify(exc: BaseException, tsa: TimestampAuthority, timeout: float) -> Ti
     return TimestampError("unreachable", tsa=tsa.name, url=tsa.url, reason=str(exc), cause="other")
 
 
+def classify_failure(exc: BaseException, tsa: TimestampAuthority, timeout: float) -> TimestampError:
+    """What went wrong when pyHanko asked a TSA (for a PDF's signature or document time-stamp),
+    as the error the queue records for a log-head request."""
+    if isinstance(exc, TimestampError):
+        return exc
+    return _classify(exc, tsa, timeout)
+
+
 def _network_cause(exc: BaseException) -> str:
     """Which common network failure ``exc`` is: the key of its wording in the catalogues.
 
@@ -130,12 +143,61 @@ def _network_cause(exc: BaseException) -> str:
     return "other"
 
 
+class ResponseTooLarge(Exception):
+    """The TSA's answer is (or says it is) over :data:`MAX_RESPONSE_BYTES`."""
+
+
+def bounded_stamper(url: str, timeout: float) -> Any:
+    """pyHanko's HTTP time stamper, reading at most :data:`MAX_RESPONSE_BYTES` of the answer
+    (its own reads the whole body into memory, however large): a declared ``Content-Length``
+    over the cap is refused before a byte of the body is read, the content type is checked
+    before reading, and the body is read in chunks until the cap."""
+    import aiohttp
+    from asn1crypto import tsp
+    from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+
+    class BoundedTimeStamper(HTTPTimeStamper):
+        async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+            headers = await self.async_request_headers()
+            try:
+                async with (
+                    self._acquire_session() as session,
+                    session.post(
+                        url=self.url,
+                        headers=headers,
+                        data=req.dump(),
+                        raise_for_status=True,
+                        timeout=aiohttp.ClientTimeout(total=self.timeout),
+                    ) as response,
+                ):
+                    if (response.content_length or 0) > MAX_RESPONSE_BYTES:
+                        raise ResponseTooLarge(response.content_length)
+                    kind = response.headers.get("Content-Type")
+                    if kind != "application/timestamp-reply":
+                        raise aiohttp.ContentTypeError(
+                            response.request_info,
+                            response.history,
+                            message=f"expected application/timestamp-reply, got {kind}",
+                            headers=response.headers,
+                        )
+                    body = bytearray()
+                    while chunk := await response.content.read(READ_CHUNK):
+                        body += chunk
+                        if len(body) > MAX_RESPONSE_BYTES:
+                            raise ResponseTooLarge(len(body))
+            except (aiohttp.ClientError, OSError) as exc:
+                raise TimestampRequestError("Error while contacting timestamp service") from exc
+            return tsp.TimeStampResp.load(bytes(body))
+
+    return BoundedTimeStamper(url, timeout=timeout)
+
+
 def send_request(tsa: TimestampAuthority, request: TimestampRequest, timeout: float) -> bytes:
     """POST the request; the raw DER response (not yet verified)."""
     import asyncio
 
     from asn1crypto import tsp
-    from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+    from pyhanko.sign.timestamps import TimestampRequestError
 
     stamper = in_process_stamper(tsa)
     req = tsp.TimeStampReq.load(request.der)
@@ -145,7 +207,7 @@ def send_request(tsa: TimestampAuthority, request: TimestampRequest, timeout: fl
         raise TimestampError(
             "unreachable", tsa=tsa.name, url=tsa.url, reason="not an http URL", cause="bad_url"
         )
-    client = HTTPTimeStamper(tsa.url, timeout=timeout)
+    client = bounded_stamper(tsa.url, timeout)
 
     async def post() -> bytes:
         # HTTPTimeStamper returns a lazily parsed TimeStampResp: keep its original bytes
@@ -154,6 +216,10 @@ def send_request(tsa: TimestampAuthority, request: TimestampRequest, timeout: fl
 
     try:
         return asyncio.run(asyncio.wait_for(post(), timeout + 1))
+    except ResponseTooLarge as exc:
+        raise TimestampError(
+            "bounds.too_large", tsa=tsa.name, url=tsa.url, limit=MAX_RESPONSE_BYTES
+        ) from exc
     except TimestampRequestError as exc:
         raise _classify(exc, tsa, timeout) from exc
     except TimeoutError as exc:

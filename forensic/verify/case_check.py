@@ -21,12 +21,15 @@ from forensic.case.case import (
     tool_record,
 )
 from forensic.case.derived import plaintext_digest
+from forensic.case.step import announced_objects, own_orphan
 from forensic.custody.keys import ExaminerKey, fingerprint, load_public_pem
+from forensic.custody.known_cases import ExpectedHead, KnownCase
 from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
 from forensic.errors import ForensicError
 from forensic.problem import Problem
 from forensic.progress import SILENT, ProgressReporter
-from forensic.timestamp.stamp import verify_tokens
+from forensic.timestamp.stamp import TokenCheck, token_status, verify_tokens
+from forensic.verify.report_check import ReportCheck, check_reports
 
 ALWAYS_PRESENT = frozenset({LOG_FILE, SIG_FILE, ".lock"})
 
@@ -47,6 +50,14 @@ class VerificationReport:
     """Encrypted objects decrypted and re-hashed (``--decrypt``); 0 without the key."""
     derived_plaintext_checked: int = 0
     """Encrypted derived files decrypted and checked against ``plaintext_sha256``."""
+    tokens: tuple[TokenCheck, ...] = ()
+    """Every stored timestamp token as re-verified (``trusted`` by this machine's anchors)."""
+    known: KnownCase | None = None
+    """What this machine remembered of the case before this run (None: first seen here)."""
+    reports: tuple[ReportCheck, ...] = ()
+    """Each stored report's signature and trusted-time state."""
+    zone: str = "Asia/Seoul"
+    """The case's zone, for the times a front end prints."""
 
     def _area_ok(self, *areas: str) -> bool:
         return not any(p.area in areas for p in self.problems)
@@ -96,8 +107,30 @@ class VerificationReport:
             "encrypted_objects": self.encrypted_objects,
             "plaintext_checked": self.plaintext_checked,
             "derived_plaintext_checked": self.derived_plaintext_checked,
+            "tokens_checked": len(self.tokens),
+            "tokens_trusted": sum(1 for t in self.tokens if t.ok and t.trusted),
+            "untrusted_tokens": [_untrusted_doc(t) for t in self.untrusted_tokens],
+            "known_case": self.known.as_dict() if self.known is not None else None,
+            "reports": [r.as_dict() for r in self.reports],
             "problems": [p.as_dict() for p in self.problems],
         }
+
+    @property
+    def untrusted_tokens(self) -> tuple[TokenCheck, ...]:
+        """Tokens that verify but are no trusted time here: demo, or an unknown root."""
+        return tuple(t for t in self.tokens if t.ok and not t.trusted)
+
+
+def _untrusted_doc(check: TokenCheck) -> dict[str, Any]:
+    return {
+        "seq": check.seq,
+        "tsa": str(check.token.get("tsa", "")),
+        "tsr": str(check.token.get("tsr", "")),
+        "gen_time": check.gen_time,
+        "root_sha256": check.root_sha256,
+        "demo": check.demo,
+        "recorded_trusted": bool(check.token.get("trusted")),
+    }
 
 
 def _check_key(case: Case, entries: list[CustodyEntry], expect: str | None) -> list[Problem]:
@@ -148,7 +181,7 @@ def _check_key(case: Case, entries: list[CustodyEntry], expect: str | None) -> l
                     "public key differs from the one recorded in log line 1",
                 )
             )
-    if expect and not actual.startswith(expect.lower()):
+    if expect and not actual.startswith(expect.lower().removeprefix("sha256:")):
         problems.append(
             Problem(
                 "key",
@@ -301,16 +334,47 @@ def _key_files_changed(case: Case, problems: list[Problem]) -> bool:
     return any(p.area in ("file", "key") and p.location in names for p in problems)
 
 
+def _unknown_file(full: Path, rel: str, announced: set[str]) -> Problem:
+    """What a file no log entry records is: something an interrupted run left, or foreign."""
+    if rel.startswith("tmp/"):
+        if full.name.endswith(".intent.json"):
+            return Problem("interrupted", "run_interrupted", rel, _interrupted_detail(full))
+        size = full.stat().st_size
+        return Problem("interrupted", "partial_file", rel, f"{size} bytes of an interrupted copy")
+    if rel.startswith("objects/") and own_orphan(full, rel, announced):
+        return Problem(
+            "object",
+            "object_unrecorded",
+            rel,
+            "not acquired by any log entry; an interrupted run's intent names it "
+            "('forensic recover' quarantines it)",
+        )
+    if rel.startswith("objects/"):
+        return Problem(
+            "object",
+            "object_foreign",
+            rel,
+            "foreign file: no log entry records it and no interrupted run of this tool was "
+            "writing it (or its name is not the SHA-256 of its bytes); recovery leaves it "
+            "where it is",
+        )
+    return Problem("file", "file_unrecorded", rel, "not written by any log entry")
+
+
 def verify_case(
     case: Case,
     progress: ProgressReporter = SILENT,
     *,
     expect_key: str | None = None,
+    expect_head: ExpectedHead | None = None,
     cold: bool = True,
     decrypt: bool = False,
 ) -> VerificationReport:
     """``decrypt``: also decrypt every ciphertext object and re-hash its plaintext (needs the
-    case identity, i.e. the passphrase); without it ciphertext is checked against its name."""
+    case identity, i.e. the passphrase); without it ciphertext is checked against its name.
+
+    The case is also checked against what this machine remembers of it (the session home:
+    pinned key, newest head seen) and against ``expect_head`` from a third party."""
     raw = case.log.read_raw()
     committed = raw.lines[: len(raw.sigs)]
     entries: list[CustodyEntry] = []
@@ -342,7 +406,9 @@ def verify_case(
     except (ValueError, ForensicError):
         pass  # already reported as key_unreadable
 
-    problems.extend(verify_tokens(case, entries))
+    problems.extend(_history_problems(case, committed, expect_head))
+    tokens = token_status(case, entries)
+    problems.extend(verify_tokens(case, entries, tokens))
 
     usable: list[CustodyEntry] = []
     for entry in entries:
@@ -400,6 +466,9 @@ def verify_case(
         else:
             derived_plaintext += 1
 
+    report_problems, reports = check_reports(case, usable, decrypt=decrypt)
+    problems.extend(report_problems)
+
     total = sum(i.size for i in items.values())
     progress.start("verify", total)
     checked_bytes = 0
@@ -451,6 +520,7 @@ def verify_case(
             checked_bytes += result.size or 0
 
     known = ALWAYS_PRESENT | set(recorded_files) | {i.object_path for i in items.values()}
+    announced = announced_objects(case.store.tmp)
     for dirpath, _dirs, names in os.walk(case.root):
         for name in names:
             full = Path(dirpath) / name
@@ -468,28 +538,7 @@ def verify_case(
                     )
                 )
                 continue
-            if rel.startswith("tmp/"):
-                if name.endswith(".intent.json"):
-                    problems.append(
-                        Problem("interrupted", "run_interrupted", rel, _interrupted_detail(full))
-                    )
-                else:
-                    problems.append(
-                        Problem(
-                            "interrupted",
-                            "partial_file",
-                            rel,
-                            f"{full.stat().st_size} bytes of an interrupted copy",
-                        )
-                    )
-            elif rel.startswith("objects/"):
-                problems.append(
-                    Problem("object", "object_unrecorded", rel, "not acquired by any log entry")
-                )
-            else:
-                problems.append(
-                    Problem("file", "file_unrecorded", rel, "not written by any log entry")
-                )
+            problems.append(_unknown_file(full, rel, announced))
     head = entries[-1].hash if entries else None
     return VerificationReport(
         case_id=case.info.case_id,
@@ -504,7 +553,27 @@ def verify_case(
         encrypted_objects=sum(1 for i in items.values() if i.encrypted),
         plaintext_checked=sum(1 for _i, r in results if r.plaintext_sha256 is not None),
         derived_plaintext_checked=derived_plaintext,
+        tokens=tuple(tokens),
+        known=case.history_known(),
+        reports=tuple(reports),
+        zone=case.info.timezone,
     )
+
+
+def _history_problems(
+    case: Case, committed: list[bytes], expect_head: ExpectedHead | None
+) -> list[Problem]:
+    """The case against this machine's record of it and against a third party's head."""
+    problems: list[Problem] = []
+    found = case.history_conflict(committed)
+    if found is not None:
+        area, where = ("key", CASE_FILE) if found.kind == "key_changed" else ("log", LOG_FILE)
+        problems.append(Problem(area, found.kind, where, found.detail))
+    if expect_head is not None:
+        why = expect_head.missing_from(committed)
+        if why is not None:
+            problems.append(Problem("log", "unexpected_head", LOG_FILE, why))
+    return problems
 
 
 def record_verification(case: Case, key: ExaminerKey, report: VerificationReport) -> CustodyEntry:

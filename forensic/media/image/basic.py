@@ -50,9 +50,10 @@ class ContainerDescriber(ImageDescriber):
         except OSError as exc:
             warnings.append(warning_text("unreadable", reason=exc.strerror or exc))
         try:
-            from PIL import Image
+            from forensic.media.safe import open_image
 
-            with Image.open(path) as im:
+            im, _reduction = open_image(path)  # the header only: nothing is decoded here
+            with im:
                 result.update(
                     {
                         "format": im.format,

@@ -39,9 +39,10 @@ def profile_bytes(path: Path, media_type: str) -> tuple[bytes | None, list[str]]
         chunks, warns = read_riff(path, frozenset({"ICCP"}))
         return next((c.data for c in chunks if c.kind == "ICCP"), None), warns
     try:
-        from PIL import Image
+        from forensic.media.safe import open_image
 
-        with Image.open(path) as im:
+        im, _reduction = open_image(path)  # the header only: nothing is decoded here
+        with im:
             icc = im.info.get("icc_profile")
             return (bytes(icc) if icc else None), warnings
     except Exception as exc:

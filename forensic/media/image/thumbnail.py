@@ -7,7 +7,6 @@ else than the main image is a lead worth an examiner's look (not proof of anythi
 from __future__ import annotations
 
 import hashlib
-import io
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,16 @@ ASPECT_TOLERANCE = 0.05
 def compare(thumb: bytes, path: Path) -> dict[str, Any]:
     from PIL import Image, ImageChops, ImageStat
 
-    with Image.open(io.BytesIO(thumb)) as t:
+    from forensic.media.safe import open_image
+
+    t, _reduction = open_image(thumb)
+    with t:
         t.load()
         tw, th = t.size
         tg = t.convert("L")
-    with Image.open(path) as im:
-        mw, mh = im.size
+    im, reduction = open_image(path)
+    with im:
+        mw, mh = reduction.full if reduction is not None else im.size
         if im.format == "JPEG":
             im.draft("L", (tw * 2, th * 2))
         main = im.convert("L").resize((tw, th), Image.Resampling.BILINEAR)
