@@ -97,23 +97,21 @@ class ChatExcerpt:
 
 
 def active_marks(entries: Iterable[CustodyEntry]) -> dict[str, Mark]:
-    """Marks still in force, by subject (a later ``unmark`` cancels, a later ``mark`` replaces)."""
-    marks: dict[str, Mark] = {}
-    for e in entries:
-        if e.action == "unmark":
-            marks.pop(e.subject, None)
-        elif e.action == "mark" and e.subject.startswith("msg:"):
-            d = e.details
-            try:
-                context = int(d.get("context", DEFAULT_CONTEXT))
-                marks[e.subject] = Mark(
-                    str(d["group"]), int(d["chat"]), str(d["message"]),
-                    None if d.get("note") is None else str(d["note"]),
-                    max(0, min(context, MAX_CONTEXT)), e.seq,
-                )  # fmt: skip
-            except (KeyError, TypeError, ValueError):
-                continue  # a malformed mark quotes nothing
-    return marks
+    """Marks still in force, by subject: the ``forensic chat mark`` rule (a later ``unmark``
+    cancels, a later ``mark`` replaces, a subject that disagrees with its details is none)."""
+    from forensic.chat.marks import active_marks as marks_in_force
+
+    return {
+        m.ref.subject: Mark(
+            m.ref.group,
+            m.ref.chat,
+            m.ref.message,
+            m.note,
+            max(0, min(m.context, MAX_CONTEXT)),
+            m.seq,
+        )
+        for m in marks_in_force(entries)
+    }
 
 
 def chat_excerpts(case: Case, entries: list[CustodyEntry], item_ids: set[str]) -> list[ChatExcerpt]:
