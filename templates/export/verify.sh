@@ -186,9 +186,10 @@ check_tokens() {
     else
       untrusted=$((untrusted + 1))
       case $tok in *'"demo":true'*) demo=" (a demo TSA)" ;; *) demo= ;; esac
-      echo "UNTRUSTED: timestamp token $d$tsr ($tsa$demo) chains only to root SHA-256 $ownfp," \
-        "which is not a shipped trust root: its time ($gt) proves nothing until that" \
-        "fingerprint is checked with the authority (then: --trust-root $ownfp)"
+      echo "UNTRUSTED: timestamp token $d$tsr ($tsa$demo) verifies for log entry $hs, time $gt" \
+        "(certificates checked as of epoch ${epoch:-now}) but chains only to root SHA-256" \
+        "$ownfp, not a shipped trust root: its time proves nothing until that fingerprint" \
+        "is checked with the authority (then: --trust-root $ownfp)"
     fi
   done < "$work/tokens"
 }
