@@ -81,13 +81,17 @@ inventory() {
       { for (i = 1; i <= NF; i++) { v = 0; d = $i
           while (d != "") { v = v * 8 + substr(d, 1, 1); d = substr(d, 2) }
           name = name sprintf("%c", v) } }' > "$work/odd"
-  find "$1" ! -path "*[$ctl]*" -type l | sed "s|^$2||" | sort \
-    | sed 's/$/: a symbolic link (forensic never makes one; it is not followed)/' >> "$work/odd.l"
-  find "$1" ! -path "*[$ctl]*" -type f -links +1 | sed "s|^$2||" | sort \
-    | sed 's/$/: a hard link (link count above 1: the same file has another name)/' >> "$work/odd.l"
-  find "$1" ! -path "*[$ctl]*" ! -type f ! -type d ! -type l | sed "s|^$2||" | sort \
-    | sed 's/$/: a special file (fifo, device or socket)/' >> "$work/odd.l"
-  sed 's/^/PROBLEM: /' "$work/odd.l" >> "$work/odd"
+  find "$1" ! -path "*[$ctl]*" \( -type l -o -type f -links +1 -o ! -type f ! -type d \) \
+    | sed "s|^$2||" | sort > "$work/odd.l"
+  while IFS= read -r odd; do
+    if [ -h "./$odd" ]; then
+      echo "PROBLEM: $odd: a symbolic link (forensic never makes one; it is not followed)"
+    elif [ -f "./$odd" ]; then
+      echo "PROBLEM: $odd: a hard link (link count above 1: the same file has another name)"
+    else
+      echo "PROBLEM: $odd: a special file (fifo, device or socket)"
+    fi
+  done < "$work/odd.l" >> "$work/odd"
   find "$1" ! -path "*[$ctl]*" -type f | sed "s|^$2||" | sort > "$work/regular"
   if [ -s "$work/odd" ]; then cat "$work/odd"; status=1; fi
   rm -f "$work/odd" "$work/odd.l"
@@ -119,12 +123,16 @@ check_tokens() {
   [ -s "$work/tokens" ] || return 0
   while IFS= read -r tok; do
     tokens=$((tokens + 1))
-    tsr=$(printf '%s' "$tok" | sed -n 's/.*"tsr":"\([^"]*\)".*/\1/p')
-    chain=$(printf '%s' "$tok" | sed -n 's/.*"chain":"\([^"]*\)".*/\1/p')
-    hh=$(printf '%s' "$tok" | sed -n 's/.*"head_hash":"\([0-9a-f]*\)".*/\1/p')
-    hs=$(printf '%s' "$tok" | sed -n 's/.*"head_seq":\([0-9]*\).*/\1/p')
-    tsa=$(printf '%s' "$tok" | sed -n 's/.*"tsa":"\([^"]*\)".*/\1/p')
-    recroot=$(printf '%s' "$tok" | sed -n 's/.*"root_sha256":"\([0-9a-f]*\)".*/\1/p')
+    # The record's fields, as sed '.*"NAME":"\(...\)"' would take them (the last match).
+    printf '%s\n' "$tok" | awk -v sep="$mark" '
+      function f(re, lead,   s, v) { s = $0; v = ""
+        while (match(s, re)) { v = substr(s, RSTART + lead, RLENGTH - lead - 1); s = substr(s, RSTART + 1) }
+        return v }
+      { printf "%s", f("\"tsr\":\"[^\"]*\"", 7) sep f("\"chain\":\"[^\"]*\"", 9) sep \
+          f("\"head_hash\":\"[0-9a-f]*\"", 13) sep f("\"head_seq\":[0-9]*,", 11) sep \
+          f("\"tsa\":\"[^\"]*\"", 7) sep f("\"root_sha256\":\"[0-9a-f]*\"", 15) sep "\n" }' \
+      > "$work/tok"
+    IFS=$mark read -r tsr chain hh hs tsa recroot rest < "$work/tok"
     at=$(grep "^${hs:-x} " "$work/heads" | head -n 1 | cut -d' ' -f2)
     [ -n "$hh" ] && [ "$at" = "$hh" ] || \
       problem "$d$tsr: stamps head_hash ${hh:-?}, but log entry ${hs:-?} hashes to ${at:-?}"
@@ -134,17 +142,45 @@ check_tokens() {
     if [ -z "$chain" ] || ! grep -qxF "$d$chain" "$work/regular"; then
       problem "$d$tsr: no certificate chain (${chain:-none}) to verify it with"; continue
     fi
+    # Each certificate of the chain: its PEM, and its DER (base64 decoded here, as the
+    # signatures are) for one sha256sum: the fingerprints, by value.
     rm -f "$work"/cert.*
-    awk -v w="$work" '/-----BEGIN CERTIFICATE-----/ { n++; inside = 1 }
-      inside { print > (w "/cert." n) }
-      /-----END CERTIFICATE-----/ { inside = 0; close(w "/cert." n) }' "./$d$chain" < /dev/null
-    anchor=; anchorfp=; own=; ownfp=
-    for cert in "$work"/cert.*; do
-      [ -f "$cert" ] || continue
-      cfp=$(openssl x509 -in "$cert" -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1)
-      if printf '%s\n' "$trust" | grep -qx "$cfp"; then anchor=$cert; anchorfp=$cfp; fi
-      if [ "$cfp" = "$recroot" ] || [ -z "$own" ]; then own=$cert; ownfp=$cfp; fi
-    done
+    awk -v w="$work" -v B64="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" '
+      function octal(s,   i, l, v, q, c, out, pad) {
+        out = ""; l = length(s)
+        for (i = 1; i <= l; i += 4) {
+          v = 0; pad = 0
+          for (q = 0; q < 4; q++) {
+            c = substr(s, i + q, 1)
+            if (c == "=") { pad++; v = v * 64 } else v = v * 64 + index(B64, c) - 1
+          }
+          out = out sprintf("\\%03o", int(v / 65536))
+          if (pad < 2) out = out sprintf("\\%03o", int(v / 256) % 256)
+          if (pad < 1) out = out sprintf("\\%03o", v % 256)
+        }
+        return out
+      }
+      /-----BEGIN CERTIFICATE-----/ { n++; inside = 1; body = "" }
+      inside { print > (w "/cert." n ".pem") }
+      inside && !/-----/ { gsub(/[^A-Za-z0-9+\/=]/, ""); body = body $0 }
+      /-----END CERTIFICATE-----/ { inside = 0; close(w "/cert." n ".pem")
+        if (length(body) % 4 == 0 && body ~ /^[A-Za-z0-9+\/]*=*$/) print n, octal(body)
+        else print n, "x" }' "./$d$chain" < /dev/null > "$work/certs"
+    while read -r cn coct; do
+      [ "$coct" = x ] || printf "$coct" > "$work/cert.$cn.der"
+    done < "$work/certs"
+    anchor=; anchorfp=; own=; ownfp=; last=; lastfp=
+    if [ -s "$work/certs" ]; then
+      (cd "$work" && ls cert.*.der 2>/dev/null | xargs sha256sum 2>/dev/null) > "$work/certs.fp"
+      while read -r cfp cname; do
+        cert=$work/${cname%.der}.pem
+        if printf '%s\n' "$trust" | grep -qx "$cfp"; then anchor=$cert; anchorfp=$cfp; fi
+        if [ "$cfp" = "$recroot" ]; then own=$cert; ownfp=$cfp; fi
+        last=$cert; lastfp=$cfp
+      done < "$work/certs.fp"
+      # the root the log recorded, else the chain's last certificate (its root)
+      [ -n "$own" ] || { own=$last; ownfp=$lastfp; }
+    fi
     [ -n "$own" ] || { problem "$d$chain: holds no certificate"; continue; }
     # Certificates are checked as of the time the TSA signed (its genTime), not today.
     gt=$(openssl ts -reply -in "./$d$tsr" -text 2>/dev/null < /dev/null \
