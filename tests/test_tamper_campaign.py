@@ -485,10 +485,21 @@ class Planner:
         """A bag whose tag files lie, resealed by regenerating the manifests (no key needed)."""
         if not self.prefix:
             return None
-        what = what or rng.choice(("dash", "oxum", "fingerprint"))
+        what = what or rng.choice(("dash", "oxum", "fingerprint", "object"))
         info = self.data("bag-info.txt").decode()
         manifest = self.data("manifest-sha256.txt")
-        if what == "dash":
+        swapped, picture = "", b""
+        if what == "object":
+            # An object's bytes replaced by another picture, its manifest line made to match.
+            swapped = rng.choice([f for f in self.files if f.startswith("data/objects/")])
+            picture = rng.randbytes(64)
+            old = self.data(swapped)
+            manifest = manifest.replace(
+                hashlib.sha256(old).hexdigest().encode() + b"  " + swapped.encode(),
+                hashlib.sha256(picture).hexdigest().encode() + b"  " + swapped.encode(),
+            )
+            where = swapped
+        elif what == "dash":
             manifest += hashlib.sha256(b"").hexdigest().encode() + b"  -\n"
             where = "manifest-sha256.txt"
         elif what == "oxum":
@@ -499,6 +510,8 @@ class Planner:
             where = "bag-info.txt"
 
         def apply(root: Path) -> None:
+            if swapped:
+                _write(root / swapped, picture)
             _write(root / "bag-info.txt", info.encode())
             _write(root / "manifest-sha256.txt", manifest)
             tags = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "verify.sh", "VERIFY.md")
@@ -614,7 +627,8 @@ def _campaign(
     links = ("symlink", "hardlink", "fifo") if SLOW else ("",)
     hostile = [("escape_name", "")] + [("planted_link", k) for k in links]
     if is_bag:
-        hostile += [("resealed", w) for w in (("dash", "oxum", "fingerprint") if SLOW else ("",))]
+        lies = ("dash", "oxum", "fingerprint", "object") if SLOW else ("",)
+        hostile += [("resealed", w) for w in lies]
     for kind, variant in hostile:
         draw = getattr(planner, "_" + kind)
         m = draw(len(mutations), rng, variant) if variant else draw(len(mutations), rng)
