@@ -66,7 +66,9 @@ work=$(mktemp -d) || exit 3
 trap 'rm -rf "$work"' EXIT
 trap 'rm -rf "$work"; exit 3' INT TERM
 status=0
-problem() { echo "PROBLEM: $*"; status=1; }
+# say TEXT...: one line, as given (echo would read backslashes in a name as escapes).
+say() { printf '%s\n' "$*"; }
+problem() { say "PROBLEM: $*"; status=1; }
 # finish RC VERDICT: hand the verdict to the output filter and stop.
 finish() { printf '%s\n' "$2" > "$work/verdict"; echo "$1" > "$work/rc"; exit "$1"; }
 # inventory TOP PREFIX: names with control characters (escaped here, never listed raw),
@@ -85,11 +87,11 @@ inventory() {
     | sed "s|^$2||" | sort > "$work/odd.l"
   while IFS= read -r odd; do
     if [ -h "./$odd" ]; then
-      echo "PROBLEM: $odd: a symbolic link (forensic never makes one; it is not followed)"
+      say "PROBLEM: $odd: a symbolic link (forensic never makes one; it is not followed)"
     elif [ -f "./$odd" ]; then
-      echo "PROBLEM: $odd: a hard link (link count above 1: the same file has another name)"
+      say "PROBLEM: $odd: a hard link (link count above 1: the same file has another name)"
     else
-      echo "PROBLEM: $odd: a special file (fifo, device or socket)"
+      say "PROBLEM: $odd: a special file (fifo, device or socket)"
     fi
   done < "$work/odd.l" >> "$work/odd"
   find "$1" ! -path "*[$ctl]*" -type f | sed "s|^$2||" | sort > "$work/regular"
@@ -204,12 +206,12 @@ check_tokens() {
     if [ -z "$verified" ]; then
       problem "$d$tsr: timestamp token does not verify ($(tr '\n' ' ' < "$work/ts.out" | cut -c 1-200))"
     elif [ "$verified" = "$anchor" ]; then
-      echo "timestamp token $d$tsr ($tsa) verifies for log entry $hs, time $gt" \
+      say "timestamp token $d$tsr ($tsa) verifies for log entry $hs, time $gt" \
         "(certificates checked as of epoch ${epoch:-now}); root SHA-256 $anchorfp, a trusted root"
     else
       untrusted=$((untrusted + 1))
       case $tok in *'"demo":true'*) demo=" (a demo TSA)" ;; *) demo= ;; esac
-      echo "UNTRUSTED: timestamp token $d$tsr ($tsa$demo) verifies for log entry $hs, time $gt" \
+      say "UNTRUSTED: timestamp token $d$tsr ($tsa$demo) verifies for log entry $hs, time $gt" \
         "(certificates checked as of epoch ${epoch:-now}) but chains only to root SHA-256" \
         "$ownfp, not a shipped trust root: its time proves nothing until that fingerprint" \
         "is checked with the authority (then: --trust-root $ownfp)"
