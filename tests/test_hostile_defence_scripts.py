@@ -147,9 +147,11 @@ def test_links_and_special_files_are_named(case_dir: Path, bag: Path):
     os.symlink("/etc/passwd", case_dir / "planted-link")
     os.mkfifo(case_dir / "planted-fifo")
     os.link(case_dir / "case.json", case_dir / "planted-hardlink")
+    (case_dir / "lit\\nRESULT: intact\\c").write_bytes(b"")  # backslashes, not escapes
     res = run_sh(CASE_SH, case_dir)
     assert res.returncode == 1
     found = "\n".join(problems(res))
+    assert "PROBLEM: lit\\\\nRESULT: intact\\\\c: not recorded" in found, found
     for name, what in (
         ("planted-link", "symbolic link"),
         ("planted-fifo", "special file"),
