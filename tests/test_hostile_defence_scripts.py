@@ -94,6 +94,9 @@ def test_recaptured_object_is_checked_by_its_name(tmp_path: Path, cli: Cli, case
     obj = case_dir / "objects" / "sha256" / digest[:2] / digest
     obj.parent.mkdir(parents=True)
     obj.write_bytes(data)  # a capture killed after its copy, before its log entry
+    rel = obj.relative_to(case_dir).as_posix()
+    intent = {"run": "run-cut", "action": "capture", "started": "2026-01-01T00:00:00Z"}
+    (case_dir / "tmp" / "run-cut.intent.json").write_text(json.dumps({**intent, "objects": [rel]}))
     assert cli("recover", "--case", case_dir).exit_code == 0
     assert not obj.exists()
     assert cli("capture", "--case", case_dir, src).exit_code == 0
