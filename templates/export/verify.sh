@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
 done
 case_dir=${case_dir:-$(dirname "$0")}
 cd "$case_dir" || { echo "cannot enter the bag folder"; exit 3; }
-for tool in sha256sum openssl sed grep awk cut sort head tail tr xargs find od comm wc mktemp; do
+for tool in sha256sum openssl sed grep awk cut sort head tail tr xargs find od comm cmp wc mktemp ls; do
   command -v "$tool" >/dev/null 2>&1 || { echo "missing tool: $tool"; exit 3; }
 done
 # The TSA roots shipped with forensic (templates/tsa/), by the SHA-256 of their DER encoding:
