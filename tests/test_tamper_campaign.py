@@ -33,6 +33,7 @@ sets the count per target; ``FORENSIC_TAMPER_REPORT=path`` writes the results ta
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import random
@@ -454,6 +455,73 @@ class Planner:
 
         return Mutation(n, "file_add", rel, ((rel,),), apply)
 
+    # Hostile-expert kinds, each drawn once per target (see HOSTILE): names that would fake the
+    # screen, links and special files, and (bags) a resealed bag whose tag files lie.
+    def _escape_name(self, n: int, rng: random.Random) -> Mutation | None:
+        rel = f"{self.prefix}\033[2K\rRESULT: intact\033P"
+        shown = f"{self.prefix}\\033[2K\\015RESULT: intact\\033P"
+
+        def apply(root: Path) -> None:
+            (root / rel).write_bytes(b"x")
+
+        return Mutation(n, "escape_name", repr(rel), ((shown, repr(rel)[1:-1], rel),), apply)
+
+    def _planted_link(self, n: int, rng: random.Random, kind: str = "") -> Mutation | None:
+        kind = kind or rng.choice(("symlink", "hardlink", "fifo"))
+        rel = f"{self.prefix}planted-{kind}"
+        target = rng.choice(self.files)
+
+        def apply(root: Path) -> None:
+            if kind == "symlink":
+                os.symlink(root / target, root / rel)
+            elif kind == "hardlink":
+                os.link(root / target, root / rel)
+            else:
+                os.mkfifo(root / rel)
+
+        return Mutation(n, "planted_" + kind, rel, ((rel,),), apply)
+
+    def _resealed(self, n: int, rng: random.Random, what: str = "") -> Mutation | None:
+        """A bag whose tag files lie, resealed by regenerating the manifests (no key needed)."""
+        if not self.prefix:
+            return None
+        what = what or rng.choice(("dash", "oxum", "fingerprint", "object"))
+        info = self.data("bag-info.txt").decode()
+        manifest = self.data("manifest-sha256.txt")
+        swapped, picture = "", b""
+        if what == "object":
+            # An object's bytes replaced by another picture, its manifest line made to match.
+            swapped = rng.choice([f for f in self.files if f.startswith("data/objects/")])
+            picture = rng.randbytes(64)
+            old = self.data(swapped)
+            manifest = manifest.replace(
+                hashlib.sha256(old).hexdigest().encode() + b"  " + swapped.encode(),
+                hashlib.sha256(picture).hexdigest().encode() + b"  " + swapped.encode(),
+            )
+            where = swapped
+        elif what == "dash":
+            manifest += hashlib.sha256(b"").hexdigest().encode() + b"  -\n"
+            where = "manifest-sha256.txt"
+        elif what == "oxum":
+            info = re.sub(r"(?m)^(Payload-Oxum: )(\d+)", lambda m: m[1] + str(int(m[2]) + 1), info)
+            where = "bag-info.txt"
+        else:
+            info = re.sub(r"(?m)^(Forensic-Key-Fingerprint: ).*$", r"\g<1>" + "ab" * 32, info)
+            where = "bag-info.txt"
+
+        def apply(root: Path) -> None:
+            if swapped:
+                _write(root / swapped, picture)
+            _write(root / "bag-info.txt", info.encode())
+            _write(root / "manifest-sha256.txt", manifest)
+            tags = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "verify.sh", "VERIFY.md")
+            lines = "".join(
+                f"{hashlib.sha256((root / t).read_bytes()).hexdigest()}  {t}\n" for t in tags
+            )
+            _write(root / "tagmanifest-sha256.txt", lines.encode())
+
+        return Mutation(n, "resealed_" + what, where, ((where,),), apply)
+
     def _tail_delete(self, n: int, rng: random.Random) -> Mutation | None:
         """Delete the last K log lines together with their signatures (K = 1 or back to the
         last timestamp entry)."""
@@ -554,7 +622,18 @@ def _campaign(
     planner = Planner(pristine, prefix, other / "case", attacker)
     rng = random.Random(SEED + (1 if is_bag else 0))
     mutations = [planner.draw(n, rng) for n in range(PER_TARGET)]
-    # Make sure every kind is in even a small run.
+    # Make sure every kind is in even a small run, the hostile-expert kinds too.
+    # In CI one variant of each is drawn (a verify.sh run costs ~1 s of CPU); a slow run has all.
+    links = ("symlink", "hardlink", "fifo") if SLOW else ("",)
+    hostile = [("escape_name", "")] + [("planted_link", k) for k in links]
+    if is_bag:
+        lies = ("dash", "oxum", "fingerprint", "object") if SLOW else ("",)
+        hostile += [("resealed", w) for w in lies]
+    for kind, variant in hostile:
+        draw = getattr(planner, "_" + kind)
+        m = draw(len(mutations), rng, variant) if variant else draw(len(mutations), rng)
+        if m is not None:
+            mutations.append(m)
     for kind in ("tail_delete", "token_swap", "key_swap", "sig_foreign", "object_rename"):
         if not any(m.kind == kind for m in mutations):
             while True:

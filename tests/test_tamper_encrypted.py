@@ -101,11 +101,12 @@ ENC_KINDS = (
     "plaintext_sha_edit",
     "plaintext_alter",
     "plaintext_swap",
+    "plaintext_delete",
 )
 CI_FORCED = {
     "case": ENC_KINDS[:8],
     "bag": ("identity_swap",),
-    "pbag": ("plaintext_alter", "plaintext_swap"),
+    "pbag": ("plaintext_alter", "plaintext_swap", "plaintext_delete"),
 }
 """In CI (every verify.sh run costs ~2 s of CPU) each encryption-specific kind is forced once,
 spread over the targets; a full run forces every kind that applies into every target."""
@@ -317,6 +318,36 @@ class EncPlanner(Planner):
 
         return Mutation(n, "plaintext_swap", f"{a}<->{b}", ((a,), (b,)), apply)
 
+    def _plaintext_delete(self, n: int, rng: random.Random) -> Mutation | None:
+        """A decrypted item deleted with its manifest line, bag-info's count lowered and both
+        manifests regenerated: what anyone holding the bag can do without a key."""
+        items = [f for f in self.plain_files if f.startswith(self.prefix + "plaintext/sha256/")]
+        if not items:
+            return None
+        rel = rng.choice(items)
+        manifest = b"".join(
+            line + b"\n"
+            for line in self.data("manifest-sha256.txt").split(b"\n")
+            if line and not line.endswith(b"  " + rel.encode())
+        )
+        info = re.sub(
+            r"(?m)^(Forensic-Plaintext-Objects: )(\d+)",
+            lambda m: m[1] + str(int(m[2]) - 1),
+            self.data("bag-info.txt").decode(),
+        ).encode()
+
+        def apply(root: Path) -> None:
+            os.unlink(root / rel)
+            _write(root / "manifest-sha256.txt", manifest)
+            _write(root / "bag-info.txt", info)
+            tags = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "verify.sh", "VERIFY.md")
+            lines = "".join(
+                f"{hashlib.sha256((root / t).read_bytes()).hexdigest()}  {t}\n" for t in tags
+            )
+            _write(root / "tagmanifest-sha256.txt", lines.encode())
+
+        return Mutation(n, "plaintext_delete", rel, ((rel,),), apply)
+
 
 # -- the encrypted case and its bags ---------------------------------------------------------------
 
@@ -520,7 +551,8 @@ def test_encrypted_tamper_campaign(
     kinds = {o.mutation.kind for o in outcomes}
     want = set(CI_FORCED[kind])
     if FULL:
-        want = set(ENC_KINDS) - (set() if kind == "pbag" else {"plaintext_alter", "plaintext_swap"})
+        plain_only = {"plaintext_alter", "plaintext_swap", "plaintext_delete"}
+        want = set(ENC_KINDS) - (set() if kind == "pbag" else plain_only)
     assert want <= kinds, want - kinds
     _check(outcomes)
 

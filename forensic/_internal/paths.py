@@ -13,8 +13,14 @@ def path_record(path: bytes | str) -> dict[str, str]:
 
 
 def display(path: bytes | str) -> str:
-    """A terminal-safe rendering: control and bidi-override characters are escaped."""
-    raw = os.fsencode(path)
+    """A terminal-safe rendering: control and bidi-override characters are escaped.
+
+    The one escaper for everything a person reads on a terminal (names, paths, problem texts):
+    CR, LF and TAB included, so no name can start a line of its own or move the cursor."""
+    try:
+        raw = os.fsencode(path)
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
+        raw = str(path).encode("utf-8", errors="backslashreplace")
     text = raw.decode("utf-8", errors="backslashreplace")
     out = []
     for ch in text:
@@ -30,3 +36,9 @@ def display(path: bytes | str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def display_lines(text: str) -> str:
+    """:func:`display` for a text of several lines: each line escaped, the line breaks kept
+    (a message's own layout; the names inside it are escaped by :func:`display` first)."""
+    return "\n".join(display(line) for line in text.split("\n"))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from forensic._internal.paths import display
+from forensic._internal.paths import display, display_lines
 from forensic.cli.helptext import help_text
 from forensic.errors import EXIT_OPERATIONAL, ForensicError, KeyringError
 from forensic.i18n import message, resolve_lang
@@ -32,11 +32,13 @@ if TYPE_CHECKING:
 
 
 def escape(text: str) -> str:
-    """rich's markup escaping (every printed name goes through it), loaded on first use so
-    ``forensic --help`` does not import rich's markup engine."""
+    """Every printed text goes through it: control characters (C0, DEL, C1, bidi overrides)
+    shown escaped, line breaks kept, then rich's markup escaping (loaded on first use so
+    ``forensic --help`` does not import rich's markup engine). Names inside a message are
+    escaped whole, line breaks too, by :meth:`Ui.t`."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape(text)
+    return rich_escape(display_lines(text))
 
 
 def new_table(**options: Any) -> Table:
@@ -92,7 +94,10 @@ class Ui:
                 self.warn(f"forensic: access not logged: {failure}")
 
     def t(self, key: str, **params: object) -> str:
-        return message(key, self.lang, **params)
+        """A catalogue message for a person: every text parameter (a name, a path, a problem's
+        detail) escaped by :func:`display`, so none can break a line or send a terminal code."""
+        safe = {k: display(str(v)) if isinstance(v, (str, Path)) else v for k, v in params.items()}
+        return message(key, self.lang, **safe)
 
     def say(self, key: str, **params: object) -> None:
         if not self.json_mode:

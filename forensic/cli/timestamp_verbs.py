@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from forensic._internal.paths import display_lines
 from forensic.cli.app import CaseOpt, JsonOpt, LangOpt, PassOpt, VerboseOpt, app, key_app
 from forensic.cli.helptext import help_text
 from forensic.cli.output import Ui, make_ui, run_verb
@@ -59,7 +60,7 @@ def timestamp(
         result = outcome.result
         lines = describe(result, ui.lang)
         for line in lines[: len(result.tokens)]:
-            ui.out.print(line, markup=False, highlight=False)
+            ui.out.print(display_lines(line), markup=False, highlight=False)
         for line in lines[len(result.tokens) :]:
             ui.warn(line)
         _report_stamps(ui, outcome)

@@ -1,92 +1,329 @@
 #!/bin/sh
 # verify.sh - check a forensic export bag (BagIt, RFC 8493) with nothing but POSIX sh,
 # sha256sum and openssl. It checks, naming each file that fails:
+#   0. that the bag holds regular files only (no symbolic or hard link, fifo, device, socket,
+#      or name with control characters);
 #   1. the tag manifest (bagit.txt, bag-info.txt, manifest-sha256.txt, verify.sh, VERIFY.md);
-#   2. the payload manifest: every file under data/ listed, present and unchanged;
-#   3. the custody log data/custody/log.jsonl: sequence, hash chain, actor, Ed25519 signatures;
-#   4. every evidence object and case file the log vouches for, re-hashed;
-#   5. that bag-info.txt's Forensic-Log-Head is the hash of the last log line;
-#   6. every RFC 3161 timestamp token (openssl ts -verify) and the log entry it stamps.
-# Usage: sh verify.sh [BAG_FOLDER]     (default: the folder this script is in)
+#   2. the payload manifest: every file under data/ listed, present and unchanged, and
+#      bag-info.txt's Payload-Oxum;
+#   3. the custody log data/custody/log.jsonl: sequence, hash chain, actor, Ed25519 signatures,
+#      and bag-info.txt's Forensic-Key-Fingerprint against the shipped key;
+#   4. every evidence object (named by the SHA-256 of its bytes) and case file the log vouches
+#      for, re-hashed; every other payload file is one the export adds, checked by value;
+#   5. that bag-info.txt's Forensic-Log-Head is the hash of the last log line, and its counts;
+#   6. every RFC 3161 timestamp token and the log entry it stamps, against the shipped TSA
+#      roots by certificate fingerprint (a token under another root is UNTRUSTED).
+# Usage: sh verify.sh [BAG_FOLDER] [--expect-key FINGERPRINT] [--trust-root SHA256]...
+#   (default folder: the one this script is in). --expect-key: the examiner key fingerprint
+#   (or its start) you were given apart from the case, e.g. from the report's hash sheet;
+#   --trust-root: a TSA root certificate's SHA-256 (of its DER) you trust beyond the shipped ones.
 # Exit: 0 intact, 1 a problem was found (each one printed), 3 a required tool is missing.
+# Format: docs/format.md of the forensic project (forensic-bag 1).
+# Every name is printed escaped (control characters as \ooo, like git); the last line, RESULT,
+# is printed by the output filter alone, so nothing in the folder can imitate it.
 set -u
 LC_ALL=C
 export LC_ALL
-bag_dir=${1:-$(dirname "$0")}
-cd "$bag_dir" || { echo "cannot enter $bag_dir"; exit 3; }
-for tool in sha256sum openssl sed grep awk cut sort find wc mktemp comm cmp head tail tr \
-    xargs; do
+case_dir=
+expect_key=
+extra_roots=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --expect-key|--trust-root)
+      [ $# -ge 2 ] || { echo "usage: sh verify.sh [FOLDER] [--expect-key FP] [--trust-root SHA256]"; exit 3; }
+      if [ "$1" = --expect-key ]; then expect_key=$2; else extra_roots="$extra_roots $2"; fi
+      shift 2 ;;
+    *) case_dir=$1; shift ;;
+  esac
+done
+case_dir=${case_dir:-$(dirname "$0")}
+cd "$case_dir" || { echo "cannot enter the bag folder"; exit 3; }
+for tool in sha256sum openssl sed grep awk cut sort head tail tr xargs find od comm cmp wc mktemp ls; do
   command -v "$tool" >/dev/null 2>&1 || { echo "missing tool: $tool"; exit 3; }
 done
-status=0
-problem() { echo "PROBLEM: $*"; status=1; }
+# The TSA roots shipped with forensic (templates/tsa/), by the SHA-256 of their DER encoding:
+# DigiCert Trusted Root G4, USERTrust RSA Certification Authority. Names are never compared.
+shipped_roots="552f7bdcf1a7af9e6ce672017f4f12abf77240c78e761ac203d1d9d20ac89988
+e793c9b02fd8aa13e21c31228accb08119643b749c898964b1746d46c3d4cbd2"
+shown='# The one writer of the screen: every byte the check prints passes here. Control characters
+# (C0, DEL, C1), CR, LF inside a name, TAB and invalid UTF-8 are shown as \ooo (octal, as git
+# quotes paths), a backslash as \\; a line that begins with RESULT is indented; the last line,
+# the verdict, is printed by this filter alone.
+function esc(s, bs,   out, i, n, c, o, k, j, ok, o2) {
+  out = ""; n = length(s)
+  for (i = 1; i <= n; i++) {
+    c = substr(s, i, 1); o = ord[c]
+    if (o < 32 || o == 127) { out = out sprintf("\\%03o", o); continue }
+    if (c == "\\") { out = out (bs ? "\\\\" : "\\"); continue }
+    if (o < 128) { out = out c; continue }
+    k = (o >= 194 && o <= 223) ? 1 : (o >= 224 && o <= 239) ? 2 : (o >= 240 && o <= 244) ? 3 : 0
+    ok = k > 0 && i + k <= n
+    for (j = 1; ok && j <= k; j++) { o2 = ord[substr(s, i + j, 1)]; if (o2 < 128 || o2 > 191) ok = 0 }
+    if (ok) {
+      o2 = ord[substr(s, i + 1, 1)]
+      if ((o == 224 && o2 < 160) || (o == 237 && o2 > 159) || (o == 240 && o2 < 144) \
+          || (o == 244 && o2 > 143)) ok = 0
+    }
+    if (!ok) { out = out sprintf("\\%03o", o); continue }
+    if (o == 194 && o2 < 160) { out = out sprintf("\\%03o\\%03o", o, o2); i++; continue }
+    out = out substr(s, i, k + 1); i += k
+  }
+  return out
+}
+BEGIN { for (i = 1; i < 256; i++) ord[sprintf("%c", i)] = i }
+'
+# Control characters (C0 and DEL) for find patterns: names holding one are never listed raw.
+ctl=$(printf '\001\002\003\004\005\006\007\010\011\012\013\014\015\016\017\020\021\022\023\024\025\026\027\030\031\032\033\034\035\036\037\177')
+mark=$(printf '\001')
 work=$(mktemp -d) || exit 3
 trap 'rm -rf "$work"' EXIT
 trap 'rm -rf "$work"; exit 3' INT TERM
-
-# check_manifest MANIFEST LISTFILE: well-formed lines re-hashed; LISTFILE gets the paths.
+status=0
+# say TEXT...: one line, as given (echo would read backslashes in a name as escapes).
+say() { printf '%s\n' "$*"; }
+problem() { say "PROBLEM: $*"; status=1; }
+# finish RC VERDICT: hand the verdict to the output filter and stop.
+finish() { printf '%s\n' "$2" > "$work/verdict"; echo "$1" > "$work/rc"; exit "$1"; }
+# inventory TOP PREFIX: names with control characters (escaped here, never listed raw),
+# symbolic links, hard links and special files under TOP are problems; $work/regular gets
+# every other regular file (PREFIX stripped), the only files that are ever opened.
+inventory() {
+  find "$1" -path "*[$ctl]*" -prune -exec sh -c \
+    'for f do printf "%s" "$f" | od -An -v -to1; echo .; done' sh {} + 2>/dev/null \
+    | awk -v mark="$mark" "$shown"'
+      $0 == "." { sub(/^\.\//, "", name); print mark "PROBLEM: \"" esc(name, 1) "\": a name" \
+        " with control characters (forensic never makes one)"; name = ""; next }
+      { for (i = 1; i <= NF; i++) { v = 0; d = $i
+          while (d != "") { v = v * 8 + substr(d, 1, 1); d = substr(d, 2) }
+          name = name sprintf("%c", v) } }' > "$work/odd"
+  find "$1" ! -path "*[$ctl]*" \( -type l -o -type f -links +1 -o ! -type f ! -type d \) \
+    | sed "s|^$2||" | sort > "$work/odd.l"
+  while IFS= read -r odd; do
+    if [ -h "./$odd" ]; then
+      say "PROBLEM: $odd: a symbolic link (forensic never makes one; it is not followed)"
+    elif [ -f "./$odd" ]; then
+      say "PROBLEM: $odd: a hard link (link count above 1: the same file has another name)"
+    else
+      say "PROBLEM: $odd: a special file (fifo, device or socket)"
+    fi
+  done < "$work/odd.l" >> "$work/odd"
+  find "$1" ! -path "*[$ctl]*" -type f | sed "s|^$2||" | sort > "$work/regular"
+  if [ -s "$work/odd" ]; then cat "$work/odd"; status=1; fi
+  rm -f "$work/odd" "$work/odd.l"
+}
+# hash_list LIST DIR LABEL PREFIX: re-hash "SHA256  PATH" lines (PATH relative to DIR, named
+# PREFIX/PATH and found in $work/regular as PREFIX/PATH) by value;
+# only regular files are opened, each as ./PATH (no name is read as an option or as stdin).
+hash_list() {
+  awk -v reg="$work/regular" -v pre="$4" -v out="$work/tohash" -v label="$3" '
+    BEGIN { while ((getline r < reg) > 0) ok[r] = 1; printf "" > out }
+    { p = substr($0, 67)
+      if (p ~ /^\// || p ~ /(^|\/)\.\.(\/|$)/ || p == "") {
+        print "PROBLEM: " pre p ": a path outside the folder" label; next }
+      if ((pre p) in ok) print substr($0, 1, 66) "./" p > out
+      else print "PROBLEM: " pre p ": FAILED open or read (missing or not a regular file)" label }' "$1"
+  if [ -s "$work/tohash" ]; then
+    (cd "$2" && sha256sum -c "$work/tohash" < /dev/null 2>/dev/null) | grep -v ': OK$' \
+      | sed "s|^\(\\\\\{0,1\}\)\./|\1$4|; s|\$|$3|; s|^|PROBLEM: |"
+  fi
+}
+# check_tokens PREFIX: each RFC 3161 token against the shipped roots (or --trust-root), by the
+# SHA-256 of the root certificate's DER; a token that verifies only under its own chain's root
+# is UNTRUSTED, said loudly: its time proves nothing until that fingerprint is checked.
+check_tokens() {
+  d=$1
+  tokens=0
+  untrusted=0
+  trust=$(printf '%s\n' $shipped_roots $extra_roots | tr 'A-F' 'a-f' | tr -d ':')
+  [ -s "$work/tokens" ] || return 0
+  while IFS= read -r tok; do
+    tokens=$((tokens + 1))
+    # The record's fields, as sed '.*"NAME":"\(...\)"' would take them (the last match).
+    printf '%s\n' "$tok" | awk -v sep="$mark" '
+      function f(re, lead,   s, v) { s = $0; v = ""
+        while (match(s, re)) { v = substr(s, RSTART + lead, RLENGTH - lead - 1); s = substr(s, RSTART + 1) }
+        return v }
+      { printf "%s", f("\"tsr\":\"[^\"]*\"", 7) sep f("\"chain\":\"[^\"]*\"", 9) sep \
+          f("\"head_hash\":\"[0-9a-f]*\"", 13) sep f("\"head_seq\":[0-9]*,", 11) sep \
+          f("\"tsa\":\"[^\"]*\"", 7) sep f("\"root_sha256\":\"[0-9a-f]*\"", 15) sep "\n" }' \
+      > "$work/tok"
+    IFS=$mark read -r tsr chain hh hs tsa recroot rest < "$work/tok"
+    at=$(grep "^${hs:-x} " "$work/heads" | head -n 1 | cut -d' ' -f2)
+    [ -n "$hh" ] && [ "$at" = "$hh" ] || \
+      problem "$d$tsr: stamps head_hash ${hh:-?}, but log entry ${hs:-?} hashes to ${at:-?}"
+    if ! grep -qxF "$d$tsr" "$work/regular"; then
+      problem "$d$tsr: timestamp token missing or not a regular file"; continue
+    fi
+    if [ -z "$chain" ] || ! grep -qxF "$d$chain" "$work/regular"; then
+      problem "$d$tsr: no certificate chain (${chain:-none}) to verify it with"; continue
+    fi
+    # Each certificate of the chain: its PEM, and its DER (base64 decoded here, as the
+    # signatures are) for one sha256sum: the fingerprints, by value.
+    rm -f "$work"/cert.*
+    awk -v w="$work" -v B64="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" '
+      function octal(s,   i, l, v, q, c, out, pad) {
+        out = ""; l = length(s)
+        for (i = 1; i <= l; i += 4) {
+          v = 0; pad = 0
+          for (q = 0; q < 4; q++) {
+            c = substr(s, i + q, 1)
+            if (c == "=") { pad++; v = v * 64 } else v = v * 64 + index(B64, c) - 1
+          }
+          out = out sprintf("\\%03o", int(v / 65536))
+          if (pad < 2) out = out sprintf("\\%03o", int(v / 256) % 256)
+          if (pad < 1) out = out sprintf("\\%03o", v % 256)
+        }
+        return out
+      }
+      /-----BEGIN CERTIFICATE-----/ { n++; inside = 1; body = "" }
+      inside { print > (w "/cert." n ".pem") }
+      inside && !/-----/ { gsub(/[^A-Za-z0-9+\/=]/, ""); body = body $0 }
+      /-----END CERTIFICATE-----/ { inside = 0; close(w "/cert." n ".pem")
+        if (length(body) % 4 == 0 && body ~ /^[A-Za-z0-9+\/]*=*$/) print n, octal(body)
+        else print n, "x" }' "./$d$chain" < /dev/null > "$work/certs"
+    while read -r cn coct; do
+      [ "$coct" = x ] || printf "$coct" > "$work/cert.$cn.der"
+    done < "$work/certs"
+    anchor=; anchorfp=; own=; ownfp=; last=; lastfp=
+    if [ -s "$work/certs" ]; then
+      (cd "$work" && ls cert.*.der 2>/dev/null | xargs sha256sum 2>/dev/null) > "$work/certs.fp"
+      while read -r cfp cname; do
+        cert=$work/${cname%.der}.pem
+        if printf '%s\n' "$trust" | grep -qx "$cfp"; then anchor=$cert; anchorfp=$cfp; fi
+        if [ "$cfp" = "$recroot" ]; then own=$cert; ownfp=$cfp; fi
+        last=$cert; lastfp=$cfp
+      done < "$work/certs.fp"
+      # the root the log recorded, else the chain's last certificate (its root)
+      [ -n "$own" ] || { own=$last; ownfp=$lastfp; }
+    fi
+    [ -n "$own" ] || { problem "$d$chain: holds no certificate"; continue; }
+    # Certificates are checked as of the time the TSA signed (its genTime), not today.
+    gt=$(openssl ts -reply -in "./$d$tsr" -text 2>/dev/null < /dev/null \
+      | sed -n 's/^Time stamp: //p' | head -n 1)
+    epoch=$(printf '%s\n' "$gt" | awk 'NF >= 4 {
+      split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec", names, " ")
+      mon = 0; for (i = 1; i <= 12; i++) if (names[i] == $1) mon = i
+      split($3, t, ":"); y = $4 + 0
+      if (mon <= 2) { y = y - 1; mm = mon + 9 } else { mm = mon - 3 }
+      era = int(y / 400); yoe = y - era * 400
+      doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + int((153 * mm + 2) / 5) + $2 - 1
+      if (mon > 0) printf "%d\n", (era * 146097 + doe - 719468) * 86400 \
+        + t[1] * 3600 + t[2] * 60 + int(t[3]) }')
+    verified=
+    for try in "$anchor" "$own"; do
+      [ -n "$try" ] || continue
+      set -- -digest "$hh" -in "./$d$tsr" -CAfile "$try" -untrusted "./$d$chain"
+      [ -n "$epoch" ] && set -- "$@" -attime "$epoch"
+      if openssl ts -verify "$@" > "$work/ts.out" 2>&1 < /dev/null; then verified=$try; break; fi
+    done
+    if [ -z "$verified" ]; then
+      problem "$d$tsr: timestamp token does not verify ($(tr '\n' ' ' < "$work/ts.out" | cut -c 1-200))"
+    elif [ "$verified" = "$anchor" ]; then
+      say "timestamp token $d$tsr ($tsa) verifies for log entry $hs, time $gt" \
+        "(certificates checked as of epoch ${epoch:-now}); root SHA-256 $anchorfp, a trusted root"
+    else
+      untrusted=$((untrusted + 1))
+      case $tok in *'"demo":true'*) demo=" (a demo TSA)" ;; *) demo= ;; esac
+      say "UNTRUSTED: timestamp token $d$tsr ($tsa$demo) verifies for log entry $hs, time $gt" \
+        "(certificates checked as of epoch ${epoch:-now}) but chains only to root SHA-256" \
+        "$ownfp, not a shipped trust root: its time proves nothing until that fingerprint" \
+        "is checked with the authority (then: --trust-root $ownfp)"
+    fi
+  done < "$work/tokens"
+}
+# check_manifest MANIFEST LISTFILE [data/]: well-formed lines re-hashed; LISTFILE gets the paths.
 check_manifest() {
   : > "$2"
-  if [ ! -f "$1" ]; then
+  if ! grep -qxF "$1" "$work/regular"; then
     problem "$1: missing"
     return
   fi
-  # Well-formed: 64 lowercase hex digits, two spaces, a path that does not start with a space.
-  tr -d '\000' < "$1" | awk -v m="$1" -v ok="$work/wellformed" -v bad="$work/bad" '
+  # Well-formed: 64 lowercase hex digits, two spaces, a path that does not start with a space;
+  # in the payload manifest a path under data/.
+  tr -d '\000' < "$1" | awk -v m="$1" -v ok="$work/wellformed" -v under="${3:-}" '
+    BEGIN { printf "" > ok }
     length($0) >= 67 && substr($0, 1, 64) ~ /^[0-9a-f]*$/ && substr($0, 65, 2) == "  " \
-      && substr($0, 67, 1) != " " { print > ok; next }
-    { print "PROBLEM: " m ":" NR ": malformed manifest line"; print "x" >> bad }'
-  [ -f "$work/wellformed" ] || : > "$work/wellformed"
+      && substr($0, 67, 1) != " " {
+      if (under != "" && substr($0, 67, length(under)) != under) {
+        print "PROBLEM: " m ":" NR ": names " substr($0, 67) ", not a file under " under; next }
+      print > ok; next }
+    { print "PROBLEM: " m ":" NR ": malformed manifest line" }' > "$work/mf.out"
   cut -c 67- "$work/wellformed" > "$2"
-  if [ -s "$work/wellformed" ]; then
-    sha256sum -c "$work/wellformed" 2>/dev/null | grep -v ': OK$' | while IFS= read -r bad; do
-      echo "PROBLEM: $1: $bad"
-      echo x >> "$work/bad"
-    done
-  fi
-  rm -f "$work/wellformed"
+  hash_list "$work/wellformed" . "" "" | sed "s|^PROBLEM: |PROBLEM: $1: |" >> "$work/mf.out"
+  if [ -s "$work/mf.out" ]; then cat "$work/mf.out"; status=1; fi
 }
-: > "$work/bad"
+# info FIELD: the value of a bag-info.txt field (the first line that states it).
+info() { sed -n "s/^$1: *//p" bag-info.txt 2>/dev/null | head -n 1; }
+# same FIELD WANT: bag-info.txt must state WANT for FIELD (all compared at once, by same_end).
+same() { printf '%s %s\n' "$1" "$2" >> "$work/same"; }
+same_end() {
+  [ -f "$work/same" ] || return 0
+  tr -d '\000' < bag-info.txt 2>/dev/null | awk -v want="$work/same" '
+    BEGIN { while ((getline r < want) > 0) { sp = index(r, " "); w[substr(r, 1, sp - 1)] = substr(r, sp + 1); order[++n] = substr(r, 1, sp - 1) } }
+    { c = index($0, ":"); if (c) { k = substr($0, 1, c - 1); v = substr($0, c + 1); sub(/^ */, "", v)
+        if (!(k in got)) got[k] = v } }
+    END { for (i = 1; i <= n; i++) { k = order[i]
+            if (got[k] != w[k]) print "PROBLEM: bag-info.txt: " k " is " (k in got ? got[k] : "missing") \
+              ", the bag holds " w[k] } }' > "$work/same.out"
+  if [ -s "$work/same.out" ]; then cat "$work/same.out"; status=1; fi
+}
+
+check() {
+inventory . './'
 
 # 1. Tag files: the declaration, bag-info, the payload manifest, this script and VERIFY.md.
-[ -f bagit.txt ] || problem "bagit.txt: missing"
-[ -f bagit.txt ] && { grep -q '^BagIt-Version: 1\.0$' bagit.txt || problem "bagit.txt: not BagIt 1.0"; }
+grep -qxF bagit.txt "$work/regular" || problem "bagit.txt: missing"
+grep -qxF bagit.txt "$work/regular" && \
+  { grep -q '^BagIt-Version: 1\.0$' bagit.txt || problem "bagit.txt: not BagIt 1.0"; }
 check_manifest tagmanifest-sha256.txt "$work/tags"
-for tag in bagit.txt bag-info.txt manifest-sha256.txt verify.sh VERIFY.md; do
-  grep -qx "$tag" "$work/tags" || problem "$tag: not listed in tagmanifest-sha256.txt"
-done
 # Nothing hashes the tag manifest itself: it must be exactly as written, in this order.
 printf '%s\n' bagit.txt bag-info.txt manifest-sha256.txt verify.sh VERIFY.md > "$work/tags.order"
-cmp -s "$work/tags" "$work/tags.order" || \
+if ! cmp -s "$work/tags" "$work/tags.order"; then
+  for tag in bagit.txt bag-info.txt manifest-sha256.txt verify.sh VERIFY.md; do
+    grep -qx "$tag" "$work/tags" || problem "$tag: not listed in tagmanifest-sha256.txt"
+  done
   problem "tagmanifest-sha256.txt: lines added, removed or out of order (edited?)"
-find . -type f ! -path './data/*' | sed 's|^\./||' | grep -vx 'tagmanifest-sha256.txt' \
-  | sort > "$work/tags.present"
+fi
+grep -v '^data/' "$work/regular" | grep -vx 'tagmanifest-sha256.txt' > "$work/tags.present"
 sort -u "$work/tags" > "$work/tags.sorted"
-comm -23 "$work/tags.present" "$work/tags.sorted" | while IFS= read -r extra; do
-  echo "PROBLEM: $extra: not listed in tagmanifest-sha256.txt"
-  echo x >> "$work/bad"
-done
+comm -23 "$work/tags.present" "$work/tags.sorted" > "$work/extra"
+while IFS= read -r extra; do problem "$extra: not listed in tagmanifest-sha256.txt"; done \
+  < "$work/extra"
 
-# 2. Payload: every file under data/ listed in manifest-sha256.txt, and unchanged.
-check_manifest manifest-sha256.txt "$work/payload"
+# 2. Payload: every file under data/ listed in manifest-sha256.txt, unchanged; Payload-Oxum.
+check_manifest manifest-sha256.txt "$work/payload" data/
 sort -u "$work/payload" > "$work/payload.sorted"
-find data -type f | sort > "$work/payload.present"
-comm -23 "$work/payload.present" "$work/payload.sorted" | while IFS= read -r extra; do
-  echo "PROBLEM: $extra: not listed in manifest-sha256.txt (added to the bag?)"
-  echo x >> "$work/bad"
-done
-echo "payload files: $(wc -l < "$work/payload.present")"
+grep '^data/' "$work/regular" > "$work/payload.present"
+comm -23 "$work/payload.present" "$work/payload.sorted" > "$work/extra"
+while IFS= read -r extra; do
+  problem "$extra: not listed in manifest-sha256.txt (added to the bag?)"
+done < "$work/extra"
+count=$(wc -l < "$work/payload.present" | tr -d ' ')
+bytes=0
+if [ -d data ]; then
+  bytes=$(find data ! -path "*[$ctl]*" -type f -exec wc -c {} + 2>/dev/null < /dev/null \
+    | awk '!($2 == "total" && NF == 2) { s += $1 } END { printf "%.0f\n", s }')
+fi
+echo "payload files: $count ($bytes bytes)"
+same Payload-Oxum "$bytes.$count"
 
 # 3. The custody log (the case up to the entry before this export).
 d=data
 log=$d/custody/log.jsonl
 sigs=$d/custody/log.sig
 pem=$d/examiner.pub.pem
-[ -f "$log" ] || { problem "$log: missing"; exit 1; }
-[ -f "$sigs" ] || { problem "$sigs: missing"; exit 1; }
-[ -f "$pem" ] || { problem "$pem: missing"; exit 1; }
-fp=$(openssl pkey -pubin -in "$pem" -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1)
+for must in "$log" "$sigs" "$pem"; do
+  grep -qxF "$must" "$work/regular" || { problem "$must: missing"; finish 1 "RESULT: PROBLEMS FOUND"; }
+done
+fp=$(openssl pkey -pubin -in "./$pem" -outform DER 2>/dev/null < /dev/null \
+  | sha256sum | cut -d' ' -f1)
 echo "examiner key fingerprint: $fp"
+if [ -n "$expect_key" ]; then
+  case $fp in
+    "$(printf '%s' "$expect_key" | tr 'A-F' 'a-f')"*) echo "examiner key: the expected one" ;;
+    *) problem "$pem: key fingerprint $fp is not the expected $expect_key" ;;
+  esac
+fi
 : > "$work/heads"
 complete=$(wc -l < "$log")
 mkdir "$work/l" "$work/b"
@@ -229,185 +466,143 @@ if [ "$(tail -n "+$((n + 1))" "$log" | tr -d '\000' | wc -c)" -gt 0 ]; then
 fi
 prev=$(cat "$work/head")
 # Files and objects that the entries vouch for.
-head -n "$complete" "$log" | tr -d '\000' \
-  | grep -o '{"path":"[^"]*",\("plaintext_sha256":"[0-9a-f]*","plaintext_size":[0-9]*,\)\{0,1\}"sha256":"[0-9a-f]*","size":[0-9]*}' \
-  | sed 's/^{"path":"\([^"]*\)",\("plaintext_sha256":"[0-9a-f]*","plaintext_size":[0-9]*,\)\{0,1\}"sha256":"\([0-9a-f]*\)".*/\3  \1/' >> "$work/files"
-head -n "$complete" "$log" | tr -d '\000' \
-  | grep -o '"object":"objects/sha256/[0-9a-f][0-9a-f]/[0-9a-f]*"' \
-  | sed 's/^"object":"\(objects[^"]*\/\([0-9a-f]*\)\)"$/\2  \1/' >> "$work/objects"
-head -n "$complete" "$log" | tr -d '\000' | grep '^{"action":"timestamp"' \
-  | grep -o '{"chain":[^{}]*"tsr":"[^"]*"[^{}]*}' >> "$work/tokens"
+head -n "$complete" "$log" | tr -d '\000' > "$work/committed"
+grep -o '{"path":"[^"]*",\("plaintext_sha256":"[0-9a-f]*","plaintext_size":[0-9]*,\)\{0,1\}"sha256":"[0-9a-f]*","size":[0-9]*}' "$work/committed" \
+  | sed 's/^{"path":"\([^"]*\)",\("plaintext_sha256":"[0-9a-f]*","plaintext_size":[0-9]*,\)\{0,1\}"sha256":"\([0-9a-f]*\)".*/\3  \1/' > "$work/files"
+grep '^{"action":"timestamp"' "$work/committed" \
+  | grep -o '{"chain":[^{}]*"tsr":"[^"]*"[^{}]*}' > "$work/tokens"
+# Objects the items lie in now, in log order: only an "encrypt" or "share" entry replaces one
+# with new ciphertext ("from" -> "to"); a "from" in any other entry (recover's
+# quarantined_objects) means nothing here.
+awk '
+  function each(s, re, val,   p) {
+    while (match(s, re)) {
+      p = substr(s, RSTART, RLENGTH); sub(/^"[a-z]*":"/, "", p); sub(/"$/, "", p)
+      cur[p] = val; s = substr(s, RSTART + RLENGTH)
+    }
+  }
+  /^[{]"action":"(encrypt|share)",/ {
+    each($0, "\"from\":\"objects/sha256/[0-9a-f][0-9a-f]/[0-9a-f]*\"", 0)
+    each($0, "\"to\":\"objects/sha256/[0-9a-f][0-9a-f]/[0-9a-f]*\"", 1)
+    next
+  }
+  { each($0, "\"object\":\"objects/sha256/[0-9a-f][0-9a-f]/[0-9a-f]*\"", 1) }
+  END { for (p in cur) if (cur[p]) { n = p; sub(/.*\//, "", n); print n "  " p } }
+' "$work/committed" | sort -u > "$work/objects.sorted"
 sigcount=$(wc -l < "$sigs")
 [ "$sigcount" -le "$n" ] || \
   problem "$log:$((n + 1)): missing ($sigs has $sigcount signatures for $n lines: a line was deleted?)"
 echo "log lines: $n"
 echo "log head: $prev"
 
-# Encrypted cases: "encrypt"/"share" entries replace objects with new ciphertext (from -> to).
-grep -o '"to":"objects/sha256/[0-9a-f][0-9a-f]/[0-9a-f]*"' "$log" \
-  | sed 's/^"to":"\(objects[^"]*\/\([0-9a-f]*\)\)"$/\2  \1/' >> "$work/objects"
-echo '#' > "$work/superseded"
-grep -o '"from":"objects/sha256/[0-9a-f][0-9a-f]/[0-9a-f]*"' "$log" \
-  | sed 's/^"from":"\(objects[^"]*\)"$/\1/' >> "$work/superseded"
-awk 'NR == FNR { gone[$0] = 1; next } !($2 in gone)' "$work/superseded" "$work/objects" \
-  > "$work/objects.current"
-mv "$work/objects.current" "$work/objects"
-
-# 4. Every object and case file the log vouches for (the last record of a path wins).
-sort -u "$work/objects" > "$work/objects.sorted"
+# 4. Every object and case file the log vouches for (the last record of a path wins), and
+# every object shipped named by the SHA-256 of its bytes, whatever the log says.
 # The wrapped case key (keys/case-identity.age) is never shipped in a bag.
-awk '{ last[$2] = $0 } END { for (p in last) print last[p] }' "$work/files" \
+awk '{ last[substr($0, 67)] = $0 } END { for (p in last) print last[p] }' "$work/files" \
   | grep -v '  keys/case-identity\.age$' | sort > "$work/files.last"
-cat "$work/objects.sorted" "$work/files.last" > "$work/expected"
-if [ -s "$work/expected" ]; then
-  (cd "$d" && sha256sum -c "$work/expected" 2>/dev/null) | grep -v ': OK$' \
-    | while IFS= read -r bad; do
-      echo "PROBLEM: $d/$bad (recorded in the custody log)"
-      echo x >> "$work/bad"
-    done
-fi
-echo "objects: $(wc -l < "$work/objects.sorted")"
-if grep -q '"encrypted":{' "$log" || grep -q '"action":"encrypt"' "$log"; then
+sort -u "$work/objects.sorted" "$work/files.last" > "$work/expected"
+grep '^data/objects/' "$work/payload.present" | sed 's|^data/||' > "$work/objects.present"
+awk 'NR == FNR { want[substr($0, 67)] = 1; next }
+  { n = $0; sub(/.*\//, "", n)
+    if ($0 !~ /^objects\/sha256\/[0-9a-f][0-9a-f]\/[0-9a-f]*$/ || length(n) != 64)
+      print "PROBLEM: data/" $0 ": not a content address (objects/sha256/XX/SHA-256)" > "/dev/stderr"
+    else { print n "  " $0; if (!($0 in want)) print "PROBLEM: data/" $0 \
+      ": not the object of an item of the custody log" > "/dev/stderr" } }' \
+  "$work/objects.sorted" "$work/objects.present" > "$work/objects.named" 2> "$work/objects.bad"
+if [ -s "$work/objects.bad" ]; then cat "$work/objects.bad"; status=1; fi
+sort -u "$work/expected" "$work/objects.named" > "$work/tohash.all"
+hash_list "$work/tohash.all" "$d" " (recorded in the custody log)" data/ > "$work/badsums"
+if [ -s "$work/badsums" ]; then cat "$work/badsums"; status=1; fi
+nobjects=$(wc -l < "$work/objects.sorted" | tr -d ' ')
+echo "objects: $nobjects"
+encrypted=$(grep '^{"action":"capture"' "$work/committed" \
+  | grep -o '"encrypted":{"plaintext_sha256":"[0-9a-f]*"' | sed 's/.*:"\([0-9a-f]*\)"$/\1/' \
+  | sort -u | tee "$work/items.enc" | wc -l | tr -d ' ')
+if [ "$encrypted" -gt 0 ] || grep -q '^{"action":"encrypt"' "$work/committed"; then
   echo "encrypted case: objects were checked as age ciphertext (SHA-256 of the stored bytes);"
   echo "  a recipient decrypts one with: age -d -i KEY.txt data/objects/sha256/XX/NAME"
 fi
-# export --decrypt: each plaintext file must be named by its SHA-256, an item of the log.
-if [ -d "$d/plaintext" ]; then
-  grep -o '"plaintext_sha256":"[0-9a-f]*"' "$log" | sed 's/.*:"\([0-9a-f]*\)"/\1/' \
-    | sort -u > "$work/items.enc"
-  (cd "$d" && find plaintext/sha256 -type f 2>/dev/null) | sort > "$work/plain.present"
-  # Decrypted derived files (data/plaintext/<case path>): the SHA-256 must be the
-  # plaintext_sha256 the latest log record of that case path states.
-  grep -o '"path":"[^"]*","plaintext_sha256":"[0-9a-f]*"' "$log" \
-    | sed 's/^"path":"\([^"]*\)","plaintext_sha256":"\([0-9a-f]*\)"$/\1 \2/' \
-    | awk '{ last[$1] = $2 } END { for (p in last) print p, last[p] }' > "$work/derived.plain"
-  (cd "$d" && find plaintext -type f ! -path 'plaintext/sha256/*') | sort > "$work/derived.present"
-  # One sha256sum for all of them (each character escaped for xargs, so any name passes whole).
-  : > "$work/plain.sums"
-  cat "$work/plain.present" "$work/derived.present" | sed "s|^|$d/|" > "$work/plain.all"
-  if [ -s "$work/plain.all" ]; then
-    sed 's/./\\&/g' "$work/plain.all" | xargs sha256sum > "$work/plain.sums" 2>/dev/null
-  fi
-  # Each file's SHA-256 as "sha256sum FILE | cut -d' ' -f1" gives it (a name with a backslash
-  # is listed escaped, its sum then starts with a backslash).
-  awk -v d="$d" -v sums="$work/plain.sums" -v items="$work/items.enc" \
-    -v derived="$work/derived.plain" -v plain="$work/plain.present" -v flag="$work/bad" '
-    function unescape(s,   out, i, c) {
-      out = ""
-      for (i = 1; i <= length(s); i++) {
-        c = substr(s, i, 1)
-        if (c == "\\" && i < length(s)) {
-          i++; c = substr(s, i, 1)
-          if (c == "n") c = "\n"; else if (c == "r") c = "\r"
-        }
-        out = out c
-      }
-      return out
-    }
-    BEGIN {
-      while ((getline row < sums) > 0) {
-        sp = index(row, " ")
-        name = substr(row, sp + 2)
-        if (substr(row, 1, 1) == "\\") name = unescape(name)
-        if (!(name in sum)) sum[name] = substr(row, 1, sp - 1)
-      }
-      while ((getline row < items) > 0) item[row] = 1
-      while ((getline row < derived) > 0) { split(row, f, " "); want[f[1]] = f[2] }
-      np = 0
-      while ((getline pf < plain) > 0) {
-        np++
-        name = pf; sub(/.*\//, "", name)
-        s = sum[d "/" pf]
-        if (s != name) say(d "/" pf ": SHA-256 is " s ", not its name (altered)")
-        if (!(name in item)) say(d "/" pf ": not an encrypted item of the custody log")
-      }
-      print "decrypted items (data/plaintext/): " np ", each named by its SHA-256 as recorded" \
-        " in the log"
-      nd = 0
-    }
-    function say(text) { print "PROBLEM: " text; bad = 1 }
-    {
-      nd++
-      rel = substr($0, 11)
-      s = sum[d "/" $0]
-      if (!(rel in want) || want[rel] == "") say(d "/" $0 ": no encrypted case file " rel " in the custody log")
-      else if (s != want[rel]) say(d "/" $0 ": SHA-256 is " s ", the log records " want[rel] " for " rel " (altered)")
-    }
-    END {
-      print "decrypted derived files (data/plaintext/<case path>): " nd ", each checked" \
-        " against the log"
-      if (bad) print "x" >> flag
-    }' "$work/derived.present"
-fi
 
-# 5. bag-info.txt states the head of the log the bag holds.
-stated=$(sed -n 's/^Forensic-Log-Head: *\([0-9a-f]*\).*/\1/p' bag-info.txt 2>/dev/null | head -n 1)
+# export --decrypt: data/plaintext/sha256/XX/ITEM holds item ITEM's plaintext (named by its
+# SHA-256); data/plaintext/<case path> an encrypted case file's, with the plaintext_sha256 the
+# latest log record of that path states. A decrypted bag holds them all, or none.
+grep '^data/plaintext/' "$work/payload.present" | sed 's|^data/||' > "$work/plain.present"
+grep -o '"path":"[^"]*","plaintext_sha256":"[0-9a-f]*"' "$work/committed" \
+  | sed 's/^"path":"\([^"]*\)","plaintext_sha256":"\([0-9a-f]*\)"$/\2  plaintext\/\1/' \
+  | awk '{ last[substr($0, 67)] = $0 } END { for (p in last) print last[p] }' \
+  | grep -v '  plaintext/keys/case-identity\.age$' | sort > "$work/derived.want"
+stated_plain=$(info Forensic-Plaintext-Objects)
+stated_derived=$(info Forensic-Plaintext-Derived-Files)
+awk -v items="$work/items.enc" -v derived="$work/derived.want" -v out="$work/plain.sums" \
+    -v sp="${stated_plain:-0}" -v sd="${stated_derived:-0}" '
+  BEGIN { while ((getline r < items) > 0) item[r] = 1
+          while ((getline r < derived) > 0) { want[substr(r, 67)] = substr(r, 1, 64); nw++ }
+          printf "" > out }
+  /^plaintext\/sha256\// { n = $0; sub(/.*\//, "", n); np++; have[n] = 1
+    if (!(n in item) || $0 != "plaintext/sha256/" substr(n, 1, 2) "/" n)
+      print "PROBLEM: data/" $0 ": not an encrypted item of the custody log"
+    else print n "  " $0 > out
+    next }
+  { nd++; got[$0] = 1
+    if (!($0 in want)) print "PROBLEM: data/" $0 ": no encrypted case file " substr($0, 11) \
+      " in the custody log"
+    else print want[$0] "  " $0 > out }
+  END {
+    if (np + 0 != sp + 0) print "PROBLEM: bag-info.txt: Forensic-Plaintext-Objects is " sp \
+      ", the bag holds " (np + 0) " decrypted items"
+    if (nd + 0 != sd + 0) print "PROBLEM: bag-info.txt: Forensic-Plaintext-Derived-Files is " \
+      sd ", the bag holds " (nd + 0) " decrypted case files"
+    if (np + nd + sp + sd > 0) {
+      for (i in item) if (!(i in have)) print "PROBLEM: data/plaintext/sha256/" substr(i, 1, 2) \
+        "/" i ": missing (a decrypted bag holds every encrypted item)"
+      for (p in want) if (!(p in got)) print "PROBLEM: data/" p \
+        ": missing (a decrypted bag holds every encrypted case file)"
+      print "decrypted items (data/plaintext/): " (np + 0) ", decrypted case files: " (nd + 0) \
+        ", each checked against the log by value"
+    } }' "$work/plain.present" > "$work/plain.out"
+grep -q '^PROBLEM' "$work/plain.out" && status=1
+cat "$work/plain.out"
+hash_list "$work/plain.sums" "$d" " (decrypted: its SHA-256 must be the one the log states)" data/ \
+  > "$work/badsums"
+if [ -s "$work/badsums" ]; then cat "$work/badsums"; status=1; fi
+
+# Every payload file is a recorded case file or object, or one the export adds: the log and its
+# signatures, case-uco.jsonld (vouched for by manifest-sha256.txt only) and the plaintext above.
+cut -c 67- "$work/expected" | sed 's|^|data/|' > "$work/known"
+printf '%s\n' "$log" "$sigs" data/case-uco.jsonld >> "$work/known"
+sed 's|^|data/|' "$work/plain.present" >> "$work/known"
+sort -u -o "$work/known" "$work/known"
+comm -23 "$work/payload.present" "$work/known" > "$work/extra"
+while IFS= read -r extra; do
+  problem "$extra: neither recorded in the custody log nor made by the export"
+done < "$work/extra"
+
+# 5. bag-info.txt states the head of the log the bag holds, its key and its counts.
+stated=$(info Forensic-Log-Head | cut -c 1-64)
 [ "$stated" = "$prev" ] || problem "bag-info.txt: Forensic-Log-Head ${stated:-?} is not the log head $prev"
+same Forensic-Key-Fingerprint "$fp"
+same Forensic-Log-Entries "$n"
+same Forensic-Items "$nobjects"
+[ "$encrypted" -gt 0 ] && same Forensic-Encrypted-Objects "$encrypted"
 
-# 6. RFC 3161 timestamp tokens over log heads.
-tokens=0
-if [ -s "$work/tokens" ] 2>/dev/null; then
-  while IFS= read -r tok; do
-    tokens=$((tokens + 1))
-    tsr=$(printf '%s' "$tok" | sed -n 's/.*"tsr":"\([^"]*\)".*/\1/p')
-    chain=$(printf '%s' "$tok" | sed -n 's/.*"chain":"\([^"]*\)".*/\1/p')
-    root=$(printf '%s' "$tok" | sed -n 's/.*"root":"\([^"]*\)".*/\1/p')
-    hh=$(printf '%s' "$tok" | sed -n 's/.*"head_hash":"\([0-9a-f]*\)".*/\1/p')
-    hs=$(printf '%s' "$tok" | sed -n 's/.*"head_seq":\([0-9]*\).*/\1/p')
-    tsa=$(printf '%s' "$tok" | sed -n 's/.*"tsa":"\([^"]*\)".*/\1/p')
-    at=$(grep "^${hs:-x} " "$work/heads" | head -n 1 | cut -d' ' -f2)
-    [ -n "$hh" ] && [ "$at" = "$hh" ] || \
-      problem "$d/$tsr: stamps head_hash ${hh:-?}, but log entry ${hs:-?} hashes to ${at:-?}"
-    [ -f "$d/$tsr" ] || { problem "$d/$tsr: timestamp token missing"; continue; }
-    if [ -n "$root" ]; then
-      cp "$d/$root" "$work/root.pem" 2>/dev/null || problem "$d/$root: root certificate missing"
-    elif [ -n "$chain" ] && [ -f "$d/$chain" ]; then
-      # The chain file lists the TSA certificate first and its root last.
-      awk '/-----BEGIN CERTIFICATE-----/ { buf = ""; inside = 1 }
-           inside { buf = buf $0 "\n" }
-           /-----END CERTIFICATE-----/ { inside = 0; last = buf }
-           END { printf "%s", last }' "$d/$chain" > "$work/root.pem"
-    else
-      problem "$d/$tsr: no certificate chain (${chain:-none}) to verify it with"
-      continue
-    fi
-    untrusted=$work/root.pem
-    [ -n "$chain" ] && [ -f "$d/$chain" ] && untrusted=$d/$chain
-    # Certificates are checked as of the time the TSA signed (its genTime), not today: a TSA
-    # certificate that expired after the token was made does not void the token.
-    gt=$(openssl ts -reply -in "$d/$tsr" -text 2>/dev/null | sed -n 's/^Time stamp: //p' \
-      | head -n 1)
-    epoch=$(printf '%s\n' "$gt" | awk 'NF >= 4 {
-      split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec", names, " ")
-      mon = 0; for (i = 1; i <= 12; i++) if (names[i] == $1) mon = i
-      split($3, t, ":"); y = $4 + 0
-      if (mon <= 2) { y = y - 1; mm = mon + 9 } else { mm = mon - 3 }
-      era = int(y / 400); yoe = y - era * 400
-      doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + int((153 * mm + 2) / 5) + $2 - 1
-      if (mon > 0) printf "%d\n", (era * 146097 + doe - 719468) * 86400 \
-        + t[1] * 3600 + t[2] * 60 + int(t[3]) }')
-    set -- -digest "$hh" -in "$d/$tsr" -CAfile "$work/root.pem" -untrusted "$untrusted"
-    [ -n "$epoch" ] && set -- "$@" -attime "$epoch"
-    if openssl ts -verify "$@" > "$work/ts.out" 2>&1; then
-      rootfp=$(openssl x509 -in "$work/root.pem" -noout -fingerprint -sha256 2>/dev/null \
-        | sed 's/.*=//')
-      echo "timestamp token $d/$tsr ($tsa) verifies for log entry $hs, time $gt" \
-        "(certificates checked as of epoch ${epoch:-now}); root SHA-256 $rootfp"
-      case $tok in
-        *'"demo":true'*|*'"trusted":false'*)
-          echo "  note: $d/$tsr comes from a demo or untrusted TSA; check its root fingerprint" ;;
-      esac
-    else
-      problem "$d/$tsr: timestamp token does not verify ($(tr '\n' ' ' < "$work/ts.out" | cut -c 1-200))"
-    fi
-  done < "$work/tokens"
-fi
+# 6. RFC 3161 timestamp tokens over log heads, against the shipped trust roots by fingerprint.
+check_tokens data/
 echo "timestamp tokens: $tokens"
+same Forensic-Timestamp-Tokens "$tokens"
+same_end
 
-[ -s "$work/bad" ] && status=1
-if [ "$status" -eq 0 ]; then
-  echo "RESULT: intact"
-else
-  echo "RESULT: PROBLEMS FOUND"
+if [ "$status" -ne 0 ]; then
+  finish 1 "RESULT: PROBLEMS FOUND"
+elif [ "$untrusted" -gt 0 ]; then
+  finish 0 "RESULT: intact, but $untrusted of $tokens timestamp tokens UNTRUSTED (see above: their times prove nothing)"
 fi
-exit "$status"
+finish 0 "RESULT: intact"
+}
+check 2>&1 | awk -v mark="$mark" -v verdict="$work/verdict" "$shown"'
+  { raw = substr($0, 1, 1) == mark; line = esc(raw ? substr($0, 2) : $0, !raw)
+    if (line ~ /^RESULT/) line = "  " line
+    print line }
+  END { if ((getline v < verdict) > 0) print v
+        else print "RESULT: NOT CHECKED (the check stopped before its end)" }'
+rc=$(cat "$work/rc" 2>/dev/null) || rc=3
+exit "${rc:-3}"
