@@ -51,10 +51,13 @@ def sync_filesystem(path: Path, files: list[Path]) -> None:
         fsync_dir(folder)
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one, never half."""
+def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one, never half.
+
+    ``mode`` is set explicitly (never left to the umask); the temporary name is created with
+    ``O_EXCL | O_NOFOLLOW``, and the rename replaces a link at ``path`` rather than following it."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         view = memoryview(data)
         while view:

@@ -33,7 +33,6 @@ import hashlib
 import json
 import os
 import secrets
-import shutil
 import signal
 import stat
 import uuid
@@ -42,6 +41,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from forensic._internal.casefs import (
+    PRIVATE_FILE,
+    SEALED_FILE,
+    CaseLinkError,
+    case_path,
+    entry_flaw,
+    make_private_dirs,
+    read_case_bytes,
+    relative,
+    remove_entry,
+)
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import atomic_write, fsync_dir
 from forensic.case.layout import REKEY_ACTIONS, is_derived
@@ -141,13 +151,48 @@ def _store_error(exc: OSError, where: Path) -> StoreError:
 
 
 def unlink_object(path: Path) -> bool:
-    """Remove a read-only object file; False when it was not there."""
+    """Remove a read-only object file; False when it was not there. A link is unlinked itself:
+    neither its target's mode nor its target is touched."""
     try:
-        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
+        os.chmod(path, PRIVATE_FILE)
+    try:
         path.unlink()
     except FileNotFoundError:
         return False
     return True
+
+
+WRITE_CHECKED = (
+    "",
+    "custody",
+    "custody/interrupted",
+    "objects",
+    "objects/sha256",
+    "tmp",
+    "quarantine",
+    "keys",
+)
+"""Folders whose every entry is checked before a step writes (a link there redirects writes)."""
+
+
+def check_case_tree(root: Path) -> None:
+    """Refuse to write or delete in a case holding a link or special file where the step
+    writes: the case folder's own entries, the log's folder, ``tmp/``, ``quarantine/``,
+    ``keys/`` and the object store's fan-out folders (:class:`CaseLinkError`, exit 1)."""
+    for rel in WRITE_CHECKED:
+        folder = case_path(root, rel) if rel else root
+        try:
+            names = os.listdir(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for name in names:
+            flaw = entry_flaw(os.lstat(folder / name))
+            if flaw is not None:
+                raise CaseLinkError(flaw, path=f"{rel}/{name}" if rel else name)
 
 
 def _move_into_place(
@@ -158,11 +203,11 @@ def _move_into_place(
     moved: list[str] = []
     for tmp_name, rel in staged:
         source = case.store.tmp / tmp_name
-        if not source.is_file():
+        if not source.is_file() or source.is_symlink():
             continue
-        final = case.root / rel
         try:
-            final.parent.mkdir(parents=True, exist_ok=True)
+            final = case_path(case.root, rel)
+            make_private_dirs(case.root, final.parent)
             place_file(source, final)
         except OSError as exc:
             raise _store_error(exc, final) from exc
@@ -216,10 +261,7 @@ class Step:
 
     # -- staging ---------------------------------------------------------------------------
     def _relative(self, path: Path | str) -> str:
-        path = Path(path)
-        if path.is_absolute():
-            return path.resolve().relative_to(self.case.root).as_posix()
-        return path.as_posix()
+        return relative(self.case.root, path)
 
     def _add(self, rel: str, tmp_name: str, sha256: str) -> None:
         old = self._files.get(rel)
@@ -229,11 +271,15 @@ class Step:
         self._files[rel] = _Staged(tmp_name, rel, sha256)
 
     def _staged_name(self) -> str:
-        self.case.store.tmp.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.case.root, "tmp")
         return f"{self.run}-{len(self._files):04d}-{secrets.token_hex(4)}.staged"
 
     def stage_exact(
-        self, path: Path | str, body: bytes, mode: int = 0o444, extra: dict[str, Any] | None = None
+        self,
+        path: Path | str,
+        body: bytes,
+        mode: int = SEALED_FILE,
+        extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Stage exactly these bytes for ``path``; returns the file record an entry carries."""
         rel = self._relative(path)
@@ -243,7 +289,7 @@ class Step:
         self._add(rel, name, sha)
         return {"path": rel, "sha256": sha, "size": len(body), **(extra or {})}
 
-    def stage_file(self, path: Path | str, data: bytes, mode: int = 0o444) -> dict[str, Any]:
+    def stage_file(self, path: Path | str, data: bytes, mode: int = SEALED_FILE) -> dict[str, Any]:
         """Stage a case file; a derived file of an encrypted case as age ciphertext (the record
         then also carries ``plaintext_sha256``/``plaintext_size``)."""
         rel = self._relative(path)
@@ -255,7 +301,7 @@ class Step:
         plain = {"plaintext_sha256": hashlib.sha256(data).hexdigest(), "plaintext_size": len(data)}
         return self.stage_exact(rel, pyrage.encrypt(data, crypto.recipients), mode, plain)
 
-    def stage_copy(self, path: Path | str, source: Path, mode: int = 0o444) -> dict[str, Any]:
+    def stage_copy(self, path: Path | str, source: Path, mode: int = SEALED_FILE) -> dict[str, Any]:
         """Stage a copy of a file made outside the case (the report's PDF, in a RAM folder)."""
         rel = self._relative(path)
         if self.case.store.crypto is not None and is_derived(rel):
@@ -265,7 +311,8 @@ class Step:
         h = hashlib.sha256()
         size = 0
         try:
-            with source.open("rb") as fin, open(target, "xb") as fout:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE)
+            with source.open("rb") as fin, os.fdopen(fd, "wb") as fout:
                 for chunk in iter(lambda: fin.read(1 << 20), b""):
                     fout.write(chunk)
                     h.update(chunk)
@@ -308,7 +355,7 @@ class Step:
         doc.update(self._announced or {})
         if self._files:
             doc["staged"] = [{"tmp": f.tmp, "path": f.path} for f in self._files.values()]
-        self.case.store.tmp.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.case.root, "tmp")
         atomic_write(self.intent_path, json.dumps(doc, ensure_ascii=False).encode("utf-8"))
         self._intent_written = True
 
@@ -379,8 +426,8 @@ def _intents(tmp: Path) -> list[tuple[Path, dict[str, Any]]]:
     found: list[tuple[Path, dict[str, Any]]] = []
     for path in sorted(tmp.glob(f"*{INTENT_SUFFIX}")):
         try:
-            doc = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError):
+            doc = json.loads(read_case_bytes(tmp.parent, f"tmp/{path.name}"))
+        except (OSError, ValueError, CaseLinkError):
             continue
         if isinstance(doc, dict):
             found.append((path, doc))
@@ -394,10 +441,10 @@ def _safe_staged(tmp: Path, rec: Any, vouched: set[tuple[str, str]]) -> tuple[st
     name, rel = str(rec.get("tmp", "")), str(rec.get("path", ""))
     if not name or "/" in name or rel.startswith("/") or ".." in rel.split("/"):
         return None
-    source = tmp / name
-    if not source.is_file():
+    try:
+        digest = hashlib.sha256(read_case_bytes(tmp.parent, f"tmp/{name}")).hexdigest()
+    except (OSError, CaseLinkError):
         return None
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
     return (name, rel) if (rel, digest) in vouched else None
 
 
@@ -477,8 +524,11 @@ def _quarantine(case: StepCase) -> list[dict[str, Any]]:
     orphans = [rel for rel, _full in case.store.iter_objects() if rel not in recorded]
     quarantined: list[dict[str, Any]] = []
     if orphans:
-        qdir = case.root / "quarantine"
-        qdir.mkdir(exist_ok=True)
+        for rel in orphans:  # never move a link in: its target is not the case's
+            flaw = entry_flaw(os.lstat(case_path(case.root, rel)))
+            if flaw is not None:
+                raise CaseLinkError(flaw, path=rel)
+        qdir = make_private_dirs(case.root, "quarantine")
         for rel in orphans:
             src = case.root / rel
             dst = qdir / src.name
@@ -492,15 +542,16 @@ def _quarantine(case: StepCase) -> list[dict[str, Any]]:
 
 def recover(case: StepCase, key: ExaminerKey) -> RecoveryReport:
     """Finish or roll back what interrupted steps left behind and log it (the caller holds
-    the case lock). Idempotent: a recovery cut off itself is completed by the next one."""
+    the case lock). Idempotent: a recovery cut off itself is completed by the next one.
+    A link or special file where it would write or delete stops it (:func:`check_case_tree`)."""
+    check_case_tree(case.root)
     torn = case.log.cut_uncommitted_tail()
     unlogged = _unlogged_files(case)
     torn_record: dict[str, Any] | None = None
     if torn:
-        interrupted_dir = case.root / "custody" / "interrupted"
-        interrupted_dir.mkdir(parents=True, exist_ok=True)
+        interrupted_dir = make_private_dirs(case.root, "custody/interrupted")
         saved = interrupted_dir / f"log-tail-{utc_timestamp().replace(':', '')}.bin"
-        atomic_write(saved, torn, mode=0o444)
+        atomic_write(saved, torn, mode=SEALED_FILE)
         torn_record = file_record(case.root, saved)
     finished = finish_committed_runs(case)
     runs: list[dict[str, Any]] = []
@@ -509,8 +560,8 @@ def recover(case: StepCase, key: ExaminerKey) -> RecoveryReport:
         for path in sorted(case.store.tmp.iterdir()):
             if path.name.endswith(INTENT_SUFFIX):
                 try:
-                    runs.append(json.loads(path.read_text("utf-8")))
-                except (OSError, ValueError):
+                    runs.append(json.loads(read_case_bytes(case.root, f"tmp/{path.name}")))
+                except (OSError, ValueError, CaseLinkError):
                     runs.append({"intent": path.name, "unreadable": True})
             else:
                 partials.append(path.name)
@@ -544,12 +595,8 @@ def recover(case: StepCase, key: ExaminerKey) -> RecoveryReport:
     details["files"] = files
     case.log.append(key, [PendingEntry("recover", f"case:{case.info.case_id}", details)])
     for name in partials:
-        target = case.store.tmp / name
         with contextlib.suppress(OSError):
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
-            else:
-                target.unlink()
+            remove_entry(case.root, f"tmp/{name}")
     for path in list(case.store.tmp.iterdir()):
         if path.name.endswith(INTENT_SUFFIX):
             path.unlink()
