@@ -28,6 +28,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from forensic import TOOL_NAME, __version__
+from forensic._internal.casefs import (
+    PRIVATE_FILE,
+    SEALED_FILE,
+    SEALED_SCRIPT,
+    make_private_dir,
+    make_private_dirs,
+    open_in_case,
+)
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import fsync_dir, sync_filesystem
 from forensic.case.case import CASE_FILE, PUBKEY_FILE, Case, file_sha256, tool_record
@@ -126,10 +134,10 @@ class _BagWriter:
 
     def _target(self, rel: str) -> Path:
         path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.root, path.parent)  # 0700 whatever the umask
         return path
 
-    def write(self, rel: str, data: bytes, mode: int = 0o444) -> str:
+    def write(self, rel: str, data: bytes, mode: int = SEALED_FILE) -> str:
         path = self._target(rel)
         with path.open("xb") as fh:
             fh.write(data)
@@ -146,7 +154,8 @@ class _BagWriter:
         h = hashlib.sha256()
         size = 0
         try:
-            fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
+            # the folders were checked by _safe_source; a link, hard link or fifo here is refused
+            fd = open_in_case(src.parent, src.name)
             with os.fdopen(fd, "rb") as fin, path.open("xb") as fout:
                 for chunk in iter(lambda: fin.read(CHUNK), b""):
                     h.update(chunk)
@@ -163,7 +172,7 @@ class _BagWriter:
             raise ExportError(
                 "file_missing", exit_code=EXIT_INTEGRITY, path=rel.removeprefix("data/")
             ) from exc
-        os.chmod(path, 0o444)
+        os.chmod(path, SEALED_FILE)
         self.written.append(path)
         digest = h.hexdigest()
         if digest != expect_sha256 or (expect_size is not None and size != expect_size):
@@ -182,7 +191,7 @@ class _BagWriter:
                 h.update(chunk)
                 fout.write(chunk)
                 total += len(chunk)
-        os.chmod(path, 0o444)
+        os.chmod(path, SEALED_FILE)
         self.written.append(path)
         if h.hexdigest() != expect_sha256 or total != size:
             raise ExportError("file_altered", exit_code=EXIT_INTEGRITY, path=rel)
@@ -248,9 +257,8 @@ def export_case(
         staging = out.parent / f".{out.name}.partial-{token}"
         zip_tmp = out.parent / f".{out.name}.partial-{token}.zip"
         try:
-            staging.mkdir()
-            bag_root = staging / bag_name if zipped else staging
-            bag_root.mkdir(exist_ok=True)
+            make_private_dir(staging)
+            bag_root = make_private_dirs(staging, bag_name) if zipped else staging
             sealed = _build_bag(case, entries, bag_root, out, started, progress, decrypt)
             zip_sha: str | None = None
             if zipped:
@@ -437,7 +445,7 @@ def _build_bag(
     tags["verify.sh"] = (templates_dir() / "export" / "verify.sh").read_bytes()
     tags["VERIFY.md"] = _verify_md(case, head, count, size)
     digests = {
-        name: writer.write(name, data, 0o555 if name == "verify.sh" else 0o444)
+        name: writer.write(name, data, SEALED_SCRIPT if name == "verify.sh" else SEALED_FILE)
         for name, data in tags.items()
     }
     tagmanifest = "".join(f"{digests[name]}  {name}\n" for name in TAG_FILES).encode("utf-8")
@@ -474,7 +482,11 @@ def _verify_md(case: Case, head: CustodyEntry, files: int, size: int) -> bytes:
 
 def _zip_bag(bag_root: Path, bag_name: str, zip_path: Path) -> str:
     """The same bag in a zip, under one top-level folder; returns the zip's SHA-256."""
-    with zipfile.ZipFile(zip_path, "x", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
+    raw = os.open(zip_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE)
+    with (
+        os.fdopen(raw, "wb") as fh,
+        zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf,
+    ):
         for dirpath, dirnames, names in os.walk(bag_root):
             dirnames.sort()
             for name in sorted(names):
@@ -484,8 +496,9 @@ def _zip_bag(bag_root: Path, bag_name: str, zip_path: Path) -> str:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 with full.open("rb") as src, zf.open(info, "w", force_zip64=True) as dst:
                     shutil.copyfileobj(src, dst, CHUNK)
-    fd = os.open(zip_path, os.O_RDONLY)
+    fd = os.open(zip_path, os.O_RDONLY | os.O_NOFOLLOW)
     try:
+        os.fchmod(fd, SEALED_FILE)  # zipfile created it under the umask
         os.fsync(fd)
     finally:
         os.close(fd)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from forensic._internal.casefs import SEALED_FILE
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import atomic_write
 from forensic._internal.paths import display
@@ -327,7 +328,7 @@ def build_report(
         if options.out is not None:
             # Outside the case the copy is plaintext: the examiner asked for a readable PDF.
             try:
-                atomic_write(options.out, signed.pdf.read_bytes(), mode=0o444)
+                atomic_write(options.out, signed.pdf.read_bytes(), mode=SEALED_FILE)
             except OSError as exc:
                 raise ReportError(
                     "write_failed", path=str(options.out), reason=exc.strerror or str(exc)
