@@ -55,6 +55,12 @@ from forensic._internal.casefs import (
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import atomic_write, fsync_dir
 from forensic.case.layout import REKEY_ACTIONS, is_derived
+from forensic.case.outside import (
+    OUTSIDE_SUFFIX,
+    is_live,
+    outside_intents,
+    remove_left_plaintext,
+)
 from forensic.case.records import file_record, tool_record
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, CustodyLog, PendingEntry
@@ -112,6 +118,9 @@ class RecoveryReport:
     """Steps whose entry was committed, completed by this recovery."""
     unlogged_files: tuple[str, ...] = ()
     """Files an interrupted recovery set aside (quarantine, a torn log tail) before its entry."""
+    plaintext_removed: tuple[dict[str, Any], ...] = ()
+    """Plaintext killed runs left outside the store (an export's staging, a report's work
+    folder), removed by this recovery (:mod:`forensic.case.outside`)."""
 
     @property
     def empty(self) -> bool:
@@ -122,6 +131,7 @@ class RecoveryReport:
             or self.quarantined_objects
             or self.interrupted_runs
             or self.unlogged_files
+            or self.plaintext_removed
         )
 
 
@@ -554,17 +564,8 @@ def recover(case: StepCase, key: ExaminerKey) -> RecoveryReport:
         atomic_write(saved, torn, mode=SEALED_FILE)
         torn_record = file_record(case.root, saved)
     finished = finish_committed_runs(case)
-    runs: list[dict[str, Any]] = []
-    partials: list[str] = []
-    if case.store.tmp.is_dir():
-        for path in sorted(case.store.tmp.iterdir()):
-            if path.name.endswith(INTENT_SUFFIX):
-                try:
-                    runs.append(json.loads(read_case_bytes(case.root, f"tmp/{path.name}")))
-                except (OSError, ValueError, CaseLinkError):
-                    runs.append({"intent": path.name, "unreadable": True})
-            else:
-                partials.append(path.name)
+    plaintext, held = _left_plaintext(case, key)
+    runs, partials = _scan_tmp(case, {r["intent"].removeprefix("tmp/") for r in plaintext})
     quarantined = _quarantine(case)
     report = RecoveryReport(
         torn_log_bytes=len(torn),
@@ -573,6 +574,7 @@ def recover(case: StepCase, key: ExaminerKey) -> RecoveryReport:
         interrupted_runs=tuple(runs),
         finished_runs=tuple(finished),
         unlogged_files=tuple(str(r["path"]) for r in unlogged),
+        plaintext_removed=tuple(plaintext),
     )
     if report.empty:
         return report
@@ -585,6 +587,8 @@ def recover(case: StepCase, key: ExaminerKey) -> RecoveryReport:
     }
     if finished:
         details["finished_runs"] = finished
+    if plaintext:
+        details["plaintext_removed"] = plaintext
     files = [{k: q[k] for k in ("path", "sha256", "size")} for q in quarantined]
     if torn_record is not None:
         details["torn_log_tail"] = torn_record
@@ -600,5 +604,40 @@ def recover(case: StepCase, key: ExaminerKey) -> RecoveryReport:
     for path in list(case.store.tmp.iterdir()):
         if path.name.endswith(INTENT_SUFFIX):
             path.unlink()
+    for rec in plaintext:  # the intent goes after the entry, then its lock
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(case.root / str(rec["intent"]))
     fsync_dir(case.store.tmp)
+    for fd in held:
+        os.close(fd)
     return report
+
+
+def _left_plaintext(case: StepCase, key: ExaminerKey) -> tuple[list[dict[str, Any]], list[int]]:
+    """Plaintext dead runs left outside the store, removed (:mod:`forensic.case.outside`)."""
+    if not outside_intents(case.store.tmp):
+        return [], []
+    committed = {r for e in case.entries() if isinstance(r := e.details.get("run"), str)}
+    return remove_left_plaintext(case.root, key, committed)
+
+
+def _scan_tmp(case: StepCase, handled: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The intents of interrupted steps and the partial files in ``tmp/``; the outside intents
+    recovery handled, and those of live runs, are neither."""
+    runs: list[dict[str, Any]] = []
+    partials: list[str] = []
+    if not case.store.tmp.is_dir():
+        return runs, partials
+    for path in sorted(case.store.tmp.iterdir()):
+        if path.name.endswith(INTENT_SUFFIX):
+            try:
+                runs.append(json.loads(read_case_bytes(case.root, f"tmp/{path.name}")))
+            except (OSError, ValueError, CaseLinkError):
+                runs.append({"intent": path.name, "unreadable": True})
+        elif path.name in handled or (
+            path.name.endswith(OUTSIDE_SUFFIX) and is_live(case.root, path.name)
+        ):
+            continue
+        else:
+            partials.append(path.name)
+    return runs, partials

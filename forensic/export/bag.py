@@ -40,6 +40,8 @@ from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import fsync_dir, sync_filesystem
 from forensic.case.case import CASE_FILE, PUBKEY_FILE, Case, file_sha256, tool_record
 from forensic.case.derived import open_case_file
+from forensic.case.outside import outside_plaintext
+from forensic.case.step import fault_point
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
 from forensic.errors import EXIT_INTEGRITY, EXIT_OPERATIONAL, EXIT_USAGE, ForensicError
@@ -256,64 +258,20 @@ def export_case(
         token = uuid.uuid4().hex[:12]
         staging = out.parent / f".{out.name}.partial-{token}"
         zip_tmp = out.parent / f".{out.name}.partial-{token}.zip"
-        try:
-            make_private_dir(staging)
-            bag_root = make_private_dirs(staging, bag_name) if zipped else staging
-            sealed = _build_bag(case, entries, bag_root, out, started, progress, decrypt)
-            zip_sha: str | None = None
-            if zipped:
-                zip_sha = _zip_bag(bag_root, bag_name, zip_tmp)
-                _replace(zip_tmp, out, force)
-                shutil.rmtree(staging)
-            else:
-                sync_filesystem(staging, sealed.written)
-                _replace(staging, out, force)
-        except BaseException as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                zip_tmp.unlink()
-            if isinstance(exc, OSError):
-                raise ExportError(
-                    "write",
-                    exit_code=EXIT_OPERATIONAL,
-                    path=str(exc.filename or out),
-                    reason=exc.strerror or str(exc),
-                ) from exc
-            raise
-        head = entries[-1]
-        details: dict[str, Any] = {
-            "destination": str(out),
-            "format": "zip" if zipped else "directory",
-            "bag_name": bag_name,
-            "bag_format": BAG_FORMAT,
-            "manifest_sha256": sealed.manifest_sha256,
-            "tagmanifest_sha256": sealed.tagmanifest_sha256,
-            "file_count": sealed.files,
-            "bytes": sealed.bytes,
-            "payload_oxum": f"{sealed.bytes}.{sealed.files}",
-            "items": sealed.items,
-            "timestamp_tokens": sealed.tokens,
-            "log_head": head.hash,
-            "log_head_seq": head.seq,
-            "started": started,
-            "finished": utc_timestamp(),
-            "examiner": case.info.examiner,
-            "tool": tool_record(),
-        }
-        if zip_sha is not None:
-            details["zip_sha256"] = zip_sha
-        if case.store.encrypted or decrypt:
-            details["encrypted_objects"] = sealed.encrypted
-            details["plaintext_objects"] = sealed.plaintext
-        # An export is an access to the evidence: the entry itself says which items went out
-        # and whether decrypted (the decryptions made for it are not logged a second time).
-        case.session.take_decrypted(case.root)
-        details["access"] = {
-            "verb": "export --decrypt" if decrypt else "export",
-            "items": sorted(case.items(entries)),
-            "decrypted": bool(sealed.plaintext),
-        }
-        [entry] = case.record(key, [PendingEntry("export", f"case:{case.info.case_id}", details)])
+        replaced = out.parent / f".{out.name}.replaced-{token}"
+        # The bag is plaintext outside the store (a plain case's objects, or --decrypt): the
+        # intent names its paths first, so a killed export leaves nothing recovery misses.
+        with outside_plaintext(case.root, key, "export", [staging, zip_tmp, replaced]) as intent:
+            sealed, zip_sha = _write_bag(
+                case, entries, (staging, zip_tmp, replaced), out, started, progress, decrypt,
+                force,
+            )  # fmt: skip
+            intent.placed(out)
+            fault_point("export", "placed")
+            entry = _log_export(
+                case, key, entries, sealed, out, started, zip_sha, decrypt, intent.run
+            )
+    head = entries[-1]
     return ExportResult(
         destination=out,
         zipped=zipped,
@@ -330,6 +288,101 @@ def export_case(
         items=sealed.items,
         tokens=sealed.tokens,
     )
+
+
+def _write_bag(
+    case: Case,
+    entries: list[CustodyEntry],
+    names: tuple[Path, Path, Path],
+    out: Path,
+    started: str,
+    progress: ProgressReporter,
+    decrypt: bool,
+    force: bool,
+) -> tuple[_Sealed, str | None]:
+    """Build the bag in its staging folder (and zip), then rename it to ``out``."""
+    staging, zip_tmp, replaced = names
+    zipped = out.suffix.lower() == ".zip"
+    bag_name = out.stem if zipped else out.name
+    try:
+        make_private_dir(staging)
+        bag_root = make_private_dirs(staging, bag_name) if zipped else staging
+        sealed = _build_bag(case, entries, bag_root, out, started, progress, decrypt)
+        fault_point("export", "bag_written")
+        zip_sha: str | None = None
+        if zipped:
+            zip_sha = _zip_bag(bag_root, bag_name, zip_tmp)
+            _replace(zip_tmp, out, force, replaced)
+            shutil.rmtree(staging)
+        else:
+            sync_filesystem(staging, sealed.written)
+            _replace(staging, out, force, replaced)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            zip_tmp.unlink()
+        if isinstance(exc, OSError):
+            raise ExportError(
+                "write",
+                exit_code=EXIT_OPERATIONAL,
+                path=str(exc.filename or out),
+                reason=exc.strerror or str(exc),
+            ) from exc
+        raise
+    return sealed, zip_sha
+
+
+def _log_export(
+    case: Case,
+    key: ExaminerKey,
+    entries: list[CustodyEntry],
+    sealed: _Sealed,
+    out: Path,
+    started: str,
+    zip_sha: str | None,
+    decrypt: bool,
+    run: str,
+) -> CustodyEntry:
+    """The ``export`` entry (the caller holds the case lock); ``run`` names the outside
+    intent, so recovery knows the bag it names was logged."""
+    zipped = out.suffix.lower() == ".zip"
+    bag_name = out.stem if zipped else out.name
+    head = entries[-1]
+    details: dict[str, Any] = {
+        "destination": str(out),
+        "format": "zip" if zipped else "directory",
+        "bag_name": bag_name,
+        "bag_format": BAG_FORMAT,
+        "manifest_sha256": sealed.manifest_sha256,
+        "tagmanifest_sha256": sealed.tagmanifest_sha256,
+        "file_count": sealed.files,
+        "bytes": sealed.bytes,
+        "payload_oxum": f"{sealed.bytes}.{sealed.files}",
+        "items": sealed.items,
+        "timestamp_tokens": sealed.tokens,
+        "log_head": head.hash,
+        "log_head_seq": head.seq,
+        "started": started,
+        "finished": utc_timestamp(),
+        "examiner": case.info.examiner,
+        "tool": tool_record(),
+    }
+    if zip_sha is not None:
+        details["zip_sha256"] = zip_sha
+    if case.store.encrypted or decrypt:
+        details["encrypted_objects"] = sealed.encrypted
+        details["plaintext_objects"] = sealed.plaintext
+    # An export is an access to the evidence: the entry itself says which items went out
+    # and whether decrypted (the decryptions made for it are not logged a second time).
+    case.session.take_decrypted(case.root)
+    details["access"] = {
+        "verb": "export --decrypt" if decrypt else "export",
+        "items": sorted(case.items(entries)),
+        "decrypted": bool(sealed.plaintext),
+    }
+    details["run"] = run
+    [entry] = case.record(key, [PendingEntry("export", f"case:{case.info.case_id}", details)])
+    return entry
 
 
 @dataclass(frozen=True)
@@ -505,13 +558,14 @@ def _zip_bag(bag_root: Path, bag_name: str, zip_path: Path) -> str:
     return file_sha256(zip_path)
 
 
-def _replace(src: Path, dst: Path, force: bool) -> None:
-    """Rename the finished bag into place; with ``force`` the old one goes only after that."""
+def _replace(src: Path, dst: Path, force: bool, old_name: Path) -> None:
+    """Rename the finished bag into place; with ``force`` the old one goes only after that
+    (first renamed to ``old_name``, which the export's outside intent names)."""
     old: Path | None = None
     if dst.exists() or dst.is_symlink():
         if not force:
             raise ExportError("exists", path=str(dst))
-        old = dst.parent / f".{dst.name}.replaced-{uuid.uuid4().hex[:12]}"
+        old = old_name
         os.replace(dst, old)
     os.replace(src, dst)
     fsync_dir(dst.parent)

@@ -14,6 +14,7 @@ from typing import Any
 
 from forensic._internal.canonical import parse_json_line
 from forensic._internal.casefs import CaseLinkError, entry_flaw, read_case_bytes
+from forensic._internal.paths import display
 from forensic.case.case import (
     CASE_FILE,
     PUBKEY_FILE,
@@ -22,6 +23,7 @@ from forensic.case.case import (
     tool_record,
 )
 from forensic.case.derived import plaintext_digest
+from forensic.case.outside import OUTSIDE_SUFFIX, is_live
 from forensic.case.records import case_file_digest
 from forensic.custody.keys import ExaminerKey, fingerprint, load_public_pem
 from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
@@ -404,6 +406,8 @@ def _unrecorded(full: Path, rel: str, superseded: dict[str, int]) -> list[Proble
             )
         ]
     if rel.startswith("tmp/"):
+        if rel.endswith(OUTSIDE_SUFFIX):
+            return _outside_problem(full, rel)
         if rel.endswith(".intent.json"):
             return [Problem("interrupted", "run_interrupted", rel, _interrupted_detail(full))]
         return [
@@ -417,6 +421,29 @@ def _unrecorded(full: Path, rel: str, superseded: dict[str, int]) -> list[Proble
     if rel.startswith("objects/"):
         return [Problem("object", "object_unrecorded", rel, "not acquired by any log entry")]
     return [Problem("file", "file_unrecorded", rel, "not written by any log entry")]
+
+
+def _outside_problem(full: Path, rel: str) -> list[Problem]:
+    """An outside intent: nothing while its run is alive, else the plaintext it may have left
+    outside the case (recovery removes it)."""
+    if is_live(full.parent.parent, full.name):
+        return []
+    try:
+        doc = json.loads(full.read_bytes())
+        paths = [str(p) for p in doc.get("paths") or []]
+        paths += [str(r.get("path")) for r in doc.get("outputs") or [] if isinstance(r, dict)]
+        detail = f"{doc.get('action')} {doc.get('run')} started {doc.get('started')}: "
+        detail += ", ".join(display(p) for p in paths)
+    except (OSError, ValueError, AttributeError):
+        detail = "unreadable intent file"
+    return [
+        Problem(
+            "interrupted",
+            "plaintext_outside",
+            rel,
+            detail + "; 'forensic recover' removes what is left",
+        )
+    ]
 
 
 def verify_case(
