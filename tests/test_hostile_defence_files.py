@@ -227,3 +227,81 @@ def test_passphrase_file_readable_by_others_is_refused(
             assert len(res.stderr.strip().splitlines()) == 1
     pf.chmod(0o600)
     assert cli("note", "--case", case_dir, "x", "--passphrase-file", pf).exit_code == 0
+
+
+# -- plaintext a killed run leaves outside the store ----------------------------------------
+@pytest.fixture
+def encrypted_case(tmp_path: Path, cli: Cli) -> tuple[Path, bytes]:
+    from forensic.demo import png_bytes
+
+    case = tmp_path / "enc"
+    res = cli("init", case, "--case-id", "E-1", "--title", "Enc", "--examiner", "E", "--encrypt")
+    assert res.exit_code == 0, res.stderr
+    body = png_bytes(48, 32, 11)
+    (tmp_path / "p.png").write_bytes(body)
+    assert cli("capture", tmp_path / "p.png", "--case", case).exit_code == 0
+    return case, body
+
+
+def _holding(root: Path, body: bytes) -> list[str]:
+    """Files under ``root`` whose bytes are the plaintext evidence (or a PDF showing it)."""
+    found = []
+    for dirpath, _dirs, names in os.walk(root):
+        for name in names:
+            data = (Path(dirpath) / name).read_bytes()
+            if data == body or data.startswith(b"%PDF"):
+                found.append(str(Path(dirpath) / name))
+    return found
+
+
+def _killed(*args: str | os.PathLike[str], at: str) -> None:
+    from tests.conftest import run_forensic
+
+    proc = run_forensic(*args, env={"FORENSIC_TEST_KILL_AT": at})
+    assert proc.returncode == -9, (at, proc.returncode, proc.stderr)
+
+
+def _recovered(cli: Cli, case: Path, left: list[str]) -> None:
+    """verify names the dead intent; recover removes the plaintext and logs each path."""
+    code, doc = _verify(cli, case, "--no-record")
+    assert code == 1 and "plaintext_outside" in {p["kind"] for p in doc["problems"]}, doc
+    res = cli("recover", "--case", case, "--json")
+    assert res.exit_code == 0, res.stderr
+    entry = log_entries(case)[-1]
+    assert entry["action"] == "recover"
+    removed = {p for r in entry["details"]["plaintext_removed"] for p in r["removed"]}
+    for path in left:
+        assert not os.path.lexists(path), path
+        assert any(path == p or path.startswith(p + "/") for p in removed), (path, removed)
+    assert _verify(cli, case, "--no-record")[0] == 0
+
+
+def _work_folders() -> set[Path]:
+    from forensic.report.build import RAM_FOLDERS
+
+    return {p for base in RAM_FOLDERS if base.is_dir() for p in base.glob("forensic-report-*")}
+
+
+def test_killed_export_decrypt_and_report_leave_no_plaintext(
+    cli: Cli, encrypted_case: tuple[Path, bytes], tmp_path: Path
+) -> None:
+    """One encrypted case (its set-up is the slow part): two export kills, one report kill."""
+    case, body = encrypted_case
+    parent = tmp_path / "out"
+    parent.mkdir()
+    # in its staging folder; then complete at --out but with no entry (an export not logged)
+    for point, out in (("bag_written", "bag"), ("placed", "bag.zip")):
+        _killed("export", "--case", case, "--out", parent / out, "--decrypt", at=f"export:{point}")
+        left = _holding(parent, body) if point == "bag_written" else [str(parent / out)]
+        assert left and all(os.path.lexists(p) for p in left), "the kill must leave plaintext"
+        assert all(stat.S_IMODE(os.stat(p).st_mode) & 0o077 == 0 for p in left)
+        _recovered(cli, case, left)
+        assert list(parent.iterdir()) == []
+    assert cli("key", "cert", "--name", "Kim").exit_code == 0
+    copy = tmp_path / "copy.pdf"
+    before = _work_folders()
+    # the signed PDF in the RAM work folder, and the --out copy placed, no entry yet
+    _killed("report", "--case", case, "--demo-tsa", "--out", copy, at="report:copied")
+    left = [p for f in _work_folders() - before for p in _holding(f, body)]
+    assert left and copy.exists(), "the kill must leave plaintext PDFs"
+    _recovered(cli, case, [*left, str(copy)])

@@ -22,8 +22,14 @@ A test hook, inert unless the variable is set: ``FORENSIC_TEST_KILL_AT=<point>``
 ``<action>:<point>`` makes the process SIGKILL itself at that boundary (``staged``: intent
 written, entry not yet appended; ``logged``: entry committed, nothing moved; ``moved``: after
 the first file moved; ``recovering``: recovery's repairs done, its entry not yet appended;
-re-encryption also has ``objects_written`` and ``derived_staged``). In process, tests replace
-:func:`fault_point` and :func:`place_file`.
+re-encryption also has ``objects_written`` and ``derived_staged``; export ``bag_written``
+(the bag in its staging folder) and ``placed`` (the bag at ``--out``, no entry yet); report
+``rendered`` (the signed PDF in its work folder) and ``copied`` (the ``--out`` copy placed)).
+In process, tests replace :func:`fault_point` and :func:`place_file`.
+
+Plaintext a step writes outside the store (an export, a report's work files) is announced by
+an outside intent first: :mod:`forensic.case.outside`; :func:`recover` removes and logs what a
+killed run left there.
 """
 
 from __future__ import annotations

@@ -38,10 +38,10 @@ from forensic._internal.casefs import (
 )
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import fsync_dir, sync_filesystem
+from forensic.case import step as case_step
 from forensic.case.case import CASE_FILE, PUBKEY_FILE, Case, file_sha256, tool_record
 from forensic.case.derived import open_case_file
 from forensic.case.outside import outside_plaintext
-from forensic.case.step import fault_point
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
 from forensic.errors import EXIT_INTEGRITY, EXIT_OPERATIONAL, EXIT_USAGE, ForensicError
@@ -267,7 +267,7 @@ def export_case(
                 force,
             )  # fmt: skip
             intent.placed(out)
-            fault_point("export", "placed")
+            case_step.fault_point("export", "placed")
             entry = _log_export(
                 case, key, entries, sealed, out, started, zip_sha, decrypt, intent.run
             )
@@ -308,7 +308,7 @@ def _write_bag(
         make_private_dir(staging)
         bag_root = make_private_dirs(staging, bag_name) if zipped else staging
         sealed = _build_bag(case, entries, bag_root, out, started, progress, decrypt)
-        fault_point("export", "bag_written")
+        case_step.fault_point("export", "bag_written")
         zip_sha: str | None = None
         if zipped:
             zip_sha = _zip_bag(bag_root, bag_name, zip_tmp)

@@ -23,9 +23,9 @@ from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import fsync_dir
 from forensic._internal.paths import display
 from forensic.case import Case
+from forensic.case import step as case_step
 from forensic.case.case import tool_record
 from forensic.case.outside import OutsideIntent, outside_plaintext
-from forensic.case.step import fault_point
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, PendingEntry
 from forensic.progress import SILENT, ProgressReporter
@@ -361,11 +361,12 @@ def build_report(
     with report_work(case, key, options.out) as (work, intent):
         signing = (cert_pem, cert_key)
         signed = _render_and_sign(case, gathered, options, work, signing, logo, progress)
-        fault_point("report", "rendered")
+        case_step.fault_point("report", "rendered")
         copy: Path | None = None
         if options.out is not None:
             try:
                 copy = write_copy(signed.pdf, options.out, intent)
+                case_step.fault_point("report", "copied")
             except OSError as exc:
                 raise ReportError(
                     "write_failed", path=str(options.out), reason=exc.strerror or str(exc)
