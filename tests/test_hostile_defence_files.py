@@ -116,9 +116,12 @@ def test_fifo_in_objects_is_named_without_a_hang(cli: Cli, case_dir: Path, tmp_p
     extra = case_dir / "objects" / "sha256" / "ff"
     extra.mkdir()
     os.mkfifo(extra / ("f" * 64))
-    code, doc = _verify(cli, case_dir, "--no-record")  # a read of a fifo would block forever
-    assert code == 1
-    found = _kinds(doc)
+    from tests.conftest import run_forensic
+
+    # a child with a time limit: a read of a fifo blocks for ever, and must fail, not hang
+    proc = run_forensic("verify", "--case", case_dir, "--no-record", "--json", timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    found = _kinds(json.loads(proc.stdout))
     assert ("special_file", obj) in found
     assert ("special_file", f"objects/sha256/ff/{'f' * 64}") in found
 
