@@ -279,10 +279,13 @@ def _recovered(cli: Cli, case: Path, left: list[str]) -> None:
     assert _verify(cli, case, "--no-record")[0] == 0
 
 
-def _work_folders() -> set[Path]:
-    from forensic.report.build import RAM_FOLDERS
-
-    return {p for base in RAM_FOLDERS if base.is_dir() for p in base.glob("forensic-report-*")}
+def _announced(case: Path) -> list[Path]:
+    """The outside paths the killed run's intent names (other runs' folders are not ours)."""
+    return [
+        Path(p)
+        for intent in (case / "tmp").glob("*.outside.json")
+        for p in json.loads(intent.read_bytes())["paths"]
+    ]
 
 
 def test_killed_export_decrypt_and_report_leave_no_plaintext(
@@ -302,9 +305,8 @@ def test_killed_export_decrypt_and_report_leave_no_plaintext(
         assert list(parent.iterdir()) == []
     assert cli("key", "cert", "--name", "Kim").exit_code == 0
     copy = tmp_path / "copy.pdf"
-    before = _work_folders()
     # the signed PDF in the RAM work folder, and the --out copy placed, no entry yet
     _killed("report", "--case", case, "--demo-tsa", "--out", copy, at="report:copied")
-    left = [p for f in _work_folders() - before for p in _holding(f, body)]
+    left = [p for f in _announced(case) if f.is_dir() for p in _holding(f, body)]
     assert left and copy.exists(), "the kill must leave plaintext PDFs"
     _recovered(cli, case, [*left, str(copy)])

@@ -23,6 +23,7 @@ import os
 import stat
 from pathlib import Path
 
+from forensic._internal.fsio import open_beneath
 from forensic.errors import EXIT_INTEGRITY, ForensicError
 
 PRIVATE_DIR = 0o700
@@ -63,6 +64,8 @@ def entry_flaw(st: os.stat_result) -> str | None:
 
 def relative(root: Path, path: Path | str) -> str:
     """``path`` as a clean case-relative path; refuses one that leaves the case."""
+    if isinstance(path, str) and path and path[0] != "/" and ".." not in path.split("/"):
+        return path.strip("/")  # the common case, without pathlib (per object on verify)
     p = Path(path)
     if p.is_absolute():
         try:
@@ -114,23 +117,26 @@ def open_in_case(
 ) -> int:
     """Open a case file by its path relative to ``root``, never through a link.
 
-    A read-only open refuses anything but a regular file with one name (a fifo is opened
-    non-blocking, so it cannot hang, and refused). Raises :class:`CaseLinkError` for a link or
-    special file, ``OSError`` (``FileNotFoundError``…) otherwise."""
+    Anything but a regular file with one name is refused (a fifo is opened non-blocking, so it
+    cannot hang, then refused). One ``openat2`` with ``RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH``
+    where the kernel has it, else a walk through folder descriptors with ``O_NOFOLLOW``.
+    Raises :class:`CaseLinkError` for a link or special file, ``OSError``
+    (``FileNotFoundError``…) otherwise."""
     rel = relative(root, path)
-    *folders, name = rel.split("/")
-    dir_fd = _open_dir_chain(root, tuple(folders), rel)
-    try:
+    flags |= os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    fd = _open_fast(root, rel, flags, mode)
+    if fd is None:
+        *folders, name = rel.split("/")
+        dir_fd = _open_dir_chain(root, tuple(folders), rel)
         try:
-            fd = os.open(
-                name, flags | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, mode, dir_fd=dir_fd
-            )
-        except OSError as exc:
-            if _is_link_error(exc, dir_fd, name):
-                raise _refuse(rel, "symlink") from exc
-            raise
-    finally:
-        os.close(dir_fd)
+            try:
+                fd = os.open(name, flags, mode, dir_fd=dir_fd)
+            except OSError as exc:
+                if _is_link_error(exc, dir_fd, name):
+                    raise _refuse(rel, "symlink") from exc
+                raise
+        finally:
+            os.close(dir_fd)
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
@@ -138,14 +144,27 @@ def open_in_case(
         flaw = entry_flaw(st)
         if flaw is not None:
             raise _refuse(rel, flaw)
-        if flags & os.O_NONBLOCK == 0:
-            import fcntl
-
-            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        # O_NONBLOCK stays: a regular file ignores it, and it kept a fifo from blocking
     except BaseException:
         os.close(fd)
         raise
     return fd
+
+
+def _open_fast(root: Path, rel: str, flags: int, mode: int) -> int | None:
+    """One ``openat2`` for the whole path; None when it is not available or refused a link
+    (the walk then names the component that is one)."""
+    import errno
+
+    root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        return open_beneath(root_fd, rel, flags, mode)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EXDEV, errno.ENOTDIR):
+            return None
+        raise
+    finally:
+        os.close(root_fd)
 
 
 def read_case_bytes(root: Path, path: Path | str) -> bytes:
