@@ -61,6 +61,7 @@ def test_passphrase_file(
     monkeypatch.delenv("FORENSIC_PASSPHRASE")
     pf = tmp_path / "pass.txt"
     pf.write_text(PASSPHRASE + "\n")
+    pf.chmod(0o600)  # a passphrase file other accounts can read is refused
     assert cli("note", "--case", case_dir, "via file", "--passphrase-file", pf).exit_code == 0
     res = cli("note", "--case", case_dir, "no passphrase")
     assert res.exit_code == 2

@@ -414,6 +414,8 @@ def test_killed_export_never_looks_complete(tmp_path: Path, cli: Cli, case_dir: 
         for p in parent.iterdir():
             shutil.rmtree(p)
     assert Case.open(case_dir).entries()[-1].action != "export"
+    # the killed exports' outside intents are still in tmp/: recover takes them (and logs it)
+    assert cli("recover", "--case", case_dir).exit_code == 0
     assert cli("verify", "--case", case_dir).exit_code == 0
     export(cli, case_dir, parent / "bag")
     assert verify_sh(parent / "bag").returncode == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import os
 import uuid
 from pathlib import Path
@@ -15,6 +16,31 @@ try:
     _syncfs = _libc.syncfs
 except (OSError, AttributeError):  # not Linux
     _libc = None
+
+
+class _OpenHow(ctypes.Structure):
+    _fields_ = (("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64))
+
+
+SYS_OPENAT2 = 437  # the same number on every Linux architecture (5.6 and later)
+RESOLVE_NO_LINKS = 0x02 | 0x04 | 0x08
+"""RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH."""
+
+
+def open_beneath(dir_fd: int, rel: str, flags: int, mode: int = 0) -> int | None:
+    """``openat2`` of ``rel`` below ``dir_fd`` refusing any symbolic link on the way (ELOOP)
+    or a path that leaves it (EXDEV): one system call for a whole path. None where the
+    kernel or the C library has no ``openat2``; the caller then walks the path itself."""
+    if _libc is None:
+        return None
+    how = _OpenHow(flags, mode if flags & os.O_CREAT else 0, RESOLVE_NO_LINKS)
+    fd = int(_libc.syscall(SYS_OPENAT2, dir_fd, os.fsencode(rel), ctypes.byref(how), 24))
+    if fd >= 0:
+        return fd
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EPERM, errno.EINVAL):  # old kernel, seccomp filter, flags
+        return None
+    raise OSError(err, os.strerror(err), rel)
 
 
 def fsync_dir(path: Path) -> None:
@@ -51,10 +77,13 @@ def sync_filesystem(path: Path, files: list[Path]) -> None:
         fsync_dir(folder)
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one, never half."""
+def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one, never half.
+
+    ``mode`` is set explicitly (never left to the umask); the temporary name is created with
+    ``O_EXCL | O_NOFOLLOW``, and the rename replaces a link at ``path`` rather than following it."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         view = memoryview(data)
         while view:

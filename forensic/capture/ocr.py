@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
+from forensic._internal.casefs import make_private_dirs
 from forensic._internal.child_env import child_environment
 from forensic._internal.clock import utc_timestamp
 from forensic.capture.web import WebError
@@ -206,8 +207,7 @@ def ocr_items(
     tess = tesseract_info() if any(i.media_type in IMAGE_TYPES for i in todo) else None
     case.check_key(key)
     with case.writing(key):
-        out_dir = case.root / OCR_DIR
-        out_dir.mkdir(exist_ok=True)
+        out_dir = make_private_dirs(case.root, OCR_DIR)
         progress.start("ocr", len(todo))
         try:
             for item in todo:

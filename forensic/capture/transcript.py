@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import unquote
 
+from forensic._internal.casefs import PRIVATE_DIR, PRIVATE_FILE, SEALED_FILE
 from forensic.capture.interface import DeriveContext, PlannedItem
 from forensic.case.case import file_sha256
 from forensic.case.derived import EncryptingWriter, open_case_file
@@ -229,9 +230,12 @@ class TranscriptWriter:
 
     def __init__(self, ctx: DeriveContext, header: dict[str, Any]) -> None:
         self.ctx = ctx
-        ctx.scratch.mkdir(parents=True, exist_ok=True)
+        if not ctx.scratch.is_dir():
+            ctx.scratch.mkdir(parents=True, mode=PRIVATE_DIR)
+            os.chmod(ctx.scratch, PRIVATE_DIR)
         self.temp = ctx.scratch / f"transcript-{uuid.uuid4().hex}.part"
-        self.fh: IO[bytes] = open(self.temp, "xb")  # noqa: SIM115 (closed in close())
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        self.fh: IO[bytes] = os.fdopen(os.open(self.temp, flags, PRIVATE_FILE), "wb")
         # Encrypted case: the transcript reaches the disk only as age ciphertext (streamed).
         self.sink: IO[bytes] | EncryptingWriter = self.fh
         if ctx.recipients:
@@ -332,7 +336,7 @@ class TranscriptWriter:
         self.fh.flush()
         os.fsync(self.fh.fileno())
         self.fh.close()
-        os.chmod(self.temp, 0o444)
+        os.chmod(self.temp, SEALED_FILE)
         return self.temp, self.digest.hexdigest(), self.size
 
     def abort(self) -> None:

@@ -16,6 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from forensic._internal.canonical import parse_json_line
+from forensic._internal.casefs import (
+    PRIVATE_DIR,
+    SEALED_FILE,
+    SEALED_SCRIPT,
+    keep_private,
+    make_private_dirs,
+)
 from forensic._internal.clock import DEFAULT_TIMEZONE, check_zone, utc_timestamp
 from forensic._internal.fsio import atomic_write, fsync_dir
 from forensic.case.layout import (
@@ -246,8 +253,9 @@ class Case:
         check_zone(timezone)
         root.mkdir(parents=True, exist_ok=True)
         root = root.resolve()
+        os.chmod(root, PRIVATE_DIR)  # whatever the umask: no other account reads evidence
         for sub in CASE_DIRS:
-            (root / sub).mkdir(parents=True, exist_ok=True)
+            make_private_dirs(root, sub)
         info = CaseInfo(
             case_id=case_id,
             title=title,
@@ -260,12 +268,13 @@ class Case:
             encryption=encryption,
             timezone=timezone,
         )
-        atomic_write(root / CASE_FILE, info.case_json(), mode=0o444)
-        atomic_write(root / PUBKEY_FILE, key.public_pem, mode=0o444)
+        atomic_write(root / CASE_FILE, info.case_json(), mode=SEALED_FILE)
+        atomic_write(root / PUBKEY_FILE, key.public_pem, mode=SEALED_FILE)
         files = [root / CASE_FILE, root / PUBKEY_FILE]
         for name, data in (extra_files or {}).items():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(root / name, data, mode=0o555 if name.endswith(".sh") else 0o444)
+            make_private_dirs(root, (root / name).parent)
+            mode = SEALED_SCRIPT if name.endswith(".sh") else SEALED_FILE
+            atomic_write(root / name, data, mode=mode)
             files.append(root / name)
         fsync_dir(root)
         case = cls(root, info, session)
@@ -347,6 +356,7 @@ class Case:
             self.check_history()
             self._holding = True
             try:
+                keep_private(self.root)
                 yield recover(self, key)
             finally:
                 # Decryptions made by this command are logged even when it failed; if that

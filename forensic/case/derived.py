@@ -21,6 +21,13 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pyrage  # type: ignore[import-untyped]
 
+from forensic._internal.casefs import (
+    SEALED_FILE,
+    case_path,
+    make_private_dirs,
+    open_in_case,
+    read_case_bytes,
+)
 from forensic._internal.fsio import atomic_write
 from forensic.case.layout import AGE_HEADER, DERIVED_AREAS, is_ciphertext, is_derived
 from forensic.case.records import file_record
@@ -69,14 +76,15 @@ def _absolute(case: Case, path: Path) -> Path:
     return path if path.is_absolute() else case.root / path
 
 
-def write_case_file(case: Case, path: Path, data: bytes, mode: int = 0o444) -> dict[str, Any]:
+def write_case_file(case: Case, path: Path, data: bytes, mode: int = SEALED_FILE) -> dict[str, Any]:
     """Write a derived file atomically in place; in an encrypted case as age ciphertext.
 
     Returns the log's file record: path, SHA-256 and size of the bytes on disk (re-read), and
     for ciphertext the plaintext's SHA-256 and size. A step writes through
     :meth:`forensic.case.step.Step.stage_file` instead (nothing lies at its final path before
     its entry); this is for files no entry is about to vouch for."""
-    target = _absolute(case, path)
+    target = case_path(case.root, _absolute(case, path))  # never written through a link
+    make_private_dirs(case.root, target.parent)
     crypto = case.store.crypto
     if crypto is None:
         atomic_write(target, data, mode=mode)
@@ -118,7 +126,7 @@ def decrypt_case_bytes(case: Case, data: bytes, rel: str) -> bytes:
 def read_case_file(case: Case, path: Path) -> bytes:
     """A derived file's content: decrypted in an encrypted case (needs the case identity)."""
     target = _absolute(case, path)
-    return decrypt_case_bytes(case, target.read_bytes(), _relative(case, target))
+    return decrypt_case_bytes(case, read_case_bytes(case.root, target), _relative(case, target))
 
 
 @contextlib.contextmanager
@@ -127,7 +135,7 @@ def open_case_file(case: Case, path: Path) -> Iterator[BinaryIO]:
     decryption in an anonymous in-memory file (``memfd``), never on disk."""
     target = _absolute(case, path)
     crypto = case.store.crypto
-    with target.open("rb") as fh:
+    with os.fdopen(open_in_case(case.root, target), "rb") as fh:
         head = fh.read(len(AGE_HEADER))
         fh.seek(0)
         if crypto is None or not is_ciphertext(head):

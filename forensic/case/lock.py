@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from forensic._internal.casefs import PRIVATE_FILE, open_in_case
 from forensic.errors import LockError
 
 DEFAULT_TIMEOUT = 5.0
@@ -24,8 +25,8 @@ def lock_timeout() -> float:
 @contextlib.contextmanager
 def case_lock(case_root: Path, timeout: float | None = None) -> Iterator[None]:
     timeout = lock_timeout() if timeout is None else timeout
-    path = case_root / ".lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    # Never through a link: a planted ``.lock`` symlink must not make us truncate its target.
+    fd = open_in_case(case_root, ".lock", os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
     deadline = time.monotonic() + timeout
     try:
         while True:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyrage  # type: ignore[import-untyped]
 
+from forensic._internal.casefs import open_in_case
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import sync_filesystem
 from forensic.case.derived import DerivedFileError
@@ -86,17 +87,17 @@ def _reencrypt(
 ) -> StagedObject:
     """One item's bytes as new ciphertext in tmp/ (plaintext only in a memfd)."""
     item_id = item.item_id
-    src = case.root / item.object_path
     store = case.store
     if not item.encrypted or crypto_for_read is None:
-        fd = os.open(src, os.O_RDONLY)
+        fd = open_in_case(case.root, item.object_path)  # never through a link
         try:
             staged = store.stage_from_fd(fd, (), None, recipients)
         finally:
             os.close(fd)
     else:
         with memfd(item_id[:16]) as mfd:
-            with src.open("rb") as fin, os.fdopen(os.dup(mfd), "wb") as fout:
+            fin_fd = open_in_case(case.root, item.object_path)
+            with os.fdopen(fin_fd, "rb") as fin, os.fdopen(os.dup(mfd), "wb") as fout:
                 crypto_for_read.decrypt_stream(fin, fout)
             os.lseek(mfd, 0, os.SEEK_SET)
             staged = store.stage_from_fd(mfd, (), None, recipients)
@@ -274,7 +275,8 @@ def _decrypt_digest(case: Case, crypto: CaseCrypto, staged: StagedObject) -> str
     from forensic.store.crypt import DigestSink
 
     sink = DigestSink()
-    with case.store.object_path(staged.stored_sha256).open("rb") as fh:
+    rel = case.store.relative_path(staged.stored_sha256)
+    with os.fdopen(open_in_case(case.root, rel), "rb") as fh:
         crypto.decrypt_stream(fh, sink)
     return sink.sha256.hexdigest()
 

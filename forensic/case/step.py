@@ -24,8 +24,14 @@ A test hook, inert unless the variable is set: ``FORENSIC_TEST_KILL_AT=<point>``
 ``<action>:<point>`` makes the process SIGKILL itself at that boundary (``staged``: intent
 written, entry not yet appended; ``logged``: entry committed, nothing moved; ``moved``: after
 the first file moved; ``recovering``: recovery's repairs done, its entry not yet appended;
-re-encryption also has ``objects_written`` and ``derived_staged``). In process, tests replace
-:func:`fault_point` and :func:`place_file`.
+re-encryption also has ``objects_written`` and ``derived_staged``; export ``bag_written``
+(the bag in its staging folder) and ``placed`` (the bag at ``--out``, no entry yet); report
+``rendered`` (the signed PDF in its work folder) and ``copied`` (the ``--out`` copy placed)).
+In process, tests replace :func:`fault_point` and :func:`place_file`.
+
+Plaintext a step writes outside the store (an export, a report's work files) is announced by
+an outside intent first: :mod:`forensic.case.outside`; :func:`recover` removes and logs what a
+killed run left there.
 """
 
 from __future__ import annotations
@@ -35,7 +41,6 @@ import hashlib
 import json
 import os
 import secrets
-import shutil
 import signal
 import stat
 import uuid
@@ -44,9 +49,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from forensic._internal.casefs import (
+    PRIVATE_FILE,
+    SEALED_FILE,
+    CaseLinkError,
+    case_path,
+    entry_flaw,
+    make_private_dirs,
+    read_case_bytes,
+    relative,
+    remove_entry,
+)
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import atomic_write, fsync_dir
 from forensic.case.layout import REKEY_ACTIONS, is_derived
+from forensic.case.outside import (
+    OUTSIDE_SUFFIX,
+    is_live,
+    outside_intents,
+    remove_left_plaintext,
+)
 from forensic.case.records import file_record, tool_record
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, CustodyLog, PendingEntry
@@ -104,6 +126,9 @@ class RecoveryReport:
     """Steps whose entry was committed, completed by this recovery."""
     unlogged_files: tuple[str, ...] = ()
     """Files an interrupted recovery set aside (quarantine, a torn log tail) before its entry."""
+    plaintext_removed: tuple[dict[str, Any], ...] = ()
+    """Plaintext killed runs left outside the store (an export's staging, a report's work
+    folder), removed by this recovery (:mod:`forensic.case.outside`)."""
 
     @property
     def empty(self) -> bool:
@@ -114,6 +139,7 @@ class RecoveryReport:
             or self.quarantined_objects
             or self.interrupted_runs
             or self.unlogged_files
+            or self.plaintext_removed
         )
 
 
@@ -143,13 +169,48 @@ def _store_error(exc: OSError, where: Path) -> StoreError:
 
 
 def unlink_object(path: Path) -> bool:
-    """Remove a read-only object file; False when it was not there."""
+    """Remove a read-only object file; False when it was not there. A link is unlinked itself:
+    neither its target's mode nor its target is touched."""
     try:
-        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
+        os.chmod(path, PRIVATE_FILE)
+    try:
         path.unlink()
     except FileNotFoundError:
         return False
     return True
+
+
+WRITE_CHECKED = (
+    "",
+    "custody",
+    "custody/interrupted",
+    "objects",
+    "objects/sha256",
+    "tmp",
+    "quarantine",
+    "keys",
+)
+"""Folders whose every entry is checked before a step writes (a link there redirects writes)."""
+
+
+def check_case_tree(root: Path) -> None:
+    """Refuse to write or delete in a case holding a link or special file where the step
+    writes: the case folder's own entries, the log's folder, ``tmp/``, ``quarantine/``,
+    ``keys/`` and the object store's fan-out folders (:class:`CaseLinkError`, exit 1)."""
+    for rel in WRITE_CHECKED:
+        folder = case_path(root, rel) if rel else root
+        try:
+            names = os.listdir(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for name in names:
+            flaw = entry_flaw(os.lstat(folder / name))
+            if flaw is not None:
+                raise CaseLinkError(flaw, path=f"{rel}/{name}" if rel else name)
 
 
 def _move_into_place(
@@ -160,11 +221,11 @@ def _move_into_place(
     moved: list[str] = []
     for tmp_name, rel in staged:
         source = case.store.tmp / tmp_name
-        if not source.is_file():
+        if not source.is_file() or source.is_symlink():
             continue
-        final = case.root / rel
         try:
-            final.parent.mkdir(parents=True, exist_ok=True)
+            final = case_path(case.root, rel)
+            make_private_dirs(case.root, final.parent)
             place_file(source, final)
         except OSError as exc:
             raise _store_error(exc, final) from exc
@@ -219,10 +280,7 @@ class Step:
 
     # -- staging ---------------------------------------------------------------------------
     def _relative(self, path: Path | str) -> str:
-        path = Path(path)
-        if path.is_absolute():
-            return path.resolve().relative_to(self.case.root).as_posix()
-        return path.as_posix()
+        return relative(self.case.root, path)
 
     def _add(self, rel: str, tmp_name: str, sha256: str) -> None:
         old = self._files.get(rel)
@@ -232,11 +290,15 @@ class Step:
         self._files[rel] = _Staged(tmp_name, rel, sha256)
 
     def _staged_name(self) -> str:
-        self.case.store.tmp.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.case.root, "tmp")
         return f"{self.run}-{len(self._files):04d}-{secrets.token_hex(4)}.staged"
 
     def stage_exact(
-        self, path: Path | str, body: bytes, mode: int = 0o444, extra: dict[str, Any] | None = None
+        self,
+        path: Path | str,
+        body: bytes,
+        mode: int = SEALED_FILE,
+        extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Stage exactly these bytes for ``path``; returns the file record an entry carries."""
         rel = self._relative(path)
@@ -246,7 +308,7 @@ class Step:
         self._add(rel, name, sha)
         return {"path": rel, "sha256": sha, "size": len(body), **(extra or {})}
 
-    def stage_file(self, path: Path | str, data: bytes, mode: int = 0o444) -> dict[str, Any]:
+    def stage_file(self, path: Path | str, data: bytes, mode: int = SEALED_FILE) -> dict[str, Any]:
         """Stage a case file; a derived file of an encrypted case as age ciphertext (the record
         then also carries ``plaintext_sha256``/``plaintext_size``)."""
         rel = self._relative(path)
@@ -258,7 +320,7 @@ class Step:
         plain = {"plaintext_sha256": hashlib.sha256(data).hexdigest(), "plaintext_size": len(data)}
         return self.stage_exact(rel, pyrage.encrypt(data, crypto.recipients), mode, plain)
 
-    def stage_copy(self, path: Path | str, source: Path, mode: int = 0o444) -> dict[str, Any]:
+    def stage_copy(self, path: Path | str, source: Path, mode: int = SEALED_FILE) -> dict[str, Any]:
         """Stage a copy of a file made outside the case (the report's PDF, in a RAM folder)."""
         rel = self._relative(path)
         if self.case.store.crypto is not None and is_derived(rel):
@@ -268,7 +330,8 @@ class Step:
         h = hashlib.sha256()
         size = 0
         try:
-            with source.open("rb") as fin, open(target, "xb") as fout:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE)
+            with source.open("rb") as fin, os.fdopen(fd, "wb") as fout:
                 for chunk in iter(lambda: fin.read(1 << 20), b""):
                     fout.write(chunk)
                     h.update(chunk)
@@ -324,7 +387,7 @@ class Step:
             doc["staged"] = [{"tmp": f.tmp, "path": f.path} for f in self._files.values()]
         if self._objects:
             doc["objects"] = list(self._objects)
-        self.case.store.tmp.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.case.root, "tmp")
         atomic_write(self.intent_path, json.dumps(doc, ensure_ascii=False).encode("utf-8"))
         self._intent_written = True
 
@@ -396,8 +459,8 @@ def _intents(tmp: Path) -> list[tuple[Path, dict[str, Any]]]:
     found: list[tuple[Path, dict[str, Any]]] = []
     for path in sorted(tmp.glob(f"*{INTENT_SUFFIX}")):
         try:
-            doc = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError):
+            doc = json.loads(read_case_bytes(tmp.parent, f"tmp/{path.name}"))
+        except (OSError, ValueError, CaseLinkError):
             continue
         if isinstance(doc, dict):
             found.append((path, doc))
@@ -411,10 +474,10 @@ def _safe_staged(tmp: Path, rec: Any, vouched: set[tuple[str, str]]) -> tuple[st
     name, rel = str(rec.get("tmp", "")), str(rec.get("path", ""))
     if not name or "/" in name or rel.startswith("/") or ".." in rel.split("/"):
         return None
-    source = tmp / name
-    if not source.is_file():
+    try:
+        digest = hashlib.sha256(read_case_bytes(tmp.parent, f"tmp/{name}")).hexdigest()
+    except (OSError, CaseLinkError):
         return None
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
     return (name, rel) if (rel, digest) in vouched else None
 
 
@@ -520,8 +583,11 @@ def _quarantine(case: StepCase, announced: set[str]) -> list[dict[str, Any]]:
     ]
     quarantined: list[dict[str, Any]] = []
     if orphans:
-        qdir = case.root / "quarantine"
-        qdir.mkdir(exist_ok=True)
+        for rel in orphans:  # never move a link in: its target is not the case's
+            flaw = entry_flaw(os.lstat(case_path(case.root, rel)))
+            if flaw is not None:
+                raise CaseLinkError(flaw, path=rel)
+        qdir = make_private_dirs(case.root, "quarantine")
         for rel in orphans:
             src = case.root / rel
             dst = qdir / src.name
@@ -535,30 +601,22 @@ def _quarantine(case: StepCase, announced: set[str]) -> list[dict[str, Any]]:
 
 def recover(case: StepCase, key: ExaminerKey) -> RecoveryReport:
     """Finish or roll back what interrupted steps left behind and log it (the caller holds
-    the case lock). Idempotent: a recovery cut off itself is completed by the next one."""
+    the case lock). Idempotent: a recovery cut off itself is completed by the next one.
+    A link or special file where it would write or delete stops it (:func:`check_case_tree`)."""
+    check_case_tree(case.root)
     # read first: finishing a committed run drops its intent
     announced = announced_objects(case.store.tmp)
     torn = case.log.cut_uncommitted_tail()
     unlogged = _unlogged_files(case)
     torn_record: dict[str, Any] | None = None
     if torn:
-        interrupted_dir = case.root / "custody" / "interrupted"
-        interrupted_dir.mkdir(parents=True, exist_ok=True)
+        interrupted_dir = make_private_dirs(case.root, "custody/interrupted")
         saved = interrupted_dir / f"log-tail-{utc_timestamp().replace(':', '')}.bin"
-        atomic_write(saved, torn, mode=0o444)
+        atomic_write(saved, torn, mode=SEALED_FILE)
         torn_record = file_record(case.root, saved)
     finished = finish_committed_runs(case)
-    runs: list[dict[str, Any]] = []
-    partials: list[str] = []
-    if case.store.tmp.is_dir():
-        for path in sorted(case.store.tmp.iterdir()):
-            if path.name.endswith(INTENT_SUFFIX):
-                try:
-                    runs.append(json.loads(path.read_text("utf-8")))
-                except (OSError, ValueError):
-                    runs.append({"intent": path.name, "unreadable": True})
-            else:
-                partials.append(path.name)
+    plaintext, held = _left_plaintext(case, key)
+    runs, partials = _scan_tmp(case, {r["intent"].removeprefix("tmp/") for r in plaintext})
     quarantined = _quarantine(case, announced)
     report = RecoveryReport(
         torn_log_bytes=len(torn),
@@ -567,6 +625,7 @@ def recover(case: StepCase, key: ExaminerKey) -> RecoveryReport:
         interrupted_runs=tuple(runs),
         finished_runs=tuple(finished),
         unlogged_files=tuple(str(r["path"]) for r in unlogged),
+        plaintext_removed=tuple(plaintext),
     )
     if report.empty:
         return report
@@ -579,6 +638,8 @@ def recover(case: StepCase, key: ExaminerKey) -> RecoveryReport:
     }
     if finished:
         details["finished_runs"] = finished
+    if plaintext:
+        details["plaintext_removed"] = plaintext
     files = [{k: q[k] for k in ("path", "sha256", "size")} for q in quarantined]
     if torn_record is not None:
         details["torn_log_tail"] = torn_record
@@ -589,14 +650,45 @@ def recover(case: StepCase, key: ExaminerKey) -> RecoveryReport:
     details["files"] = files
     case.log.append(key, [PendingEntry("recover", f"case:{case.info.case_id}", details)])
     for name in partials:
-        target = case.store.tmp / name
         with contextlib.suppress(OSError):
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
-            else:
-                target.unlink()
+            remove_entry(case.root, f"tmp/{name}")
     for path in list(case.store.tmp.iterdir()):
         if path.name.endswith(INTENT_SUFFIX):
             path.unlink()
+    for rec in plaintext:  # the intent goes after the entry, then its lock
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(case.root / str(rec["intent"]))
     fsync_dir(case.store.tmp)
+    for fd in held:
+        os.close(fd)
     return report
+
+
+def _left_plaintext(case: StepCase, key: ExaminerKey) -> tuple[list[dict[str, Any]], list[int]]:
+    """Plaintext dead runs left outside the store, removed (:mod:`forensic.case.outside`)."""
+    if not outside_intents(case.store.tmp):
+        return [], []
+    committed = {r for e in case.entries() if isinstance(r := e.details.get("run"), str)}
+    return remove_left_plaintext(case.root, key, committed)
+
+
+def _scan_tmp(case: StepCase, handled: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The intents of interrupted steps and the partial files in ``tmp/``; the outside intents
+    recovery handled, and those of live runs, are neither."""
+    runs: list[dict[str, Any]] = []
+    partials: list[str] = []
+    if not case.store.tmp.is_dir():
+        return runs, partials
+    for path in sorted(case.store.tmp.iterdir()):
+        if path.name.endswith(INTENT_SUFFIX):
+            try:
+                runs.append(json.loads(read_case_bytes(case.root, f"tmp/{path.name}")))
+            except (OSError, ValueError, CaseLinkError):
+                runs.append({"intent": path.name, "unreadable": True})
+        elif path.name in handled or (
+            path.name.endswith(OUTSIDE_SUFFIX) and is_live(case.root, path.name)
+        ):
+            continue
+        else:
+            partials.append(path.name)
+    return runs, partials

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forensic import __version__
+from forensic._internal.paths import display
 from forensic.cli.helptext import HELP_LANG, LocalizedGroup, help_text
 from forensic.cli.output import Ui
 from forensic.i18n import message
@@ -74,6 +75,9 @@ def _show_recovery(ui: Ui, report: RecoveryReport) -> None:
         parts.append(ui.t("cli.recovered_interrupted", runs=runs))
     if report.unlogged_files:
         parts.append(ui.t("cli.recovered_unlogged", count=len(report.unlogged_files)))
+    for rec in report.plaintext_removed:
+        for path in rec.get("removed", []):
+            parts.append(ui.t("error.files.plaintext_removed", path=display(str(path))))
     for run in report.finished_runs:
         parts.append(ui.t("cli.recovered_finished", action=run.get("action"), run=run.get("run")))
     ui.warn(ui.t("cli.recovered", detail="; ".join(parts)))

@@ -209,13 +209,26 @@ def make_ui(lang: str | None, json_mode: bool, verbose: bool) -> Ui:
     )
 
 
+def read_private_text(path: Path) -> str:
+    """A secret file's text; one that other accounts can read is refused (exit 2), naming it:
+    whoever can read it holds the examiner key."""
+    import stat
+
+    with path.open("rb") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if stat.S_ISREG(mode) and mode & (stat.S_IRGRP | stat.S_IROTH):
+            shown = f"{mode & 0o777:04o}"
+            raise KeyringError("files.passphrase_shared", path=str(path), mode=shown)
+        return fh.read().decode("utf-8")
+
+
 def passphrase_provider(ui: Ui, passphrase_file: Path | None) -> PassphraseProvider:
     """Passphrase from --passphrase-file, FORENSIC_PASSPHRASE, or a hidden prompt."""
 
     def provide(new: bool) -> str:
         if passphrase_file is not None:
             try:
-                return passphrase_file.read_text("utf-8").rstrip("\r\n")
+                return read_private_text(passphrase_file).rstrip("\r\n")
             except OSError as exc:
                 raise KeyringError(
                     "passphrase_file", path=str(passphrase_file), reason=exc.strerror or str(exc)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forensic._internal.canonical import canonical_json, parse_json_line
+from forensic._internal.casefs import PRIVATE_FILE, make_private_dirs, open_in_case
 from forensic._internal.clock import utc_timestamp
 from forensic.custody.keys import ExaminerKey, verify_signature
 from forensic.errors import StoreError
@@ -209,7 +210,7 @@ class CustodyLog:
             seq += 1
         if not written:
             return []
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.case_root, self.log_path.parent)
         log_size = self.log_path.stat().st_size if self.log_path.exists() else 0
         sig_size = self.sig_path.stat().st_size if self.sig_path.exists() else 0
         try:
@@ -220,7 +221,7 @@ class CustodyLog:
             for path, size in ((self.log_path, log_size), (self.sig_path, sig_size)):
                 with contextlib.suppress(OSError):
                     if path.exists() and path.stat().st_size > size:
-                        _truncate_durable(path, size)
+                        _truncate_durable(self.case_root, path, size)
             self._head = None
             raise StoreError("log_write", path=str(self.log_path), reason=exc.strerror) from exc
         self._head = (seq, prev)
@@ -237,9 +238,9 @@ class CustodyLog:
         sig_data = self.sig_path.read_bytes() if self.sig_path.exists() else b""
         removed_sig = sig_data[len(sig_keep) :]
         if removed:
-            _truncate_durable(self.log_path, len(keep))
+            _truncate_durable(self.case_root, self.log_path, len(keep))
         if removed_sig:
-            _truncate_durable(self.sig_path, len(sig_keep))
+            _truncate_durable(self.case_root, self.sig_path, len(sig_keep))
         self._head = None
         return removed + (b"\n--sig--\n" + removed_sig if removed_sig else b"")
 
@@ -360,8 +361,11 @@ class CustodyLog:
 
 
 def _append_durable(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    # Never through a link (a planted symlink must not make us append to its target); the
+    # folder itself is checked by the step's recovery (forensic.case.step.check_case_tree).
+    fd = open_in_case(path.parent, path.name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
     try:
+        os.fchmod(fd, PRIVATE_FILE)  # an older case's 0644 log: names of evidence stay private
         view = memoryview(data)
         while view:
             n = os.write(fd, view)
@@ -371,8 +375,8 @@ def _append_durable(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def _truncate_durable(path: Path, size: int) -> None:
-    fd = os.open(path, os.O_WRONLY)
+def _truncate_durable(root: Path, path: Path, size: int) -> None:
+    fd = open_in_case(root, path, os.O_WRONLY)
     try:
         os.ftruncate(fd, size)
         os.fsync(fd)

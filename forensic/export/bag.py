@@ -29,10 +29,20 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from forensic import TOOL_NAME, __version__
+from forensic._internal.casefs import (
+    PRIVATE_FILE,
+    SEALED_FILE,
+    SEALED_SCRIPT,
+    make_private_dir,
+    make_private_dirs,
+    open_in_case,
+)
 from forensic._internal.clock import utc_timestamp
 from forensic._internal.fsio import fsync_dir, sync_filesystem
+from forensic.case import step as case_step
 from forensic.case.case import CASE_FILE, PUBKEY_FILE, Case, file_sha256, tool_record
 from forensic.case.derived import open_case_file
+from forensic.case.outside import outside_plaintext
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
 from forensic.errors import EXIT_INTEGRITY, EXIT_OPERATIONAL, EXIT_USAGE, ForensicError
@@ -128,10 +138,10 @@ class _BagWriter:
 
     def _target(self, rel: str) -> Path:
         path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.root, path.parent)  # 0700 whatever the umask
         return path
 
-    def write(self, rel: str, data: bytes, mode: int = 0o444) -> str:
+    def write(self, rel: str, data: bytes, mode: int = SEALED_FILE) -> str:
         path = self._target(rel)
         with path.open("xb") as fh:
             fh.write(data)
@@ -142,7 +152,7 @@ class _BagWriter:
             self.payload[rel] = (digest, len(data))
         return digest
 
-    def write_stream(self, rel: str, chunks: Iterator[bytes], mode: int = 0o444) -> str:
+    def write_stream(self, rel: str, chunks: Iterator[bytes], mode: int = SEALED_FILE) -> str:
         """Like ``write``, for a file made piece by piece (the CASE graph of a big chat)."""
         path = self._target(rel)
         h = hashlib.sha256()
@@ -163,7 +173,8 @@ class _BagWriter:
         h = hashlib.sha256()
         size = 0
         try:
-            fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
+            # the folders were checked by _safe_source; a link, hard link or fifo here is refused
+            fd = open_in_case(src.parent, src.name)
             with os.fdopen(fd, "rb") as fin, path.open("xb") as fout:
                 for chunk in iter(lambda: fin.read(CHUNK), b""):
                     h.update(chunk)
@@ -180,7 +191,7 @@ class _BagWriter:
             raise ExportError(
                 "file_missing", exit_code=EXIT_INTEGRITY, path=rel.removeprefix("data/")
             ) from exc
-        os.chmod(path, 0o444)
+        os.chmod(path, SEALED_FILE)
         self.written.append(path)
         digest = h.hexdigest()
         if digest != expect_sha256 or (expect_size is not None and size != expect_size):
@@ -199,7 +210,7 @@ class _BagWriter:
                 h.update(chunk)
                 fout.write(chunk)
                 total += len(chunk)
-        os.chmod(path, 0o444)
+        os.chmod(path, SEALED_FILE)
         self.written.append(path)
         if h.hexdigest() != expect_sha256 or total != size:
             raise ExportError("file_altered", exit_code=EXIT_INTEGRITY, path=rel)
@@ -264,65 +275,20 @@ def export_case(
         token = uuid.uuid4().hex[:12]
         staging = out.parent / f".{out.name}.partial-{token}"
         zip_tmp = out.parent / f".{out.name}.partial-{token}.zip"
-        try:
-            staging.mkdir()
-            bag_root = staging / bag_name if zipped else staging
-            bag_root.mkdir(exist_ok=True)
-            sealed = _build_bag(case, entries, bag_root, out, started, progress, decrypt)
-            zip_sha: str | None = None
-            if zipped:
-                zip_sha = _zip_bag(bag_root, bag_name, zip_tmp)
-                _replace(zip_tmp, out, force)
-                shutil.rmtree(staging)
-            else:
-                sync_filesystem(staging, sealed.written)
-                _replace(staging, out, force)
-        except BaseException as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                zip_tmp.unlink()
-            if isinstance(exc, OSError):
-                raise ExportError(
-                    "write",
-                    exit_code=EXIT_OPERATIONAL,
-                    path=str(exc.filename or out),
-                    reason=exc.strerror or str(exc),
-                ) from exc
-            raise
-        head = entries[-1]
-        details: dict[str, Any] = {
-            "destination": str(out),
-            "format": "zip" if zipped else "directory",
-            "bag_name": bag_name,
-            "bag_format": BAG_FORMAT,
-            "manifest_sha256": sealed.manifest_sha256,
-            "tagmanifest_sha256": sealed.tagmanifest_sha256,
-            "file_count": sealed.files,
-            "bytes": sealed.bytes,
-            "payload_oxum": f"{sealed.bytes}.{sealed.files}",
-            "items": sealed.items,
-            "timestamp_tokens": sealed.tokens,
-            "log_head": head.hash,
-            "log_head_seq": head.seq,
-            "started": started,
-            "finished": utc_timestamp(),
-            "examiner": case.info.examiner,
-            "tool": tool_record(),
-        }
-        if zip_sha is not None:
-            details["zip_sha256"] = zip_sha
-        if case.store.encrypted or decrypt:
-            details["encrypted_objects"] = sealed.encrypted
-            details["plaintext_objects"] = sealed.plaintext
-        # An export is an access to the evidence: the entry itself says which items went out
-        # and whether decrypted (the decryptions made for it are not logged a second time).
-        case.session.take_decrypted(case.root)
-        details["access"] = {
-            "verb": "export --decrypt" if decrypt else "export",
-            "items": sorted(case.items(entries)),
-            "decrypted": bool(sealed.plaintext),
-        }
-        [entry] = case.record(key, [PendingEntry("export", f"case:{case.info.case_id}", details)])
+        replaced = out.parent / f".{out.name}.replaced-{token}"
+        # The bag is plaintext outside the store (a plain case's objects, or --decrypt): the
+        # intent names its paths first, so a killed export leaves nothing recovery misses.
+        with outside_plaintext(case.root, key, "export", [staging, zip_tmp, replaced]) as intent:
+            sealed, zip_sha = _write_bag(
+                case, entries, (staging, zip_tmp, replaced), out, started, progress, decrypt,
+                force,
+            )  # fmt: skip
+            intent.placed(out)
+            case_step.fault_point("export", "placed")
+            entry = _log_export(
+                case, key, entries, sealed, out, started, zip_sha, decrypt, intent.run
+            )
+    head = entries[-1]
     return ExportResult(
         destination=out,
         zipped=zipped,
@@ -339,6 +305,101 @@ def export_case(
         items=sealed.items,
         tokens=sealed.tokens,
     )
+
+
+def _write_bag(
+    case: Case,
+    entries: list[CustodyEntry],
+    names: tuple[Path, Path, Path],
+    out: Path,
+    started: str,
+    progress: ProgressReporter,
+    decrypt: bool,
+    force: bool,
+) -> tuple[_Sealed, str | None]:
+    """Build the bag in its staging folder (and zip), then rename it to ``out``."""
+    staging, zip_tmp, replaced = names
+    zipped = out.suffix.lower() == ".zip"
+    bag_name = out.stem if zipped else out.name
+    try:
+        make_private_dir(staging)
+        bag_root = make_private_dirs(staging, bag_name) if zipped else staging
+        sealed = _build_bag(case, entries, bag_root, out, started, progress, decrypt)
+        case_step.fault_point("export", "bag_written")
+        zip_sha: str | None = None
+        if zipped:
+            zip_sha = _zip_bag(bag_root, bag_name, zip_tmp)
+            _replace(zip_tmp, out, force, replaced)
+            shutil.rmtree(staging)
+        else:
+            sync_filesystem(staging, sealed.written)
+            _replace(staging, out, force, replaced)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            zip_tmp.unlink()
+        if isinstance(exc, OSError):
+            raise ExportError(
+                "write",
+                exit_code=EXIT_OPERATIONAL,
+                path=str(exc.filename or out),
+                reason=exc.strerror or str(exc),
+            ) from exc
+        raise
+    return sealed, zip_sha
+
+
+def _log_export(
+    case: Case,
+    key: ExaminerKey,
+    entries: list[CustodyEntry],
+    sealed: _Sealed,
+    out: Path,
+    started: str,
+    zip_sha: str | None,
+    decrypt: bool,
+    run: str,
+) -> CustodyEntry:
+    """The ``export`` entry (the caller holds the case lock); ``run`` names the outside
+    intent, so recovery knows the bag it names was logged."""
+    zipped = out.suffix.lower() == ".zip"
+    bag_name = out.stem if zipped else out.name
+    head = entries[-1]
+    details: dict[str, Any] = {
+        "destination": str(out),
+        "format": "zip" if zipped else "directory",
+        "bag_name": bag_name,
+        "bag_format": BAG_FORMAT,
+        "manifest_sha256": sealed.manifest_sha256,
+        "tagmanifest_sha256": sealed.tagmanifest_sha256,
+        "file_count": sealed.files,
+        "bytes": sealed.bytes,
+        "payload_oxum": f"{sealed.bytes}.{sealed.files}",
+        "items": sealed.items,
+        "timestamp_tokens": sealed.tokens,
+        "log_head": head.hash,
+        "log_head_seq": head.seq,
+        "started": started,
+        "finished": utc_timestamp(),
+        "examiner": case.info.examiner,
+        "tool": tool_record(),
+    }
+    if zip_sha is not None:
+        details["zip_sha256"] = zip_sha
+    if case.store.encrypted or decrypt:
+        details["encrypted_objects"] = sealed.encrypted
+        details["plaintext_objects"] = sealed.plaintext
+    # An export is an access to the evidence: the entry itself says which items went out
+    # and whether decrypted (the decryptions made for it are not logged a second time).
+    case.session.take_decrypted(case.root)
+    details["access"] = {
+        "verb": "export --decrypt" if decrypt else "export",
+        "items": sorted(case.items(entries)),
+        "decrypted": bool(sealed.plaintext),
+    }
+    details["run"] = run
+    [entry] = case.record(key, [PendingEntry("export", f"case:{case.info.case_id}", details)])
+    return entry
 
 
 @dataclass(frozen=True)
@@ -457,7 +518,7 @@ def _build_bag(
     tags["verify.sh"] = (templates_dir() / "export" / "verify.sh").read_bytes()
     tags["VERIFY.md"] = _verify_md(case, head, count, size)
     digests = {
-        name: writer.write(name, data, 0o555 if name == "verify.sh" else 0o444)
+        name: writer.write(name, data, SEALED_SCRIPT if name == "verify.sh" else SEALED_FILE)
         for name, data in tags.items()
     }
     tagmanifest = "".join(f"{digests[name]}  {name}\n" for name in TAG_FILES).encode("utf-8")
@@ -508,7 +569,11 @@ def _verify_md(case: Case, head: CustodyEntry, files: int, size: int) -> bytes:
 
 def _zip_bag(bag_root: Path, bag_name: str, zip_path: Path) -> str:
     """The same bag in a zip, under one top-level folder; returns the zip's SHA-256."""
-    with zipfile.ZipFile(zip_path, "x", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
+    raw = os.open(zip_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE)
+    with (
+        os.fdopen(raw, "wb") as fh,
+        zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf,
+    ):
         for dirpath, dirnames, names in os.walk(bag_root):
             dirnames.sort()
             for name in sorted(names):
@@ -518,21 +583,23 @@ def _zip_bag(bag_root: Path, bag_name: str, zip_path: Path) -> str:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 with full.open("rb") as src, zf.open(info, "w", force_zip64=True) as dst:
                     shutil.copyfileobj(src, dst, CHUNK)
-    fd = os.open(zip_path, os.O_RDONLY)
+    fd = os.open(zip_path, os.O_RDONLY | os.O_NOFOLLOW)
     try:
+        os.fchmod(fd, SEALED_FILE)  # zipfile created it under the umask
         os.fsync(fd)
     finally:
         os.close(fd)
     return file_sha256(zip_path)
 
 
-def _replace(src: Path, dst: Path, force: bool) -> None:
-    """Rename the finished bag into place; with ``force`` the old one goes only after that."""
+def _replace(src: Path, dst: Path, force: bool, old_name: Path) -> None:
+    """Rename the finished bag into place; with ``force`` the old one goes only after that
+    (first renamed to ``old_name``, which the export's outside intent names)."""
     old: Path | None = None
     if dst.exists() or dst.is_symlink():
         if not force:
             raise ExportError("exists", path=str(dst))
-        old = dst.parent / f".{dst.name}.replaced-{uuid.uuid4().hex[:12]}"
+        old = old_name
         os.replace(dst, old)
     os.replace(src, dst)
     fsync_dir(dst.parent)

@@ -12,16 +12,20 @@ import contextlib
 import json
 import os
 import secrets
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from forensic._internal.casefs import PRIVATE_FILE, SEALED_FILE, make_private_dir, remove_outside
 from forensic._internal.clock import utc_timestamp
-from forensic._internal.fsio import atomic_write
+from forensic._internal.fsio import fsync_dir
 from forensic._internal.paths import display
 from forensic.case import Case
+from forensic.case import step as case_step
 from forensic.case.case import tool_record
+from forensic.case.outside import OutsideIntent, outside_plaintext
 from forensic.custody.keys import ExaminerKey
 from forensic.custody.log import CustodyEntry, PendingEntry
 from forensic.progress import SILENT, ProgressReporter
@@ -45,15 +49,49 @@ RAM_FOLDERS = (Path("/dev/shm"), Path(os.environ.get("XDG_RUNTIME_DIR") or "/non
 
 
 @contextlib.contextmanager
-def ram_folder() -> Iterator[Path]:
-    """A private folder in RAM (tmpfs) for the PDF work files: the report shows the evidence
-    (in an encrypted case only its ciphertext may reach the case's disk), and it is outside
-    the case's ``tmp/``, which another writer's recovery may clear while no lock is held."""
+def report_work(
+    case: Case, key: ExaminerKey, out: Path | None
+) -> Iterator[tuple[Path, OutsideIntent]]:
+    """A private folder (0700) in RAM (tmpfs) for the PDF work files, announced first as an
+    outside intent (:mod:`forensic.case.outside`) with the temporary name of the ``--out``
+    copy: a killed report leaves no plaintext that recovery does not remove and log. RAM,
+    because the report shows the evidence (in an encrypted case only its ciphertext may reach
+    the case's disk); outside the case's ``tmp/``, which another writer's recovery may clear
+    while no lock is held."""
     import tempfile
 
     base = next((p for p in RAM_FOLDERS if p.is_dir() and os.access(p, os.W_OK)), None)
-    with tempfile.TemporaryDirectory(prefix="forensic-report-", dir=base) as folder:
-        yield Path(folder)
+    run = f"run-{uuid.uuid4().hex}"
+    folder = Path(base or tempfile.gettempdir()) / f"forensic-report-{run[4:20]}"
+    paths = [folder] + ([copy_temp(out, run)] if out is not None else [])
+    with contextlib.ExitStack() as stack:
+        with case.writing(key):
+            intent = stack.enter_context(
+                outside_plaintext(case.root, key, "report", paths, run=run)
+            )
+        make_private_dir(folder)
+        stack.callback(remove_outside, folder)  # before the intent goes
+        yield folder, intent
+
+
+def copy_temp(out: Path, run: str) -> Path:
+    return out.parent / f".{out.name}.{run}.tmp"
+
+
+def write_copy(pdf: Path, out: Path, intent: OutsideIntent) -> Path:
+    """The ``--out`` copy: plaintext outside the case (the examiner asked for a readable PDF),
+    0400 whatever the umask, placed atomically under the name the intent announced."""
+    temp = copy_temp(out, intent.run)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pdf.read_bytes())
+        fh.flush()
+        os.fchmod(fh.fileno(), SEALED_FILE)
+        os.fsync(fh.fileno())
+    os.replace(temp, out)
+    fsync_dir(out.parent)
+    intent.placed(out)
+    return out.resolve()
 
 
 @dataclass(frozen=True)
@@ -459,22 +497,22 @@ def build_report(
         raise RuntimeError("build_report asks a TSA: it must not run under the case lock")
     gathered = _gather(case, key, options, progress)
     report_id = gathered.data.report_id
-    with ram_folder() as work:
+    with report_work(case, key, options.out) as (work, intent):
         signing = (cert_pem, cert_key)
         signed = _render_and_sign(case, gathered, options, work, signing, logo, progress)
+        case_step.fault_point("report", "rendered")
         copy: Path | None = None
         if options.out is not None:
-            # Outside the case the copy is plaintext: the examiner asked for a readable PDF.
             try:
-                atomic_write(options.out, signed.pdf.read_bytes(), mode=0o444)
+                copy = write_copy(signed.pdf, options.out, intent)
+                case_step.fault_point("report", "copied")
             except OSError as exc:
                 raise ReportError(
                     "write_failed", path=str(options.out), reason=exc.strerror or str(exc)
                 ) from exc
-            copy = options.out.resolve()
         details = _details(gathered, options, signed, cert_pem, copy)
         final = case.root / REPORTS_DIR / f"{report_id}.pdf"
-        with case.step(key, "report") as step:
+        with case.step(key, "report", run=intent.run) as step:
             try:
                 record = step.stage_copy(final, signed.pdf)
                 pending = _signature_records(case, step, options, signed, details)

@@ -41,4 +41,5 @@ def recovery_dict(report: RecoveryReport) -> dict[str, Any] | None:
         "interrupted_runs": [r.get("run") for r in report.interrupted_runs],
         "finished_runs": list(report.finished_runs),
         "unlogged_files": list(report.unlogged_files),
+        "plaintext_removed": [p for r in report.plaintext_removed for p in r.get("removed", [])],
     }

@@ -90,6 +90,7 @@ def verify(
     from forensic.case.lock import case_lock
     from forensic.custody.known_cases import ExpectedHead, parse_expected_key
     from forensic.verify import record_verification, verify_case
+    from forensic.verify.case_check import LINK_KINDS
 
     key_prefix = parse_expected_key(expect_key) if expect_key is not None else None
     head = ExpectedHead.parse(expect_head) if expect_head is not None else None
@@ -110,6 +111,9 @@ def verify(
         if key is not None:
             if not report.log_intact or report.interrupted:
                 not_recorded = message("error.log_not_intact", session.lang)
+            elif any(p.kind in LINK_KINDS for p in report.problems):
+                # nothing is written into a case holding links (a write could follow one)
+                not_recorded = message("error.files.not_recorded", session.lang)
             else:
                 recorded = record_verification(case, key, report).seq
                 case.record_access(key, verb="verify", locked=True)

@@ -11,7 +11,6 @@ import errno
 import hashlib
 import os
 import queue
-import stat
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,6 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, NewType
 
+from forensic._internal.casefs import (
+    PRIVATE_FILE,
+    SEALED_FILE,
+    case_path,
+    make_private_dirs,
+    open_in_case,
+)
 from forensic._internal.fsio import drop_cache
 from forensic.errors import EXIT_INTEGRITY, StoreError
 from forensic.store import crypt
@@ -238,11 +244,12 @@ class EvidenceStore:
     def _open_temp(self) -> tuple[Path, int]:
         temp = self.tmp / f"{uuid.uuid4().hex}.part"
         try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
             try:
-                out = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                out = os.open(temp, flags, PRIVATE_FILE)
             except FileNotFoundError:
-                self.tmp.mkdir(parents=True, exist_ok=True)
-                out = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                make_private_dirs(self.case_root, "tmp")
+                out = os.open(temp, flags, PRIVATE_FILE)
         except OSError as exc:
             raise StoreError("store_write", path=str(temp), reason=exc.strerror) from exc
         return temp, out
@@ -291,7 +298,7 @@ class EvidenceStore:
                 raise StoreError("disk_full", path=str(self.case_root)) from exc
             raise
         try:
-            os.fchmod(out, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            os.fchmod(out, SEALED_FILE)
         finally:
             os.close(out)
         return StagedObject(
@@ -331,7 +338,7 @@ class EvidenceStore:
                 temp.unlink()
             raise
         try:
-            os.fchmod(out, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            os.fchmod(out, SEALED_FILE)
         finally:
             os.close(out)
         return StagedObject(
@@ -370,7 +377,7 @@ class EvidenceStore:
             return False
         parent = os.path.dirname(final)
         if parent not in self._made_dirs:
-            os.makedirs(parent, exist_ok=True)
+            make_private_dirs(self.case_root, parent)  # 0700, and never through a link
             self._made_dirs.add(parent)
         os.rename(staged.temp, final)  # already read-only (stage_from_fd)
         return True
@@ -426,7 +433,7 @@ class EvidenceStore:
         """Re-read and re-hash one plaintext object; ``cold`` asks the kernel to read it from
         disk."""
         try:
-            fd = os.open(self._object_fspath(item_id), os.O_RDONLY)
+            fd = open_in_case(self.case_root, self.relative_path(item_id))
         except FileNotFoundError:
             return ObjectCheck(ItemId(item_id), False, None, None)
         try:
@@ -444,9 +451,8 @@ class EvidenceStore:
         key, and with ``decrypt`` its plaintext is re-hashed too (needs the case identity)."""
         if not obj.encrypted:
             return self.verify_object(obj.item_id, cold=cold)
-        path = self.case_root / obj.rel
         try:
-            fd = os.open(path, os.O_RDONLY)
+            fd = open_in_case(self.case_root, obj.rel)
         except FileNotFoundError:
             return ObjectCheck(ItemId(obj.item_id), False, None, None, obj.sha256)
         try:
@@ -460,7 +466,7 @@ class EvidenceStore:
         sink = crypt.DigestSink()
         error: str | None = None
         try:
-            with path.open("rb") as fh:
+            with os.fdopen(open_in_case(self.case_root, obj.rel), "rb") as fh:
                 self._crypto().decrypt_stream(fh, sink)
         except crypt.CryptError as exc:
             if exc.key != "decrypt_failed":
@@ -494,7 +500,7 @@ class EvidenceStore:
         if obj is None:
             raise crypt.CryptError("object_missing", exit_code=EXIT_INTEGRITY, path=item_id)
         if not obj.encrypted:
-            with (self.case_root / obj.rel).open("rb") as fh:
+            with os.fdopen(open_in_case(self.case_root, obj.rel), "rb") as fh:
                 yield fh
             return
         with self._decrypted_fd(obj) as fd, os.fdopen(os.dup(fd), "rb") as fh:
@@ -508,7 +514,8 @@ class EvidenceStore:
         if obj is None:
             raise crypt.CryptError("object_missing", exit_code=EXIT_INTEGRITY, path=item_id)
         if not obj.encrypted:
-            yield self.case_root / obj.rel
+            # a tool opens this path itself: it is checked for links first, to the last part
+            yield case_path(self.case_root, obj.rel, may_be_missing=False)
             return
         with self._decrypted_fd(obj) as fd:
             # /proc/<pid>/fd/N, not /proc/self: child processes (ffmpeg, exiftool) can open it.
@@ -517,11 +524,10 @@ class EvidenceStore:
     @contextlib.contextmanager
     def _decrypted_fd(self, obj: StoredObject) -> Iterator[int]:
         crypto = self._crypto()
-        path = self.case_root / obj.rel
         with crypt.memfd(obj.item_id[:16]) as fd:
             writer = crypt.HashingWriter(fd)
             try:
-                with path.open("rb") as fh:
+                with os.fdopen(open_in_case(self.case_root, obj.rel), "rb") as fh:
                     crypto.decrypt_stream(fh, writer)
             except FileNotFoundError as exc:
                 raise crypt.CryptError(

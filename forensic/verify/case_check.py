@@ -9,18 +9,22 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from forensic._internal.canonical import parse_json_line
+from forensic._internal.casefs import CaseLinkError, entry_flaw, read_case_bytes
+from forensic._internal.paths import display
 from forensic.case.case import (
     CASE_FILE,
     PUBKEY_FILE,
     REKEY_ACTIONS,
     Case,
-    file_sha256,
     tool_record,
 )
 from forensic.case.derived import plaintext_digest
+from forensic.case.outside import OUTSIDE_SUFFIX, is_live
+from forensic.case.records import case_file_digest
 from forensic.case.step import announced_objects, own_orphan
 from forensic.custody.keys import ExaminerKey, fingerprint, load_public_pem
 from forensic.custody.known_cases import ExpectedHead, KnownCase
@@ -287,8 +291,8 @@ def _unfinished_conversions(case: Case, entries: list[CustodyEntry]) -> dict[str
         return out
     for path in case.store.tmp.glob("*.intent.json"):
         try:
-            doc = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError):
+            doc = json.loads(read_case_bytes(case.root, f"tmp/{path.name}"))
+        except (OSError, ValueError, CaseLinkError):
             continue
         if not isinstance(doc, dict) or str(doc.get("run")) not in committed:
             continue
@@ -332,6 +336,136 @@ def _key_files_changed(case: Case, problems: list[Problem]) -> bool:
     if case.store.crypto is not None:
         names.add(case.store.crypto.encryption.identity_file)
     return any(p.area in ("file", "key") and p.location in names for p in problems)
+
+
+LINK_KINDS = frozenset({"symlink", "hard_link", "special_file"})
+"""Problem kinds for an entry that is not a plain file or folder of the case (never followed)."""
+
+_LINK_DETAIL = MappingProxyType(
+    {
+        "symlink": "a symbolic link: not followed, not the recorded file",
+        "hard_link": "a hard link: the same file has another name, perhaps outside the case",
+        "special_file": "a fifo, device or socket: not opened",
+        "outside": "a path that leaves the case folder",
+    }
+)
+
+
+def _area(rel: str) -> str:
+    return "object" if rel.startswith("objects/") else "file"
+
+
+def _link_problem(exc: CaseLinkError) -> Problem:
+    rel = str(exc.params.get("path", ""))
+    return Problem(_area(rel), exc.key, rel, _LINK_DETAIL.get(exc.key, exc.key))
+
+
+def _check_recorded_files(
+    case: Case,
+    recorded_files: dict[str, dict[str, Any]],
+    unfinished: dict[str, str],
+    problems: list[Problem],
+    decrypt: bool,
+) -> tuple[int, list[tuple[Path, str, dict[str, Any]]]]:
+    """Every file a log entry vouches for: present, a plain file read without following a
+    link, with the recorded SHA-256 and size. Returns the count checked and, for ``decrypt``,
+    the encrypted derived files whose plaintext is to be checked."""
+    files_checked = 0
+    to_decrypt: list[tuple[Path, str, dict[str, Any]]] = []
+    for rel, record in sorted(recorded_files.items()):
+        if rel.startswith("/") or ".." in rel.split("/"):
+            # A signed record must never make verify read outside the case folder.
+            problems.append(
+                Problem("file", "file_path_invalid", rel, f"recorded at seq {record['seq']}")
+            )
+            continue
+        if rel in unfinished:
+            # A committed encrypt/share whose staged copy was not yet moved into place.
+            problems.append(Problem("interrupted", "conversion_unfinished", rel, unfinished[rel]))
+            continue
+        try:
+            sha, size = case_file_digest(case.root, rel)
+        except CaseLinkError as exc:
+            problems.append(_link_problem(exc))
+            continue
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            problems.append(
+                Problem("file", "file_missing", rel, f"recorded at seq {record['seq']}")
+            )
+            continue
+        files_checked += 1
+        if size != record.get("size", size) or sha != record.get("sha256"):
+            problems.append(
+                Problem("file", "file_altered", rel, f"SHA-256 differs from seq {record['seq']}")
+            )
+        elif decrypt and isinstance(record.get("plaintext_sha256"), str):
+            to_decrypt.append((case.root / rel, rel, record))
+    return files_checked, to_decrypt
+
+
+def _check_tree(
+    case: Case, known: frozenset[str] | set[str], superseded: dict[str, int], announced: set[str]
+) -> list[Problem]:
+    """Everything in the case folder: links, hard links and special files named (never
+    followed or opened), and what no log entry recorded."""
+    problems: list[Problem] = []
+    for dirpath, dirs, names in os.walk(case.root):
+        for name in [*dirs, *names]:
+            full = Path(dirpath) / name
+            rel = full.relative_to(case.root).as_posix()
+            st = os.lstat(full)
+            flaw = entry_flaw(st)
+            if flaw is not None:
+                problems.append(Problem(_area(rel), flaw, rel, _LINK_DETAIL[flaw]))
+        for name in names:
+            full = Path(dirpath) / name
+            rel = full.relative_to(case.root).as_posix()
+            if rel in known or entry_flaw(os.lstat(full)) is not None:
+                continue
+            problems.extend(_unrecorded(full, rel, superseded, announced))
+    return problems
+
+
+def _unrecorded(
+    full: Path, rel: str, superseded: dict[str, int], announced: set[str]
+) -> list[Problem]:
+    """A plain file no log entry recorded: left by an interrupted run, or foreign."""
+    if rel in superseded:
+        return [
+            Problem(
+                "interrupted",
+                "object_superseded",
+                rel,
+                f"replaced by new ciphertext at seq {superseded[rel]}; "
+                "'forensic recover' removes it",
+            )
+        ]
+    if rel.startswith("tmp/") and rel.endswith(OUTSIDE_SUFFIX):
+        return _outside_problem(full, rel)
+    return [_unknown_file(full, rel, announced)]
+
+
+def _outside_problem(full: Path, rel: str) -> list[Problem]:
+    """An outside intent: nothing while its run is alive, else the plaintext it may have left
+    outside the case (recovery removes it)."""
+    if is_live(full.parent.parent, full.name):
+        return []
+    try:
+        doc = json.loads(full.read_bytes())
+        paths = [str(p) for p in doc.get("paths") or []]
+        paths += [str(r.get("path")) for r in doc.get("outputs") or [] if isinstance(r, dict)]
+        detail = f"{doc.get('action')} {doc.get('run')} started {doc.get('started')}: "
+        detail += ", ".join(display(p) for p in paths)
+    except (OSError, ValueError, AttributeError):
+        detail = "unreadable intent file"
+    return [
+        Problem(
+            "interrupted",
+            "plaintext_outside",
+            rel,
+            detail + "; 'forensic recover' removes what is left",
+        )
+    ]
 
 
 def _unknown_file(full: Path, rel: str, announced: set[str]) -> Problem:
@@ -424,35 +558,10 @@ def verify_case(
     recorded_files = case.recorded_files(usable)
     superseded = case.superseded_objects(usable)
     unfinished = _unfinished_conversions(case, usable)
-    files_checked = 0
     derived_plaintext = 0
-    to_decrypt: list[tuple[Path, str, dict[str, Any]]] = []
-    for rel, record in sorted(recorded_files.items()):
-        path = case.root / rel
-        if rel.startswith("/") or ".." in rel.split("/"):
-            # A signed record must never make verify read outside the case folder.
-            problems.append(
-                Problem("file", "file_path_invalid", rel, f"recorded at seq {record['seq']}")
-            )
-            continue
-        if rel in unfinished:
-            # A committed encrypt/share whose staged copy was not yet moved into place.
-            problems.append(Problem("interrupted", "conversion_unfinished", rel, unfinished[rel]))
-            continue
-        if not path.is_file():
-            problems.append(
-                Problem("file", "file_missing", rel, f"recorded at seq {record['seq']}")
-            )
-            continue
-        files_checked += 1
-        if path.stat().st_size != record.get("size", path.stat().st_size) or file_sha256(
-            path
-        ) != record.get("sha256"):
-            problems.append(
-                Problem("file", "file_altered", rel, f"SHA-256 differs from seq {record['seq']}")
-            )
-        elif decrypt and isinstance(record.get("plaintext_sha256"), str):
-            to_decrypt.append((path, rel, record))
+    files_checked, to_decrypt = _check_recorded_files(
+        case, recorded_files, unfinished, problems, decrypt
+    )
     if decrypt and _key_files_changed(case, problems):
         # Decrypt only with the encryption record and case key that the log vouches for: a
         # changed case.json or keys/ file is named above and must not steer decryption (another
@@ -477,7 +586,10 @@ def verify_case(
 
     def check(item_id: str) -> tuple[str, Any]:
         item = items[item_id]  # type: ignore[index]
-        result = case.store.verify_stored(item.stored, cold=cold, decrypt=decrypt)
+        try:
+            result: Any = case.store.verify_stored(item.stored, cold=cold, decrypt=decrypt)
+        except CaseLinkError as exc:  # a link or fifo where the object must be: never read
+            result = exc
         progress.advance(item.size)
         return item_id, result
 
@@ -487,7 +599,9 @@ def verify_case(
     for item_id, result in results:
         item = items[item_id]  # type: ignore[index]
         rel = item.object_path
-        if not result.present:
+        if isinstance(result, CaseLinkError):
+            problems.append(_link_problem(result))
+        elif not result.present:
             problems.append(
                 Problem(
                     "object",
@@ -521,24 +635,8 @@ def verify_case(
 
     known = ALWAYS_PRESENT | set(recorded_files) | {i.object_path for i in items.values()}
     announced = announced_objects(case.store.tmp)
-    for dirpath, _dirs, names in os.walk(case.root):
-        for name in names:
-            full = Path(dirpath) / name
-            rel = full.relative_to(case.root).as_posix()
-            if rel in known:
-                continue
-            if rel in superseded:
-                problems.append(
-                    Problem(
-                        "interrupted",
-                        "object_superseded",
-                        rel,
-                        f"replaced by new ciphertext at seq {superseded[rel]}; "
-                        "'forensic recover' removes it",
-                    )
-                )
-                continue
-            problems.append(_unknown_file(full, rel, announced))
+    problems.extend(_check_tree(case, known, superseded, announced))
+    problems = list(dict.fromkeys(problems))  # a link is named once, by the walk or the read
     head = entries[-1].hash if entries else None
     return VerificationReport(
         case_id=case.info.case_id,
@@ -551,7 +649,9 @@ def verify_case(
         files_checked=files_checked,
         problems=tuple(problems),
         encrypted_objects=sum(1 for i in items.values() if i.encrypted),
-        plaintext_checked=sum(1 for _i, r in results if r.plaintext_sha256 is not None),
+        plaintext_checked=sum(
+            1 for _i, r in results if not isinstance(r, CaseLinkError) and r.plaintext_sha256
+        ),
         derived_plaintext_checked=derived_plaintext,
         tokens=tuple(tokens),
         known=case.history_known(),
