@@ -142,6 +142,18 @@ def test_offline_report_is_signed_b_b_then_timestamped_b_t(
     assert res.exit_code == 0, res.stdout
     [check] = json.loads(res.stdout)["reports"]
     assert check["level"] == "PAdES-B-T" and check["timestamp"] == "valid", check
+    # the root came only with --tsa-root: on this machine it is no trust anchor, said loudly
+    assert check["trusted"] is False, check
+    human = cli("verify", "--case", case_dir, "--no-record")
+    assert "NOT one of this machine's trust anchors" in human.stderr + human.stdout
+    shutil.copy(pki.root, forensic_env / "test-root.pem")
+    (forensic_env / "forensic.toml").write_text(
+        "[timestamp]\ndefaults = false\n\n"
+        f'[[timestamp.tsa]]\nname = "Test TSA"\nurl = "{url}"\nroots = ["test-root.pem"]\n'
+    )
+    res = cli("verify", "--case", case_dir, "--json", "--no-record")
+    [check] = json.loads(res.stdout)["reports"]
+    assert check["trusted"] is True, check
 
     # tampering with the stored report: verify fails
     pdf.chmod(0o644)
