@@ -271,7 +271,10 @@ def test_list_show_log_print_the_case_zone_with_utc(
     assert acq["time"].endswith("Z") and acq["local"].endswith(offset) and acq["zone"] == zone
     text = local_and_utc(acquired["utc"], zone).text()
     wide = cli("list", "--case", case_dir, "--wide").stdout
-    assert text in wide, wide
+    moment = local_and_utc(acquired["utc"], zone)
+    abbrev = moment.local.tzname()
+    assert f"{moment.local.strftime('%Y-%m-%d %H:%M:%S')} {abbrev}" in wide, wide
+    assert acquired["utc"][:19] in wide, wide
     compact = cli("list", "--case", case_dir).stdout
     assert local_and_utc(acquired["utc"], zone).local.strftime("%Y-%m-%d %H:%M") in compact
     if zone != "UTC":
