@@ -91,8 +91,9 @@ def _windows(blobs: list[bytes]) -> list[bytes]:
 
 
 def _files_holding(root: Path, probes: list[bytes], skip: tuple[str, ...] = ()) -> list[str]:
-    """Files holding a probe (probes that are only hex digits, i.e. hashes, are not secret)."""
-    probes = [p for p in probes if not re.fullmatch(rb"[0-9a-f\":,\s]*", p)]
+    """Files holding a probe (probes that are only hex digits and JSON punctuation, i.e. hashes,
+    are not secret)."""
+    probes = [p for p in probes if not re.fullmatch(rb"[0-9a-f\":,\s{}\[\]]*", p)]
     found = []
     for dirpath, _dirs, names in os.walk(root):
         for name in names:

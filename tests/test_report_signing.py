@@ -142,6 +142,18 @@ def test_offline_report_is_signed_b_b_then_timestamped_b_t(
     assert res.exit_code == 0, res.stdout
     [check] = json.loads(res.stdout)["reports"]
     assert check["level"] == "PAdES-B-T" and check["timestamp"] == "valid", check
+    # the root came only with --tsa-root: on this machine it is no trust anchor, said loudly
+    assert check["trusted"] is False, check
+    human = cli("verify", "--case", case_dir, "--no-record")
+    assert "NOT one of this machine's trust anchors" in human.stderr + human.stdout
+    shutil.copy(pki.root, forensic_env / "test-root.pem")
+    (forensic_env / "forensic.toml").write_text(
+        "[timestamp]\ndefaults = false\n\n"
+        f'[[timestamp.tsa]]\nname = "Test TSA"\nurl = "{url}"\nroots = ["test-root.pem"]\n'
+    )
+    res = cli("verify", "--case", case_dir, "--json", "--no-record")
+    [check] = json.loads(res.stdout)["reports"]
+    assert check["trusted"] is True, check
 
     # tampering with the stored report: verify fails
     pdf.chmod(0o644)
@@ -259,7 +271,10 @@ def test_list_show_log_print_the_case_zone_with_utc(
     assert acq["time"].endswith("Z") and acq["local"].endswith(offset) and acq["zone"] == zone
     text = local_and_utc(acquired["utc"], zone).text()
     wide = cli("list", "--case", case_dir, "--wide").stdout
-    assert text in wide, wide
+    moment = local_and_utc(acquired["utc"], zone)
+    abbrev = moment.local.tzname()
+    assert f"{moment.local.strftime('%Y-%m-%d %H:%M:%S')} {abbrev}" in wide, wide
+    assert acquired["utc"][:19] in wide, wide
     compact = cli("list", "--case", case_dir).stdout
     assert local_and_utc(acquired["utc"], zone).local.strftime("%Y-%m-%d %H:%M") in compact
     if zone != "UTC":

@@ -544,8 +544,8 @@ def capture_url(
             "does_not_prove": message(DOES_NOT_PROVE, "en"),
         },
     }
-    if seen["screenshot_clipped"] is not None:
-        clipped = seen["screenshot_clipped"]
+    clipped = seen.get("screenshot_clipped")
+    if clipped is not None:
         note = message("media_bounds.screenshot_clipped", "en", **clipped)
         metadata["screenshot_clipped"] = {**clipped, "note": note}
     warc_info = {

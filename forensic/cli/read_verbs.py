@@ -91,6 +91,17 @@ def shown(utc: str, zone: str) -> str:
         return display(utc)
 
 
+def _local_only(utc: str, zone: str) -> str:
+    """``2026-12-04 00:04:56 KST``: for a table whose next column holds the UTC time."""
+    from forensic._internal.clock import local_and_utc
+
+    try:
+        moment = local_and_utc(utc, zone)
+    except ValueError:
+        return display(utc)
+    return f"{moment.local.strftime('%Y-%m-%d %H:%M:%S')} {moment.local.tzname() or zone}"
+
+
 @dataclass(frozen=True)
 class CompactTimes:
     """How an 80-column table shows times: local, to the minute; the header names the zone
@@ -197,7 +208,7 @@ def _wide_item_table(ui: Ui, result: ItemList) -> Table:
             escape(display(item_name(item))),
             escape(item.media_type),
             human_bytes(item.size),
-            shown(acquired, result.zone),
+            _local_only(acquired, result.zone),  # UTC is the next column
             escape(acquired),
             "\n".join(sources),
         )

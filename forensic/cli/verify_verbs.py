@@ -85,6 +85,10 @@ def _report_signatures(ui: Ui, report: VerificationReport) -> None:
             ui.say("signing.verify_report_not_checked", report_id=r.report_id)
         elif r.signature != "valid" or r.timestamp == "invalid":
             ui.problem(ui.t("signing.verify_report_invalid", report_id=r.report_id))
+        elif r.timestamp == "valid" and r.gen_time and not r.trusted:
+            shown = local_and_utc(r.gen_time, report.zone).text()
+            ui.warn(ui.t("signing.verify_report_untrusted", report_id=r.report_id,
+                         level=r.level, time=shown, tsa=display(r.tsa or "-")))  # fmt: skip
         elif r.timestamp == "valid" and r.gen_time:
             shown = local_and_utc(r.gen_time, report.zone).text()
             ui.say("signing.verify_report_valid", report_id=r.report_id, level=r.level,

@@ -87,6 +87,11 @@ class TextHit:
     def instant(self) -> str | None:
         return self.time.get("utc")
 
+    @property
+    def item_id(self) -> str:
+        """The SHA-256 of the item the text was read from."""
+        return self.hit.item_id
+
     def as_dict(self) -> dict[str, Any]:
         h = self.hit
         return {

@@ -42,6 +42,8 @@ class ReportCheck:
     gen_time: str | None = None
     tsa: str | None = None
     demo: bool = False
+    trusted: bool = False
+    """The valid time-stamp's root is one of this machine's trust anchors (by certificate)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +55,7 @@ class ReportCheck:
             "gen_time": self.gen_time,
             "tsa": self.tsa,
             "demo": self.demo,
+            "trusted": self.trusted,
         }
 
 
@@ -133,7 +136,12 @@ def _read(case: Case, rel: str, decrypt: bool) -> bytes | None:
 
 
 def _check_one(
-    case: Case, report: _Report, body: bytes, pending: set[str], problems: list[Problem]
+    case: Case,
+    report: _Report,
+    body: bytes,
+    pending: set[str],
+    problems: list[Problem],
+    anchors: frozenset[str],
 ) -> ReportCheck:
     from forensic.timestamp.pdf import check_signed_pdf
 
@@ -188,6 +196,10 @@ def _check_one(
         state = "invalid"
     else:
         state = "pending" if report.report_id in pending else "none"
+    demo = bool(last.get("demo")) if last else False
+    # trusted by value: every root the log recorded for the report is a trust anchor here
+    roots_trusted = all(s.get("root_sha256") in anchors for s in report.stamps)
+    trusted = bool(good) and not demo and roots_trusted
     return ReportCheck(
         report.report_id,
         rel,
@@ -196,7 +208,8 @@ def _check_one(
         state,
         good[0].gen_time if good else None,
         str(last.get("tsa")) if last else None,
-        bool(last.get("demo")) if last else False,
+        demo,
+        trusted,
     )
 
 
@@ -205,11 +218,13 @@ def check_reports(
 ) -> tuple[list[Problem], list[ReportCheck]]:
     """Problems with the stored reports, and each one's signature and time-stamp state."""
     from forensic.case.step import unfinished_paths
+    from forensic.timestamp.authority import trust_anchors
     from forensic.timestamp.stamp import pending_queue
 
     reports = _reports(entries)
     if not reports:
         return [], []
+    anchors = trust_anchors(case.session.home)
     pending = {str(q.get("report_id")) for q in pending_queue(case, entries) if q.get("kind")}
     # a committed step whose files are still staged: verify names them as interrupted; the
     # report is checked once recovery has moved them in
@@ -229,5 +244,5 @@ def check_reports(
             level = "PAdES-B-T" if report.stamps else "PAdES-B-B"
             checks.append(ReportCheck(report.report_id, rel, level, "not_checked", "not_checked"))
             continue
-        checks.append(_check_one(case, report, body, pending, problems))
+        checks.append(_check_one(case, report, body, pending, problems, anchors))
     return problems, checks
