@@ -12,6 +12,7 @@ from forensic._internal.clock import local_and_utc
 from forensic.case import Case
 from forensic.errors import UsageError
 from tests.conftest import Cli, examiner_session
+from tests.test_timestamp import Pki, TsaServer, pki, tsa_server  # noqa: F401  (fixtures)
 
 
 def test_default_zone_is_seoul_and_kept_in_case_json(case_dir: Path) -> None:
@@ -55,3 +56,18 @@ def test_local_and_utc_text() -> None:
     assert late.text() == "2026-12-04 05:00:00 KST (2026-12-03 20:00:00 UTC)"
     with pytest.raises(UsageError):
         local_and_utc("2026-12-03T13:49:27Z", "Nowhere/None")
+
+
+def test_timestamp_line_shows_the_case_zone_with_utc(
+    tmp_path: Path,
+    cli: Cli,
+    tsa_server: TsaServer,  # noqa: F811 - the fixture imported above
+    pki: Pki,  # noqa: F811
+) -> None:
+    path = tmp_path / "c"
+    res = cli("init", path, "--case-id", "Z", "--title", "t", "--examiner", "e",
+              "--timezone", "Asia/Bangkok")  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    res = cli("timestamp", "--case", path, "--tsa", tsa_server.url("ok"), "--tsa-root", pki.root)
+    assert res.exit_code == 0, res.stdout + res.stderr
+    assert " +07 (" in res.stdout and " UTC)" in res.stdout, res.stdout

@@ -1,4 +1,4 @@
-"""``forensic timestamp`` and ``forensic key cert`` (registered on the lead's typer apps)."""
+"""``forensic timestamp`` and ``forensic key cert`` (registered on the main typer app)."""
 
 from __future__ import annotations
 

@@ -161,6 +161,8 @@ class TimestampResult:
     queued: list[QueuedRequest] = field(default_factory=list)
     entries: list[CustodyEntry] = field(default_factory=list)
     reports: list[ReportStamp] = field(default_factory=list)
+    zone: str = "Asia/Seoul"
+    """The case's zone, in which the human lines show each genTime (UTC beside it)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -638,7 +640,9 @@ def stamp_head(
         next_seq, head_hash = case.log.head()
         queue = pending_queue(case) if send_queue else []
         reports = _pending_reports(case, queue)
-    result = TimestampResult(head_seq=next_seq - 1, head_hash=head_hash)
+    result = TimestampResult(
+        head_seq=next_seq - 1, head_hash=head_hash, zone=case.info.timezone
+    )
     found = _ask(case, queue, tsas, (result.head_seq, head_hash), timeout, reports)
     if found.answers or found.refusals or found.retried or found.documents:
         _commit(case, key, found, result)
@@ -800,9 +804,17 @@ def verify_tokens(
 
 
 def describe(result: TimestampResult, lang: str) -> list[str]:
-    """Human lines about a result (for the CLI and for the lead's capture output)."""
+    """Human lines about a result (for ``timestamp`` and the stamping after capture/export)."""
+    from forensic._internal.clock import local_and_utc
+
+    def shown(gen_time: str) -> str:
+        try:
+            return local_and_utc(gen_time, result.zone).text()
+        except ValueError:
+            return gen_time
+
     lines = [
-        message("timestamp.token", lang, tsa=t.tsa, gen_time=t.gen_time, seq=t.head_seq)
+        message("timestamp.token", lang, tsa=t.tsa, gen_time=shown(t.gen_time), seq=t.head_seq)
         + (" " + message("timestamp.demo_note", lang) if t.demo else "")
         for t in result.tokens
     ]
