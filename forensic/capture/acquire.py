@@ -60,6 +60,7 @@ class CaptureOptions:
     follow_symlinks: bool = False
     note: str | None = None
     source_url: str | None = None
+    participant: str | None = None  # 참여인: a person present at the acquisition
     workers: int | None = None
     source: str | None = None  # "telegram" | "kakaotalk" | "files"; None: detected
     timezone: str | None = None  # zone of local chat times (default: the case's zone)
@@ -396,6 +397,8 @@ class _Run:
             details["note"] = self.options.note
         if self.options.source_url:
             details["source_url"] = self.options.source_url
+        if self.options.participant:
+            details["participant"] = self.options.participant
         return details
 
     def summary(self, paths: list[bytes]) -> dict[str, Any]:

@@ -43,6 +43,9 @@ def capture(
     source_url: Annotated[
         str | None, typer.Option("--source-url", help=help_text("capture.source_url"))
     ] = None,
+    participant: Annotated[
+        str | None, typer.Option("--participant", help=help_text("capture_seizure.participant"))
+    ] = None,
     screen: Annotated[bool, typer.Option("--screen", help=help_text("capture.screen"))] = False,
     delay: Annotated[float, typer.Option("--delay", help=help_text("capture.delay"))] = 0.0,
     timeout: Annotated[float, typer.Option("--timeout", help=help_text("capture.timeout"))] = 30.0,
@@ -75,6 +78,7 @@ def capture(
             follow_symlinks=follow_symlinks,
             note=note,
             source_url=source_url,
+            participant=participant,
             source=source,
             timezone=timezone,
             delay=delay,

@@ -48,6 +48,9 @@ class CaptureSettings:
     note: str | None = None
     source_url: str | None = None
     """Where the files were found (files)."""
+    participant: str | None = None
+    """A person present at the acquisition (참여인, files); the report's hash sheet then takes
+    the seizure form."""
     source: str | None = None
     """The path source ``--source`` names (``None``: each path's is detected)."""
     timezone: str | None = None
@@ -66,6 +69,7 @@ class CaptureSettings:
             follow_symlinks=self.follow_symlinks,
             note=self.note,
             source_url=self.source_url,
+            participant=self.participant,
             workers=self.workers,
             source=self.source,
             timezone=self.timezone,

@@ -640,9 +640,7 @@ def stamp_head(
         next_seq, head_hash = case.log.head()
         queue = pending_queue(case) if send_queue else []
         reports = _pending_reports(case, queue)
-    result = TimestampResult(
-        head_seq=next_seq - 1, head_hash=head_hash, zone=case.info.timezone
-    )
+    result = TimestampResult(head_seq=next_seq - 1, head_hash=head_hash, zone=case.info.timezone)
     found = _ask(case, queue, tsas, (result.head_seq, head_hash), timeout, reports)
     if found.answers or found.refusals or found.retried or found.documents:
         _commit(case, key, found, result)
