@@ -62,18 +62,12 @@ def mark_verb(
             ui.emit_json(result.as_dict())
             return EXIT_OK
         m = result.message
-        ui.out.print(
-            escape(
-                display(
-                    ui.t(
-                        "chat_view.marked",
-                        ref=m.ref.text,
-                        seq=result.entry.seq,
-                        sender=m.sender_name or "?",
-                        time=shown_time(ui, m, result.zone),
-                    )
-                )
-            )
+        ui.say(
+            "chat_view.marked",
+            ref=m.ref.text,
+            seq=result.entry.seq,
+            sender=m.sender_name or "?",
+            time=shown_time(ui, m, result.zone),
         )
         return EXIT_OK
 

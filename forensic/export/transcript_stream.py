@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from forensic.case.case import Case
+from forensic.chat.refs import MessageRef
 from forensic.custody.log import CustodyEntry
 from forensic.errors import EXIT_INTEGRITY, ForensicError
 from forensic.i18n import message
@@ -190,5 +191,5 @@ def iter_messages(
 
 
 def message_ref(group: str, chat_index: int, message_id: str) -> str:
-    """How a message is cited: ``<group-id>/<chat-index>/<message-id>``."""
-    return f"{group}/{chat_index}/{message_id}"
+    """How a message is cited: the one canonical form of :class:`forensic.chat.refs.MessageRef`."""
+    return MessageRef(group, chat_index, message_id).text
