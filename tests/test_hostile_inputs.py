@@ -119,7 +119,11 @@ def test_control_characters_shown_escaped(hostile_case: tuple[Path, Path], cli: 
     assert not _clean(res.stdout + res.stderr), (verb, _clean(res.stdout + res.stderr))
 
 
-def test_control_characters_shown_escaped_in_show(hostile_case: tuple[Path, Path], cli: Cli):
+def test_control_characters_shown_escaped_in_show(
+    hostile_case: tuple[Path, Path], cli: Cli, monkeypatch: pytest.MonkeyPatch
+):
+    # A wide console, so that the name is not wrapped however long the temporary path is.
+    monkeypatch.setenv("COLUMNS", "240")
     case, _ = hostile_case
     digest = hashlib.sha256(b"content rtl\n").hexdigest()
     res = cli("show", digest[:12], "--case", case)
