@@ -20,7 +20,10 @@ CertsDir = Annotated[Path, typer.Option("--certs", help=help_text("cluster.certs
 
 @cluster_app.command("certs", help=help_text("cluster.certs"))
 def certs(
-    directory: Annotated[Path, typer.Argument(help=help_text("cluster.dir"))],
+    directory: Annotated[
+        Path,
+        typer.Argument(help=help_text("cluster.dir"), metavar=help_text("meta_cluster.directory")),
+    ],
     host: Annotated[
         list[str] | None, typer.Option("--host", help=help_text("cluster.host"))
     ] = None,
@@ -64,7 +67,12 @@ def scheduler(
 
 @cluster_app.command("worker", help=help_text("cluster.worker"))
 def worker(
-    address: Annotated[str, typer.Argument(help=help_text("cluster.address"))],
+    address: Annotated[
+        str,
+        typer.Argument(
+            help=help_text("cluster.address"), metavar=help_text("meta_cluster.address")
+        ),
+    ],
     certs_dir: CertsDir,
     threads: Annotated[int, typer.Option("--threads", help=help_text("cluster.threads"))] = 1,
     lang: LangOpt = None,
