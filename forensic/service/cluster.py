@@ -18,6 +18,17 @@ def no_spill() -> dict[str, Any]:
     return {"distributed.worker.memory.target": False, "distributed.worker.memory.spill": False}
 
 
+def cluster_config() -> dict[str, Any]:
+    """The settings of the tool's scheduler and workers: no spilling, and their plain-HTTP
+    server answers only a health check (no dashboard, no task names: they hold item hashes)."""
+    health = ["distributed.http.health"]
+    return {
+        **no_spill(),
+        "distributed.scheduler.http.routes": health,
+        "distributed.worker.http.routes": health,
+    }
+
+
 @dataclass(frozen=True)
 class CertsResult:
     folder: Path
@@ -54,7 +65,7 @@ def run_scheduler(
             on_up(scheduler.address)
             await scheduler.finished()
 
-    with dask.config.set(no_spill()), contextlib.suppress(KeyboardInterrupt):
+    with dask.config.set(cluster_config()), contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
 
 
@@ -73,5 +84,5 @@ def run_worker(
             on_up(str(nanny.worker_address))
             await nanny.finished()
 
-    with dask.config.set(no_spill()), contextlib.suppress(KeyboardInterrupt):
+    with dask.config.set(cluster_config()), contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
