@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from forensic.analysis.cluster import CertFiles, ClusterError, certificate_sha256
+from forensic.analysis.cluster import CertFiles, ClusterFault, certificate_sha256
 from forensic.case import Case
 from tests.conftest import Cli, examiner_session, run_forensic
 from tests.mediatools import capture
@@ -111,22 +111,26 @@ def analysis_entries(case: Path) -> list[Any]:
 def test_dask_results_equal_local_and_name_the_worker(
     tmp_path: Path, cli: Cli, case_dir: Path, cluster: dict[str, Any]
 ) -> None:
-    capture(cli, case_dir, *photos(tmp_path / "src", 3, seed=1))
+    capture(cli, case_dir, *photos(tmp_path / "src", 2, seed=1))
     detect(cli, case_dir, "--all")
     local = analysis_files(case_dir)
     remote = detect(
         cli, case_dir, "--all", "--executor", cluster["spec"], "--certs", cluster["certs"]
     )
-    assert len(remote["analysis"]) == 3
+    assert len(remote["analysis"]) == 2
     assert analysis_files(case_dir) == local  # byte-identical documents and figures
     entries = analysis_entries(case_dir)
-    assert len(entries) == 6
-    for entry in entries[3:]:
+    assert len(entries) == 4
+    for entry in entries[2:]:
         who = entry.details["computed_by"]
         assert who["executor"] == "dask" and who["worker"].startswith("tls://127.0.0.1:")
         assert who["certificate_sha256"] == cluster["worker_cert"]
         assert who["libraries"]["numpy"] == np.__version__
-    assert all("computed_by" not in e.details for e in entries[:3])
+    assert all("computed_by" not in e.details for e in entries[:2])
+    # N local processes: the same files again, no computed_by
+    detect(cli, case_dir, "--all", "--executor", "local:2")
+    assert analysis_files(case_dir) == local
+    assert all("computed_by" not in e.details for e in analysis_entries(case_dir)[4:])
     res = cli("verify", "--case", case_dir)
     assert res.exit_code == 0, res.stdout + res.stderr
 
@@ -160,7 +164,7 @@ def test_worker_killed_mid_run_is_retried(
 ) -> None:
     from forensic.service.analysis import analyze
 
-    capture(cli, case_dir, *photos(tmp_path / "src", 6, seed=3, size=(480, 320)))
+    capture(cli, case_dir, *photos(tmp_path / "src", 5, seed=3, size=(320, 240)))
     client = cluster["client"]
     pids: dict[str, int] = client.run(os.getpid)
     outcome: dict[str, Any] = {}
@@ -187,9 +191,9 @@ def test_worker_killed_mid_run_is_retried(
     thread.join(90)
     assert killed is not None, "no task was seen in flight"
     assert "error" not in outcome, outcome.get("error")
-    assert len(outcome["result"].analysis) == 6
+    assert len(outcome["result"].analysis) == 5
     entries = analysis_entries(case_dir)
-    assert len({e.details["item"] for e in entries}) == len(entries) == 6
+    assert len({e.details["item"] for e in entries}) == len(entries) == 5
     res = cli("verify", "--case", case_dir)
     assert res.exit_code == 0, res.stdout + res.stderr
 
@@ -197,7 +201,7 @@ def test_worker_killed_mid_run_is_retried(
 def test_coordinator_killed_then_recover_and_rerun_without_duplicates(
     tmp_path: Path, cli: Cli, case_dir: Path, cluster: dict[str, Any]
 ) -> None:
-    capture(cli, case_dir, *photos(tmp_path / "src", 3, seed=4))
+    capture(cli, case_dir, *photos(tmp_path / "src", 2, seed=4))
     killed = run_forensic(
         *("analyze", "--detect", "--case", case_dir, "--executor", cluster["spec"]),
         *("--certs", cluster["certs"]),
@@ -208,9 +212,9 @@ def test_coordinator_killed_then_recover_and_rerun_without_duplicates(
     res = cli("recover", "--case", case_dir)
     assert res.exit_code == 0, res.stdout + res.stderr
     again = detect(cli, case_dir, "--executor", cluster["spec"], "--certs", cluster["certs"])
-    assert len(again["analysis"]) == 2
+    assert len(again["analysis"]) == 1
     entries = analysis_entries(case_dir)
-    assert len({e.details["item"] for e in entries}) == len(entries) == 3
+    assert len({e.details["item"] for e in entries}) == len(entries) == 2
     res = cli("verify", "--case", case_dir)
     assert res.exit_code == 0, res.stdout + res.stderr
 
@@ -252,8 +256,20 @@ def test_cluster_certs_and_result_checks(tmp_path: Path, cli: Cli) -> None:
     doc, figures = computed.results[name]
     fig = next(iter(figures))
     forged = {**computed.results, name: (doc, {**figures, fig: figures[fig] + b"x"})}
-    with pytest.raises(ClusterError, match="figure"):
+    with pytest.raises(ClusterFault, match="figure"):
         check_computed(task, type(computed)(**{**computed.__dict__, "results": forged}), None)
+    # a task that failed on the worker side: one line naming the item
+    from concurrent.futures import Future
+
+    from forensic.analysis.executor import in_plan_order
+
+    def failing(_task: ItemTask) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_exception(OSError("worker lost"))
+        return future
+
+    with pytest.raises(ClusterFault, match=f"{sha[:16]}: the analysis failed.*worker lost"):
+        list(in_plan_order(failing, [task], 2))
     bad = {**detectors, name: {**detectors[name], "version": "0"}}
-    with pytest.raises(ClusterError, match="detector or tool version"):
+    with pytest.raises(ClusterFault, match="detector or tool version"):
         check_computed(ItemTask(**{**task.__dict__, "detectors": bad}), computed, None)

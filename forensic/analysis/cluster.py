@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from forensic._internal.fsio import atomic_write
-from forensic.errors import UsageError
+from forensic.errors import OperationalError, UsageError
 from forensic.i18n import message
 
 if TYPE_CHECKING:
@@ -40,6 +40,13 @@ DEFAULT_HOSTS = ("127.0.0.1", "localhost")
 
 class ClusterError(UsageError):
     """A cluster set-up the tool refuses; messages: ``[cluster]`` table."""
+
+    def diagnostics(self, lang: str = "en") -> str:
+        return message(f"cluster.{self.key}", lang, **self.params)
+
+
+class ClusterFault(OperationalError):
+    """The cluster failed or answered wrongly (unreachable, no workers, a refused result)."""
 
     def diagnostics(self, lang: str = "en") -> str:
         return message(f"cluster.{self.key}", lang, **self.params)

@@ -26,6 +26,7 @@ from forensic._internal.canonical import canonical_json
 from forensic.analysis.cluster import (
     CA_FILE,
     ClusterError,
+    ClusterFault,
     certificate_sha256,
     issued_by_ca,
     security,
@@ -140,8 +141,8 @@ def check_computed(task: ItemTask, computed: ComputedItem, ca_pem: bytes | None)
     version, every document's and figure's SHA-256 and, for a Dask worker, its certificate
     (issued by this cluster's CA) must all be as planned; anything else stops the run."""
 
-    def refuse(what: str) -> ClusterError:
-        return ClusterError("result_refused", item=task.item_id[:16], what=what)
+    def refuse(what: str) -> ClusterFault:
+        return ClusterFault("result_refused", item=task.item_id[:16], what=what)
 
     if computed.item_id != task.item_id or computed.input_sha256 != task.item_id:
         raise refuse("input SHA-256")
@@ -179,6 +180,17 @@ class _Future(Protocol):
     def cancel(self) -> Any: ...
 
 
+def _outcome(task: ItemTask, future: _Future) -> tuple[ItemTask, ComputedItem]:
+    """The task's result; a failure on the worker side (the task raised, its workers kept
+    dying, the cluster went away) becomes one line naming the item."""
+    try:
+        computed: ComputedItem = future.result()
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise ClusterFault("task_failed", item=task.item_id[:16], error=error[:300]) from exc
+    return task, computed
+
+
 def in_plan_order(
     submit: Callable[[ItemTask], _Future], tasks: Iterable[ItemTask], window: int
 ) -> Iterator[tuple[ItemTask, ComputedItem]]:
@@ -188,11 +200,9 @@ def in_plan_order(
         for task in tasks:
             pending.append((task, submit(task)))
             if len(pending) >= window:
-                task_done, future = pending.popleft()
-                yield task_done, future.result()
+                yield _outcome(*pending.popleft())
         while pending:
-            task_done, future = pending.popleft()
-            yield task_done, future.result()
+            yield _outcome(*pending.popleft())
     finally:
         for _task, future in pending:
             future.cancel()
@@ -244,7 +254,7 @@ class DaskExecutor:
                 set_as_default=False,
             )
         except OSError as exc:
-            raise ClusterError("unreachable", address=address, error=str(exc)) from exc
+            raise ClusterFault("unreachable", address=address, error=str(exc)) from exc
         try:
             self._workers = self._checked_workers()
         except BaseException:
@@ -255,7 +265,7 @@ class DaskExecutor:
         try:
             self._client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
         except TimeoutError as exc:
-            raise ClusterError("no_workers", address=self.name) from exc
+            raise ClusterFault("no_workers", address=self.name) from exc
         storage = self._client.run(worker_storage)
         if self._off_disk:
             for worker, state in sorted(storage.items()):
