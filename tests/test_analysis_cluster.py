@@ -233,16 +233,21 @@ def test_cluster_certs_and_result_checks(tmp_path: Path, cli: Cli) -> None:
     from forensic.analysis.executor import DetectorPlan, ItemTask, check_computed, compute_item
 
     folder = tmp_path / "certs"
-    res = cli("cluster", "certs", folder, "--json")
+    res = cli("cluster", "certs", folder, "--worker", "w1", "--json")
     assert res.exit_code == 0, res.stderr
     made = json.loads(res.stdout)["certificates"]
-    assert set(made) == {"ca.pem", "scheduler.pem", "worker.pem", "client.pem"}
+    assert set(made) == {"ca.pem", "scheduler.pem", "worker.pem", "client.pem", "worker-w1.pem"}
+    assert len(set(made.values())) == 5
+    bad = cli("cluster", "certs", tmp_path / "c2", "--worker", "../x")
+    assert bad.exit_code == 2 and "--worker ../x" in bad.stderr
+    assert not (tmp_path / "c2").exists()
     for key in folder.glob("*-key.pem"):
         assert key.stat().st_mode & 0o777 == 0o600
     again = cli("cluster", "certs", folder)
     assert again.exit_code == 2 and "already" in again.stderr
     ca = (folder / "ca.pem").read_bytes()
     assert issued_by_ca((folder / "worker.pem").read_bytes(), ca)
+    assert issued_by_ca((folder / "worker-w1.pem").read_bytes(), ca)
     other = make_certs(tmp_path / "other") and (tmp_path / "other" / "worker.pem").read_bytes()
     assert not issued_by_ca(other, ca)
     # a result whose figure or detector differs from the plan is refused

@@ -14,6 +14,7 @@ import datetime
 import hashlib
 import ipaddress
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ ROLES = ("scheduler", "worker", "client")
 CA_FILE = "ca.pem"
 VALID_DAYS = 825
 DEFAULT_HOSTS = ("127.0.0.1", "localhost")
+WORKER_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
 class ClusterError(UsageError):
@@ -129,11 +131,17 @@ def _issue(
     return builder.sign(issuer_key, hashes.SHA256())
 
 
-def make_certs(folder: Path, hosts: Sequence[str] = DEFAULT_HOSTS) -> dict[str, str]:
-    """A new CA and one certificate per role in ``folder``; returns {file name: SHA-256 of the
-    certificate}. An existing certificate folder is never overwritten."""
+def make_certs(
+    folder: Path, hosts: Sequence[str] = DEFAULT_HOSTS, workers: Sequence[str] = ()
+) -> dict[str, str]:
+    """A new CA and one certificate per role in ``folder``, plus ``worker-NAME`` for each of
+    ``workers`` (one per machine: the log then tells the machines apart by certificate);
+    returns {file name: SHA-256 of the certificate}. Never overwrites a certificate folder."""
     if (folder / CA_FILE).exists():
         raise ClusterError("certs_exist", path=str(folder))
+    for name in workers:
+        if not WORKER_NAME.fullmatch(name):
+            raise ClusterError("bad_worker_name", name=name)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = _issue("forensic cluster CA", ca_key, None, hosts)
@@ -141,7 +149,7 @@ def make_certs(folder: Path, hosts: Sequence[str] = DEFAULT_HOSTS) -> dict[str, 
     ca_pem = ca.public_bytes(serialization.Encoding.PEM)
     atomic_write(folder / CA_FILE, ca_pem, mode=0o644)
     made = {CA_FILE: certificate_sha256(ca_pem)}
-    for role in ROLES:
+    for role in (*ROLES, *(f"worker-{n}" for n in workers)):
         key = ec.generate_private_key(ec.SECP256R1())
         cert = _issue(f"forensic cluster {role}", key, (ca.subject, ca_key), hosts)
         files = CertFiles.of(folder, role)
@@ -163,8 +171,8 @@ def issued_by_ca(cert_pem: bytes, ca_pem: bytes) -> bool:
     return True
 
 
-def _checked_files(folder: Path, role: str) -> CertFiles:
-    files = CertFiles.of(folder, role)
+def _checked_files(folder: Path, role: str, name: str | None) -> CertFiles:
+    files = CertFiles.of(folder, f"{role}-{name}" if name else role)
     for path in (folder / CA_FILE, files.cert, files.key):
         if not path.is_file():
             raise ClusterError("certs_missing", path=str(path))
@@ -176,9 +184,10 @@ def _checked_files(folder: Path, role: str) -> CertFiles:
     return files
 
 
-def tls_options(folder: Path, role: str) -> dict[str, Any]:
-    """The ``Security`` keyword arguments for one role (``client``, ``scheduler``, ``worker``)."""
-    files = _checked_files(folder, role)
+def tls_options(folder: Path, role: str, name: str | None = None) -> dict[str, Any]:
+    """The ``Security`` keyword arguments for one role (``client``, ``scheduler``, ``worker``;
+    ``name``: a worker's own certificate ``worker-NAME``)."""
+    files = _checked_files(folder, role, name)
     return {
         "require_encryption": True,
         "tls_ca_file": os.fspath(folder / CA_FILE),
@@ -187,8 +196,8 @@ def tls_options(folder: Path, role: str) -> dict[str, Any]:
     }
 
 
-def security(folder: Path, role: str) -> Security:
+def security(folder: Path, role: str, name: str | None = None) -> Security:
     """Dask's mutual-TLS settings for one role, from a folder made by :func:`make_certs`."""
     from distributed.security import Security
 
-    return Security(**tls_options(folder, role))  # type: ignore[no-untyped-call]
+    return Security(**tls_options(folder, role, name))  # type: ignore[no-untyped-call]

@@ -27,6 +27,9 @@ def certs(
     host: Annotated[
         list[str] | None, typer.Option("--host", help=help_text("cluster.host"))
     ] = None,
+    worker_names: Annotated[
+        list[str] | None, typer.Option("--worker", help=help_text("cluster.worker_name"))
+    ] = None,
     json_out: JsonOpt = False,
     lang: LangOpt = None,
 ) -> None:
@@ -35,7 +38,7 @@ def certs(
     def body() -> int:
         from forensic.service.cluster import cluster_certs
 
-        result = cluster_certs(directory, host or ())
+        result = cluster_certs(directory, host or (), worker_names or ())
         if ui.json_mode:
             ui.emit_json(result.as_dict())
             return EXIT_OK
@@ -75,6 +78,9 @@ def worker(
     ],
     certs_dir: CertsDir,
     threads: Annotated[int, typer.Option("--threads", help=help_text("cluster.threads"))] = 1,
+    name: Annotated[
+        str | None, typer.Option("--name", help=help_text("cluster.worker_own"))
+    ] = None,
     lang: LangOpt = None,
 ) -> None:  # pragma: no cover - runs until stopped
     ui = make_ui(lang, False, False)
@@ -87,6 +93,7 @@ def worker(
             address,
             threads,
             lambda a: ui.say("cluster.worker_up", address=a, scheduler=address),
+            name,
         )
         return EXIT_OK
 

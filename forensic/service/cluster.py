@@ -39,9 +39,12 @@ class CertsResult:
         return {"ok": True, "folder": str(self.folder), "certificates": self.certificates}
 
 
-def cluster_certs(folder: Path, hosts: Sequence[str] = ()) -> CertsResult:
-    """A new cluster CA and the scheduler's, the workers' and the coordinator's certificates."""
-    return CertsResult(folder, make_certs(folder, tuple(hosts) or DEFAULT_HOSTS))
+def cluster_certs(
+    folder: Path, hosts: Sequence[str] = (), workers: Sequence[str] = ()
+) -> CertsResult:
+    """A new cluster CA and the scheduler's, the workers' and the coordinator's certificates
+    (and one per named worker machine)."""
+    return CertsResult(folder, make_certs(folder, tuple(hosts) or DEFAULT_HOSTS, workers))
 
 
 def worker_directory() -> str:
@@ -70,7 +73,7 @@ def run_scheduler(
 
 
 def run_worker(
-    certs: Path, address: str, threads: int, on_up: Callable[[str], None]
+    certs: Path, address: str, threads: int, on_up: Callable[[str], None], name: str | None = None
 ) -> None:  # pragma: no cover - runs until stopped
     """A Dask worker (under a nanny that restarts it) with spilling off, joining over TLS."""
     import dask
@@ -78,7 +81,7 @@ def run_worker(
 
     async def serve() -> None:
         async with Nanny(
-            f"tls://{address}", nthreads=threads, security=security(certs, "worker"),
+            f"tls://{address}", nthreads=threads, security=security(certs, "worker", name),
             local_directory=worker_directory(), dashboard=False,
         ) as nanny:  # fmt: skip
             on_up(str(nanny.worker_address))
