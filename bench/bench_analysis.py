@@ -61,7 +61,7 @@ def cluster_bench(count: int, megapixels: float, code: Path) -> dict[str, float]
     from distributed.security import Security
 
     from forensic.analysis.cluster import CertFiles, make_certs
-    from forensic.service.cluster import no_spill
+    from forensic.service.cluster import cluster_config
 
     out: dict[str, float] = {"photos": count, "megapixels": megapixels}
     with tempfile.TemporaryDirectory() as tmp:
@@ -87,9 +87,9 @@ def cluster_bench(count: int, megapixels: float, code: Path) -> dict[str, float]
                        **{f"tls_{r}_cert": str(f.cert) for r, f in files.items()},
                        **{f"tls_{r}_key": str(f.key) for r, f in files.items()})  # fmt: skip
         for workers in (1, 2):
-            with dask.config.set(no_spill()), LocalCluster(
+            with dask.config.set(cluster_config()), LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, protocol="tls",
-                host="127.0.0.1", security=sec, dashboard_address=None,
+                host="127.0.0.1", security=sec, dashboard_address="127.0.0.1:0",
             ) as lc:  # fmt: skip
                 spec = "dask://" + lc.scheduler_address.removeprefix("tls://")
                 args = ("--all", "--case", case, "--executor", spec, "--certs", str(certs))

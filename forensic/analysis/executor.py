@@ -15,6 +15,7 @@ import hashlib
 import importlib.metadata
 import os
 import platform
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -274,10 +275,11 @@ class DaskExecutor:
         return len(storage)
 
     def run(self, tasks: Iterable[ItemTask]) -> Iterator[tuple[ItemTask, ComputedItem]]:
+        run = uuid.uuid4().hex  # two cases with the same item never share a task (key)
+
         def submit(task: ItemTask) -> _Future:
-            future: _Future = self._client.submit(
-                compute_item, task, key=f"forensic-analyze-{task.item_id}", pure=False
-            )
+            key = f"forensic-analyze-{run}-{task.item_id}"
+            future: _Future = self._client.submit(compute_item, task, key=key, pure=False)
             return future
 
         return in_plan_order(submit, tasks, 2 * self._workers + 1)

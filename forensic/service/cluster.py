@@ -63,7 +63,7 @@ def run_scheduler(
     async def serve() -> None:
         async with Scheduler(
             host=host, port=port, protocol="tls", security=security(certs, "scheduler"),
-            dashboard=False,
+            dashboard=False, dashboard_address=f"{host}:0",
         ) as scheduler:  # fmt: skip
             on_up(scheduler.address)
             await scheduler.finished()
