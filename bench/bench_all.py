@@ -21,6 +21,7 @@ bench/bench_capture.py stays the focused capture/verify benchmark; this suite re
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -81,6 +82,29 @@ def analysis_rows(
         (f"analysis, one {mp} photo", secs, f"{base / secs:.2f}x ImageMagick ELA",
          f"ELA {base:.2f} s; target <= 2 s: {2.0 / secs:.2f}x"),
     ]  # fmt: skip
+
+
+def cluster_rows(env: dict[str, str], photos: int) -> list[Row]:
+    """``analyze --detect`` of ``photos`` 2 MP photos in one process against a TLS Dask
+    cluster of 1 and 2 worker processes on this machine (bench_analysis.py --cluster)."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return [("analysis on Dask", 0.0, "n/a", "skipped: distributed not installed")]
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "bench_analysis.py"), "--cluster", str(photos),
+         "--megapixels", "2"], env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    local = got["local_s"]
+    rows: list[Row] = [
+        (f"analysis, {photos} photos, local", local, "1.00x", f"{photos / local:.2f} photos/s")
+    ]
+    for w in (1, 2):
+        secs = got[f"dask_{w}_s"]
+        rows.append((f"analysis, {photos} photos, dask x{w}", secs, f"{local / secs:.2f}x local",
+                     f"{photos / secs:.2f} photos/s"))  # fmt: skip
+    return rows
 
 
 def report_rows(
@@ -148,12 +172,20 @@ def main() -> None:
     ap.add_argument("--megapixels", type=float, default=12.0, help="analysis photo size")
     ap.add_argument("--report-items", type=int, default=1000)
     ap.add_argument("--startup-runs", type=int, default=10, help="runs per start-up median")
-    ap.add_argument("--dir", default=None)
+    ap.add_argument("--dir", default=None, help="work folder (created when missing)")
+    ap.add_argument("--cluster-photos", type=int, default=20, help="photos for the Dask rows")
     ap.add_argument("--warm", action="store_true", help="do not drop the page cache")
     args = ap.parse_args()
     if args.small:
         args.big_mib, args.small_count, args.report_items = 64, 500, 100
         args.startup_runs = 5
+    if args.dir is not None:
+        try:
+            Path(args.dir).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SystemExit(
+                f"bench/run: --dir {args.dir}: cannot be created ({exc.strerror})"
+            ) from None
     hashdeep = shutil.which("hashdeep")
     work = Path(tempfile.mkdtemp(prefix="forensic-benchall-", dir=args.dir))
     env = {
@@ -263,6 +295,7 @@ def main() -> None:
         )
         # Analysis of one photo, report per 1,000 items -------------------------------------
         rows += analysis_rows(work, env, py, cold, rss, case, args.megapixels)
+        rows += cluster_rows(env, args.cluster_photos)
         rows += report_rows(work, env, py, cold, rss, case, args.report_items)
         rows += startup_table_rows(work, args.startup_runs)
     finally:

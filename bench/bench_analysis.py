@@ -1,6 +1,7 @@
 """Benchmark the detection analysis: seconds per photo, in total and per detector.
 
     python bench/bench_analysis.py [--runs 5] [--megapixels 12] [--code DIR]
+    python bench/bench_analysis.py --cluster N [--megapixels 2]   (N photos: local vs Dask)
 
 The test photo is generated: ``../shared/datasets/pdq/bridge-mods/aaa-orig.jpg`` upscaled with
 Pillow to the given size and saved at JPEG quality 92. ``total`` is one call of
@@ -12,13 +13,21 @@ and max wall time, the CPU time of the total (all threads: it does not grow when
 the machine, the wall time does), and the peak RSS of the process. ``--code DIR`` imports
 ``forensic`` from another checkout (to compare a branch with its base in the same run: one
 process each, so each peak RSS is its own).
+
+``--cluster N`` times ``forensic analyze --detect --all`` on a case of N generated photos (CLI
+start-up included) in this process, then with ``--executor dask://`` on a TLS
+``distributed.LocalCluster`` of 1 and of 2 worker processes (one thread each) on 127.0.0.1,
+and prints one JSON line: seconds and photos per second of each run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,13 +37,79 @@ REPO = Path(__file__).resolve().parent.parent
 DATASETS = REPO.parent / "shared" / "datasets"
 
 
+def make_photos(folder: Path, count: int, megapixels: float) -> None:
+    """``count`` different photos: the reference upscaled, each with its own stamp of pixels."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with Image.open(DATASETS / "pdq/bridge-mods/aaa-orig.jpg") as im:
+        rgb = im.convert("RGB")
+        scale = (megapixels * 1e6 / (rgb.width * rgb.height)) ** 0.5
+        base = rgb.resize((round(rgb.width * scale), round(rgb.height * scale)))
+    for i in range(count):
+        photo = base.copy()
+        for k in range(8):
+            bit = (i >> k) & 1
+            photo.putpixel((k, 0), (255, 255, 255) if bit else (0, 0, 0))
+        photo.save(folder / f"photo-{i:04d}.jpg", "JPEG", quality=92)
+
+
+def cluster_bench(count: int, megapixels: float, code: Path) -> dict[str, float]:
+    """Seconds of ``analyze --detect --all`` locally and on Dask with 1 and 2 workers."""
+    import dask
+    from distributed import LocalCluster
+    from distributed.security import Security
+
+    from forensic.analysis.cluster import CertFiles, make_certs
+    from forensic.service.cluster import cluster_config
+
+    out: dict[str, float] = {"photos": count, "megapixels": megapixels}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        env = {**os.environ, "FORENSIC_HOME": str(work / "home"), "PYTHONPATH": str(code),
+               "FORENSIC_PASSPHRASE": "bench passphrase", "FORENSIC_LANG": "en"}  # fmt: skip
+        py = [sys.executable, "-m", "forensic"]
+
+        def run(*args: str) -> float:
+            t0 = time.perf_counter()
+            subprocess.run([*py, *args], env=env, check=True, capture_output=True)
+            return time.perf_counter() - t0
+
+        make_photos(work / "src", count, megapixels)
+        case = str(work / "case")
+        run("init", case, "--case-id", "B", "--title", "bench", "--examiner", "b")
+        run("capture", str(work / "src"), "--case", case)
+        out["local_s"] = run("analyze", "--detect", "--all", "--case", case)
+        certs = work / "certs"
+        make_certs(certs)
+        files = {r: CertFiles.of(certs, r) for r in ("scheduler", "worker", "client")}
+        sec = Security(require_encryption=True, tls_ca_file=str(certs / "ca.pem"),
+                       **{f"tls_{r}_cert": str(f.cert) for r, f in files.items()},
+                       **{f"tls_{r}_key": str(f.key) for r, f in files.items()})  # fmt: skip
+        for workers in (1, 2):
+            with dask.config.set(cluster_config()), LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, protocol="tls",
+                host="127.0.0.1", security=sec, dashboard_address="127.0.0.1:0",
+            ) as lc:  # fmt: skip
+                spec = "dask://" + lc.scheduler_address.removeprefix("tls://")
+                args = ("--all", "--case", case, "--executor", spec, "--certs", str(certs))
+                out[f"dask_{workers}_s"] = run("analyze", "--detect", *args)
+    for key in ("local", "dask_1", "dask_2"):
+        out[f"{key}_photos_per_s"] = count / out[f"{key}_s"]
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--megapixels", type=float, default=12.0)
     ap.add_argument("--code", type=Path, default=REPO, help="checkout to import forensic from")
+    ap.add_argument("--cluster", type=int, default=0, help="N photos: local vs Dask workers")
     args = ap.parse_args()
     sys.path.insert(0, str(args.code.resolve()))
+    if args.cluster:
+        print(json.dumps(cluster_bench(args.cluster, args.megapixels, args.code.resolve())))
+        return 0
     from PIL import Image
 
     import forensic.capture  # noqa: F401  (import order of the media package)

@@ -33,9 +33,10 @@ ALLOWED_WORDS = frozenset(
         "Z",  # the UTC suffix of an ISO time, as typed (2026-03-01T14:30Z)
         "abc",  # a guessable sequence, quoted as the example of one
         "DISPLAY",  # an environment variable, as typed
+        "local",  # analyze --executor local, as typed
         # formats, standards and protocols that Korean technical writing names in Latin letters
         *("BagIt", "JSON", "PDF", "JPEG", "PNG", "EXIF", "XMP", "IPTC", "ICC", "PDQ", "vPDQ"),
-        *("ONNX", "RFC", "TSA", "CMS", "PEM", "ECDSA", "HTTP", "TLS", "URL", "UTC", "IANA"),
+        *("ONNX", "RFC", "TSA", "CMS", "PEM", "ECDSA", "HTTP", "TCP", "TLS", "URL", "UTC", "IANA"),
         *("MD", "OCR", "AI", "SSD", "FIFO", "CRC", "GIF", "WebP", "TIFF", "RIFF", "GPS"),
         *(
             "SOI",
@@ -186,6 +187,7 @@ COMMAND_NAMES = frozenset(
         *("init", "capture", "recover", "note", "demo", "encrypt", "share", "export", "match"),
         *("analyze", "list", "log", "show", "report", "ocr", "search", "timestamp", "verify"),
         *("key", "cert"),
+        *("cluster", "certs", "scheduler", "worker"),
     }
 )
 
@@ -198,6 +200,7 @@ def test_command_names_allowed_in_messages_are_the_apps() -> None:
     root = get_command(app)
     names = set(getattr(root, "commands", {}))
     names |= set(getattr(getattr(root, "commands", {})["key"], "commands", {}))
+    names |= set(getattr(getattr(root, "commands", {})["cluster"], "commands", {}))
     assert names >= COMMAND_NAMES
 
 

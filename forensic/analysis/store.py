@@ -133,31 +133,54 @@ def analyze_items(
     return done
 
 
-def _analyze_one(
-    case: Case, key: ExaminerKey, item: Item, registry: DetectorRegistry
-) -> tuple[ItemAnalysis, CustodyEntry]:
-    """Run the detectors on one item, then stage, log and place their documents and figures."""
+def item_metadata(case: Case, item: Item) -> tuple[dict[str, Any], str, str]:
+    """The metadata the detectors get (the stored record, else one computed now), where it
+    came from, and the item's media type: the coordinator's part of planning an item."""
     metadata = load_record(case, item.item_id)
     source = "stored record media/<sha256>/metadata.json"
     if metadata is None:
         metadata = describe_item(case, item).as_dict()
         source = "computed for this analysis (not stored; 'analyze --metadata' stores it)"
     media_type = str((metadata.get("item") or {}).get("media_type") or item.media_type)
+    return metadata, source, media_type
+
+
+def _analyze_one(
+    case: Case, key: ExaminerKey, item: Item, registry: DetectorRegistry
+) -> tuple[ItemAnalysis, CustodyEntry]:
+    """Run the detectors on one item, then stage, log and place their documents and figures."""
+    metadata, source, media_type = item_metadata(case, item)
     with case.store.plaintext_path(item.item_id) as path:
         results, skipped = analyze_path(path, media_type, metadata, source, registry)
-    folder = case.root / ANALYSIS_DIR / item.item_id
+    return commit_item(case, key, item.item_id, media_type, results, skipped)
+
+
+def commit_item(
+    case: Case,
+    key: ExaminerKey,
+    item_id: str,
+    media_type: str,
+    results: dict[str, tuple[dict[str, Any], dict[str, bytes]]],
+    skipped: list[str],
+    computed_by: dict[str, Any] | None = None,
+) -> tuple[ItemAnalysis, CustodyEntry]:
+    """Stage, log and place one item's documents and figures: one step, one entry.
+
+    ``computed_by`` (work done on another machine) names who computed the item; it goes in
+    the entry, never in the files, so the files are the same whoever computed them."""
+    folder = case.root / ANALYSIS_DIR / item_id
     with case.step(key, "analysis") as step:
         files: list[dict[str, Any]] = []
         docs: dict[str, dict[str, Any]] = {}
         for name, (doc, figures) in results.items():
-            doc = {"item": {"sha256": item.item_id, "media_type": media_type}, **doc}
+            doc = {"item": {"sha256": item_id, "media_type": media_type}, **doc}
             doc = dict(json_safe(doc))
             for fig_name, data in sorted(figures.items()):
                 files.append(step.stage_file(folder / fig_name, data))
             files.append(step.stage_file(folder / f"{name}.json", canonical_json(doc)))
             docs[name] = doc
         details = {
-            "item": item.item_id,
+            "item": item_id,
             "media_type": media_type,
             "detectors": {n: d["detector"] for n, d in docs.items()},
             "not_applicable": skipped,
@@ -168,5 +191,7 @@ def _analyze_one(
             "files": files,
             "run": step.run,
         }
-        [entry] = step.record([PendingEntry("analysis", f"sha256:{item.item_id}", details)])
-    return ItemAnalysis(item.item_id, media_type, docs, skipped, files), entry
+        if computed_by:
+            details["computed_by"] = computed_by
+        [entry] = step.record([PendingEntry("analysis", f"sha256:{item_id}", details)])
+    return ItemAnalysis(item_id, media_type, docs, skipped, files), entry

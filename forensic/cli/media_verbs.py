@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -32,6 +33,12 @@ def analyze(
         ),
     ] = False,
     all_items: Annotated[bool, typer.Option("--all", help=help_text("analyze.all"))] = False,
+    executor: Annotated[
+        str, typer.Option("--executor", help=help_text("analyze_cluster.executor"))
+    ] = "local",
+    certs: Annotated[
+        Path | None, typer.Option("--certs", help=help_text("analyze_cluster.certs"))
+    ] = None,
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,
     json_out: JsonOpt = False,
@@ -57,6 +64,8 @@ def analyze(
                 all_items=all_items,
                 case_dir=case_dir,
                 progress=progress,
+                executor=executor,
+                certs=certs,
             )
         if ui.json_mode:
             ui.emit_json(result.as_dict())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,8 +12,10 @@ from forensic.service.opening import open_case, recovery_dict
 from forensic.session import Session
 
 if TYPE_CHECKING:
+    from forensic.analysis.executor import DetectorPlan, Executor, ItemTask
     from forensic.analysis.store import ItemAnalysis
     from forensic.case import Case, RecoveryReport
+    from forensic.custody.keys import ExaminerKey
     from forensic.custody.log import CustodyEntry
     from forensic.media.record import MediaRecord
 
@@ -105,28 +107,94 @@ def analyze(
     all_items: bool = False,
     case_dir: Path | None = None,
     progress: ProgressReporter = SILENT,
+    executor: str = "local",
+    certs: Path | None = None,
 ) -> AnalyzeResult:
-    """Describe and/or run the detectors on the selected items; one signed entry per item."""
+    """Describe and/or run the detectors on the selected items; one signed entry per item.
+
+    ``executor``: ``local`` (this process), ``local:N`` (N processes) or ``dask://HOST:PORT``
+    (a Dask cluster over mutual TLS with the certificates in ``certs``); only this process
+    ever writes the case."""
     from forensic.analysis.errors import AnalysisUsageError
+    from forensic.analysis.executor import open_executor, parse_executor
     from forensic.analysis.store import analyze_items
     from forensic.media.record import store_metadata
 
     if not metadata and not detect:
         raise AnalysisUsageError("no_mode")
+    parse_executor(executor, certs)  # a bad --executor is refused before any work
     case = open_case(session, case_dir)
     chosen = select_items(case, items, metadata=metadata, detect=detect, all_items=all_items)
     key = session.unlock()  # before any lock; the case checks it when it writes
     recovery = None
     done: list[tuple[MediaRecord, CustodyEntry]] = []
     analysed: list[tuple[ItemAnalysis, CustodyEntry]] = []
-    if not chosen.empty:
-        with case.writing(key) as recovery:
-            if chosen.metadata:
-                done = store_metadata(case, key, chosen.metadata, progress)
-            if chosen.detect:
-                analysed = analyze_items(case, key, chosen.detect, progress)
+    remote = None
+    if chosen.detect:
+        remote = open_executor(executor, certs, off_disk=case.store.crypto is not None)
+    try:
+        if not chosen.empty:
+            with case.writing(key) as recovery:
+                if chosen.metadata:
+                    done = store_metadata(case, key, chosen.metadata, progress)
+                if chosen.detect and remote is not None:
+                    analysed = analyze_items_on(case, key, chosen.detect, remote, progress)
+                elif chosen.detect:
+                    analysed = analyze_items(case, key, chosen.detect, progress)
+    finally:
+        if remote is not None:
+            remote.close()
     return AnalyzeResult(
         tuple(done) if metadata else None,
         tuple(analysed) if detect else None,
         recovery,
     )
+
+
+def plan_items(case: Case, item_ids: Sequence[str], plan: DetectorPlan) -> Iterator[ItemTask]:
+    """The coordinator's plan, one item at a time (its bytes read, or decrypted in memory,
+    only as the executor asks for the next one)."""
+    from forensic.analysis.executor import ItemTask
+    from forensic.analysis.store import item_metadata
+    from forensic.store import ItemId
+
+    items = case.items()
+    off_disk = case.store.crypto is not None
+    for item_id in item_ids:
+        item = items[ItemId(item_id)]
+        metadata, source, media_type = item_metadata(case, item)
+        with case.store.plaintext_path(item.item_id) as path:
+            data = path.read_bytes()
+        detectors, skipped = plan.for_media_type(media_type)
+        yield ItemTask(item_id, media_type, metadata, source, data, detectors, skipped, off_disk)
+
+
+def analyze_items_on(
+    case: Case,
+    key: ExaminerKey,
+    item_ids: Sequence[str],
+    executor: Executor,
+    progress: ProgressReporter = SILENT,
+) -> list[tuple[ItemAnalysis, CustodyEntry]]:
+    """Plan here, compute on ``executor``, check each answer and commit it here: one step
+    per item, in plan order, under one hold of the case lock."""
+    from forensic.analysis.executor import DetectorPlan, check_computed
+    from forensic.analysis.store import commit_item
+
+    plan = DetectorPlan.built_in()
+    done: list[tuple[ItemAnalysis, CustodyEntry]] = []
+    progress.start("analysis", len(item_ids))
+    try:
+        with case.writing(key):
+            for task, computed in executor.run(plan_items(case, item_ids, plan)):
+                computed_by = check_computed(task, computed, executor.ca_pem)
+                done.append(
+                    commit_item(
+                        case, key, task.item_id, task.media_type, computed.results,
+                        list(task.not_applicable), computed_by,
+                    )
+                )  # fmt: skip
+                progress.advance(1)
+    finally:
+        progress.finish()
+    return done
