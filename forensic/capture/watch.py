@@ -337,8 +337,69 @@ def next_due(plan: Plan, checks: Sequence[Check], now: datetime) -> datetime:
     return parse_utc(checks[-1].started) + timedelta(seconds=plan.every_seconds)
 
 
+# -- timelines ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Span:
+    """One stretch of a URL's timeline: a state from its first check to the last check in it."""
+
+    state: str
+    first: Check
+    last: Check
+    covered_by: dict[str, Any] | None
+    """The first time-stamp token over the log head at or after the first check's entry."""
+    count: int = 1
+    """Checks in this stretch."""
+
+
+@dataclass(frozen=True)
+class UrlTimeline:
+    url: str
+    spans: tuple[Span, ...]
+    checks: int
+
+    @property
+    def first_seen(self) -> Check | None:
+        seen = [s.first for s in self.spans if s.state in ("available", "changed")]
+        return seen[0] if seen else None
+
+    @property
+    def last_seen(self) -> Check | None:
+        seen = [s.last for s in self.spans if s.state in ("available", "changed")]
+        return seen[-1] if seen else None
+
+    @property
+    def gone_at(self) -> Check | None:
+        """The check that first found it gone, when it is gone now."""
+        if self.spans and self.spans[-1].state == "gone":
+            return self.spans[-1].first
+        return None
+
+    @property
+    def current(self) -> str | None:
+        return self.spans[-1].state if self.spans else None
+
+
+def timelines(
+    entries: Sequence[CustodyEntry],
+    covering: Callable[[int], dict[str, Any] | None],
+) -> list[UrlTimeline]:
+    """Each watched URL's checks grouped into spans; a ``changed`` check opens a span of its
+    own, so every change shows; ``covering(seq)`` gives the trusted time over an entry."""
+    out: list[UrlTimeline] = []
+    for url, checks in checks_by_url(entries).items():
+        spans: list[Span] = []
+        for check in checks:
+            if spans and spans[-1].state == check.state and check.state != CHANGED:
+                last = spans[-1]
+                spans[-1] = Span(last.state, last.first, check, last.covered_by, last.count + 1)
+            else:
+                spans.append(Span(check.state, check, check, covering(check.seq)))
+        out.append(UrlTimeline(url, tuple(spans), len(checks)))
+    return out
+
+
 EVERY = re.compile(r"^\s*(\d+)\s*([smhd])\s*$", re.IGNORECASE)
-UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+UNIT_SECONDS = (("s", 1), ("m", 60), ("h", 3600), ("d", 86400))
 
 
 def parse_every(text: str) -> int | None:
@@ -346,4 +407,4 @@ def parse_every(text: str) -> int | None:
     match = EVERY.match(text)
     if match is None:
         return None
-    return int(match.group(1)) * UNIT_SECONDS[match.group(2).lower()]
+    return int(match.group(1)) * dict(UNIT_SECONDS)[match.group(2).lower()]

@@ -73,8 +73,9 @@ def _when(utc: str | None, zone: str) -> dict[str, str] | None:
 
 def url_records(case: Case, entries: list[CustodyEntry], urls: Sequence[str]) -> list[UrlRecord]:
     """What the watch entries say of each URL (a URL never watched has no times)."""
+    from forensic.capture.watch import timelines
     from forensic.export.takedown import UrlRecord
-    from forensic.service.watching import timelines, token_cover
+    from forensic.service.watching import token_cover
 
     known = {t.url: t for t in timelines(entries, token_cover(case, entries))}
     out: list[UrlRecord] = []

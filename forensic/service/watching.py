@@ -24,7 +24,7 @@ from forensic.service.opening import open_case, open_for_writing
 from forensic.session import Session
 
 if TYPE_CHECKING:
-    from forensic.capture.watch import Check, Plan
+    from forensic.capture.watch import Check, Plan, Span, UrlTimeline
     from forensic.case import Case
     from forensic.custody.keys import ExaminerKey
     from forensic.custody.log import CustodyEntry
@@ -282,65 +282,6 @@ class _Runner:
 
 
 # -- status ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Span:
-    """One stretch of a URL's timeline: a state from its first check to the last check in it."""
-
-    state: str
-    first: Check
-    last: Check
-    covered_by: dict[str, Any] | None
-    """The first time-stamp token over the log head at or after the first check's entry."""
-
-
-@dataclass(frozen=True)
-class UrlTimeline:
-    url: str
-    spans: tuple[Span, ...]
-    checks: int
-
-    @property
-    def first_seen(self) -> Check | None:
-        seen = [s.first for s in self.spans if s.state in ("available", "changed")]
-        return seen[0] if seen else None
-
-    @property
-    def last_seen(self) -> Check | None:
-        seen = [s.last for s in self.spans if s.state in ("available", "changed")]
-        return seen[-1] if seen else None
-
-    @property
-    def gone_at(self) -> Check | None:
-        """The check that first found it gone, when it is gone now."""
-        if self.spans and self.spans[-1].state == "gone":
-            return self.spans[-1].first
-        return None
-
-    @property
-    def current(self) -> str | None:
-        return self.spans[-1].state if self.spans else None
-
-
-def timelines(
-    entries: Sequence[CustodyEntry],
-    covering: Callable[[int], dict[str, Any] | None],
-) -> list[UrlTimeline]:
-    """Each watched URL's checks grouped into spans; a ``changed`` check opens a span of its
-    own, so every change shows; ``covering(seq)`` gives the trusted time over an entry."""
-    from forensic.capture.watch import CHANGED, checks_by_url
-
-    out: list[UrlTimeline] = []
-    for url, checks in checks_by_url(entries).items():
-        spans: list[Span] = []
-        for check in checks:
-            if spans and spans[-1].state == check.state and check.state != CHANGED:
-                spans[-1] = Span(spans[-1].state, spans[-1].first, check, spans[-1].covered_by)
-            else:
-                spans.append(Span(check.state, check, check, covering(check.seq)))
-        out.append(UrlTimeline(url, tuple(spans), len(checks)))
-    return out
-
-
 def span_dict(span: Span, zone: str) -> dict[str, Any]:
     return {
         "state": span.state,
@@ -399,7 +340,7 @@ def token_cover(case: Case, entries: list[CustodyEntry]) -> Callable[[int], dict
 
 def watch_status(session: Session, case_dir: Path | None = None) -> WatchStatus:
     """Every watched URL's availability timeline (read only: no key needed)."""
-    from forensic.capture.watch import open_plan
+    from forensic.capture.watch import open_plan, timelines
 
     case = open_case(session, case_dir)
     entries = case.entries()
