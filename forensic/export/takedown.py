@@ -163,9 +163,9 @@ class _Writer:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        self.files.append(
-            {"path": rel, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-        )
+        # "name", never "path": a record with a path and a hash is a case file to verifiers
+        digest = hashlib.sha256(data).hexdigest()
+        self.files.append({"name": rel, "sha256": digest, "size": len(data)})
 
 
 def _evidence_files(
@@ -228,7 +228,7 @@ def write_package(
         writer.write("hashes.csv", _hash_csv(rows))
         if evidence != "none":
             _evidence_files(case, writer, items, urls, encrypt)
-        sums = "".join(f"{f['sha256']}  {f['path']}\n" for f in writer.files)
+        sums = "".join(f"{f['sha256']}  {f['name']}\n" for f in writer.files)
         writer.write("SHA256SUMS", sums.encode("ascii"))
         fsync_dir(folder)
         zip_sha = _zip_bag(folder, tid, zip_path)

@@ -19,7 +19,7 @@ from forensic.report.parts import Flowables, ReportSection
 from forensic.report.render import CONTENT_WIDTH, RenderContext, heading
 
 #: table columns (mm): state, from, until, checks, trusted time
-COLUMNS = (24.0, 44.0, 44.0, 14.0, 48.0)
+COLUMNS = (34.0, 40.0, 40.0, 14.0, 46.0)
 STATE_COLOURS = (
     ("available", "#2e7d32"),
     ("changed", "#1565c0"),
