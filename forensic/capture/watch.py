@@ -49,7 +49,7 @@ TELEGRAM_HOSTS = frozenset({"t.me", "www.t.me", "telegram.me", "www.telegram.me"
 
 # Telegram's own wording (t.me pages in English, as a browser without a Telegram session gets
 # them): a channel or group blocked by Telegram, and a post that no longer exists. Apostrophes
-# are compared after folding ’ to '. See docs/decisions/0023-watch-and-takedown.md.
+# are compared after folding ’ to '. See docs/decisions/0023-watch-availability-and-takedown.md.
 _TELEGRAM_BLOCKED = re.compile(
     r"\bthis (channel|group|bot|user|account) (can't|cannot|couldn't) be displayed\b"
     r"|\bthis (channel|group|bot|user|account) is blocked because\b"
