@@ -250,6 +250,8 @@ def test_watch_refusals_are_one_line_errors(cli: Cli, case_dir: Path) -> None:
     assert res.exit_code == 2 and "often" in res.stderr
     res = cli("watch", "--case", case_dir)
     assert res.exit_code == 2 and "no open watch" in res.stderr
+    res = cli("watch", "status", "--case", case_dir, "--lang", "ko")
+    assert res.exit_code == 0 and "감시한 주소가 없습니다" in res.stdout
     res = cli("takedown", "--to", "police", "--urls", "http://x.example/", "--out", case_dir,
               "--case", case_dir)  # fmt: skip
     assert res.exit_code == 2 and "police" in res.stderr
