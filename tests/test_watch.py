@@ -166,6 +166,11 @@ def _verified_and_tamper_caught(cli: Cli, case_dir: Path, tmp_path: Path) -> Non
     assert cli("export", "--case", case_dir, "--out", bag).exit_code == 0
     sh = subprocess.run(["sh", str(bag / "verify.sh"), str(bag)], capture_output=True, text=True)
     assert sh.returncode == 0, sh.stdout + sh.stderr
+    bag_log = bag / "data" / "custody" / "log.jsonl"
+    make_writable(bag_log)
+    bag_log.write_bytes(bag_log.read_bytes().replace(b'"state":"gone"', b'"state":"available"'))
+    sh = subprocess.run(["sh", str(bag / "verify.sh"), str(bag)], capture_output=True, text=True)
+    assert sh.returncode != 0  # a watch entry edited in the bag
     log = case_dir / "custody" / "log.jsonl"
     pristine = log.read_bytes()
     lines = log_lines(case_dir)
