@@ -260,3 +260,6 @@ def test_watch_refusals_are_one_line_errors(cli: Cli, case_dir: Path) -> None:
     res = cli("takedown", "--to", "police", "--urls", "http://x.example/", "--out", case_dir,
               "--case", case_dir)  # fmt: skip
     assert res.exit_code == 2 and "police" in res.stderr
+    res = cli("takedown", "--to", "d4u", "--urls", "http://x.example/", "--out", case_dir,
+              "--case", case_dir)  # fmt: skip
+    assert res.exit_code == 2 and "inside the case folder" in res.stderr

@@ -32,6 +32,7 @@ from typing import Any
 from forensic._internal.casefs import PRIVATE_FILE, make_private_dir
 from forensic._internal.clock import local_and_utc, utc_timestamp
 from forensic._internal.fsio import fsync_dir
+from forensic._internal.paths import display
 from forensic.case.case import Case, Item
 from forensic.case.outside import outside_plaintext
 from forensic.case.records import tool_record
@@ -117,7 +118,7 @@ def letter(
            t("date", when=_when(utc_timestamp(), zone)), "", t("request"), ""]  # fmt: skip
     out.append(t("urls_heading"))
     for n, u in enumerate(urls, start=1):
-        out.append(f"{n}. {u.url}")
+        out.append(f"{n}. {display(u.url)}")
         out.append("   " + t("state", state=t(f"state_{u.state or 'unchecked'}")))
         out.append("   " + t("first_seen", when=_when(u.first_seen, zone)))
         out.append("   " + t("last_seen", when=_when(u.last_seen, zone)))
@@ -219,6 +220,9 @@ def write_package(
     folder, zip_path = out / tid, out / f"{tid}.zip"
     if not out.is_dir():
         raise TakedownError("no_out", path=str(out))
+    root = case.root.resolve()
+    if out.resolve() == root or root in out.resolve().parents:
+        raise TakedownError("inside_case", path=str(out))
     with outside_plaintext(case.root, key, "takedown", [folder, zip_path]) as intent:
         make_private_dir(folder)
         writer = _Writer(folder)
