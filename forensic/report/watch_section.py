@@ -4,6 +4,7 @@ period."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from reportlab.graphics.shapes import Drawing, Rect, String
@@ -11,7 +12,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Spacer
 
-from forensic._internal.clock import parse_utc
+from forensic._internal.clock import parse_utc, utc_timestamp
 from forensic._internal.paths import display
 from forensic.capture.watch import Span, UrlTimeline, timelines
 from forensic.report.model import ReportData, TokenData, first_trusted
@@ -19,7 +20,7 @@ from forensic.report.parts import Flowables, ReportSection
 from forensic.report.render import CONTENT_WIDTH, RenderContext, heading
 
 #: table columns (mm): state, from, until, checks, trusted time
-COLUMNS = (34.0, 40.0, 40.0, 14.0, 46.0)
+COLUMNS = (32.0, 40.0, 40.0, 18.0, 44.0)
 STATE_COLOURS = (
     ("available", "#2e7d32"),
     ("changed", "#1565c0"),
@@ -51,7 +52,7 @@ class Availability(ReportSection):
         found = watched(data)
         out = heading(ctx, self)
         out.append(ctx.p("watch.intro", ctx.styles.small, zone=data.zone))
-        out.append(chart(found))
+        out.append(chart(found, data.when))
         out.append(ctx.p("watch.chart", ctx.styles.tiny))
         head = [ctx.t("watch.col_state"), ctx.t("watch.col_from"), ctx.t("watch.col_to"),
                 ctx.t("watch.col_checks"), ctx.t("watch.col_trusted")]  # fmt: skip
@@ -91,19 +92,24 @@ def _row(ctx: RenderContext, span: Span) -> list[str]:
             trusted]  # fmt: skip
 
 
-def chart(found: list[UrlTimeline]) -> Drawing:
-    """One bar per URL from the first to the last check, coloured by state."""
+def chart(found: list[UrlTimeline], when: Callable[[str], str]) -> Drawing:
+    """One bar per URL from the first to the last check, coloured by state; the first and
+    last check's times under it (``when``: the case's zone with UTC)."""
     moments = [parse_utc(c.started) for t in found for s in t.spans for c in (s.first, s.last)]
     start, end = min(moments), max(moments)
     total = max((end - start).total_seconds(), 1.0)
     label_w = 14 * mm
     width = CONTENT_WIDTH - label_w
-    drawing = Drawing(CONTENT_WIDTH, ROW * len(found) + 2 * mm)
+    axis = 5 * mm
+    drawing = Drawing(CONTENT_WIDTH, ROW * len(found) + 2 * mm + axis)
+    drawing.add(String(label_w, 1, when(utc_timestamp(start)), fontSize=6))
+    drawing.add(String(CONTENT_WIDTH, 1, when(utc_timestamp(end)), fontSize=6, textAnchor="end"))
     for n, t in enumerate(found):
-        y = (len(found) - 1 - n) * ROW + 1 * mm
+        y = (len(found) - 1 - n) * ROW + 1 * mm + axis
         drawing.add(String(0, y + 1, f"#{n + 1}", fontSize=7))
         for i, span in enumerate(t.spans):
-            x0 = (parse_utc(span.first.started) - start).total_seconds() / total * width
+            x0 = min((parse_utc(span.first.started) - start).total_seconds() / total, 1.0)
+            x0 = min(x0 * width, width - 2.0)
             upto = t.spans[i + 1].first.started if i + 1 < len(t.spans) else span.last.started
             x1 = (parse_utc(upto) - start).total_seconds() / total * width
             colour = colors.HexColor(dict(STATE_COLOURS).get(span.state, "#000000"))
