@@ -56,7 +56,7 @@ def _sequence(site: WatchSite, case_dir: Path) -> list[Check]:
     url = site.base + "/watched"
     checks: list[Check] = []
     asked: list[float] = []
-    spaced = WatchSettings(once=True, timeout=10.0, host_interval=1.0, settle=0.0)
+    spaced = WatchSettings(once=True, timeout=10.0, host_interval=30.0, settle=0.0)
     answers = [(200, "<h1>first version</h1>"), (200, "<h1>first version</h1>"),
                (200, "<h1>second version</h1>"), (404, "removed")]  # fmt: skip
     for n, (status, body) in enumerate(answers):
@@ -64,7 +64,7 @@ def _sequence(site: WatchSite, case_dir: Path) -> list[Check]:
         settings = spaced if n == 1 else FAST
         run = watch(examiner_session(), [url], settings, case_dir=case_dir, sleep=asked.append)
         checks += run.checks
-    assert len(asked) == 1 and 0 < asked[0] <= 1.0  # the same host: spaced by host_interval
+    assert len(asked) == 1 and 0 < asked[0] <= 30.0  # the same host: spaced by host_interval
     site.stop()
     checks += _once(case_dir, url).checks
     return checks
@@ -151,12 +151,29 @@ def _takedown(cli: Cli, case_dir: Path, tmp_path: Path, url: str, checks: list[C
         plain = _run("sh", "-c", f"age -d -i '{key}' '{path}' | sha256sum").stdout.split()[0]
         assert plain == sha
         assert _run("age", "-d", "-i", other, path).returncode != 0
-    logged = next(e for e in log_entries(case_dir)[::-1] if e["action"] == "export-takedown")
+    _without_key(cli, case_dir, out, items, url)
+    logged = next(e for e in log_entries(case_dir) if e["action"] == "export-takedown")
     assert logged["details"]["tracking_id"] == doc["tracking_id"]
     assert logged["details"]["zip_sha256"] == doc["zip_sha256"]
     assert sorted(logged["details"]["access"]["items"]) == sorted(
         {*items, checks[2].items["screenshot.png"]}
     )
+
+
+def _without_key(cli: Cli, case_dir: Path, out: Path, items: list[str], url: str) -> None:
+    """No recipient key: no evidence file, unless --plaintext (then with a warning)."""
+    base = ("takedown", "--case", case_dir, "--to", "telegram", "--items", ",".join(items),
+            "--urls", url, "--out", out)  # fmt: skip
+    res = cli(*base, "--json")
+    doc = json.loads(res.stdout)
+    assert doc["warnings"] == ["no_evidence"] and doc["takedown"]["evidence"] == "none"
+    assert not (Path(doc["takedown"]["folder"]) / "evidence").exists()
+    res = cli(*base, "--plaintext", "--json")
+    doc = json.loads(res.stdout)
+    assert doc["warnings"] == ["plaintext"] and doc["takedown"]["evidence"] == "plaintext"
+    files = list((Path(doc["takedown"]["folder"]) / "evidence").iterdir())
+    assert set(items) <= {p.name.split(".")[0] for p in files}
+    assert not any(p.suffix == ".age" for p in files)
 
 
 def _verified_and_tamper_caught(cli: Cli, case_dir: Path, tmp_path: Path) -> None:
