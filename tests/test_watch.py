@@ -203,7 +203,8 @@ def _verified_and_tamper_caught(cli: Cli, case_dir: Path, tmp_path: Path) -> Non
 
 def test_telegram_pages_and_a_watch_that_resumes(site: WatchSite, case_dir: Path) -> None:
     """A plan of two URLs killed after its first check: started again, it checks only the one
-    not checked yet, then waits for the next due time; once all are gone the plan ends."""
+    not checked yet, then waits for the next due time. A plan ends when its URLs are all gone,
+    or at its end time."""
     rules = f"MAP t.me 127.0.0.1:{site.port}"
     plan = WatchSettings(every_seconds=6 * 3600, until="gone", timeout=10.0, host_interval=0.0,
                          settle=0.0, resolver_rules=rules)  # fmt: skip
@@ -230,13 +231,17 @@ def test_telegram_pages_and_a_watch_that_resumes(site: WatchSite, case_dir: Path
     assert by_url[urls[1]].current == "gone"
     assert by_url[urls[1]].spans[0].first.reason == "telegram_blocked"
     assert 6 * 3600 - 120 < waits[0] <= 6 * 3600  # the next check of the first URL
-    site.answers.status = 410
-    assert _once(case_dir, urls[0]).checks[0].state == "gone"
-    hits = len(site.answers.hits)
-    run = watch(examiner_session(), [], plan, case_dir=case_dir, sleep=stop)
-    assert run.ended == "gone" and run.checks == () and len(site.answers.hits) == hits
-    kinds = [e["details"]["kind"] for e in log_entries(case_dir) if e["action"] == "watch"]
-    assert kinds == ["plan", "check", "check", "check", "ended"]
+    hits = len(site.answers.hits)  # plans that end without fetching anything:
+    run = watch(examiner_session(), urls[1:], plan, case_dir=case_dir, sleep=stop)
+    assert run.ended == "gone" and run.checks == ()  # its only URL is gone already
+    past = WatchSettings(every_seconds=3600, until="2026-01-01T00:00:00Z", host_interval=0.0)
+    run = watch(examiner_session(), urls, past, case_dir=case_dir, sleep=stop)
+    assert run.ended == "until" and run.checks == () and len(site.answers.hits) == hits
+    watch_log = [e["details"] for e in log_entries(case_dir) if e["action"] == "watch"]
+    assert [(d["kind"], d.get("reason")) for d in watch_log] == [
+        ("plan", None), ("check", None), ("check", "telegram_blocked"), ("ended", "replaced"),
+        ("plan", None), ("ended", "gone"), ("plan", None), ("ended", "until"),
+    ]  # fmt: skip
 
 
 def test_recognisers_of_removed_pages_and_names() -> None:
