@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -150,15 +151,16 @@ def takedown_verb(
     def body() -> int:
         from forensic.service.takedown import takedown
 
-        def split(values: list[str] | None) -> list[str]:
-            return [v for value in values or [] for v in value.split(",") if v.strip()]
+        def split(values: list[str] | None, pattern: str = ",") -> list[str]:
+            parts = (v.strip() for value in values or [] for v in re.split(pattern, value))
+            return [v for v in parts if v]
 
         with ui.progress() as progress:
             result = takedown(
                 ui.session(passphrase_file),
                 to,
                 split(items),
-                split(urls),
+                split(urls, r",(?=https?://)"),  # a comma inside a URL stays
                 out,
                 age_recipient=recipient_key,
                 plaintext=plaintext,
