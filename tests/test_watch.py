@@ -275,6 +275,8 @@ def test_watch_refusals_are_one_line_errors(cli: Cli, case_dir: Path) -> None:
     assert res.exit_code == 2 and "10 minutes" in res.stderr
     res = cli("watch", "http://127.0.0.1:1/x", "--every", "often", "--case", case_dir)
     assert res.exit_code == 2 and "often" in res.stderr
+    res = cli("watch", "http://me:secret@127.0.0.1:1/x", "--once", "--case", case_dir)
+    assert res.exit_code == 2 and "never logs in" in res.stderr
     res = cli("watch", "--case", case_dir)
     assert res.exit_code == 2 and "no open watch" in res.stderr
     res = cli("watch", "status", "--case", case_dir, "--lang", "ko")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -156,8 +156,12 @@ def watch(
     from forensic.capture.web import check_url
 
     settings = settings or WatchSettings()
+    urls = list(dict.fromkeys(urls))  # each URL once, in the order given
     for url in urls:
         check_url(url)  # a malformed address is refused before anything is fetched
+        parts = urlsplit(url)
+        if parts.username is not None or parts.password is not None:
+            raise WatchUsageError("credentials", url=url)  # a watch never logs in
     if not settings.once and settings.every_seconds < MIN_EVERY_SECONDS:
         raise WatchUsageError("every_too_short", seconds=settings.every_seconds)
     case, key = open_for_writing(session, case_dir)
@@ -172,17 +176,23 @@ def watch(
     return runner.result(plan, resumed, ended)
 
 
-@dataclass
 class _Runner:
-    case: Case
-    key: ExaminerKey
-    settings: WatchSettings
-    sleep: Sleep
-    progress: ProgressReporter
-    on_check: Callable[[Check], None] | None
-    checks: list[Check] = field(default_factory=list)
-    stamped: list[TimestampResult] = field(default_factory=list)
-    stamp_error: str | None = None
+    """One run of ``watch``: the checks and time-stamps it made so far (its result)."""
+
+    def __init__(
+        self,
+        case: Case,
+        key: ExaminerKey,
+        settings: WatchSettings,
+        sleep: Sleep,
+        progress: ProgressReporter,
+        on_check: Callable[[Check], None] | None,
+    ) -> None:
+        self.case, self.key, self.settings = case, key, settings
+        self.sleep, self.progress, self.on_check = sleep, progress, on_check
+        self.checks: list[Check] = []
+        self.stamped: list[TimestampResult] = []
+        self.stamp_error: str | None = None
 
     def options(self) -> Any:
         from forensic.capture.web import WebOptions
