@@ -27,6 +27,7 @@ ALLOWED_WORDS = frozenset(
         # values of options, as typed: --lang, --preview, --source
         *("ko", "en", "blur", "none", "full", "telegram", "kakaotalk", "files"),
         *("summary", "self", "seizure", "auto"),  # report --detail and --hash-sheet
+        *("gone", "status", "kcsc", "other"),  # watch --until gone, watch status, takedown --to
         "cd",  # shell commands in a line to paste (cd BAG && sh verify.sh)
         "sh",
         "unzip",
@@ -186,7 +187,7 @@ COMMAND_NAMES = frozenset(
     {
         *("init", "capture", "recover", "note", "demo", "encrypt", "share", "export", "match"),
         *("analyze", "list", "log", "show", "report", "ocr", "search", "timestamp", "verify"),
-        *("key", "cert"),
+        *("key", "cert", "watch", "takedown"),
         *("cluster", "certs", "scheduler", "worker"),
     }
 )

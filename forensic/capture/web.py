@@ -83,6 +83,8 @@ class WebOptions:
     height: int = 800
     note: str | None = None
     browser: str | None = None
+    resolver_rules: str | None = None
+    """Chromium's ``--host-resolver-rules`` (tests map a platform's host name to 127.0.0.1)."""
 
 
 @dataclass(frozen=True)
@@ -338,6 +340,9 @@ def _navigation_error(exc: BaseException, url: str, timeout: float) -> WebError:
     return WebError("unreachable", url=url, reason=text)
 
 
+VISIBLE_TEXT_JS = "() => document.body ? document.body.innerText : ''"
+"""What a person reads on the page (``watch`` compares it between checks)."""
+
 PAGE_SIZE_JS = """() => [
   Math.max(document.documentElement.scrollWidth, document.body ? document.body.scrollWidth : 0),
   Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0),
@@ -359,6 +364,10 @@ def _bounded_screenshot(page: Any, timeout_ms: float) -> tuple[bytes, dict[str, 
     return shot, {"width": width, "height": height, "kept": kept, "limit": MAX_DECODED_PIXELS}
 
 
+def _resolver_args(options: WebOptions) -> list[str]:
+    return [f"--host-resolver-rules={options.resolver_rules}"] if options.resolver_rules else []
+
+
 def _visit(url: str, options: WebOptions, browser_path: str) -> dict[str, Any]:
     """Load the page once and collect everything in memory."""
     try:
@@ -376,7 +385,7 @@ def _visit(url: str, options: WebOptions, browser_path: str) -> dict[str, Any]:
             browser = pw.chromium.launch(
                 executable_path=browser_path,
                 headless=True,
-                args=list(CHROMIUM_ARGS),
+                args=[*CHROMIUM_ARGS, *_resolver_args(options)],
                 timeout=60_000,
                 env=browser_env,  # the allow-list: no passphrase reaches the browser
             )
@@ -417,6 +426,7 @@ def _visit(url: str, options: WebOptions, browser_path: str) -> dict[str, Any]:
                 screenshot, clipped = _bounded_screenshot(page, timeout_ms)
                 html = page.content()
                 title = page.title()
+                text = str(page.evaluate(VISIBLE_TEXT_JS) or "")
             except PlaywrightError as exc:
                 raise WebError("render_failed", url=url, reason=_clean_error(exc)) from exc
             final_url = page.url
@@ -472,6 +482,7 @@ def _visit(url: str, options: WebOptions, browser_path: str) -> dict[str, Any]:
         "screenshot": screenshot,
         "screenshot_clipped": clipped,
         "html": html,
+        "text": text,
         "exchanges": exchanges,
         "browser_version": browser_version,
         "user_agent": user_agent,
@@ -489,8 +500,52 @@ def capture_url(
     options = options or WebOptions()
     check_url(url)
     case.check_key(key)
+    return store_visit(case, key, visit_page(url, options), options, progress)
+
+
+@dataclass(frozen=True)
+class PageVisit:
+    """One browser visit of a page, held in memory (nothing written yet)."""
+
+    url: str
+    browser_path: str
+    seen: dict[str, Any]
+
+    @property
+    def status(self) -> int:
+        return int(self.seen["response"]["status"])
+
+    @property
+    def final_url(self) -> str:
+        return str(self.seen["final_url"])
+
+    @property
+    def text(self) -> str:
+        """The page's visible text (``innerText``)."""
+        return str(self.seen.get("text") or "")
+
+    @property
+    def html(self) -> str:
+        return str(self.seen["html"])
+
+
+def visit_page(url: str, options: WebOptions) -> PageVisit:
+    """Load ``url`` once in the browser (no case lock held; nothing written)."""
+    check_url(url)
     browser_path = find_browser(options.browser)
-    seen = _visit(url, options, browser_path)
+    return PageVisit(url, browser_path, _visit(url, options, browser_path))
+
+
+def store_visit(
+    case: Case,
+    key: ExaminerKey,
+    visit: PageVisit,
+    options: WebOptions | None = None,
+    progress: ProgressReporter = SILENT,
+) -> WebCaptureResult:
+    """Store one visit as a ``web`` capture group (screenshot, DOM, WARC, TLS record)."""
+    options = options or WebOptions()
+    url, browser_path, seen = visit.url, visit.browser_path, visit.seen
     versions = _library_versions()
     final = urlsplit(seen["final_url"])
     tls: dict[str, Any] | None = None
@@ -533,7 +588,7 @@ def capture_url(
             "path": browser_path,
             "version": seen["browser_version"],
             "user_agent": seen["user_agent"],
-            "args": list(CHROMIUM_ARGS),
+            "args": [*CHROMIUM_ARGS, *_resolver_args(options)],
             "viewport": {"width": options.width, "height": options.height},
             "ignore_https_errors": True,
         },

@@ -13,6 +13,7 @@ from forensic.cli import report_verbs as _report_verbs  # noqa: F401  (registers
 from forensic.cli import search_verbs as _search_verbs  # noqa: F401  (search, ocr verbs)
 from forensic.cli import timestamp_verbs as _timestamp_verbs  # noqa: F401  (registers verbs)
 from forensic.cli import verify_verbs as _verify_verbs  # noqa: F401  (registers `verify`)
+from forensic.cli import watch_verbs as _watch_verbs  # noqa: F401  (watch, takedown)
 from forensic.cli.app import app, main
 
 __all__ = ["app", "main"]

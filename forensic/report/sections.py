@@ -42,6 +42,7 @@ from forensic.report.render import (
     heading,
     sub,
 )
+from forensic.report.watch_section import Availability
 from forensic.report.wording import (
     human_value,
     item_signals,
@@ -773,6 +774,7 @@ SECTIONS: tuple[ReportSection, ...] = (
     Inventory(),
     Items(),
     ChatEvidence(),
+    Availability(),
     Custody(),
     MethodologySection(),
     HowToVerify(),
