@@ -42,9 +42,11 @@ from forensic.custody.known_cases import (
     KnownCase,
     conflict,
     load_known,
+    party_conflict,
     remember,
 )
 from forensic.custody.log import CustodyEntry, CustodyLog, PendingEntry
+from forensic.custody.parties import Party
 from forensic.errors import CaseDamagedError, CaseError, ForensicError, KeyringError
 from forensic.session import Session
 from forensic.store import EvidenceStore, ItemId, StoredObject
@@ -328,8 +330,21 @@ class Case:
         return cls(root.resolve(), found[0], session), found[1]
 
     # -- writing ---------------------------------------------------------------------------
+    def parties(self) -> dict[str, Party]:
+        """The parties of the committed log, fingerprint → party: the examiner of ``init``,
+        then each ``party-add`` whose signer was a party and whose signature verifies."""
+        from forensic.custody.parties import case_parties, examiner_party
+
+        raw = self.log.read_raw()
+        entries = [e for e in self.log.entries() if e.seq < len(raw.sigs)]
+        return case_parties(entries, examiner_party(self.info.as_dict()), self.log.signatures(raw))
+
     def check_key(self, key: ExaminerKey) -> None:
-        if key.fingerprint != self.info.public_key_fingerprint:
+        """Only a party of the case signs its entries (the examiner, or a party added by a
+        signed ``party-add``: a receiver of a hand-over)."""
+        if key.fingerprint == self.info.public_key_fingerprint:
+            return
+        if key.fingerprint not in self.parties():
             raise KeyringError(
                 "key_not_case_key",
                 have=key.fingerprint[:16],
@@ -450,7 +465,10 @@ class Case:
         rewritten log), or None."""
         lines = lines if lines is not None else self.log.committed_lines()
         known = self.history_known()
-        return conflict(known, self.info.public_key_fingerprint, lines, self.info.timezone)
+        found = conflict(known, self.info.public_key_fingerprint, lines, self.info.timezone)
+        if found is None and known is not None and known.parties:
+            found = party_conflict(known, set(self.parties()), self.info.timezone)
+        return found
 
     def check_history(self) -> None:
         """Refuse to write a case that contradicts this machine's record: appending to a cut
@@ -459,9 +477,12 @@ class Case:
         if found is not None:
             raise CaseHistoryError(f"trust.{found.kind}", case_id=self.info.case_id, **found.params)
 
-    def remember_history(self, lines: list[bytes] | None = None) -> KnownCase | None:
+    def remember_history(
+        self, lines: list[bytes] | None = None, pin: tuple[str, ...] = ()
+    ) -> KnownCase | None:
         """Pin the key on first use and remember the newest committed head in the session
-        home; an unwritable home is not the case's problem (None)."""
+        home; ``pin``: party fingerprints to pin too (a receiver pins the sender's). An
+        unwritable home is not the case's problem (None)."""
         lines = lines if lines is not None else self.log.committed_lines()
         try:
             return remember(
@@ -470,6 +491,7 @@ class Case:
                 self.info.created,
                 self.info.public_key_fingerprint,
                 lines,
+                pin,
             )
         except OSError:
             return None

@@ -4,6 +4,7 @@ from forensic.cli import capture_verbs as _capture_verbs  # noqa: F401  (registe
 from forensic.cli import case_verbs as _case_verbs  # noqa: F401  (init, recover, note, key, demo)
 from forensic.cli import chat_verbs as _chat_verbs  # noqa: F401  (mark, unmark, chat show/marks)
 from forensic.cli import crypt_verbs as _crypt_verbs  # noqa: F401  (encrypt, share)
+from forensic.cli import custody_verbs as _custody_verbs  # noqa: F401  (handover, receive)
 from forensic.cli import export_verbs  # noqa: F401  (registers the `export` verb)
 from forensic.cli import match_verbs as _match_verbs  # noqa: F401  (registers `match`)
 from forensic.cli import media_verbs as _media_verbs  # noqa: F401  (registers `analyze`)
