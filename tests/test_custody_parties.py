@@ -301,3 +301,21 @@ def test_old_single_examiner_case_still_verifies(tmp_path: Path, forensic_env: P
     shutil.rmtree(forensic_env / "known-cases")
     _run(forensic_env, "note", "after the upgrade", "--case", case)
     assert _tool(case, tmp_path / "elsewhere") == []
+
+
+def test_report_custody_table_and_handover_sheet(chain: Chain, tmp_path: Path) -> None:
+    case = _copy(chain.case, tmp_path / "case")
+    home = _copy(chain.homes["police"], tmp_path / "home")  # its record moves with this copy
+    _run(home, "key", "cert", "--name", "Officer Park")
+    doc = json.loads(_run(home, "report", "--case", case, "--demo-tsa", "--json", "--lang", "en"))
+    pdf = Path(doc["report"]["path"])
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    lines = [json.loads(x) for x in (case / LOG).read_text().splitlines()]
+    handover = [x for x in lines if x["action"] == "handover"][-1]
+    assert "Who held the evidence" in text and "still holds it" in text
+    assert "Hand-over — both the person handing over and the person receiving" in text
+    for needle in ("Officer Park", "Lawyer Kim", "Handing over", "Receiving",
+                   handover["details"]["head"]["hash"][:32], handover["actor"][:32],
+                   handover["details"]["to"]["fingerprint"][:32]):  # fmt: skip
+        assert needle in text, needle
