@@ -26,7 +26,8 @@ ALLOWED_WORDS = frozenset(
         "forensic",  # the program, as typed
         # values of options, as typed: --lang, --preview, --source
         *("ko", "en", "blur", "none", "full", "telegram", "kakaotalk", "files"),
-        *("summary", "self", "seizure", "auto"),  # report --detail and --hash-sheet
+        *("summary", "self", "seizure", "handover", "auto"),  # report --detail and --hash-sheet
+        *("collector", "counsel", "police", "prosecutor", "lab"),  # handover --role, as typed
         "cd",  # shell commands in a line to paste (cd BAG && sh verify.sh)
         "sh",
         "unzip",
@@ -185,7 +186,7 @@ COMMAND_NAMES = frozenset(
     {
         *("init", "capture", "recover", "note", "demo", "encrypt", "share", "export", "match"),
         *("analyze", "list", "log", "show", "report", "ocr", "search", "timestamp", "verify"),
-        *("key", "cert"),
+        *("key", "cert", "handover", "receive"),
     }
 )
 

@@ -43,11 +43,11 @@ class Chain:
     homes: dict[str, Path]
 
 
-def _run(home: Path, *args: str | os.PathLike[str]) -> str:
+def _run(home: Path, *args: str | os.PathLike[str], code: int = 0) -> str:
     env = {"FORENSIC_HOME": str(home), "FORENSIC_PASSPHRASE": PASSPHRASE, "FORENSIC_LANG": "en"}
     result = CliRunner().invoke(app, [os.fspath(a) for a in args], env=env)
-    assert result.exit_code == 0, (args, result.stdout, result.stderr)
-    return result.stdout
+    assert result.exit_code == code, (args, result.stdout, result.stderr)
+    return result.stdout + result.stderr
 
 
 def _copy(src: Path, dst: Path) -> Path:
@@ -75,6 +75,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
     )
     for who in ("lawyer", "police"):
         (root / f"{who}.pem").write_text(_run(homes[who], "key", "show", "--pem"))
+    assert "BEGIN PUBLIC KEY" in (root / "police.pem").read_text()
     _run(homes["victim"], "capture", root / "a.txt", "--case", victim_case)
     _run(homes["victim"], "handover", "--case", victim_case, "--to", "Lawyer Kim",
          "--role", "counsel", "--org", "Law firm",
@@ -86,6 +87,10 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
     _run(homes["lawyer"], "handover", "--case", lawyer_case, "--to", "Officer Park",
          "--role", "police", "--recipient-key", root / "police.pem")  # fmt: skip
     police_case = _copy(lawyer_case, root / "police-case")
+    before = (police_case / LOG).read_bytes()
+    refused = _run(homes["police"], "note", "too early", "--case", police_case, code=2)
+    assert "has not signed its receipt yet" in refused  # custody passes at the receipt
+    assert (police_case / LOG).read_bytes() == before
     _run(homes["police"], "receive", police_case)
     _run(homes["police"], "capture", root / "b.txt", "--case", police_case)
     _run(homes["police"], "export", "--case", police_case, "--out", root / "police-bag")

@@ -339,17 +339,23 @@ class Case:
         entries = [e for e in self.log.entries() if e.seq < len(raw.sigs)]
         return case_parties(entries, examiner_party(self.info.as_dict()), self.log.signatures(raw))
 
-    def check_key(self, key: ExaminerKey) -> None:
+    def check_key(self, key: ExaminerKey, *, receiving: bool = False) -> None:
         """Only a party of the case signs its entries (the examiner, or a party added by a
-        signed ``party-add``: a receiver of a hand-over)."""
-        if key.fingerprint == self.info.public_key_fingerprint:
-            return
-        if key.fingerprint not in self.parties():
+        signed ``party-add``: a receiver of a hand-over), and a receiver only after the receipt
+        (``receiving``: the receipt itself is being written)."""
+        from forensic.custody.parties import handovers
+
+        mine = key.fingerprint
+        if mine != self.info.public_key_fingerprint and mine not in self.parties():
             raise KeyringError(
                 "key_not_case_key",
                 have=key.fingerprint[:16],
                 want=self.info.public_key_fingerprint[:16],
             )
+        if not receiving:
+            waiting = [h for h in handovers(self.entries()) if h.receiver == mine]
+            if waiting and not waiting[-1].received:
+                raise KeyringError("custody.receive_first", seq=waiting[-1].seq)
 
     @property
     def holding(self) -> bool:
@@ -357,12 +363,13 @@ class Case:
         return self._holding
 
     @contextlib.contextmanager
-    def writing(self, key: ExaminerKey) -> Iterator[RecoveryReport]:
+    def writing(self, key: ExaminerKey, *, receiving: bool = False) -> Iterator[RecoveryReport]:
         """Hold the case lock; first repair and log whatever an interrupted run left behind.
 
         Re-entrant: inside an outer hold it yields an empty report (the outer one repaired).
-        On leaving, the decryptions this session made are logged (``access``)."""
-        self.check_key(key)
+        On leaving, the decryptions this session made are logged (``access``); ``receiving``:
+        the receipt of a hand-over to ``key`` is what is written (:meth:`check_key`)."""
+        self.check_key(key, receiving=receiving)
         if self._holding:
             yield NOTHING_RECOVERED
             return
@@ -389,12 +396,13 @@ class Case:
         *,
         run: str | None = None,
         intent: dict[str, Any] | None = None,
+        receiving: bool = False,
     ) -> Iterator[Step]:
         """The one write transaction (:mod:`forensic.case.step`): lock and recover (unless
         held already), stage, commit with :meth:`Step.record`, move into place."""
         if self._step is not None:
             raise RuntimeError(f"step {action!r} opened inside step {self._step.action!r}")
-        with self.writing(key) as recovery:
+        with self.writing(key, receiving=receiving) as recovery:
             step = Step(self, key, action, run=run, intent=intent, recovery=recovery)
             self._step = step
             try:

@@ -245,7 +245,7 @@ def receive(
         "verified": {"objects": report.objects_checked, "log_entries": report.log_entries},
         "tool": tool_record(),
     }
-    with case.step(key, RECEIPT) as step:
+    with case.step(key, RECEIPT, receiving=True) as step:
         [entry] = step.record([PendingEntry(RECEIPT, f"case:{case.info.case_id}", details)])
     case.remember_history(pin=(given.sender,))
     return ReceiveResult(case.root, given, entry, given.sender, from_bag, step.recovery)
