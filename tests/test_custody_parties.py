@@ -123,6 +123,9 @@ def test_three_people_chain_verifies_everywhere(chain: Chain, tmp_path: Path) ->
     police = lines[-1]["actor"]  # the export's entry is not in the bag, but is in the case
     assert police in chain.keys and police != lines[0]["actor"]
     assert ("capture", police[:8]) in actions  # the police capture under their own key
+    named = {x["details"].get("examiner") for x in lines if x["actor"] == police}
+    assert named - {None} == {"Officer Park"}, named  # the entries name them, not the first one
+    assert "Contact-Name: Officer Park" in (chain.bag / "bag-info.txt").read_text()
     receipts = [x for x in lines if x["action"] == "receipt"]
     for receipt in receipts:  # a countersignature over the head the hand-over names
         handover = lines[receipt["details"]["handover"]["seq"]]

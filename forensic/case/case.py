@@ -215,6 +215,7 @@ class Case:
         self.log = CustodyLog(root)
         self._items_cache: tuple[tuple[int, int], dict[ItemId, Item]] | None = None
         self._holding = False  # this object holds the case lock (inside :meth:`writing`)
+        self._signer: ExaminerKey | None = None  # the key of the write in progress
         self._step: Step | None = None  # the open step, if any
 
     def _locate(self, item_id: str) -> StoredObject | None:
@@ -357,6 +358,18 @@ class Case:
             if waiting and not waiting[-1].received:
                 raise KeyringError("custody.receive_first", seq=waiting[-1].seq)
 
+    def examiner_of(self, key: ExaminerKey | None) -> str:
+        """The name a signed entry gives its signer: the party's, else the case's examiner."""
+        if key is None or key.fingerprint == self.info.public_key_fingerprint:
+            return self.info.examiner
+        party = self.parties().get(key.fingerprint)
+        return party.name if party is not None else self.info.examiner
+
+    @property
+    def examiner_name(self) -> str:
+        """The signer's name while a write is in progress (:meth:`examiner_of`)."""
+        return self.examiner_of(self._signer)
+
     @property
     def holding(self) -> bool:
         """Whether this case object holds the case lock now (no network call may run)."""
@@ -377,6 +390,7 @@ class Case:
             self.log = CustodyLog(self.root)
             self.check_history()
             self._holding = True
+            self._signer = key
             try:
                 keep_private(self.root)
                 yield recover(self, key)
@@ -386,6 +400,7 @@ class Case:
                 with contextlib.suppress(OSError, ForensicError):
                     self.record_access(key, locked=True)
                 self._holding = False
+                self._signer = None
                 self.remember_history()
 
     @contextlib.contextmanager
@@ -438,7 +453,7 @@ class Case:
             "verb": verb or self.session.verb,
             "items": sorted(dict.fromkeys(names)),
             "decrypted": decrypted,
-            "examiner": self.info.examiner,
+            "examiner": self.examiner_of(key),
             "host": host_name(),
             "tool": tool_record(),
             **(extra or {}),
