@@ -127,6 +127,9 @@ def test_three_people_chain_verifies_everywhere(chain: Chain, tmp_path: Path) ->
     assert named - {None} == {"Officer Park"}, named  # the entries name them, not the first one
     assert "Contact-Name: Officer Park" in (chain.bag / "bag-info.txt").read_text()
     receipts = [x for x in lines if x["action"] == "receipt"]
+    # the lawyer's receipt names the bag received, as the victim's export entry does
+    export = [json.loads(x) for x in (chain.victim_case / LOG).read_text().splitlines()][-1]
+    assert receipts[0]["details"]["bag"]["manifest_sha256"] == export["details"]["manifest_sha256"]
     for receipt in receipts:  # a countersignature over the head the hand-over names
         handover = lines[receipt["details"]["handover"]["seq"]]
         assert receipt["details"]["head"] == handover["details"]["head"]

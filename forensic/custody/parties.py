@@ -178,6 +178,8 @@ class Handover:
     bytes: int
     receipt_seq: int | None = None
     receipt_time: str | None = None
+    bag_manifest: str | None = None
+    """SHA-256 of the bag's ``manifest-sha256.txt`` the receipt was made from, if any."""
 
     @property
     def received(self) -> bool:
@@ -197,6 +199,7 @@ class Handover:
             "received": self.received,
             "receipt_seq": self.receipt_seq,
             "receipt_time": self.receipt_time,
+            "bag_manifest_sha256": self.bag_manifest,
         }
 
 
@@ -265,5 +268,12 @@ def handovers(entries: Iterable[CustodyEntry]) -> list[Handover]:
         elif entry.action == RECEIPT and receipt_flaw(entry, found) is None:
             seq = int(entry.details["handover"]["seq"])
             old = found[seq]
-            found[seq] = replace(old, receipt_seq=entry.seq, receipt_time=entry.time)
+            bag = entry.details.get("bag")
+            manifest = bag.get("manifest_sha256") if isinstance(bag, dict) else None
+            found[seq] = replace(
+                old,
+                receipt_seq=entry.seq,
+                receipt_time=entry.time,
+                bag_manifest=manifest if isinstance(manifest, str) else None,
+            )
     return list(found.values())

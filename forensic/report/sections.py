@@ -760,6 +760,8 @@ def handover_sheet(ctx: RenderContext) -> Flowables:
         (ctx.t("handover_sheet.head"),
          ctx.mono(f"#{given.head_seq} {given.head_hash}", small=True)),
         (ctx.t("handover_sheet.receipt"), received),
+        *([(ctx.t("handover_sheet.bag"), ctx.mono(given.bag_manifest, small=True))]
+          if given.bag_manifest else []),
     ]))  # fmt: skip
     out.append(Spacer(1, 2 * mm))
     out += chunked(

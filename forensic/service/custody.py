@@ -162,9 +162,10 @@ def handover(
     return HandoverResult(given, tuple(written), added, shared, step.recovery)
 
 
-def _copy_bag(bag: Path, into: Path) -> Path:
+def _copy_bag(bag: Path, into: Path) -> dict[str, str]:
     """The case a bag holds (its ``data/``, re-hashed against the bag's manifest first),
-    copied to ``into``; what the export added is left out."""
+    copied to ``into``; what the export added is left out. Returns the SHA-256 of the bag's
+    manifests: the sender's ``export`` entry records the same values."""
     data = bag / "data"
     manifest = bag / "manifest-sha256.txt"
     if not data.is_dir() or not manifest.is_file():
@@ -191,7 +192,13 @@ def _copy_bag(bag: Path, into: Path) -> Path:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         shutil.copyfile(bag / rel, target, follow_symlinks=False)
         os.chmod(target, (bag / rel).stat().st_mode & 0o700)
-    return into
+    sums = {}
+    for name in ("manifest-sha256.txt", "tagmanifest-sha256.txt"):
+        with (bag / name).open("rb") as fh:
+            sums[name.replace("-sha256.txt", "_sha256")] = hashlib.file_digest(
+                fh, "sha256"
+            ).hexdigest()
+    return sums
 
 
 def _pending_handover(case: Case, me: str) -> Handover:
@@ -213,11 +220,13 @@ def receive(
     from forensic.verify import verify_case
 
     from_bag = (source / "bagit.txt").is_file()
+    bag: dict[str, str] = {}
     if from_bag:
         if into is None:
             raise UsageError("custody.into_needed", path=str(source))
         key = session.unlock()  # before copying: a wrong passphrase leaves nothing behind
-        root = _copy_bag(source, into)
+        bag = _copy_bag(source, into)
+        root = into
     else:
         key = session.unlock()
         root = source
@@ -245,6 +254,8 @@ def receive(
         "verified": {"objects": report.objects_checked, "log_entries": report.log_entries},
         "tool": tool_record(),
     }
+    if bag:
+        details["bag"] = bag
     with case.step(key, RECEIPT, receiving=True) as step:
         [entry] = step.record([PendingEntry(RECEIPT, f"case:{case.info.case_id}", details)])
     case.remember_history(pin=(given.sender,))
