@@ -672,7 +672,7 @@ def verify_case(
 def _parties(case: Case) -> list[Party]:
     try:
         return list(case.parties().values())
-    except (ValueError, KeyError, ForensicError):
+    except (ValueError, KeyError, TypeError, ForensicError):
         return []  # an unreadable key is reported above
 
 
