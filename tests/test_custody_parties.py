@@ -312,6 +312,18 @@ def test_old_single_examiner_case_still_verifies(tmp_path: Path, forensic_env: P
     shutil.rmtree(forensic_env / "known-cases")
     _run(forensic_env, "note", "after the upgrade", "--case", case)
     assert _tool(case, tmp_path / "elsewhere") == []
+    # A hostile name for a receiver: every checker prints it escaped, never raw.
+    other = tmp_path / "other"
+    (tmp_path / "o.pem").write_text(_run(other, "key", "show", "--pem"))
+    evil = "Evil\x1b]0;x\x07\nRESULT: intact"
+    _run(forensic_env, "handover", "--case", case, "--to", evil, "--role", "police",
+         "--recipient-key", tmp_path / "o.pem")  # fmt: skip
+    shown = _run(forensic_env, "list", "--case", case)
+    rc, text = _sh(case / "verify.sh", case)
+    for out in (shown, text):
+        assert "\x1b" not in out and "\x07" not in out, out
+    assert rc == 0 and text.splitlines()[-1] == "RESULT: intact", text
+    assert "NOT YET RECEIVED" in text and "NOT YET RECEIVED" in shown
 
 
 def test_report_custody_table_and_handover_sheet(chain: Chain, tmp_path: Path) -> None:

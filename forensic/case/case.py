@@ -334,17 +334,19 @@ class Case:
     def parties(self) -> dict[str, Party]:
         """The parties of the committed log, fingerprint → party: the examiner of ``init``,
         then each ``party-add`` whose signer was a party and whose signature verifies."""
-        from forensic.custody.parties import case_parties, examiner_party
+        from forensic.custody.parties import PARTY_ADD, case_parties, examiner_party
 
         raw = self.log.read_raw()
-        entries = [e for e in self.log.entries() if e.seq < len(raw.sigs)]
+        entries = self.log.entries_of(PARTY_ADD, raw=raw)
+        if not entries:
+            return {self.info.public_key_fingerprint: examiner_party(self.info.as_dict())}
         return case_parties(entries, examiner_party(self.info.as_dict()), self.log.signatures(raw))
 
     def check_key(self, key: ExaminerKey, *, receiving: bool = False) -> None:
         """Only a party of the case signs its entries (the examiner, or a party added by a
         signed ``party-add``: a receiver of a hand-over), and a receiver only after the receipt
         (``receiving``: the receipt itself is being written)."""
-        from forensic.custody.parties import handovers
+        from forensic.custody.parties import HANDOVER, RECEIPT, handovers
 
         mine = key.fingerprint
         if mine != self.info.public_key_fingerprint and mine not in self.parties():
@@ -354,7 +356,8 @@ class Case:
                 want=self.info.public_key_fingerprint[:16],
             )
         if not receiving:
-            waiting = [h for h in handovers(self.entries()) if h.receiver == mine]
+            given = handovers(self.log.entries_of(HANDOVER, RECEIPT))
+            waiting = [h for h in given if h.receiver == mine]
             if waiting and not waiting[-1].received:
                 raise KeyringError("custody.receive_first", seq=waiting[-1].seq)
 

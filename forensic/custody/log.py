@@ -174,6 +174,19 @@ class CustodyLog:
                 out.setdefault(parsed[0], parsed[1])
         return out
 
+    def entries_of(self, *actions: str, raw: RawLog | None = None) -> list[CustodyEntry]:
+        """Committed entries of these actions only, found by the canonical line's start
+        (``{"action":"…",``: keys are sorted) before any JSON is parsed: cheap on a long log."""
+        starts = tuple(b'{"action":"%s",' % a.encode() for a in actions)
+        out = []
+        for line in self.committed_lines(raw):
+            if line.startswith(starts):
+                try:
+                    out.append(_entry_from(line))
+                except (ValueError, KeyError, TypeError):
+                    continue
+        return out
+
     def head(self) -> tuple[int, str]:
         """(next seq, hash of the last committed line)."""
         if self._head is None:
