@@ -26,8 +26,9 @@ ALLOWED_WORDS = frozenset(
         "forensic",  # the program, as typed
         # values of options, as typed: --lang, --preview, --source
         *("ko", "en", "blur", "none", "full", "telegram", "kakaotalk", "files"),
-        *("summary", "self", "seizure", "auto"),  # report --detail and --hash-sheet
         *("gone", "status", "kcsc", "other"),  # watch --until gone, watch status, takedown --to
+        *("summary", "self", "seizure", "handover", "auto"),  # report --detail and --hash-sheet
+        *("collector", "counsel", "police", "prosecutor", "lab"),  # handover --role, as typed
         "cd",  # shell commands in a line to paste (cd BAG && sh verify.sh)
         "sh",
         "unzip",
@@ -187,7 +188,7 @@ COMMAND_NAMES = frozenset(
     {
         *("init", "capture", "recover", "note", "demo", "encrypt", "share", "export", "match"),
         *("analyze", "list", "log", "show", "report", "ocr", "search", "timestamp", "verify"),
-        *("key", "cert", "watch", "takedown"),
+        *("key", "cert", "watch", "takedown", "handover", "receive"),
         *("cluster", "certs", "scheduler", "worker"),
     }
 )

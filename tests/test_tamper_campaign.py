@@ -373,6 +373,48 @@ class Planner:
 
         return Mutation(n, "actor_forge", f"{self.log}:{k}", self.line_tokens(self.log, {k}), apply)
 
+    def _appended(self, kind: str, action: str, details: dict[str, object]) -> Mutation:
+        """A well-formed line K (chained, canonical, signed) appended by the attacker's key."""
+        lines, sigs = self._split(self.log), self._split(self.sig)
+        obj = {
+            "action": action,
+            "actor": fingerprint(self.attacker.public_key()),
+            "details": details,
+            "prev": hashlib.sha256(lines[-1]).hexdigest(),
+            "seq": len(lines),
+            "subject": json.loads(lines[0])["subject"],
+            "time": "2026-12-03T10:00:00.000000Z",
+            "v": 2,
+        }
+        line = rfc8785.dumps(obj)
+        sig = b"%d %s" % (len(lines), base64.b64encode(self.attacker.sign(line)))
+        k = len(lines) + 1
+
+        def apply(root: Path) -> None:
+            _write(root / self.log, self._join([*lines, line]))
+            _write(root / self.sig, self._join([*sigs, sig]))
+
+        return Mutation(0, kind, f"{self.log}:{k}", self.line_tokens(self.log, {k}), apply)
+
+    def _party_forge(self, n: int, rng: random.Random) -> Mutation | None:
+        """The attacker adds a party (their own second key) with a party-add they sign."""
+        other = Ed25519PrivateKey.generate().public_key()
+        pem = other.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        party = {"fingerprint": fingerprint(other), "name": "Forger", "organisation": None,
+                 "public_key_pem": pem.decode(), "role": "police"}  # fmt: skip
+        m = self._appended("party_forge", "party-add", {"party": party})
+        return Mutation(n, m.kind, m.target, m.expect, m.apply)
+
+    def _receipt_forge(self, n: int, rng: random.Random) -> Mutation | None:
+        """The attacker countersigns a hand-over that never happened, over the real head."""
+        lines = self._split(self.log)
+        head = {"hash": hashlib.sha256(lines[-1]).hexdigest(), "seq": len(lines) - 1}
+        details = {"handover": {"hash": "ab" * 32, "seq": len(lines) - 1}, "head": head}
+        m = self._appended("receipt_forge", "receipt", details)
+        return Mutation(n, m.kind, m.target, m.expect, m.apply)
+
     def _key_swap(self, n: int, rng: random.Random) -> Mutation | None:
         pem = self.attacker.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -634,7 +676,8 @@ def _campaign(
         m = draw(len(mutations), rng, variant) if variant else draw(len(mutations), rng)
         if m is not None:
             mutations.append(m)
-    for kind in ("tail_delete", "token_swap", "key_swap", "sig_foreign", "object_rename"):
+    kinds = ("tail_delete", "token_swap", "key_swap", "sig_foreign", "object_rename")
+    for kind in (*kinds, "party_forge", "receipt_forge"):
         if not any(m.kind == kind for m in mutations):
             while True:
                 m = getattr(planner, "_" + kind)(len(mutations), rng)

@@ -70,7 +70,7 @@ def _memfd(data: bytes, name: str) -> int:
 def common_details(case: Case, run_id: str, extra: dict[str, Any] | None) -> dict[str, Any]:
     details: dict[str, Any] = {
         "run": run_id,
-        "examiner": case.info.examiner,
+        "examiner": case.examiner_name,
         "host": host_name(),
         "tool": tool_record(),
     }

@@ -389,7 +389,7 @@ class _Run:
     def common(self) -> dict[str, Any]:
         details: dict[str, Any] = {
             "run": self.run_id,
-            "examiner": self.case.info.examiner,
+            "examiner": self.case.examiner_name,
             "host": self.host,
             "tool": self.tool,
         }

@@ -256,7 +256,7 @@ def ocr_items(
                         "method": method,
                         "engine": engine,
                         "chars": len(text),
-                        "examiner": case.info.examiner,
+                        "examiner": case.examiner_name,
                         "host": host_name(),
                         "tool": tool_record(),
                         "files": [rec],

@@ -42,9 +42,11 @@ from forensic.custody.known_cases import (
     KnownCase,
     conflict,
     load_known,
+    party_conflict,
     remember,
 )
 from forensic.custody.log import CustodyEntry, CustodyLog, PendingEntry
+from forensic.custody.parties import Party
 from forensic.errors import CaseDamagedError, CaseError, ForensicError, KeyringError
 from forensic.session import Session
 from forensic.store import EvidenceStore, ItemId, StoredObject
@@ -213,6 +215,7 @@ class Case:
         self.log = CustodyLog(root)
         self._items_cache: tuple[tuple[int, int], dict[ItemId, Item]] | None = None
         self._holding = False  # this object holds the case lock (inside :meth:`writing`)
+        self._signer: ExaminerKey | None = None  # the key of the write in progress
         self._step: Step | None = None  # the open step, if any
 
     def _locate(self, item_id: str) -> StoredObject | None:
@@ -328,13 +331,47 @@ class Case:
         return cls(root.resolve(), found[0], session), found[1]
 
     # -- writing ---------------------------------------------------------------------------
-    def check_key(self, key: ExaminerKey) -> None:
-        if key.fingerprint != self.info.public_key_fingerprint:
+    def parties(self) -> dict[str, Party]:
+        """The parties of the committed log, fingerprint → party: the examiner of ``init``,
+        then each ``party-add`` whose signer was a party and whose signature verifies."""
+        from forensic.custody.parties import PARTY_ADD, case_parties, examiner_party
+
+        raw = self.log.read_raw()
+        entries = self.log.entries_of(PARTY_ADD, raw=raw)
+        if not entries:
+            return {self.info.public_key_fingerprint: examiner_party(self.info.as_dict())}
+        return case_parties(entries, examiner_party(self.info.as_dict()), self.log.signatures(raw))
+
+    def check_key(self, key: ExaminerKey, *, receiving: bool = False) -> None:
+        """Only a party of the case signs its entries (the examiner, or a party added by a
+        signed ``party-add``: a receiver of a hand-over), and a receiver only after the receipt
+        (``receiving``: the receipt itself is being written)."""
+        from forensic.custody.parties import HANDOVER, RECEIPT, handovers
+
+        mine = key.fingerprint
+        if mine != self.info.public_key_fingerprint and mine not in self.parties():
             raise KeyringError(
                 "key_not_case_key",
                 have=key.fingerprint[:16],
                 want=self.info.public_key_fingerprint[:16],
             )
+        if not receiving:
+            given = handovers(self.log.entries_of(HANDOVER, RECEIPT))
+            waiting = [h for h in given if h.receiver == mine]
+            if waiting and not waiting[-1].received:
+                raise KeyringError("custody.receive_first", seq=waiting[-1].seq)
+
+    def examiner_of(self, key: ExaminerKey | None) -> str:
+        """The name a signed entry gives its signer: the party's, else the case's examiner."""
+        if key is None or key.fingerprint == self.info.public_key_fingerprint:
+            return self.info.examiner
+        party = self.parties().get(key.fingerprint)
+        return party.name if party is not None else self.info.examiner
+
+    @property
+    def examiner_name(self) -> str:
+        """The signer's name while a write is in progress (:meth:`examiner_of`)."""
+        return self.examiner_of(self._signer)
 
     @property
     def holding(self) -> bool:
@@ -342,12 +379,13 @@ class Case:
         return self._holding
 
     @contextlib.contextmanager
-    def writing(self, key: ExaminerKey) -> Iterator[RecoveryReport]:
+    def writing(self, key: ExaminerKey, *, receiving: bool = False) -> Iterator[RecoveryReport]:
         """Hold the case lock; first repair and log whatever an interrupted run left behind.
 
         Re-entrant: inside an outer hold it yields an empty report (the outer one repaired).
-        On leaving, the decryptions this session made are logged (``access``)."""
-        self.check_key(key)
+        On leaving, the decryptions this session made are logged (``access``); ``receiving``:
+        the receipt of a hand-over to ``key`` is what is written (:meth:`check_key`)."""
+        self.check_key(key, receiving=receiving)
         if self._holding:
             yield NOTHING_RECOVERED
             return
@@ -355,6 +393,7 @@ class Case:
             self.log = CustodyLog(self.root)
             self.check_history()
             self._holding = True
+            self._signer = key
             try:
                 keep_private(self.root)
                 yield recover(self, key)
@@ -364,6 +403,7 @@ class Case:
                 with contextlib.suppress(OSError, ForensicError):
                     self.record_access(key, locked=True)
                 self._holding = False
+                self._signer = None
                 self.remember_history()
 
     @contextlib.contextmanager
@@ -374,12 +414,13 @@ class Case:
         *,
         run: str | None = None,
         intent: dict[str, Any] | None = None,
+        receiving: bool = False,
     ) -> Iterator[Step]:
         """The one write transaction (:mod:`forensic.case.step`): lock and recover (unless
         held already), stage, commit with :meth:`Step.record`, move into place."""
         if self._step is not None:
             raise RuntimeError(f"step {action!r} opened inside step {self._step.action!r}")
-        with self.writing(key) as recovery:
+        with self.writing(key, receiving=receiving) as recovery:
             step = Step(self, key, action, run=run, intent=intent, recovery=recovery)
             self._step = step
             try:
@@ -415,7 +456,7 @@ class Case:
             "verb": verb or self.session.verb,
             "items": sorted(dict.fromkeys(names)),
             "decrypted": decrypted,
-            "examiner": self.info.examiner,
+            "examiner": self.examiner_of(key),
             "host": host_name(),
             "tool": tool_record(),
             **(extra or {}),
@@ -450,7 +491,10 @@ class Case:
         rewritten log), or None."""
         lines = lines if lines is not None else self.log.committed_lines()
         known = self.history_known()
-        return conflict(known, self.info.public_key_fingerprint, lines, self.info.timezone)
+        found = conflict(known, self.info.public_key_fingerprint, lines, self.info.timezone)
+        if found is None and known is not None and known.parties:
+            found = party_conflict(known, set(self.parties()), self.info.timezone)
+        return found
 
     def check_history(self) -> None:
         """Refuse to write a case that contradicts this machine's record: appending to a cut
@@ -459,9 +503,12 @@ class Case:
         if found is not None:
             raise CaseHistoryError(f"trust.{found.kind}", case_id=self.info.case_id, **found.params)
 
-    def remember_history(self, lines: list[bytes] | None = None) -> KnownCase | None:
+    def remember_history(
+        self, lines: list[bytes] | None = None, pin: tuple[str, ...] = ()
+    ) -> KnownCase | None:
         """Pin the key on first use and remember the newest committed head in the session
-        home; an unwritable home is not the case's problem (None)."""
+        home; ``pin``: party fingerprints to pin too (a receiver pins the sender's). An
+        unwritable home is not the case's problem (None)."""
         lines = lines if lines is not None else self.log.committed_lines()
         try:
             return remember(
@@ -470,6 +517,7 @@ class Case:
                 self.info.created,
                 self.info.public_key_fingerprint,
                 lines,
+                pin,
             )
         except OSError:
             return None

@@ -220,7 +220,7 @@ def _rekey(
             "recipients": list(new_encryption.recipients),
             "objects": mapping,
             "case": new_info.as_dict(),
-            "examiner": case.info.examiner,
+            "examiner": case.examiner_name,
             "tool": tool_record(),
             "files": records,
         }

@@ -168,6 +168,7 @@ def note(
 # -- key -----------------------------------------------------------------------------------
 @key_app.command("show", help=help_text("verb.key_show"))
 def key_show(
+    pem: Annotated[bool, typer.Option("--pem", help=help_text("custody.pem"))] = False,
     json_out: JsonOpt = False,
     lang: LangOpt = None,
     verbose: VerboseOpt = False,
@@ -178,6 +179,10 @@ def key_show(
     def body() -> int:
         from forensic.service.keys import show_key
 
+        if pem:  # for a hand-over to this person: made on first use, like the case's key
+            key, _created = ui.session().unlock_or_create()
+            typer.echo(key.public_pem.decode("ascii"), nl=False)
+            return EXIT_OK
         result = show_key(ui.session())
         if ui.json_mode:
             ui.emit_json(result.as_dict())

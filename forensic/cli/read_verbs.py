@@ -49,6 +49,7 @@ def list_items(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
+        from forensic.cli.verify_verbs import report_handovers
         from forensic.service.reading import list_items
 
         result = list_items(ui.session(), case_dir, zone=timezone)
@@ -58,6 +59,8 @@ def list_items(
             ui.say("cli.list_empty")
         else:
             ui.out.print(_wide_item_table(ui, result) if wide else _item_table(ui, result))
+        if not ui.json_mode:
+            report_handovers(ui, result.handovers)
         return EXIT_OK
 
     run_verb(ui, body)
@@ -352,6 +355,7 @@ def show(
     ui = make_ui(lang, json_out, verbose)
 
     def body() -> int:
+        from forensic.cli.verify_verbs import report_handovers
         from forensic.service.reading import show_item
 
         view = show_item(ui.session(passphrase_file), item, case_dir, no_record=no_record)
@@ -359,6 +363,7 @@ def show(
             ui.emit_json(view.as_dict())
             return EXIT_OK
         ui.out.print(_item_view_table(ui, view))
+        report_handovers(ui, [h for h in view.handovers if not h.received])
         if view.derived_not_shown is not None:
             ui.warn(view.derived_not_shown)
         if view.access_seq is not None:

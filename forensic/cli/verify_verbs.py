@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,6 +14,7 @@ from forensic.cli.output import Ui, human_bytes, make_ui, run_verb
 from forensic.errors import EXIT_INTEGRITY, EXIT_OK
 
 if TYPE_CHECKING:
+    from forensic.custody.parties import Handover
     from forensic.service.verification import Verification
     from forensic.verify import VerificationReport
 
@@ -133,6 +134,7 @@ def _report_verify(
         if all(p.area == "interrupted" or p.kind == "object_unrecorded" for p in report.problems):
             ui.warn(ui.t("cli.verify_interrupted"))
     _report_signatures(ui, report)
+    report_handovers(ui, report.handovers)
     if report.encrypted_objects and not report.plaintext_checked:
         ui.say("crypt.verify_ciphertext_note")
     ui.say("cli.key_fingerprint", fingerprint=report.key_fingerprint)
@@ -142,6 +144,16 @@ def _report_verify(
         ui.say("cli.verify_recorded", seq=recorded)
     elif not_recorded:
         ui.say("cli.verify_not_recorded", reason=not_recorded)
+
+
+def report_handovers(ui: Ui, handovers: Sequence[Handover]) -> None:
+    """Each hand-over: received (its receipt entry) or, loudly, NOT YET RECEIVED."""
+    for given in handovers:
+        params = {"seq": given.seq, "name": given.receiver_name, "role": given.receiver_role}
+        if given.received:
+            ui.say("custody_cli.received_line", receipt=given.receipt_seq, **params)
+        else:
+            ui.warn(ui.t("custody_cli.not_received", fingerprint=given.receiver, **params))
 
 
 def _report_trust(ui: Ui, result: Verification) -> None:

@@ -53,6 +53,9 @@ class KnownCase:
     head_hash: str
     first_seen: str
     updated: str
+    parties: tuple[str, ...] = ()
+    """Fingerprints of parties pinned here (a receipt pins its sender's): each must stay a
+    party of the case's log."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class KnownCase:
             "head_hash": self.head_hash,
             "first_seen": self.first_seen,
             "updated": self.updated,
+            "parties": list(self.parties),
         }
 
 
@@ -90,6 +94,11 @@ class HistoryConflict:
             return (
                 f"this machine saw the log up to seq {p['seq']} (hash {p['hash']}) on "
                 f"{p['seen']}; it now ends at seq {p['last']}: entries were removed"
+            )
+        if self.kind == "parties.missing":
+            return (
+                f"this machine pinned party key {p['pinned']} for this case on {p['seen']}; "
+                "the case's log no longer has it as a party"
             )
         return (
             f"entry seq {p['seq']} is not the one this machine saw on {p['seen']} "
@@ -122,6 +131,7 @@ def load_known(home: Path, case_id: str, created: str) -> KnownCase | None:
             head_hash=str(doc["head_hash"]),
             first_seen=str(doc["first_seen"]),
             updated=str(doc["updated"]),
+            parties=tuple(str(p) for p in doc.get("parties") or ()),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -154,8 +164,24 @@ def conflict(
     return None
 
 
+def party_conflict(
+    known: KnownCase, parties: set[str], zone: str = DEFAULT_TIMEZONE
+) -> HistoryConflict | None:
+    """A party this machine pinned that is no party of the log now (its key swapped)."""
+    for pinned in known.parties:
+        if pinned not in parties:
+            seen = local_and_utc(known.updated, zone).text()
+            return HistoryConflict("parties.missing", known, {"pinned": pinned, "seen": seen})
+    return None
+
+
 def remember(
-    home: Path, case_id: str, created: str, fingerprint: str, lines: list[bytes]
+    home: Path,
+    case_id: str,
+    created: str,
+    fingerprint: str,
+    lines: list[bytes],
+    pin: tuple[str, ...] = (),
 ) -> KnownCase | None:
     """Record the case's key (first use) and its newest committed head; returns the record.
 
@@ -168,13 +194,18 @@ def remember(
     known = load_known(home, case_id, created)
     if known is not None and (known.key_fingerprint != fingerprint or known.head_seq > head_seq):
         return known
-    if known is not None and (known.head_seq, known.head_hash) == (head_seq, head_hash):
+    parties = tuple(dict.fromkeys((*(known.parties if known else ()), *pin)))
+    if (
+        known is not None
+        and (known.head_seq, known.head_hash) == (head_seq, head_hash)
+        and parties == known.parties
+    ):
         return known
     now = utc_timestamp()
     if known is None:
-        known = KnownCase(case_id, created, fingerprint, head_seq, head_hash, now, now)
+        known = KnownCase(case_id, created, fingerprint, head_seq, head_hash, now, now, parties)
     else:
-        known = replace(known, head_seq=head_seq, head_hash=head_hash, updated=now)
+        known = replace(known, head_seq=head_seq, head_hash=head_hash, updated=now, parties=parties)
     path = known_path(home, case_id, created)
     folder = path.parent
     if not home.is_dir():  # a third party's first verification: a private home, like the key's

@@ -26,7 +26,11 @@ from forensic.errors import StoreError
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-LOG_VERSION = 1
+LOG_VERSION = 2
+"""Version 2: any party of the case may sign a line (``party-add``, docs/format.md)."""
+LOG_VERSIONS = (1, 2)
+"""Versions a checker accepts: a version 1 log (one examiner) is a version 2 log with no
+``party-add`` entry, so an old case verifies unchanged."""
 GENESIS_PREV = "0" * 64
 LOG_FILE = "custody/log.jsonl"
 SIG_FILE = "custody/log.sig"
@@ -160,6 +164,29 @@ class CustodyLog:
                 continue
         return out
 
+    def signatures(self, raw: RawLog | None = None) -> dict[int, bytes]:
+        """seq → signature, from every readable line of ``log.sig`` (the first one per seq)."""
+        raw = raw or self.read_raw()
+        out: dict[int, bytes] = {}
+        for sig_line in raw.sigs:
+            parsed = _parse_sig(sig_line)
+            if parsed is not None:
+                out.setdefault(parsed[0], parsed[1])
+        return out
+
+    def entries_of(self, *actions: str, raw: RawLog | None = None) -> list[CustodyEntry]:
+        """Committed entries of these actions only, found by the canonical line's start
+        (``{"action":"…",``: keys are sorted) before any JSON is parsed: cheap on a long log."""
+        starts = tuple(b'{"action":"%s",' % a.encode() for a in actions)
+        out = []
+        for line in self.committed_lines(raw):
+            if line.startswith(starts):
+                try:
+                    out.append(_entry_from(line))
+                except (ValueError, KeyError, TypeError):
+                    continue
+        return out
+
     def head(self) -> tuple[int, str]:
         """(next seq, hash of the last committed line)."""
         if self._head is None:
@@ -246,7 +273,14 @@ class CustodyLog:
 
     # -- proving ---------------------------------------------------------------------------
     def verify(self, public_key: Ed25519PublicKey, actor: str) -> list[LogProblem]:
-        """Check every line's form, sequence, chain link, actor and signature."""
+        """Check every line's form, sequence, chain link, actor and signature: the actor must
+        be a party at that line (``public_key``/``actor``: the examiner of ``init``; then each
+        ``party-add`` by a party), and the line must verify with that party's key."""
+        from forensic.custody.parties import Party, PartyChain
+
+        examiner = Party(actor, "", "", None, "", 0)
+        chain = PartyChain.starting(examiner, public_key)
+        custody = _CustodyEvents()
         raw = self.read_raw()
         problems: list[LogProblem] = []
         if raw.lines and not self.sig_path.exists():
@@ -255,24 +289,7 @@ class CustodyLog:
             )
         if not self.log_path.exists():
             problems.append(LogProblem("log_file_missing", None, "no custody log"))
-        sig_by_seq: dict[int, bytes] = {}
-        for n, sig_line in enumerate(raw.sigs, start=1):
-            parsed = _parse_sig(sig_line)
-            if parsed is None:
-                problems.append(
-                    LogProblem("sig_malformed", n, "log.sig line unreadable", file=SIG_FILE)
-                )
-                continue
-            if parsed[0] != n - 1:
-                # Signatures are appended in log order: line n of log.sig signs seq n - 1.
-                problems.append(
-                    LogProblem(
-                        "sig_out_of_order", n, f"holds seq {parsed[0]}, not {n - 1}", file=SIG_FILE
-                    )
-                )
-            if parsed[0] in sig_by_seq:
-                problems.append(LogProblem("sig_duplicate", n, f"seq {parsed[0]}", file=SIG_FILE))
-            sig_by_seq[parsed[0]] = parsed[1]
+        sig_by_seq = _signatures_checked(raw, problems)
         last_signed = 0
         for n, line in enumerate(raw.lines, start=1):
             try:
@@ -298,7 +315,7 @@ class CustodyLog:
                 problems.append(
                     LogProblem("line_not_canonical", n, "bytes differ from RFC 8785 form")
                 )
-            if obj.get("v") != LOG_VERSION:
+            if obj.get("v") not in LOG_VERSIONS:
                 problems.append(LogProblem("line_version", n, f"v={obj.get('v')!r}"))
             if entry.seq != expected_seq:
                 problems.append(
@@ -311,8 +328,12 @@ class CustodyLog:
                 problems.append(
                     LogProblem("chain_broken", n, "prev does not match the line before")
                 )
-            if entry.actor != actor:
-                problems.append(LogProblem("actor_unknown", n, f"actor {entry.actor[:16]}…"))
+            signer = chain.key_of(entry.actor)
+            if signer is None:
+                kind = "party_by_non_party" if entry.action == "party-add" else "actor_unknown"
+                problems.append(
+                    LogProblem(kind, n, f"actor {entry.actor[:16]}… is not a party at this line")
+                )
             sig = sig_by_seq.get(entry.seq)
             if sig is None:
                 if uncommitted:
@@ -326,8 +347,13 @@ class CustodyLog:
                     problems.append(
                         LogProblem("sig_missing", n, f"no signature for seq {entry.seq}")
                     )
-            elif not verify_signature(public_key, sig, line):
+            elif signer is not None and not verify_signature(signer, sig, line):
                 problems.append(LogProblem("sig_invalid", n, f"signature of seq {entry.seq} fails"))
+            elif signer is not None:
+                why = chain.admit(entry)
+                if why is not None:
+                    problems.append(LogProblem("party_invalid", n, why))
+            problems.extend(custody.check(entry, n))
             prev = line_hash(line)
             expected_seq = entry.seq + 1
         extra = set(sig_by_seq) - seen
@@ -357,6 +383,74 @@ class CustodyLog:
                     file=SIG_FILE,
                 )
             )
+        return problems
+
+
+def _signatures_checked(raw: RawLog, problems: list[LogProblem]) -> dict[int, bytes]:
+    """seq → signature of every readable ``log.sig`` line; its flaws go to ``problems``."""
+    sig_by_seq: dict[int, bytes] = {}
+    for n, sig_line in enumerate(raw.sigs, start=1):
+        parsed = _parse_sig(sig_line)
+        if parsed is None:
+            problems.append(
+                LogProblem("sig_malformed", n, "log.sig line unreadable", file=SIG_FILE)
+            )
+            continue
+        if parsed[0] != n - 1:
+            # Signatures are appended in log order: line n of log.sig signs seq n - 1.
+            problems.append(
+                LogProblem(
+                    "sig_out_of_order", n, f"holds seq {parsed[0]}, not {n - 1}", file=SIG_FILE
+                )
+            )
+        if parsed[0] in sig_by_seq:
+            problems.append(LogProblem("sig_duplicate", n, f"seq {parsed[0]}", file=SIG_FILE))
+        sig_by_seq[parsed[0]] = parsed[1]
+    return sig_by_seq
+
+
+class _CustodyEvents:
+    """Hand-overs seen so far: each receipt must countersign the hand-over it names, and a
+    receiver signs nothing else before that receipt (custody passes when it is received)."""
+
+    def __init__(self) -> None:
+        from forensic.custody.parties import Handover
+
+        self.found: dict[int, Handover] = {}
+
+    def _waiting(self, actor: str) -> int | None:
+        """The seq of a hand-over to ``actor`` still without a receipt, if any."""
+        return next(
+            (h.seq for h in self.found.values() if h.receiver == actor and not h.received), None
+        )
+
+    def check(self, entry: CustodyEntry, n: int) -> list[LogProblem]:
+        from dataclasses import replace
+
+        from forensic.custody.parties import HANDOVER, RECEIPT, handovers, receipt_flaw
+
+        if entry.action == RECEIPT:
+            why = receipt_flaw(entry, self.found)
+            if why is not None:
+                return [LogProblem("receipt_invalid", n, why)]
+            seq = int(entry.details["handover"]["seq"])
+            self.found[seq] = replace(self.found[seq], receipt_seq=entry.seq)
+            return []
+        waiting = self._waiting(entry.actor)
+        problems = []
+        if waiting is not None:
+            problems.append(
+                LogProblem(
+                    "signed_before_receipt",
+                    n,
+                    f"signed by the receiver of the hand-over at seq {waiting} before its receipt",
+                )
+            )
+        if entry.action == HANDOVER:
+            given = handovers([entry])
+            if not given:
+                return [*problems, LogProblem("handover_malformed", n, "no head or receiver")]
+            self.found[entry.seq] = given[0]
         return problems
 
 

@@ -381,7 +381,7 @@ def _log_export(
         "log_head_seq": head.seq,
         "started": started,
         "finished": utc_timestamp(),
-        "examiner": case.info.examiner,
+        "examiner": case.examiner_of(key),
         "tool": tool_record(),
     }
     if zip_sha is not None:
@@ -491,7 +491,7 @@ def _build_bag(
     }
     info = [
         ("Source-Organization", case.info.organisation or case.info.examiner),
-        ("Contact-Name", case.info.examiner),
+        ("Contact-Name", case.examiner_name),
         ("External-Identifier", case.info.case_id),
         ("External-Description", case.info.title),
         ("Bagging-Date", started[:10]),

@@ -44,7 +44,7 @@ from forensic.timestamp.token import VerifiedToken
 REPORTS_DIR = "reports"
 PREVIEW_MODES = ("blur", "none", "full")
 DETAIL_MODES = ("summary", "full")
-HASH_SHEETS = ("self", "seizure", "auto")
+HASH_SHEETS = ("self", "seizure", "handover", "auto")
 RAM_FOLDERS = (Path("/dev/shm"), Path(os.environ.get("XDG_RUNTIME_DIR") or "/nonexistent"))
 
 
@@ -245,11 +245,16 @@ class _Signed:
 
 
 def hash_sheet_kind(asked: str, entries: list[CustodyEntry]) -> str:
-    """``self`` or ``seizure``: ``auto`` is ``seizure`` only when the log records a participant
+    """``self``, ``seizure`` or ``handover``: ``auto`` is ``handover`` when the log records a
+    hand-over (the newest is confirmed), else ``seizure`` only when the log records a participant
     (a ``participant`` or ``witness`` field in some entry's details), else ``self``: a victim or
     her counsel who collected alone must not sign a sheet that says someone watched."""
+    if asked == "handover" and not any(e.action == "handover" for e in entries):
+        return "self"  # nothing was handed over: the sheet of the collector
     if asked != "auto":
         return asked
+    if any(e.action == "handover" for e in entries):
+        return "handover"
     for e in entries:
         if any(e.details.get(k) for k in ("participant", "witness")):
             return "seizure"

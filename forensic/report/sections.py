@@ -542,6 +542,7 @@ class Custody(ReportSection):
                 ctx.t("custody.col_event"), ctx.t("custody.col_count"),
                 ctx.t("custody.col_first"), ctx.t("custody.col_last")]  # fmt: skip
         out += chunked(ctx, head, custody_rows(ctx), (30, 26, 30, 12, 38, 38))
+        out += custody_holders(ctx)
         out.append(Spacer(1, 2 * mm))
         out.append(ctx.kv([
             (ctx.t("custody.entries"), str(len(data.entries))),
@@ -554,12 +555,52 @@ class Custody(ReportSection):
         return out
 
 
+def custody_holders(ctx: RenderContext) -> Flowables:
+    """Who held the evidence, from when to when, and what they did (a case with hand-overs):
+    one row per holder, from the receipt (or the case's start) to the next hand-over."""
+    from forensic.custody.parties import handovers
+
+    given = handovers(ctx.data.entries)
+    if not given:
+        return []
+    parties = ctx.data.case.parties()
+    entries = ctx.data.entries
+    holders: list[tuple[str, str, str | None]] = [(entries[0].actor, entries[0].time, None)]
+    for h in given:
+        holders[-1] = (*holders[-1][:2], h.time)
+        if h.received:
+            holders.append((h.receiver, str(h.receipt_time), None))
+    rows = []
+    for fp, start, end in holders:
+        party = parties.get(fp)
+        until = ctx.data.when(end) if end else ctx.t("custody_people.still")
+        done = sorted({e.action for e in entries if e.actor == fp})
+        labels = [ctx.t(f"action.{a}") for a in done]
+        did = ", ".join(t if t != f"action.{a}" else a for a, t in zip(done, labels, strict=True))
+        name, role = (party.name, party.role) if party else (fp[:16], "")
+        rows.append([display(name), display(role), ctx.mono(fp[:16], small=True),
+                     ctx.data.when(start), until, did])  # fmt: skip
+    head = [ctx.t("custody_people.col_person"), ctx.t("custody_people.col_role"),
+            ctx.t("custody_people.col_key"), ctx.t("custody_people.col_from"),
+            ctx.t("custody_people.col_until"), ctx.t("custody_people.col_did")]  # fmt: skip
+    out: Flowables = [Spacer(1, 2 * mm), ctx.p("custody_people.intro", ctx.styles.small)]
+    out += chunked(ctx, head, rows, (28, 18, 30, 34, 34, 30))
+    for h in given:
+        if not h.received:
+            out.append(ctx.p("custody_people.not_received", ctx.styles.note, seq=h.seq,
+                             name=display(h.receiver_name), role=h.receiver_role))  # fmt: skip
+    return out
+
+
 def custody_rows(ctx: RenderContext) -> list[list[str]]:
     """Events grouped by person, computer and action, in the order they first happened."""
     groups: dict[tuple[str, str, str], list[Any]] = {}
     examiner = ctx.data.case.info.examiner
+    parties = ctx.data.case.parties()
     for e in ctx.data.entries:
-        who = str(e.details.get("examiner") or examiner)
+        party = parties.get(e.actor)
+        named = party.name if party is not None and party.since_seq else None
+        who = str(named or e.details.get("examiner") or examiner)
         key = (who, str(e.details.get("host") or "—"), e.action)
         groups.setdefault(key, []).append(e)
     rows = []
@@ -656,6 +697,8 @@ class HashSheet(ReportSection):
         info = data.case.info
         kind = data.hash_sheet
         out: Flowables = [PageBreak(), *heading(ctx, self)]
+        if kind == "handover":
+            return out + handover_sheet(ctx)
         out.append(Paragraph(escape(ctx.t(f"hash_sheet.kind_{kind}")), ctx.styles.h3))
         out.append(ctx.kv([
             (ctx.t("field.case_id"), f"{info.case_id} · {info.title}"),
@@ -687,6 +730,55 @@ class HashSheet(ReportSection):
         out.append(signature_block(ctx, roles))
         out.append(ctx.p(f"hash_sheet.note_{kind}", ctx.styles.tiny))
         return out
+
+
+def handover_sheet(ctx: RenderContext) -> Flowables:
+    """The hand-over variant (해시값 확인서 at a hand-over): what was handed (the items as of
+    the hand-over's head, their hashes, the head), both people's names, key fingerprints and
+    signature lines. The newest hand-over of the log is the one confirmed."""
+    from forensic.custody.parties import handovers
+
+    data = ctx.data
+    given = handovers(data.entries)[-1]
+    parties = data.case.parties()
+    sender = parties.get(given.sender)
+    handed = [d for d in data.items if d.item.acquisitions[0].seq <= given.head_seq]
+    received = (
+        ctx.t("handover_sheet.received", seq=given.receipt_seq, when=data.when(given.receipt_time))
+        if given.received
+        else ctx.t("handover_sheet.not_received")
+    )
+    out: Flowables = [Paragraph(escape(ctx.t("handover_sheet.kind")), ctx.styles.h3)]
+    out.append(ctx.kv([
+        (ctx.t("field.case_id"), f"{data.case.info.case_id} · {data.case.info.title}"),
+        (ctx.t("field.report_id"), data.report_id),
+        (ctx.t("handover_sheet.from"), display(sender.name if sender else given.sender[:16])),
+        (ctx.t("handover_sheet.from_key"), ctx.mono(given.sender, small=True)),
+        (ctx.t("handover_sheet.to"), display(f"{given.receiver_name} ({given.receiver_role})")),
+        (ctx.t("handover_sheet.to_key"), ctx.mono(given.receiver, small=True)),
+        (ctx.t("handover_sheet.when"), data.when(given.time)),
+        (ctx.t("hash_sheet.algorithm"), "SHA-256 (FIPS 180-4)"),
+        (ctx.t("handover_sheet.head"),
+         ctx.mono(f"#{given.head_seq} {given.head_hash}", small=True)),
+        (ctx.t("handover_sheet.receipt"), received),
+        *([(ctx.t("handover_sheet.bag"), ctx.mono(given.bag_manifest, small=True))]
+          if given.bag_manifest else []),
+    ]))  # fmt: skip
+    out.append(Spacer(1, 2 * mm))
+    out += chunked(
+        ctx,
+        [ctx.t("col.no"), ctx.t("col.file"), ctx.t("col.size"), ctx.t("col.sha256")],
+        handed,
+        SHEET_COLUMNS,
+        lambda d: [str(d.no), d.file_name, human_size(d.item.size), ctx.mono(d.sha256, small=True)],
+    )
+    out += [CondPageBreak(65 * mm), Spacer(1, 3 * mm)]
+    out.append(ctx.p("handover_sheet.confirm", ctx.styles.body, items=len(handed),
+                     bytes=given.bytes, head=given.head_hash[:16]))  # fmt: skip
+    out.append(Spacer(1, 3 * mm))
+    out.append(signature_block(ctx, ["handover_sheet.sign_from", "handover_sheet.sign_to"]))
+    out.append(ctx.p("handover_sheet.note", ctx.styles.tiny))
+    return out
 
 
 # -- declaration ----------------------------------------------------------------------------

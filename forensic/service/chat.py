@@ -72,7 +72,7 @@ def mark_message(
     found = find_message(case, split_ref(ref))
     details = {
         **mark_details(found.ref, note or None, context, found.item_sha256),
-        "examiner": case.info.examiner,
+        "examiner": case.examiner_of(key),
         "tool": tool_record(),
     }
     with case.step(key, "mark") as step:
@@ -113,7 +113,7 @@ def unmark_message(session: Session, ref: str, case_dir: Path | None = None) -> 
     target = canonical[0] if len(canonical) == 1 else find_message(case, typed, entries).ref
     if target not in marks:
         raise RefError("not_marked", ref=target.text)
-    details = {**unmark_details(target), "examiner": case.info.examiner, "tool": tool_record()}
+    details = {**unmark_details(target), "examiner": case.examiner_of(key), "tool": tool_record()}
     with case.step(key, "unmark") as step:
         [entry] = step.record([PendingEntry("unmark", target.subject, details)])
     return UnmarkResult(entry, target, step.recovery)

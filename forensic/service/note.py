@@ -28,7 +28,7 @@ class NoteResult:
 def add_note(session: Session, text: str, case_dir: Path | None = None) -> NoteResult:
     """Append one signed ``note`` entry naming the case's examiner."""
     case, key = open_for_writing(session, case_dir)
-    details = {"text": text, "examiner": case.info.examiner, "tool": tool_record()}
+    details = {"text": text, "examiner": case.examiner_of(key), "tool": tool_record()}
     with case.step(key, "note") as step:
         [entry] = step.record([PendingEntry("note", f"case:{case.info.case_id}", details)])
     return NoteResult(entry, step.recovery)

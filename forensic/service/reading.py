@@ -13,6 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from forensic.custody.parties import Handover, handovers
 from forensic.errors import KeyringError, UsageError
 from forensic.i18n import message
 from forensic.service.opening import open_case
@@ -111,12 +112,15 @@ class ItemList:
     """In capture order; ``no`` in the document counts from 1."""
     zone: str = "Asia/Seoul"
     """The zone the front end shows times in (the document keeps them in UTC)."""
+    handovers: tuple[Handover, ...] = ()
+    """Every hand-over of the log, received or "not yet received"."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": True,
             "case_id": self.case_id,
             "zone": self.zone,
+            "handovers": [h.as_dict() for h in self.handovers],
             "items": [
                 {
                     "no": n,
@@ -154,7 +158,13 @@ def list_items(
     the case's zone)."""
     case = open_case(session, case_dir)
     shown_in = case_zone(case, zone)
-    return ItemList(case.info.case_id, tuple(case.items().values()), shown_in)
+    entries = case.entries()
+    return ItemList(
+        case.info.case_id,
+        tuple(case.items(entries).values()),
+        shown_in,
+        tuple(handovers(entries)),
+    )
 
 
 # -- log -------------------------------------------------------------------------------------
@@ -301,6 +311,8 @@ class ItemView:
     """Why no access entry was written (``--no-record``, or the reason the key is not at hand)."""
     zone: str = "Asia/Seoul"
     """The case's zone (times are shown in it, UTC beside)."""
+    handovers: tuple[Handover, ...] = ()
+    """Every hand-over of the log, received or "not yet received"."""
 
     def as_dict(self) -> dict[str, Any]:
         item = self.item
@@ -337,6 +349,7 @@ class ItemView:
         return {
             "ok": True,
             "item": doc,
+            "handovers": [h.as_dict() for h in self.handovers],
             "access_seq": self.access_seq,
             "access_not_logged": self.access_not_logged,
         }
@@ -379,6 +392,7 @@ def show_item(
         access_seq=access_seq,
         access_not_logged=access_note,
         zone=case.info.timezone,
+        handovers=tuple(handovers(entries)),
     )
 
 

@@ -29,6 +29,7 @@ from forensic.case.step import announced_objects, own_orphan
 from forensic.custody.keys import ExaminerKey, fingerprint, load_public_pem
 from forensic.custody.known_cases import ExpectedHead, KnownCase
 from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
+from forensic.custody.parties import Handover, Party, handovers
 from forensic.errors import ForensicError
 from forensic.problem import Problem
 from forensic.progress import SILENT, ProgressReporter
@@ -62,6 +63,10 @@ class VerificationReport:
     """Each stored report's signature and trusted-time state."""
     zone: str = "Asia/Seoul"
     """The case's zone, for the times a front end prints."""
+    parties: tuple[Party, ...] = ()
+    """Who may sign the log (the examiner first), as the verified log adds them."""
+    handovers: tuple[Handover, ...] = ()
+    """Every hand-over, with its receipt or "not yet received"."""
 
     def _area_ok(self, *areas: str) -> bool:
         return not any(p.area in areas for p in self.problems)
@@ -116,6 +121,8 @@ class VerificationReport:
             "untrusted_tokens": [_untrusted_doc(t) for t in self.untrusted_tokens],
             "known_case": self.known.as_dict() if self.known is not None else None,
             "reports": [r.as_dict() for r in self.reports],
+            "parties": [p.as_dict() for p in self.parties],
+            "handovers": [h.as_dict() for h in self.handovers],
             "problems": [p.as_dict() for p in self.problems],
         }
 
@@ -657,7 +664,16 @@ def verify_case(
         known=case.history_known(),
         reports=tuple(reports),
         zone=case.info.timezone,
+        parties=tuple(_parties(case)),
+        handovers=tuple(handovers(entries)),
     )
+
+
+def _parties(case: Case) -> list[Party]:
+    try:
+        return list(case.parties().values())
+    except (ValueError, KeyError, TypeError, ForensicError):
+        return []  # an unreadable key is reported above
 
 
 def _history_problems(

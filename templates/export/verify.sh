@@ -338,8 +338,22 @@ cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null) || cpus=1
 case $cpus in ''|*[!0-9]*) cpus=1 ;; esac
 [ "$cpus" -ge 1 ] || cpus=1
 [ "$cpus" -le 8 ] || cpus=8
+# Parties (docs/format.md, "Parties and hand-overs"): a party-add line carries the new party's
+# public key; each is written out here and its fingerprint computed by value. A line may be
+# signed only by the examiner key or by a party that a party added on a line before it.
+mkdir "$work/p"
+head -n "$complete" "$log" | tr -d '\000' | awk -v dir="$work/p" '
+  /^[{]"action":"party-add",/ {
+    if (match($0, /"public_key_pem":"-----BEGIN PUBLIC KEY-----\\n[A-Za-z0-9+\/=]*\\n-----END PUBLIC KEY-----\\n"/)) {
+      k = substr($0, RSTART + 18, RLENGTH - 19); gsub(/\\n/, "\n", k)
+      f = dir "/" NR ".pem"; printf "%s", k > f; close(f) } }'
+(cd "$work/p" && for f in *.pem; do
+  [ -f "$f" ] || continue
+  printf '%s %s\n' "${f%.pem}" "$(openssl pkey -pubin -in "./$f" -outform DER 2>/dev/null < /dev/null \
+    | sha256sum | cut -d' ' -f1)"
+done) > "$work/pfp"
 # Fields as sed would read them from the line (the last "seq" and "prev" match, as with '.*').
-head -n "$complete" "$log" | tr -d '\000' | awk -v logf="$log" -v sigs="$sigs" -v fp="$fp" -v pem="$pem" \
+head -n "$complete" "$log" | tr -d '\000' | awk -v logf="$log" -v sigs="$sigs" -v fp="$fp" -v pem="$pem" -v pfpf="$work/pfp" \
   -v sums="$work/sums" -v cpus="$cpus" -v work="$work" '
 function lastmatch(s, re,   off, at, len) {
   off = 0; at = 0
@@ -353,6 +367,20 @@ function field(s, re, lead, trail,   m, sp, at, len) {
   return substr(s, at + lead, len - lead - trail)
 }
 function say(n, k, text) { print n, k, text > (work "/msg") }
+# The JSON string right after PRE in s (its escapes kept as they are).
+function after(s, pre,   at, t) {
+  at = index(s, pre); if (!at) return ""
+  t = substr(s, at + length(pre))
+  return match(t, /^([^"\\]|\\.)*/) ? substr(t, 1, RLENGTH) : ""
+}
+# "seq hash" of the first {"hash":"...","seq":N} object named NAME in s ("" when none).
+function ref(s, name,   m, l) {
+  if (!match(s, "\"" name "\":[{]\"hash\":\"[0-9a-f]*\",\"seq\":[0-9]*[}]")) return ""
+  m = substr(s, RSTART + length(name) + 12, RLENGTH - length(name) - 13)
+  l = index(m, "\"")
+  if (l != 65) return ""
+  return substr(m, 73) " " substr(m, 1, 64)
+}
 # Only canonical base64 (what openssl base64 -A writes) counts; unused bits must be zero.
 function canonical(s,   body, l) {
   l = length(s)
@@ -393,6 +421,8 @@ BEGIN {
   }
   prev = "0000000000000000000000000000000000000000000000000000000000000000"
   expected = 0
+  while ((getline row < pfpf) > 0) { sp = index(row, " "); keyfp[substr(row, 1, sp - 1)] = substr(row, sp + 1) }
+  party[fp] = "e"; parties = 1
 }
 {
   n = NR
@@ -408,7 +438,36 @@ BEGIN {
     expected = seq + 1
   }
   if (lprev != prev) say(n, 2, logf ":" n ": chain broken (prev does not match line " (n - 1) ")")
-  if (actor != fp) say(n, 3, logf ":" n ": actor is not the examiner key " pem)
+  if (!(actor in party)) {
+    if ($0 ~ /^[{]"action":"party-add",/)
+      say(n, 3, logf ":" n ": a party-add by " substr(actor, 1, 16) "..., which is not a party at this line: nobody is added")
+    else say(n, 3, logf ":" n ": actor " substr(actor, 1, 16) "... is neither the examiner key nor a party added before this line")
+  } else if ($0 ~ /^[{]"action":"party-add",/) {
+    pf = match($0, /"party":[{]"fingerprint":"[0-9a-f]*"/) ? substr($0, RSTART + 24, RLENGTH - 25) : ""
+    if (!(n in keyfp)) say(n, 3, logf ":" n ": a party-add without a readable Ed25519 public key")
+    else if (keyfp[n] != pf) say(n, 3, logf ":" n ": the key of the added party has fingerprint " keyfp[n] ", not the " pf " the line names")
+    else if (!(pf in party)) {
+      party[pf] = n; parties++
+      print "party added at " logf ":" n ": " after($0, "\"fingerprint\":\"" pf "\",\"name\":\"") " (" after($0, "\"role\":\"") "), key " pf > (work "/custody")
+    }
+  }
+  if ($0 ~ /^[{]"action":"handover",/ && seq != "") {
+    hh = ref($0, "head"); ht = match($0, /"to":[{]"fingerprint":"[0-9a-f]*"/) ? substr($0, RSTART + 21, RLENGTH - 22) : ""
+    if (hh == "" || length(ht) != 64) say(n, 3, logf ":" n ": a hand-over without its head or receiver")
+    else { hto[seq] = ht; hhead[seq] = hh; hline[seq] = n; nh++; hl[nh] = seq; waiting[ht]++
+      hname[seq] = after($0, "\"to\":{\"fingerprint\":\"" ht "\",\"name\":\"") }
+  }
+  if ($0 !~ /^[{]"action":"receipt",/ && waiting[actor] > 0)
+    say(n, 3, logf ":" n ": signed by the receiver of a hand-over before its receipt")
+  if ($0 ~ /^[{]"action":"receipt",/) {
+    rh = ref($0, "handover"); rs = rh; sub(/ .*/, "", rs); rd = rh; sub(/.* /, "", rd)
+    if (rh == "" || !(rs in hto)) say(n, 3, logf ":" n ": a receipt that names no hand-over before it")
+    else if (hash[hline[rs]] != rd) say(n, 3, logf ":" n ": a receipt that names another hand-over line than " logf ":" hline[rs])
+    else if (ref($0, "head") != hhead[rs]) say(n, 3, logf ":" n ": a receipt over another head than the one the hand-over at " logf ":" hline[rs] " names")
+    else if (actor != hto[rs]) say(n, 3, logf ":" n ": a receipt not signed by the receiver named at " logf ":" hline[rs])
+    else if (rs in got) say(n, 3, logf ":" n ": a second receipt for the hand-over at " logf ":" hline[rs])
+    else { got[rs] = n; waiting[actor]-- }
+  }
   atn = (n in sigat) ? sigat[n] : ""
   sp = index(atn, " ")
   if ((sp ? substr(atn, 1, sp - 1) : atn) != ((n - 1) ""))
@@ -420,28 +479,39 @@ BEGIN {
     rest = substr(sigfor[key], index(sigfor[key], " ") + 1)
     sp = index(rest, " ")
     b64 = sp ? substr(rest, 1, sp - 1) : rest
-    if (canonical(b64)) print n, "o", octal(b64) > (work "/jobs." (n % cpus))
+    signer = (actor in party) ? party[actor] : "e"
+    if (canonical(b64)) print n, "o", signer, octal(b64) > (work "/jobs." (n % cpus))
     else {
       say(n, 5, logf ":" n ": its signature line (seq " shown ") is not canonical base64 (edited)")
       printf "%s\n", b64 > (work "/b/" n); close(work "/b/" n)
-      print n, "r" > (work "/jobs." (n % cpus))
+      print n, "r", signer > (work "/jobs." (n % cpus))
     }
   }
   prev = hash[n]
   print key, prev > (work "/heads")
 }
-END { print (NR ? prev : "0000000000000000000000000000000000000000000000000000000000000000") > (work "/head") }
+END {
+  for (i = 1; i <= nh; i++) {
+    s = hl[i]
+    if (s in got) print "hand-over at " logf ":" hline[s] " to " hname[s] " (key " hto[s] "): received, receipt at " logf ":" got[s] > (work "/custody")
+    else print "hand-over at " logf ":" hline[s] " to " hname[s] " (key " hto[s] "): NOT YET RECEIVED (no receipt in this copy)" > (work "/custody")
+  }
+  print "parties: " parties > (work "/custody")
+  print (NR ? prev : "0000000000000000000000000000000000000000000000000000000000000000") > (work "/head")
+}
 '
 # verify_sigs JOBS SIG: one openssl pkeyutl per signature; a failure is noted for its line.
 verify_sigs() {
   [ -f "$1" ] || return 0
-  while read -r vn vmode voct; do
+  while read -r vn vmode vkey voct; do
     if [ "$vmode" = o ]; then
       printf "$voct" > "$2"
     else
       openssl base64 -d -A -in "$work/b/$vn" > "$2" 2>/dev/null
     fi
-    if ! openssl pkeyutl -verify -pubin -inkey "$pem" -rawin \
+    vpem=./$pem
+    [ "$vkey" = e ] || vpem=$work/p/$vkey.pem
+    if ! openssl pkeyutl -verify -pubin -inkey "$vpem" -rawin \
         -in "$work/l/$vn" -sigfile "$2" >/dev/null 2>&1; then
       echo "$vn 6 $log:$vn: signature in $sigs does not verify"
     fi
@@ -460,6 +530,8 @@ if [ -s "$work/said" ]; then
   cat "$work/said"
   status=1
 fi
+# Who signed: the parties added and each hand-over with its receipt, or NOT YET RECEIVED.
+if [ -s "$work/custody" ]; then cat "$work/custody"; fi
 n=$complete
 if [ "$(tail -n "+$((n + 1))" "$log" | tr -d '\000' | wc -c)" -gt 0 ]; then
   problem "$log:$((n + 1)): line torn (no newline)"
