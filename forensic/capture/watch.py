@@ -287,7 +287,7 @@ def record_check(
         "checked_started": seen.started,
         "checked_finished": seen.finished,
         "plan": plan,
-        "examiner": case.info.examiner,
+        "examiner": case.examiner_of(key),
         "host": host_name(),
         "tool": tool_record(),
     }
@@ -324,7 +324,7 @@ def record_plan(case: Case, key: ExaminerKey, plan: Plan, kind: str = "plan", **
         plan.details() if kind == "plan" else {"kind": kind, "plan": plan.plan_id}
     )
     details.update(extra)
-    details.update({"examiner": case.info.examiner, "host": host_name(), "tool": tool_record()})
+    details.update({"examiner": case.examiner_of(key), "host": host_name(), "tool": tool_record()})
     with case.step(key, ACTION) as step:
         details["run"] = step.run
         step.record([PendingEntry(ACTION, f"watch:{plan.plan_id}", details)])

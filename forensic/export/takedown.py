@@ -265,7 +265,7 @@ def _log(
         "age_recipient": age_key,
         "log_head": head.hash,
         "log_head_seq": head.seq,
-        "examiner": case.info.examiner,
+        "examiner": case.examiner_of(key),
         "tool": tool_record(),
         "run": run,
     }
