@@ -36,6 +36,7 @@ from forensic._internal.casefs import (
     CaseLinkError,
     make_private_dirs,
     open_in_case,
+    read_case_bytes,
     remove_outside,
 )
 from forensic._internal.clock import utc_timestamp
@@ -185,6 +186,24 @@ def is_live(root: Path, name: str) -> bool:
     finally:
         os.close(fd)
     return False
+
+
+def live_tmp_entries(root: Path) -> set[str]:
+    """Names in ``tmp/`` that the intent of a live run names (a front end's upload folder):
+    recovery at the start of another step must leave them to their run."""
+    tmp = root / "tmp"
+    names: set[str] = set()
+    for name in outside_intents(tmp):
+        if not is_live(root, name):
+            continue
+        try:
+            doc = json.loads(read_case_bytes(root, f"tmp/{name}"))
+        except (OSError, ValueError, CaseLinkError):
+            continue
+        for path in doc.get("paths") or []:
+            if Path(str(path)).parent == tmp:
+                names.add(Path(str(path)).name)
+    return names
 
 
 def _same_file(path: Path, rec: dict[str, Any]) -> bool:

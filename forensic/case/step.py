@@ -66,6 +66,7 @@ from forensic.case.layout import REKEY_ACTIONS, is_derived
 from forensic.case.outside import (
     OUTSIDE_SUFFIX,
     is_live,
+    live_tmp_entries,
     outside_intents,
     remove_left_plaintext,
 )
@@ -679,6 +680,7 @@ def _scan_tmp(case: StepCase, handled: set[str]) -> tuple[list[dict[str, Any]], 
     partials: list[str] = []
     if not case.store.tmp.is_dir():
         return runs, partials
+    handled = handled | live_tmp_entries(case.root)
     for path in sorted(case.store.tmp.iterdir()):
         if path.name.endswith(INTENT_SUFFIX):
             try:

@@ -1,0 +1,155 @@
+"""``forensic app`` lets in only the browser that opened it, from this machine, and caches nothing.
+
+Plain HTTP requests against the real server: each refusal is proved by a request a hostile page
+or a rebinding DNS name could send; uploads go through the same capture rules as the CLI.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import zipfile
+from pathlib import Path
+
+import pytest
+from markupsafe import escape
+
+from forensic.i18n import message
+from tests.apptools import AppClient, running_app
+from tests.casetools import log_entries
+from tests.conftest import PASSPHRASE
+from tests.mediatools import jpeg_bytes
+
+
+@pytest.fixture
+def app(case_dir: Path):  # type: ignore[no-untyped-def]
+    with running_app(case_dir, "ko") as (server, client):
+        yield server, client
+
+
+def _security_headers(answer) -> None:  # type: ignore[no-untyped-def]
+    assert answer.headers["cache-control"] == "no-store"
+    csp = answer.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src 'self'" in csp
+    assert "http" not in csp and "unsafe" not in csp  # no external origin, no inline script
+    assert answer.headers["x-frame-options"] == "DENY"
+
+
+def test_binds_loopback_and_needs_the_token(app) -> None:  # type: ignore[no-untyped-def]
+    server, client = app
+    assert server.sock.getsockname()[0] == "127.0.0.1"
+    refused = client.request("GET", "/")
+    assert refused.status == 403
+    assert refused.text == message("app.security.no_token", "ko")
+    _security_headers(refused)
+    assert client.request("GET", "/?token=wrong").status == 403
+    assert client.request("GET", "/static/app.css").status == 403
+    login = client.login()
+    assert login.status == 303 and login.headers["location"] == "/"  # the token leaves the URL
+    cookie = login.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    forged = AppClient(client.port, client.token, client.csrf, cookie="forensic_app=guess")
+    assert forged.request("GET", "/items").status == 403
+    for path in ("/", "/items", "/static/app.js", "/static/NanumGothic.ttf", "/events/none"):
+        answer = client.request("GET", path)
+        assert answer.status in (200, 404), path
+        _security_headers(answer)
+
+
+def test_wrong_host_is_refused_even_with_the_token(app) -> None:  # type: ignore[no-untyped-def]
+    _server, client = app
+    client.login()
+    for host in ("evil.example", f"evil.example:{client.port}", "127.0.0.1:1"):
+        answer = client.request("GET", f"/?token={client.token}", headers={"Host": host})
+        assert answer.status == 421, host
+        assert answer.text == message("app.security.bad_host", "ko")
+        assert "set-cookie" not in answer.headers
+        assert client.request("GET", "/items", headers={"Host": host}).status == 421
+    # no Host at all: the HTTP layer itself refuses it
+    assert client.request("GET", f"/?token={client.token}", headers={"Host": ""}).status == 400
+    assert client.request("GET", "/", headers={"Host": f"localhost:{client.port}"}).status == 200
+
+
+def test_cross_site_posts_are_refused(app, case_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    _server, client = app
+    client.login()
+    before = len(log_entries(case_dir))
+    form = {"csrf": client.csrf, "passphrase": PASSPHRASE}
+    foreign = client.post("/unlock", form, {"Origin": "http://evil.example"})
+    assert foreign.status == 403
+    assert foreign.text == message("app.security.cross_site", "ko")
+    other_port = client.post("/unlock", form, {"Origin": "http://127.0.0.1:1"})
+    assert other_port.status == 403
+    fetched = client.post("/unlock", form, {"Sec-Fetch-Site": "cross-site"})
+    assert fetched.status == 403
+    no_csrf = client.post("/verify", {})
+    assert no_csrf.status == 403 and no_csrf.text == message("app.security.no_csrf", "ko")
+    bad_csrf = client.post("/hide", {"csrf": "x" * 43})
+    assert bad_csrf.status == 403
+    upload = client.upload([("a.jpg", jpeg_bytes())], {"csrf": "wrong", "kind": "files"})
+    assert upload.status in (303, 403)  # locked key first, or the CSRF refusal
+    assert len(log_entries(case_dir)) == before  # nothing was written
+
+
+def _unlocked(client: AppClient) -> None:
+    client.login()
+    answer = client.post("/unlock", {"csrf": client.csrf, "passphrase": PASSPHRASE, "next": "/"})
+    assert answer.status == 303, answer.text
+
+
+def test_upload_refuses_names_outside_and_leaves_nothing(app, case_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    _server, client = app
+    _unlocked(client)
+    before = len(log_entries(case_dir))
+    no_csrf = client.upload([("a.jpg", jpeg_bytes())], {"kind": "files"})
+    assert no_csrf.status == 403
+    for name in ("../outside.jpg", "a/../../b.jpg", "/etc/passwd"):
+        answer = client.upload([(name, jpeg_bytes())], {"csrf": client.csrf, "kind": "files"})
+        assert answer.status == 400, name
+        said = f"{name}: " + message("reason.chat.path_escapes", "ko", ref=name)
+        assert str(escape(said)) in answer.text
+    assert not (case_dir.parent / "outside.jpg").exists()
+    assert os.listdir(case_dir / "tmp") == []  # the upload folder and its intent are gone
+    assert len(log_entries(case_dir)) == before
+    assert client.upload([], {"csrf": client.csrf, "kind": "files"}).status == 400
+
+
+def _zip_bomb() -> bytes:
+    """Members declaring 20 GiB in all (the central directory lies): refused unread."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for n in range(5):
+            zf.writestr(f"KakaoTalkChats{n}.txt", b"x")
+    data = bytearray(buf.getvalue())
+    at = 0
+    while (at := data.find(b"PK\x01\x02", at)) != -1:
+        struct.pack_into("<I", data, at + 24, 0xFFFFFFFE)
+        at += 4
+    return bytes(data)
+
+
+def test_zip_bomb_refused_with_the_cli_message(app, case_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    _server, client = app
+    _unlocked(client)
+    answer = client.upload([("bomb.zip", _zip_bomb())], {"csrf": client.csrf, "kind": "kakaotalk"})
+    assert answer.status == 303
+    job = answer.headers["location"]
+    for _ in range(200):
+        page = client.request("GET", job).text
+        if 'data-state="running"' not in page:
+            break
+        import time
+
+        time.sleep(0.05)
+    assert "zip bomb?" in page
+    # the CLI's own words for the same file
+    bomb = case_dir.parent / "bomb.zip"
+    bomb.write_bytes(_zip_bomb())
+    res = cli(
+        "capture", "--case", case_dir, "--source", "kakaotalk", "--json", bomb, "--lang", "ko"
+    )
+    cli_message = json.loads(res.stdout)["failures"][0]["message"]
+    assert str(escape(f"bomb.zip: {cli_message}")) in page
+    assert os.listdir(case_dir / "tmp") == []
