@@ -27,6 +27,8 @@ from tests.test_cli_language import ALLOWED_WORDS, english_words
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = REPO / "tests" / "output" / "app"
+# The main pages a reviewer looks at (each page is checked; these are also photographed)
+PHOTOGRAPHED = frozenset({"create", "evidence", "items", "chats", "report", "export"})
 # On a Korean page besides the catalogue's words: the other language's name in its own script,
 # and the zone abbreviation every printed time carries (local_and_utc: "… KST (… UTC)")
 APP_WORDS = ALLOWED_WORDS | {"English", "KST"}
@@ -65,12 +67,15 @@ class Checks:
             )
             bad = [v for v in result if v[1] in ("serious", "critical")]
             assert not bad, f"{name}: accessibility violations {bad}"
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}-desktop.png"), full_page=True)
+        shoot = name in PHOTOGRAPHED
+        if shoot:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / f"{name}-desktop.png"), full_page=True)
         page.set_viewport_size({"width": 360, "height": 740})
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 360, f"{name}: wider than a phone ({width} px)"
-        page.screenshot(path=str(SHOTS / f"{name}-360.png"), full_page=True)
+        if shoot:
+            page.screenshot(path=str(SHOTS / f"{name}-360.png"), full_page=True)
         page.set_viewport_size({"width": 1280, "height": 900})
         assert self.csp == [], self.csp
 

@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from forensic._internal.clock import local_and_utc
+from forensic._internal.clock import DEFAULT_TIMEZONE, local_and_utc
 from forensic._internal.paths import display
 from forensic.i18n import message, templates_dir
 from forensic.webapp.state import AppState
@@ -43,9 +43,10 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     def t(key: str, **params: object) -> str:
         return message(f"app.{key}", lang, **params)
 
+    zone = str(context.get("zone") or DEFAULT_TIMEZONE)
+
     def when(utc: str) -> str:
-        zone = "Asia/Seoul"
-        return local_and_utc(utc, zone).text()
+        return local_and_utc(utc, zone).text()  # the case's zone, UTC beside it
 
     env: Environment = request.app.state.templates
     html = env.get_template(template).render(
