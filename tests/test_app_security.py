@@ -153,3 +153,36 @@ def test_zip_bomb_refused_with_the_cli_message(app, case_dir: Path, cli) -> None
     cli_message = json.loads(res.stdout)["failures"][0]["message"]
     assert str(escape(f"bomb.zip: {cli_message}")) in page
     assert os.listdir(case_dir / "tmp") == []
+
+
+def test_event_stream_needs_the_token_too(app) -> None:  # type: ignore[no-untyped-def]
+    _server, client = app
+    assert client.request("GET", "/events/anything").status == 403
+    client.login()
+    assert client.request("GET", "/events/anything").status == 404  # in, but no such job
+
+
+def test_encrypted_case_refuses_a_weak_passphrase(tmp_path: Path) -> None:
+    """The meter and the refusal are the CLI's (zxcvbn policy); nothing is created."""
+    folder = tmp_path / "new-case"
+    with running_app(folder, "ko") as (_server, client):
+        client.login()
+        meter = client.post("/strength", {"csrf": client.csrf, "passphrase": "1234"})
+        said = json.loads(meter.body)
+        assert said["weak"] is True and said["score"] < said["needed"] and said["text"]
+        form = {
+            "csrf": client.csrf,
+            "title": "t",
+            "examiner": "김지원",
+            "folder": str(folder),
+            "passphrase": "1234",
+            "encrypt": "on",
+        }
+        refused = client.post("/case", form)
+        assert refused.status == 400
+        assert "암호" in refused.text
+        assert not folder.exists() and not (tmp_path / "examiner-home").exists()
+        strong = {**form, "passphrase": "plum-harbour-violet-engine-42"}
+        made = client.post("/case", strong)
+        assert made.status == 303 and made.headers["location"] == "/evidence"
+        assert (folder / "keys" / "case-identity.age").is_file()
