@@ -173,6 +173,13 @@ def _korean_flow(
     page.click("main button[type=submit]")
     assert "이상 없음" in _job_done(page)
 
+    page.click("nav >> text=분석")
+    checks.page_ok("analysis")
+    page.click("main button[type=submit]")
+    found = _job_done(page)
+    assert "jpeg.grid" not in found  # findings in words, not signal names
+    assert "오류율" in found or "틀림" in found, found
+
     page.click("nav >> text=보고서")
     checks.page_ok("report")
     page.click("main button[type=submit]")
