@@ -186,3 +186,35 @@ def test_encrypted_case_refuses_a_weak_passphrase(tmp_path: Path) -> None:
         made = client.post("/case", strong)
         assert made.status == 303 and made.headers["location"] == "/evidence"
         assert (folder / "keys" / "case-identity.age").is_file()
+
+
+def test_a_dropped_folder_keeps_its_tree(app, case_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A folder comes as names with slashes (a Telegram export): captured as that export."""
+    from tests.chatexports import make_telegram_json
+
+    _server, client = app
+    _unlocked(client)
+    export = make_telegram_json(tmp_path / "ChatExport_2022-06-05")
+    files = [
+        (f"{export.name}/{p.relative_to(export)}", p.read_bytes())
+        for p in sorted(export.rglob("*"))
+        if p.is_file()
+    ]
+    answer = client.upload(files, {"csrf": client.csrf, "kind": "telegram"})
+    assert answer.status == 303
+    page = _finished(client, answer.headers["location"])
+    assert "텔레그램" in page, page
+    captured = [e for e in log_entries(case_dir) if e["action"] == "capture"]
+    assert len(captured) == len(files)
+    assert os.listdir(case_dir / "tmp") == []
+
+
+def _finished(client: AppClient, job: str) -> str:
+    import time
+
+    for _ in range(400):
+        page = client.request("GET", job).text
+        if 'data-state="running"' not in page:
+            return page
+        time.sleep(0.05)
+    raise AssertionError("the job did not end")
