@@ -23,12 +23,13 @@ from tests.casetools import log_entries
 from tests.chatexports import make_kakao_photo_zip
 from tests.conftest import PASSPHRASE, REPO
 from tests.mediatools import jpeg_bytes
+from tests.webserver import serve
 from tests.test_cli_language import ALLOWED_WORDS, english_words
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = REPO / "tests" / "output" / "app"
 # The main pages a reviewer looks at (each page is checked; these are also photographed)
-PHOTOGRAPHED = frozenset({"create", "evidence", "items", "chats", "report", "export"})
+PHOTOGRAPHED = frozenset({"create", "evidence", "items", "chats", "report"})
 # On a Korean page besides the catalogue's words: the other language's name in its own script,
 # and the zone abbreviation every printed time carries (local_and_utc: "… KST (… UTC)")
 APP_WORDS = ALLOWED_WORDS | {"English", "KST"}
@@ -142,10 +143,20 @@ def _korean_flow(
     assert "카카오톡" in said and "메시지 3개" in said, said
     assert list((case_dir / "tmp").iterdir()) == []  # the upload folder is gone
 
+    page.goto(f"http://127.0.0.1:{server.port}/evidence")
+    (tmp / "site").mkdir()
+    with serve(tmp / "site") as site:
+        page.fill("#url", f"{site.http}/page")
+        page.click("form[action='/evidence/url'] button")
+        said = _job_done(page)
+    assert f"{site.http}/page" in said, said
+
     page.click("nav >> text=증거 목록")
     checks.page_ok("items")
     images = page.locator(".items img")
-    assert images.count() == 2  # the export's photos stay inside its zip item
+    assert (
+        images.count() >= 3
+    )  # two photos and the page's screenshots (the export's stay in its zip)
     blurred = page.evaluate("() => document.querySelector('.items img').naturalWidth")
     assert blurred == 360  # the server-side blur (never the original's 640 px)
     page.locator("button.reveal").first.click()
