@@ -23,8 +23,8 @@ from tests.casetools import log_entries
 from tests.chatexports import make_kakao_photo_zip
 from tests.conftest import PASSPHRASE, REPO
 from tests.mediatools import jpeg_bytes
-from tests.webserver import serve
 from tests.test_cli_language import ALLOWED_WORDS, english_words
+from tests.webserver import serve
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = REPO / "tests" / "output" / "app"
