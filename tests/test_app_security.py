@@ -218,3 +218,28 @@ def _finished(client: AppClient, job: str) -> str:
             return page
         time.sleep(0.05)
     raise AssertionError("the job did not end")
+
+
+def test_a_live_upload_folder_is_left_alone_and_then_gone(case_dir: Path) -> None:
+    """While the app receives files, recovery and verify leave its signed, live upload folder;
+    a planted folder of the same shape without a live signed intent is still named."""
+    from forensic.case.case import Case
+    from forensic.service.verification import verify
+    from forensic.webapp.uploads import upload_folder
+    from tests.conftest import examiner_session
+
+    session = examiner_session()
+    key = session.unlock()
+    with upload_folder(case_dir, key) as folder:
+        (folder / "half.jpg").write_bytes(b"\xff\xd8 partial")
+        assert verify(session, case_dir, no_record=True).intact
+        case = Case.open(case_dir, session=session)
+        with case.writing(key) as recovery:
+            assert recovery.partial_files == ()
+        assert (folder / "half.jpg").is_file()
+    assert not folder.exists()
+    planted = case_dir / "tmp" / "upload-planted"
+    planted.mkdir()
+    (planted / "x.jpg").write_bytes(b"x")
+    problems = verify(session, case_dir, no_record=True).report.problems
+    assert [p.kind for p in problems] == ["partial_file"]

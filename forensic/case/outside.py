@@ -188,9 +188,10 @@ def is_live(root: Path, name: str) -> bool:
     return False
 
 
-def live_tmp_entries(root: Path) -> set[str]:
-    """Names in ``tmp/`` that the intent of a live run names (a front end's upload folder):
-    recovery at the start of another step must leave them to their run."""
+def live_tmp_entries(root: Path, public: Any) -> set[str]:
+    """Names in ``tmp/`` that the signed intent of a live run names (a front end's upload
+    folder): recovery at the start of another step leaves them to their run, and verify does
+    not take them for an interrupted copy. An unsigned intent names nothing."""
     tmp = root / "tmp"
     names: set[str] = set()
     for name in outside_intents(tmp):
@@ -198,7 +199,10 @@ def live_tmp_entries(root: Path) -> set[str]:
             continue
         try:
             doc = json.loads(read_case_bytes(root, f"tmp/{name}"))
-        except (OSError, ValueError, CaseLinkError):
+            sig = base64.b64decode(str(doc.pop("sig")), validate=True)
+            if not verify_signature(public, sig, canonical_json(doc)):
+                continue
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, CaseLinkError):
             continue
         for path in doc.get("paths") or []:
             if Path(str(path)).parent == tmp:
