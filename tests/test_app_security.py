@@ -243,3 +243,36 @@ def test_a_live_upload_folder_is_left_alone_and_then_gone(case_dir: Path) -> Non
     (planted / "x.jpg").write_bytes(b"x")
     problems = verify(session, case_dir, no_record=True).report.problems
     assert [p.kind for p in problems] == ["partial_file"]
+
+
+def test_the_verb_prints_its_one_time_address_and_serves_it(tmp_path: Path) -> None:
+    """``forensic app --no-browser``: the address it prints opens the app, on 127.0.0.1 only."""
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "forensic", "app", "--case", str(tmp_path / "c"), "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**env, "FORENSIC_LANG": "ko"},
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/\?token=([\w-]+)", line)
+        assert found, line
+        client = AppClient(int(found.group(1)), found.group(2), "")
+        assert client.login().status == 303
+        page = client.request("GET", "/")
+        assert page.status == 200 and "사건 시작" in page.text
+    finally:
+        child.send_signal(signal.SIGINT)
+        child.wait(10)
+    assert child.stderr is not None
+    assert client.token not in child.stderr.read()

@@ -93,6 +93,7 @@ class AppServer:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((HOST, port))
+        self.sock.listen(128)  # the printed address answers as soon as the server runs
         self.state.guard.port = self.sock.getsockname()[1]
         config = uvicorn.Config(
             build_app(self.state),
