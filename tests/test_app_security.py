@@ -276,3 +276,12 @@ def test_the_verb_prints_its_one_time_address_and_serves_it(tmp_path: Path) -> N
         child.wait(10)
     assert child.stderr is not None
     assert client.token not in child.stderr.read()
+
+
+def test_a_use_case_refusal_is_a_page_not_a_traceback(app) -> None:  # type: ignore[no-untyped-def]
+    _server, client = app
+    client.login()
+    answer = client.request("GET", "/items/ffff/preview")
+    assert answer.status == 400
+    assert "Traceback" not in answer.text and "ffff" in answer.text
+    _security_headers(answer)

@@ -76,8 +76,22 @@ def routes() -> list[Route]:
     ]
 
 
+async def use_case_error(request: Request, exc: Exception) -> Response:
+    """A use case's refusal (a damaged case, a locked case, a wrong item) as a page in the
+    user's language, never a traceback."""
+    from forensic.errors import ForensicError, KeyringError
+    from forensic.webapp.pages import go, render, state_of
+
+    assert isinstance(exc, ForensicError)
+    if isinstance(exc, KeyringError) and exc.key == "passphrase_needed":
+        return go(f"/unlock?next={request.url.path}")
+    return render(request, "message.html", 400, text=exc.diagnostics(state_of(request).lang))
+
+
 def build_app(state: AppState) -> SecurityMiddleware:
-    app = Starlette(routes=routes())
+    from forensic.errors import ForensicError
+
+    app = Starlette(routes=routes(), exception_handlers={ForensicError: use_case_error})
     app.state.forensic = state
     app.state.templates = environment()
     return SecurityMiddleware(app, state.guard, lambda: state.lang)
