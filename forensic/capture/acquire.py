@@ -64,6 +64,9 @@ class CaptureOptions:
     workers: int | None = None
     source: str | None = None  # "telegram" | "kakaotalk" | "files"; None: detected
     timezone: str | None = None  # zone of local chat times (default: the case's zone)
+    uploads: str | None = None
+    """A folder under the case's ``tmp/`` a front end streamed uploaded files into (the app):
+    what lies under it came from outside the case and is not refused as ``inside_case``."""
 
 
 @dataclass(frozen=True)
@@ -320,6 +323,24 @@ def _stage_one(
     return _Staged(item, staged, before, started, finished, sniff(staged.head), source)
 
 
+def uploads_folder(case: Case, uploads: str | None) -> bytes | None:
+    """The real path of the uploads folder, only when it lies directly in the case's ``tmp/``."""
+    if uploads is None:
+        return None
+    real = os.fsencode(os.path.realpath(uploads))
+    tmp = os.fsencode(os.path.realpath(case.root / "tmp"))
+    if os.path.dirname(real) != tmp or not os.path.basename(real).startswith(b"upload-"):
+        return None
+    return real
+
+
+def _in_case(real: bytes, case_real: bytes, uploads: bytes | None) -> bool:
+    """Whether a real path lies in the case (the uploads folder's files do not count)."""
+    if uploads is not None and real.startswith(uploads + b"/"):
+        return False
+    return real == case_real or real.startswith(case_real + b"/")
+
+
 def _plan_sources(
     case: Case,
     paths: Iterable[bytes],
@@ -327,6 +348,7 @@ def _plan_sources(
     failures: list[CaptureFailure],
     forced: str | None = None,
     registry: SourceRegistry | None = None,
+    uploads: bytes | None = None,
 ) -> list[Source]:
     """A planner for each path from the source that claims it (``forced``: ``--source``)."""
     registry = registry or default_registry()
@@ -338,7 +360,7 @@ def _plan_sources(
             failures.append(CaptureFailure(path, "missing"))
             continue
         real = os.path.realpath(path)
-        if real == case_real or real.startswith(case_real + b"/"):
+        if _in_case(real, case_real, uploads):
             failures.append(CaptureFailure(path, "inside_case"))
             continue
         if FolderSource.detect(path) and case_real.startswith(real.rstrip(b"/") + b"/"):
@@ -687,8 +709,9 @@ def _capture_run(
 ) -> None:
     """The body of one capture run (inside its step): plan, acquire in batches, derive, sum up."""
     options, progress = run.options, run.progress
+    uploads = uploads_folder(case, options.uploads)
     sources = _plan_sources(
-        case, paths, options.follow_symlinks, run.failures, options.source, registry
+        case, paths, options.follow_symlinks, run.failures, options.source, registry, uploads
     )
     groups = run.groups = [g for src in sources for g in src.groups()]
     if groups:
@@ -711,7 +734,8 @@ def _capture_run(
     # The total is unknown until the walk ends: the bar shows bytes and rate, no ETA.
     progress.start("capture", None)
     try:
-        for batch in _batches(_planned_files(case, sources, links, plan_failures)):
+        planned = _planned_files(case, sources, links, plan_failures, uploads)
+        for batch in _batches(planned):
             # Links met while planning this batch are logged before its files.
             if links:
                 run.record_links(links)
@@ -731,7 +755,11 @@ def _capture_run(
 
 
 def _planned_files(
-    case: Case, sources: list[Source], links: list[PlannedItem], failures: list[CaptureFailure]
+    case: Case,
+    sources: list[Source],
+    links: list[PlannedItem],
+    failures: list[CaptureFailure],
+    uploads: bytes | None = None,
 ) -> Iterator[PlannedItem]:
     """The plan, item by item, straight into the batches (never held whole): links and
     failures are set aside as they come, files go on to be acquired."""
@@ -752,7 +780,7 @@ def _planned_files(
     for src in sources:
         for item in src.plan():
             if item.kind == "file":
-                if realpath(item).startswith(case_real + b"/"):
+                if _in_case(realpath(item), case_real, uploads):
                     failures.append(CaptureFailure(item.path, "inside_case"))
                 else:
                     yield item

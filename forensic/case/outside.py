@@ -36,6 +36,7 @@ from forensic._internal.casefs import (
     CaseLinkError,
     make_private_dirs,
     open_in_case,
+    read_case_bytes,
     remove_outside,
 )
 from forensic._internal.clock import utc_timestamp
@@ -185,6 +186,28 @@ def is_live(root: Path, name: str) -> bool:
     finally:
         os.close(fd)
     return False
+
+
+def live_tmp_entries(root: Path, public: Any) -> set[str]:
+    """Names in ``tmp/`` that the signed intent of a live run names (a front end's upload
+    folder): recovery at the start of another step leaves them to their run, and verify does
+    not take them for an interrupted copy. An unsigned intent names nothing."""
+    tmp = root / "tmp"
+    names: set[str] = set()
+    for name in outside_intents(tmp):
+        if not is_live(root, name):
+            continue
+        try:
+            doc = json.loads(read_case_bytes(root, f"tmp/{name}"))
+            sig = base64.b64decode(str(doc.pop("sig")), validate=True)
+            if not verify_signature(public, sig, canonical_json(doc)):
+                continue
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, CaseLinkError):
+            continue
+        for path in doc.get("paths") or []:
+            if Path(str(path)).parent == tmp:
+                names.add(Path(str(path)).name)
+    return names
 
 
 def _same_file(path: Path, rec: dict[str, Any]) -> bool:

@@ -66,6 +66,7 @@ from forensic.case.layout import REKEY_ACTIONS, is_derived
 from forensic.case.outside import (
     OUTSIDE_SUFFIX,
     is_live,
+    live_tmp_entries,
     outside_intents,
     remove_left_plaintext,
 )
@@ -616,7 +617,7 @@ def recover(case: StepCase, key: ExaminerKey) -> RecoveryReport:
         torn_record = file_record(case.root, saved)
     finished = finish_committed_runs(case)
     plaintext, held = _left_plaintext(case, key)
-    runs, partials = _scan_tmp(case, {r["intent"].removeprefix("tmp/") for r in plaintext})
+    runs, partials = _scan_tmp(case, key, {r["intent"].removeprefix("tmp/") for r in plaintext})
     quarantined = _quarantine(case, announced)
     report = RecoveryReport(
         torn_log_bytes=len(torn),
@@ -672,13 +673,16 @@ def _left_plaintext(case: StepCase, key: ExaminerKey) -> tuple[list[dict[str, An
     return remove_left_plaintext(case.root, key, committed)
 
 
-def _scan_tmp(case: StepCase, handled: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
+def _scan_tmp(
+    case: StepCase, key: ExaminerKey, handled: set[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
     """The intents of interrupted steps and the partial files in ``tmp/``; the outside intents
     recovery handled, and those of live runs, are neither."""
     runs: list[dict[str, Any]] = []
     partials: list[str] = []
     if not case.store.tmp.is_dir():
         return runs, partials
+    handled = handled | live_tmp_entries(case.root, key.public)
     for path in sorted(case.store.tmp.iterdir()):
         if path.name.endswith(INTENT_SUFFIX):
             try:

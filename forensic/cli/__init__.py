@@ -1,5 +1,6 @@
 """The ``forensic`` command line (typer + rich). The only package that prints or exits."""
 
+from forensic.cli import app_verbs as _app_verbs  # noqa: F401  (registers `app`)
 from forensic.cli import capture_verbs as _capture_verbs  # noqa: F401  (registers `capture`)
 from forensic.cli import case_verbs as _case_verbs  # noqa: F401  (init, recover, note, key, demo)
 from forensic.cli import chat_verbs as _chat_verbs  # noqa: F401  (mark, unmark, chat show/marks)

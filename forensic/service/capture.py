@@ -62,6 +62,8 @@ class CaptureSettings:
     ocr: bool = True
     """Read the text of web and screen captures."""
     workers: int | None = None
+    uploads: str | None = None
+    """The case's ``tmp/upload-*`` folder a front end streamed uploaded files into."""
 
     def for_files(self) -> CaptureOptions:
         return CaptureOptions(
@@ -73,6 +75,7 @@ class CaptureSettings:
             workers=self.workers,
             source=self.source,
             timezone=self.timezone,
+            uploads=self.uploads,
         )
 
     def for_fetching(self, lang: str) -> FetchOptions:

@@ -23,7 +23,7 @@ from forensic.case.case import (
     tool_record,
 )
 from forensic.case.derived import plaintext_digest
-from forensic.case.outside import OUTSIDE_SUFFIX, is_live
+from forensic.case.outside import OUTSIDE_SUFFIX, is_live, live_tmp_entries
 from forensic.case.records import case_file_digest
 from forensic.case.step import announced_objects, own_orphan
 from forensic.custody.keys import ExaminerKey, fingerprint, load_public_pem
@@ -416,7 +416,10 @@ def _check_tree(
     """Everything in the case folder: links, hard links and special files named (never
     followed or opened), and what no log entry recorded."""
     problems: list[Problem] = []
+    live = {f"tmp/{name}" for name in _live_uploads(case)}
     for dirpath, dirs, names in os.walk(case.root):
+        if Path(dirpath).relative_to(case.root).as_posix() == "tmp":
+            dirs[:] = [d for d in dirs if f"tmp/{d}" not in live]
         for name in [*dirs, *names]:
             full = Path(dirpath) / name
             rel = full.relative_to(case.root).as_posix()
@@ -431,6 +434,15 @@ def _check_tree(
                 continue
             problems.extend(_unrecorded(full, rel, superseded, announced))
     return problems
+
+
+def _live_uploads(case: Case) -> set[str]:
+    """The ``tmp/`` folders a live run's signed intent names (none when the key is unreadable)."""
+    try:
+        public = case.public_key()
+    except (ValueError, TypeError):
+        return set()
+    return live_tmp_entries(case.root, public)
 
 
 def _unrecorded(
