@@ -651,6 +651,19 @@ class Case:
     def public_key(self) -> Any:
         return load_public_pem(self.info.public_key_pem.encode("ascii"))
 
+    def party_public_keys(self) -> list[Any]:
+        """The keys of every party of the committed log (the examiner's first): an outside
+        intent signed by any of them is one this case's recovery acts on."""
+        keys = [self.public_key()]
+        try:
+            parties = list(self.parties().values())
+        except (OSError, ValueError, KeyError, TypeError):
+            return keys  # a damaged log: the examiner's own intents only
+        for party in parties:
+            if party.fingerprint != self.info.public_key_fingerprint:
+                keys.append(load_public_pem(party.public_key_pem.encode("ascii")))
+        return keys
+
 
 def _item_by_number(items: list[Item], digits: str, given: str) -> Item:
     """``items[N - 1]``, or an error that names the numbers this case has."""

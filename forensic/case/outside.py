@@ -25,7 +25,7 @@ import fcntl
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,8 +141,16 @@ def outside_plaintext(
         intent.drop()
 
 
-def _dead_intent(root: Path, name: str, public: Any) -> tuple[int, dict[str, Any]] | None:
-    """An intent whose writer is gone (its lock free), checked against the examiner key; the
+def _signed_by_one_of(publics: Sequence[Any], sig: bytes, doc: dict[str, Any]) -> bool:
+    """Whether one of the case's parties signed this intent (whoever ran the step)."""
+    data = canonical_json(doc)
+    return any(verify_signature(public, sig, data) for public in publics)
+
+
+def _dead_intent(
+    root: Path, name: str, publics: Sequence[Any]
+) -> tuple[int, dict[str, Any]] | None:
+    """An intent whose writer is gone (its lock free), checked against the parties' keys; the
     descriptor stays open, and locked, until the recovery is over."""
     try:
         fd = open_in_case(root, f"tmp/{name}")
@@ -157,8 +165,8 @@ def _dead_intent(root: Path, name: str, public: Any) -> tuple[int, dict[str, Any
         with os.fdopen(os.dup(fd), "rb") as fh:
             doc = json.loads(fh.read())
         sig = base64.b64decode(str(doc.pop("sig")), validate=True)
-        if not isinstance(doc, dict) or not verify_signature(public, sig, canonical_json(doc)):
-            raise ValueError("not signed by the case key")
+        if not isinstance(doc, dict) or not _signed_by_one_of(publics, sig, doc):
+            raise ValueError("not signed by a party's key")
     except (OSError, ValueError, KeyError, TypeError):
         os.close(fd)
         return None
@@ -188,7 +196,7 @@ def is_live(root: Path, name: str) -> bool:
     return False
 
 
-def live_tmp_entries(root: Path, public: Any) -> set[str]:
+def live_tmp_entries(root: Path, publics: Sequence[Any]) -> set[str]:
     """Names in ``tmp/`` that the signed intent of a live run names (a front end's upload
     folder): recovery at the start of another step leaves them to their run, and verify does
     not take them for an interrupted copy. An unsigned intent names nothing."""
@@ -200,7 +208,7 @@ def live_tmp_entries(root: Path, public: Any) -> set[str]:
         try:
             doc = json.loads(read_case_bytes(root, f"tmp/{name}"))
             sig = base64.b64decode(str(doc.pop("sig")), validate=True)
-            if not verify_signature(public, sig, canonical_json(doc)):
+            if not _signed_by_one_of(publics, sig, doc):
                 continue
         except (OSError, ValueError, KeyError, TypeError, AttributeError, CaseLinkError):
             continue
@@ -219,7 +227,7 @@ def _same_file(path: Path, rec: dict[str, Any]) -> bool:
 
 
 def remove_left_plaintext(
-    root: Path, key: ExaminerKey, committed_runs: set[str]
+    root: Path, publics: Sequence[Any], committed_runs: set[str]
 ) -> tuple[list[dict[str, Any]], list[int]]:
     """Remove what dead runs left outside the store; returns the records for the recover
     entry and the intents' locked descriptors (the caller unlinks the intents after its entry
@@ -227,7 +235,7 @@ def remove_left_plaintext(
     records: list[dict[str, Any]] = []
     fds: list[int] = []
     for name in outside_intents(root / "tmp"):
-        found = _dead_intent(root, name, key.public)
+        found = _dead_intent(root, name, publics)
         if found is None:
             continue
         fd, doc = found

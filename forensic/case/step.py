@@ -109,6 +109,7 @@ class StepCase(Protocol):
     @property
     def log(self) -> CustodyLog: ...
     def entries(self) -> list[CustodyEntry]: ...
+    def party_public_keys(self) -> list[Any]: ...
     def recorded_objects(self, entries: list[CustodyEntry] | None = None) -> set[str]: ...
     def recorded_files(
         self, entries: list[CustodyEntry] | None = None
@@ -670,7 +671,7 @@ def _left_plaintext(case: StepCase, key: ExaminerKey) -> tuple[list[dict[str, An
     if not outside_intents(case.store.tmp):
         return [], []
     committed = {r for e in case.entries() if isinstance(r := e.details.get("run"), str)}
-    return remove_left_plaintext(case.root, key, committed)
+    return remove_left_plaintext(case.root, case.party_public_keys(), committed)
 
 
 def _scan_tmp(
@@ -682,7 +683,7 @@ def _scan_tmp(
     partials: list[str] = []
     if not case.store.tmp.is_dir():
         return runs, partials
-    handled = handled | live_tmp_entries(case.root, key.public)
+    handled = handled | live_tmp_entries(case.root, case.party_public_keys())
     for path in sorted(case.store.tmp.iterdir()):
         if path.name.endswith(INTENT_SUFFIX):
             try:

@@ -437,12 +437,12 @@ def _check_tree(
 
 
 def _live_uploads(case: Case) -> set[str]:
-    """The ``tmp/`` folders a live run's signed intent names (none when the key is unreadable)."""
+    """The ``tmp/`` folders a live run's signed intent names (none when a key is unreadable)."""
     try:
-        public = case.public_key()
+        publics = case.party_public_keys()
     except (ValueError, TypeError):
         return set()
-    return live_tmp_entries(case.root, public)
+    return live_tmp_entries(case.root, publics)
 
 
 def _unrecorded(
