@@ -113,6 +113,30 @@ KEPT = (
     "pdq/bridge-mods/aaa-orig.jpg",
     "pdq/reg-test-input/exif-rotn/exif-rotn-1.jpg",
 )
+#: the folder of camera and phone JPEGs, filtered by :func:`camera_photo_rule`
+CAMERA_FOLDER = "camera-photos/"
+CAMERA_MIN_SIDE = 256
+#: editing programs named in EXIF Software or a file name (lower case): the file was edited
+EDITORS = (
+    "photoshop",
+    "gimp",
+    "lightroom",
+    "photo editor",
+    "acd systems",
+    "noise ninja",
+    "digital photo professional",
+    "idimager",
+    "viewer",
+    "olympus master",
+    "camedia master",
+    "digital central",
+    "ofoto",
+    "quicktime",
+    "frontier",
+    "picasa",
+    "paint",
+    "nikon transfer",
+)
 SUFFIXES = (".jpg", ".jpeg", ".tif", ".tiff", ".png", ".webp")
 #: real camera videos (test-padded-dimensions.mp4 is synthetic colour bars: left out)
 VIDEOS = ("chair-19-sd-bar.mp4", "doorknob-hd-no-bar.mp4", "pattern-hd-no-bar.mp4")
@@ -128,16 +152,54 @@ def excluded(rel: str) -> str | None:
     return None
 
 
+def camera_photo_rule(path: Path, seen: dict[str, str]) -> str | None:
+    """Why a file of ``camera-photos/`` is not an untouched camera photo, or None.
+
+    The folder mixes camera originals with files that are tiny, damaged or edited; the rule
+    keeps a file only when (1) it decodes completely, (2) its short side is at least
+    :data:`CAMERA_MIN_SIDE` px (thumbnails and web copies are resampled and too small),
+    (3) its EXIF names a camera maker (``Make``), (4) neither its EXIF ``Software`` nor its file
+    name names an editing program (:data:`EDITORS`), and (5) its pixels are not those of a file
+    already kept (``seen``: pixel digest -> name)."""
+    import hashlib
+
+    name = path.name
+    try:
+        with Image.open(path) as im:
+            im.load()
+            exif = im.getexif()
+            size = im.size
+            digest = hashlib.sha256(im.tobytes()).hexdigest()
+    except Exception as exc:
+        return f"damaged: does not decode completely ({type(exc).__name__})"
+    if min(size) < CAMERA_MIN_SIDE:
+        return f"tiny: {size[0]}x{size[1]}, under {CAMERA_MIN_SIDE} px"
+    make, software = str(exif.get(0x010F) or "").strip(), str(exif.get(0x0131) or "")
+    if not make:
+        return "no camera maker in EXIF: camera origin not shown"
+    for text in (software, name):
+        hit = next((e for e in EDITORS if e in text.lower()), None)
+        if hit is not None:
+            return f"edited: {'Software' if text is software else 'file name'} names {hit!r}"
+    if digest in seen:
+        return f"same pixels as {seen[digest]}"
+    seen[digest] = name
+    return None
+
+
 def negative_photos(root: Path) -> tuple[list[str], dict[str, str]]:
     """Distinct real photos (relative paths) and every file left out with its reason."""
     kept: list[str] = []
     left: dict[str, str] = {}
+    seen: dict[str, str] = {}
     for p in sorted(root.rglob("*")):
         if p.suffix.lower() not in SUFFIXES or not p.is_file():
             continue
         rel = p.relative_to(root).as_posix()
         why = excluded(rel)
-        if why is None:
+        if why is None and rel.startswith(CAMERA_FOLDER):
+            why = camera_photo_rule(p, seen)
+        elif why is None:
             try:
                 with Image.open(p) as im:
                     im.load()
@@ -419,11 +481,12 @@ def messenger(
 
 _PHOTOS: list[Path] = []
 _TMP: Path = Path()
+_ONLY: tuple[str, ...] = ()
 
 
-def _init_worker(photos: list[Path], tmp: Path) -> None:
-    global _PHOTOS, _TMP
-    _PHOTOS, _TMP = photos, tmp
+def _init_worker(photos: list[Path], tmp: Path, only: tuple[str, ...] = ()) -> None:
+    global _PHOTOS, _TMP, _ONLY
+    _PHOTOS, _TMP, _ONLY = photos, tmp, only
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     sys.path.insert(0, str(REPO))
     import cv2
@@ -478,7 +541,9 @@ def pixel_metrics(heat: Any, mask: Mask) -> dict[str, float] | None:
 
 
 def score_file(data: bytes, mask: Mask | None, name: str) -> dict[str, Any]:
-    """Every registered detector on one file: statuses, numeric scores, localisation."""
+    """Every registered detector (or those of ``--only``) on one file: per detector name, its
+    statuses (as the detector decided them, before any demotion), numeric scores and
+    localisation. Kept per detector so that one family can be re-measured alone."""
     from forensic.analysis.interface import AnalysisInput
     from forensic.analysis.registry import detectors
     from forensic.analysis.store import run_detector
@@ -490,11 +555,15 @@ def score_file(data: bytes, mask: Mask | None, name: str) -> dict[str, Any]:
         meta = describe_path(path)
         doc = {**meta["sections"], "item": {"media_type": meta["media_type"]}}
         item = AnalysisInput(path, meta["media_type"], doc)
-        status: dict[str, str] = {}
-        scores: dict[str, float] = {}
-        loc: dict[str, dict[str, float]] = {}
+        out: dict[str, Any] = {}
         local = mask is not None and bool((mask == 0).any())
         for det in detectors():
+            if _ONLY and det.name not in _ONLY:
+                continue
+            status: dict[str, str] = {}
+            scores: dict[str, float] = {}
+            loc: dict[str, dict[str, float]] = {}
+            out[det.name] = {"status": status, "score": scores, "loc": loc}
             if not det.accepts(meta["media_type"]):
                 continue
             result = run_detector(det, item)
@@ -518,7 +587,7 @@ def score_file(data: bytes, mask: Mask | None, name: str) -> dict[str, Any]:
                     m = pixel_metrics(heat, mask)
                     if m is not None:
                         loc[signal] = m
-        return {"status": status, "score": scores, "loc": loc}
+        return out
     finally:
         path.unlink(missing_ok=True)
 
@@ -539,6 +608,50 @@ def run_task(task: tuple[int, str, int]) -> dict[str, Any]:
     after_data, after_mask = messenger(data, mask, rng)
     after = score_file(after_data, after_mask, name + "-after.jpg")
     return {"idx": idx, "kind": kind, "note": note, "before": before, "after": after}
+
+
+def flatten(per_detector: dict[str, Any]) -> dict[str, Any]:
+    """One stage's statuses, scores and localisation over all detectors."""
+    out: dict[str, Any] = {"status": {}, "score": {}, "loc": {}}
+    for det in per_detector.values():
+        for key in out:
+            out[key].update(det[key])
+    return out
+
+
+def task_key(task: tuple[int, str, int], all_paths: list[Path]) -> str:
+    """A task's name in the score cache: the file names, not indices (the photo set may grow)."""
+    idx, kind, donor = task
+
+    def rel(p: Path) -> str:
+        return p.relative_to(DATASETS).as_posix() if p.is_relative_to(DATASETS) else p.name
+
+    donor_name = "" if kind in ("negative", "video") else rel(all_paths[donor])
+    return f"{rel(all_paths[idx])}|{kind}|{donor_name}"
+
+
+def read_cache(path: Path | None) -> dict[str, dict[str, Any]]:
+    """Cached per-file detector results (JSON lines, the last line of a key wins)."""
+    out: dict[str, dict[str, Any]] = {}
+    if path is None or not path.is_file():
+        return out
+    for line in path.read_text("utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:  # a line cut by an interrupted run
+            continue
+        out[row["key"]] = row
+    return out
+
+
+def merge_cached(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """``new``'s detectors replace the same detectors of ``old`` (re-measuring one family)."""
+    if old is None:
+        return new
+    merged = dict(old)
+    for stage in ("before", "after"):
+        merged[stage] = {**old[stage], **new[stage]}
+    return merged
 
 
 # ---------------------------------------------------------------- statistics
@@ -647,7 +760,32 @@ def fpr_entry(x: int, n: int) -> dict[str, Any]:
 # ---------------------------------------------------------------- the run
 
 
-def run(quick: bool, jobs: int) -> dict[str, Any]:
+def plan(
+    paths: list[Path], frames: list[str], rng: np.random.Generator
+) -> list[tuple[int, str, int]]:
+    """Every task: the negatives and video frames first (they set and check the thresholds),
+    then each photo's manipulations, photo by photo in a seeded shuffled order, so that a run
+    stopped early has measured every negative and a random subset of the photos' positives."""
+    tasks: list[tuple[int, str, int]] = [(i, "negative", i) for i in range(len(paths))]
+    tasks += [(len(paths) + i, "video", 0) for i in range(len(frames))]
+    positives: dict[int, list[tuple[int, str, int]]] = {}
+    for kind in KINDS:
+        for i, p in enumerate(paths):
+            if kind in NEEDS_JPEG and p.suffix.lower() not in (".jpg", ".jpeg"):
+                continue
+            donor = (i + 1 + int(rng.integers(0, len(paths) - 1))) % len(paths)
+            positives.setdefault(i, []).append((i, kind, donor))
+    order = np.random.default_rng([SEED, 1]).permutation(len(paths))
+    for i in order:
+        tasks += positives.get(int(i), [])
+    return tasks
+
+
+def run(
+    quick: bool, jobs: int, cache: Path | None, only: tuple[str, ...], cached_only: bool
+) -> dict[str, Any]:
+    """Score every task (or take it from ``cache``), then aggregate. ``only``: re-measure
+    these detectors alone and keep every other detector's cached scores."""
     global BOOT
     if quick:
         BOOT = QUICK_BOOT
@@ -663,25 +801,46 @@ def run(quick: bool, jobs: int) -> dict[str, Any]:
         photos = small[:: max(1, len(small) // QUICK_PHOTOS)][:QUICK_PHOTOS]
     paths = [DATASETS / p for p in photos]
     rng = np.random.default_rng(SEED)
+    cached = read_cache(cache)
     with tempfile.TemporaryDirectory(prefix="forensic-eval-") as tmp_name:
         tmp = Path(tmp_name)
         frames = [] if quick else video_frames(DATASETS, tmp, None)
         all_paths = paths + [Path(f) for f in frames]
-        tasks: list[tuple[int, str, int]] = [(i, "negative", i) for i in range(len(paths))]
-        tasks += [(len(paths) + i, "video", 0) for i in range(len(frames))]
-        for kind in KINDS:
-            for i, p in enumerate(paths):
-                if kind in NEEDS_JPEG and p.suffix.lower() not in (".jpg", ".jpeg"):
-                    continue
-                donor = (i + 1 + int(rng.integers(0, len(paths) - 1))) % len(paths)
-                tasks.append((i, kind, donor))
+        tasks = plan(paths, frames, rng)
+        keys = [task_key(t, all_paths) for t in tasks]
+        redo = bool(only) and not cached_only
+        todo = [t for t, k in zip(tasks, keys, strict=True) if redo or k not in cached]
+        if cached_only:
+            todo = []
+        print(f"  {len(tasks)} files, {len(tasks) - len(todo)} from the cache", file=sys.stderr)
         ctx = multiprocessing.get_context("spawn")
-        results: list[dict[str, Any]] = []
-        with ctx.Pool(jobs, _init_worker, (all_paths, tmp)) as pool:
-            for n, r in enumerate(pool.imap(run_task, tasks, chunksize=1), 1):
-                results.append(r)
-                if n % 50 == 0 or n == len(tasks):
-                    print(f"  {n}/{len(tasks)} files", file=sys.stderr, flush=True)
+        sink = cache.open("a", encoding="utf-8") if cache is not None else None
+        try:
+            with ctx.Pool(jobs, _init_worker, (all_paths, tmp, only)) as pool:
+                for n, r in enumerate(pool.imap(run_task, todo, chunksize=1), 1):
+                    key = task_key((r["idx"], r["kind"], todo[n - 1][2]), all_paths)
+                    cached[key] = merge_cached(cached.get(key), {**r, "key": key})
+                    if sink is not None:
+                        sink.write(json.dumps(cached[key], sort_keys=True) + "\n")
+                        sink.flush()
+                    if n % 50 == 0 or n == len(todo):
+                        print(f"  {n}/{len(todo)} files", file=sys.stderr, flush=True)
+        finally:
+            if sink is not None:
+                sink.close()
+    results = []
+    for t, k in zip(tasks, keys, strict=True):
+        if k in cached:
+            row = cached[k]
+            results.append(
+                {
+                    "idx": t[0],
+                    "kind": t[1],
+                    "note": row["note"],
+                    "before": flatten(row["before"]),
+                    "after": flatten(row["after"]),
+                }
+            )
     return aggregate(results, photos, left_out, frames, rng)
 
 
@@ -1024,13 +1183,32 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--md", type=Path, default=REPO / "docs" / "detection-evaluation.md")
     ap.add_argument("--json", type=Path, default=REPO / "forensic/analysis/error_rates.json")
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        help="JSON lines of per-file detector results: read, and extended with what is "
+        "computed (re-split or re-aggregate without recomputing)",
+    )
+    ap.add_argument(
+        "--only",
+        default="",
+        help="comma-separated detector names to re-measure alone (e.g. faces); every other "
+        "detector's results come from --cache",
+    )
+    ap.add_argument(
+        "--cached-only", action="store_true", help="compute nothing: aggregate --cache as it is"
+    )
     args = ap.parse_args()
+    only = tuple(n for n in args.only.split(",") if n)
+    if (only or args.cached_only) and args.cache is None:
+        print("--only and --cached-only need --cache", file=sys.stderr)
+        return 2
     if not DATASETS.is_dir():
         print(f"{DATASETS}: reference datasets missing", file=sys.stderr)
         return 3
     sys.path.insert(0, str(REPO))
     t0 = time.perf_counter()
-    res = run(args.quick, args.jobs)
+    res = run(args.quick, args.jobs, args.cache, only, args.cached_only)
     secs = time.perf_counter() - t0
     res["generated_by"] = "bench/eval_detection.py" + (" --quick" if args.quick else "")
     res["seed"] = SEED
