@@ -3,6 +3,7 @@
 from forensic.cli import capture_verbs as _capture_verbs  # noqa: F401  (registers `capture`)
 from forensic.cli import case_verbs as _case_verbs  # noqa: F401  (init, recover, note, key, demo)
 from forensic.cli import chat_verbs as _chat_verbs  # noqa: F401  (mark, unmark, chat show/marks)
+from forensic.cli import compare_verbs as _compare_verbs  # noqa: F401  (registers `compare`)
 from forensic.cli import crypt_verbs as _crypt_verbs  # noqa: F401  (encrypt, share)
 from forensic.cli import export_verbs  # noqa: F401  (registers the `export` verb)
 from forensic.cli import match_verbs as _match_verbs  # noqa: F401  (registers `match`)
