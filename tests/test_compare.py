@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,15 @@ def test_compare_acquires_the_original_only_when_asked(
     assert res.exit_code == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["original"]["acquired"] is True and doc["changed"] == 0.0
+    assert any(e["action"] == "capture" and doc["original"]["sha256"] in json.dumps(e)
+               for e in log_entries(case_dir))  # fmt: skip
+    # the report says it in the item's chapter
+    assert cli("key", "cert", "--name", "Examiner").exit_code == 0
+    res = cli("report", "--case", case_dir, "--demo-tsa", "--json")
+    assert res.exit_code == 0, res.stderr
+    pdf = Path(json.loads(res.stdout)["report"]["path"])
+    text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True).stdout
+    assert "Comparison with an original photo" in text and "matches your photo" in text
 
 
 def test_compare_bad_input_is_one_clear_line(case_dir: Path, cli: Cli, tmp_path: Path) -> None:
