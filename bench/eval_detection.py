@@ -152,24 +152,21 @@ def excluded(rel: str) -> str | None:
     return None
 
 
-def camera_photo_rule(path: Path, seen: dict[str, str]) -> str | None:
+def camera_photo_rule(path: Path) -> str | None:
     """Why a file of ``camera-photos/`` is not an untouched camera photo, or None.
 
     The folder mixes camera originals with files that are tiny, damaged or edited; the rule
     keeps a file only when (1) it decodes completely, (2) its short side is at least
     :data:`CAMERA_MIN_SIDE` px (thumbnails and web copies are resampled and too small),
-    (3) its EXIF names a camera maker (``Make``), (4) neither its EXIF ``Software`` nor its file
-    name names an editing program (:data:`EDITORS`), and (5) its pixels are not those of a file
-    already kept (``seen``: pixel digest -> name)."""
-    import hashlib
-
+    (3) its EXIF names a camera maker (``Make``), and (4) neither its EXIF ``Software`` nor its
+    file name names an editing program (:data:`EDITORS`). The same pixels in two files (here or
+    in another folder) are kept once: :func:`pixel_duplicates`."""
     name = path.name
     try:
         with Image.open(path) as im:
             im.load()
             exif = im.getexif()
             size = im.size
-            digest = hashlib.sha256(im.tobytes()).hexdigest()
     except Exception as exc:
         return f"damaged: does not decode completely ({type(exc).__name__})"
     if min(size) < CAMERA_MIN_SIDE:
@@ -181,9 +178,6 @@ def camera_photo_rule(path: Path, seen: dict[str, str]) -> str | None:
         hit = next((e for e in EDITORS if e in text.lower()), None)
         if hit is not None:
             return f"edited: {'Software' if text is software else 'file name'} names {hit!r}"
-    if digest in seen:
-        return f"same pixels as {seen[digest]}"
-    seen[digest] = name
     return None
 
 
@@ -191,14 +185,13 @@ def negative_photos(root: Path) -> tuple[list[str], dict[str, str]]:
     """Distinct real photos (relative paths) and every file left out with its reason."""
     kept: list[str] = []
     left: dict[str, str] = {}
-    seen: dict[str, str] = {}
     for p in sorted(root.rglob("*")):
         if p.suffix.lower() not in SUFFIXES or not p.is_file():
             continue
         rel = p.relative_to(root).as_posix()
         why = excluded(rel)
         if why is None and rel.startswith(CAMERA_FOLDER):
-            why = camera_photo_rule(p, seen)
+            why = camera_photo_rule(p)
         elif why is None:
             try:
                 with Image.open(p) as im:
