@@ -818,6 +818,7 @@ def run(
             p
             for p in photos
             if p.endswith(".jpg")
+            and not p.startswith(CAMERA_FOLDER)  # the same subset as before that folder came
             and min(Image.open(DATASETS / p).size) >= 256
             and np.prod(Image.open(DATASETS / p).size) <= 1_000_000
         ]
@@ -1056,27 +1057,44 @@ def markdown(res: dict[str, Any], seconds: float, quick: bool, jobs: int) -> str
         "",
         "Written by `python bench/eval_detection.py`"
         + (" --quick (a SUBSET: not the published figures)" if quick else "")
-        + f" in {seconds:.0f} s on {jobs} worker processes ({res.get('worker_cpu_s', 0):.0f} "
-        f"CPU-seconds: the wall time depends on what else the machine runs); seed {SEED}, "
-        f"{BOOT} bootstrap "
+        + (
+            f" --cached-only in {seconds:.0f} s: aggregated from the per-file detector results "
+            "an earlier scoring run cached (`--cache`), its time not included"
+            if res.get("cached_only")
+            else f" in {seconds:.0f} s on {jobs} worker processes "
+            f"({res.get('worker_cpu_s', 0):.0f} CPU-seconds: the wall time depends on what else "
+            "the machine runs)"
+        )
+        + f"; seed {SEED}, {BOOT} bootstrap "
         "resamples. Every registered image detector is run on every file exactly as "
         "`forensic analyze --detect` runs it; every numeric finding value is a score (higher "
         "= more suspicious), every heatmap is scored against the ground-truth mask.",
         "",
         "## Benchmark",
         "",
-        f"* **Negatives**: {n} distinct real photos from `../shared/datasets` (exif-samples, "
-        "pdq, c2pa; JPEG, TIFF, PNG), the untouched files. Files left out and why are listed in "
+        f"* **Negatives**: {n} distinct real photos from `../shared/datasets` ("
+        f"{sum(p.startswith(CAMERA_FOLDER) for p in res['photos'] if p not in res['left_out'])}"
+        " from camera-photos/, the rest from exif-samples, pdq, c2pa; JPEG, TIFF, PNG), the "
+        "untouched files. Files left out and why are listed in "
         "`forensic/analysis/error_rates.json` (`left_out`): derived copies, graphics, "
-        f"drawings, files under {MIN_SIDE} px. Many are small (100-1000 px): the photos "
-        "there are what we have.",
+        f"drawings, files under {MIN_SIDE} px, the same pixels in two folders (kept once), and "
+        "in camera-photos/ by a stated rule (`camera_photo_rule`): files that do not decode "
+        f"completely (damaged), under {CAMERA_MIN_SIDE} px (tiny), without a camera maker in "
+        "EXIF, or whose EXIF Software or file name names an editor (edited).",
         f"* **Video frames** (a separate negative set, never used for a threshold): "
         f"{res['counts']['video']} frames, {VIDEO_FPS:g} per second, of the 3 real camera "
         f"videos ({', '.join(VIDEOS)}), saved as JPEG quality 90. Frames of one video are "
         "correlated (one scene): they check the false-positive rate on real camera content, "
         "they do not add independent negatives.",
         "* **Positives**, generated from the photos with exact masks, each saved as JPEG at a "
-        "random quality 75-95: "
+        "random quality 75-95"
+        + (
+            f" (from the first {res['counts']['splice']} photos of a seeded shuffle: the "
+            "scoring run was stopped there, after every negative)"
+            if res["counts"].get("splice", 0) < n
+            else ""
+        )
+        + ": "
         + ", ".join(f"`{k}` ({res['counts'][k]})" for k in KINDS)
         + ". Face-region kinds use the OpenCV Haar cascade; where a photo has no detected face "
         "a random ellipse stands in: "
@@ -1110,7 +1128,8 @@ def markdown(res: dict[str, Any], seconds: float, quick: bool, jobs: int) -> str
         "More frames of the same videos do not close that gap.",
         "",
         "Findings never say 'fake' or 'authentic'; a value over the threshold 'indicates' the "
-        "signal, a value under it is 'no evidence (this does not prove absence)'.",
+        "signal only where the signal decides (above), else it is 'info'; a value under it is "
+        "'no evidence (this does not prove absence)'.",
         "",
     ]
     scored = {s: e for s, e in res["signals"].items() if "before" in e}
@@ -1294,6 +1313,7 @@ def main() -> int:
     res = run(args.quick, args.jobs, args.cache, only, args.cached_only)
     secs = time.perf_counter() - t0
     res["generated_by"] = "bench/eval_detection.py" + (" --quick" if args.quick else "")
+    res["cached_only"] = args.cached_only
     res["seed"] = SEED
     res["duration_s"] = round(secs, 1)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -51,18 +52,20 @@ MIN_REGION_SHARE = 0.004
 #: the figure: longest side, and the blur that keeps the content unreadable
 FIGURE_SIDE = 480
 FIGURE_BLUR = 12
-PARAMETERS = {
-    "work_side": WORK_SIDE,
-    "features": FEATURES,
-    "ratio": RATIO,
-    "ransac_px": RANSAC_PX,
-    "min_inliers": MIN_INLIERS,
-    "min_inlier_share": MIN_INLIER_SHARE,
-    "block": BLOCK,
-    "blur_sigma": BLUR_SIGMA,
-    "diff_threshold": DIFF_THRESHOLD,
-    "min_region_share": MIN_REGION_SHARE,
-}
+PARAMETERS = MappingProxyType(
+    {
+        "work_side": WORK_SIDE,
+        "features": FEATURES,
+        "ratio": RATIO,
+        "ransac_px": RANSAC_PX,
+        "min_inliers": MIN_INLIERS,
+        "min_inlier_share": MIN_INLIER_SHARE,
+        "block": BLOCK,
+        "blur_sigma": BLUR_SIGMA,
+        "diff_threshold": DIFF_THRESHOLD,
+        "min_region_share": MIN_REGION_SHARE,
+    }
+)
 METHOD = (
     "SIFT keypoints (OpenCV), Lowe ratio test, RANSAC homography; the original warped into the "
     "item's frame, global per-channel gain/offset colour match, block median difference; PDQ "

@@ -15,8 +15,15 @@ from forensic.errors import EXIT_OK
 
 @app.command(help=help_text("compare.verb"))
 def compare(
-    original: Annotated[Path, typer.Argument(help=help_text("compare.original"))],
-    item: Annotated[str, typer.Argument(help=help_text("compare.item"))],
+    original: Annotated[
+        Path,
+        typer.Argument(
+            help=help_text("compare.original"), metavar=help_text("compare.meta_original")
+        ),
+    ],
+    item: Annotated[
+        str, typer.Argument(help=help_text("compare.item"), metavar=help_text("meta.item"))
+    ],
     acquire_original: Annotated[
         bool, typer.Option("--acquire-original", help=help_text("compare.acquire"))
     ] = False,
