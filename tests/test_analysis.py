@@ -67,14 +67,22 @@ def test_findings_figures_logged_and_deterministic(
     out = detect(cli, case_dir, "--all")
     orig, dbl = findings(out[sha_orig]), findings(out[sha_double])
     assert orig["jpeg.double_compression"]["status"] == "no_evidence"
-    assert dbl["jpeg.double_compression"]["status"] == "indicates"
+    # over the threshold, but its false-positive bound on held-back photos is over 1 %: the
+    # finding reports the value as 'info' and says why first
+    assert dbl["jpeg.double_compression"]["status"] == "info"
     assert dbl["jpeg.double_compression"]["value"] > dbl["jpeg.double_compression"]["threshold"]
+    said = dbl["jpeg.double_compression"]["indicates"]
+    assert said["en"].startswith("Over the threshold") and "held-back" in said["en"]
+    assert said["ko"].startswith("기준값을 넘었지만")
     assert orig["jpeg.quality"]["value"] == 85 and dbl["jpeg.quality"]["value"] == 80
     # a finding carries method, reference, limitations and the measured error rates
     f = dbl["jpeg.double_compression"]
     assert f["reference"] and f["limitations"] and f["indicates"]["ko"]
     assert isinstance(f["measured_error_rates"], dict)
     assert f["measured_error_rates"]["threshold"] == f["threshold"]
+    rates = f["measured_error_rates"]
+    assert rates["held_back"] is True and rates["decides"] is False
+    assert rates["fpr_ci95"][1] == rates["fpr_upper_95"] > 0.01 and rates["n_calibration"] > 50
     # stored: JSON + PNG figures under analysis/<sha>/, vouched by one analysis entry per item
     folder = case_dir / "analysis" / sha_double
     names = sorted(p.name for p in folder.iterdir())
@@ -120,7 +128,7 @@ def test_findings_figures_logged_and_deterministic(
     res = cli("analyze", "--detect", "--case", case_dir, "--lang", "ko")
     assert res.exit_code == 0 and "탐지 분석이 필요한 증거가 없습니다" in res.stdout
     res = cli("analyze", "--detect", "--case", case_dir, "--all")
-    assert res.exit_code == 0 and "[INDICATES] jpeg.double_compression" in res.stdout
+    assert res.exit_code == 0 and "[info] jpeg.double_compression: Over the threshold" in res.stdout
     assert "fake" not in res.stdout.lower() and "authentic" not in res.stdout.lower()
     verify_ok(cli, case_dir)
 
@@ -249,9 +257,18 @@ def test_eval_quick_subset(tmp_path: Path, shared_datasets: Path) -> None:
     assert res.returncode == 0, res.stderr
     doc = json.loads(js.read_text("utf-8"))
     dq = doc["signals"]["jpeg.double_compression"]
-    assert dq["fpr_untouched"] <= 0.01 and dq["n_neg"] == 6
-    # exact Clopper-Pearson bound for 0 false positives in 6: 1 - 0.025 ** (1 / 6)
-    assert abs(dq["fpr_upper_95"] - (1 - 0.025 ** (1 / 6))) < 1e-3
+    # the threshold is set on the calibration photos, the rate measured on the held-back ones
+    assert dq["held_back"] is True and dq["n_calibration"] + dq["n_neg"] == 6
+    assert dq["n_calibration"] >= 2 and dq["n_neg"] >= 2
+    x = round(dq["fpr_untouched"] * dq["n_neg"])
+    ev = eval_module()
+    lo, hi = ev.clopper_pearson(x, dq["n_neg"])
+    assert dq["fpr_ci95"] == [round(lo, 4), round(hi, 4)] and dq["fpr_upper_95"] == round(hi, 4)
+    # exact Clopper-Pearson bound for 0 false positives in n: 1 - 0.025 ** (1 / n)
+    if x == 0:
+        assert abs(dq["fpr_upper_95"] - (1 - 0.025 ** (1 / dq["n_neg"]))) < 1e-3
+    assert dq["decides"] is False  # a bound over 1 %: findings say 'info'
+
     kinds = (
         "splice",
         "copy_move",
@@ -285,7 +302,13 @@ def test_eval_quick_subset(tmp_path: Path, shared_datasets: Path) -> None:
     # the shipped figures come from the full run, which the findings quote
     shipped = json.loads((REPO / "forensic/analysis/error_rates.json").read_text("utf-8"))
     assert shipped["generated_by"] == "bench/eval_detection.py"
-    assert shipped["counts"]["negative"] >= 50
+    assert shipped["counts"]["negative"] >= 150
+    assert any(p.startswith("camera-photos/") for p in shipped["photos"])
+    assert all(e.get("held_back") for e in shipped["signals"].values() if "n_neg" in e)
+    # the camera-photos/ rule leaves out tiny, damaged and edited files, each with its reason
+    reasons = [w for p, w in shipped["left_out"].items() if p.startswith("camera-photos/")]
+    for kind in ("tiny", "damaged", "edited"):
+        assert any(w.startswith(kind) for w in reasons), kind
     assert "--quick" not in (REPO / "docs/detection-evaluation.md").read_text("utf-8")
 
 
@@ -301,6 +324,11 @@ def eval_module() -> Any:
 
 def test_eval_statistics() -> None:
     ev = eval_module()
+    # the held-back half: half of each source, the same on every run
+    photos = [f"camera-photos/{i}.jpg" for i in range(7)] + [f"pdq/{i}.jpg" for i in range(5)]
+    held = ev.held_back(photos)
+    assert held == ev.held_back(photos) and len(held) == 4 + 3
+    assert sum(photos[i].startswith("camera-photos/") for i in held) == 4
     lo, hi = ev.clopper_pearson(0, 52)
     assert lo == 0 and abs(hi - (1 - 0.025 ** (1 / 52))) < 1e-6
     lo, hi = ev.clopper_pearson(3, 100)  # reference: R binom.test(3, 100)

@@ -248,7 +248,9 @@ def test_cli_stores_and_logs_grid_and_resampling_findings(
         sha: {f["signal"]: f for d in a["detectors"].values() for f in d["findings"]}
         for sha, a in doc.items()
     }
-    assert found[sha_splice]["jpeg.grid_zero"]["status"] == "indicates"
+    # ZERO's decision, demoted: its held-back false-positive bound is not <= 1 %
+    zero = found[sha_splice]["jpeg.grid_zero"]
+    assert zero["status"] == "info" and "held-back" in zero["indicates"]["en"]
     assert found[sha_orig]["jpeg.grid_zero"]["status"] == "no_evidence"
     assert found[sha_orig]["resampling.kirchner"]["status"] == "no_evidence"
     folder = case_dir / "analysis" / sha_splice
@@ -260,11 +262,11 @@ def test_cli_stores_and_logs_grid_and_resampling_findings(
             assert im.format == "PNG"
     entries = [e for e in Case.open(case_dir).entries() if e.action == "analysis"]
     details = next(e.details for e in entries if e.details["item"] == sha_splice)
-    assert details["findings"]["jpeg_grid"]["jpeg.grid_zero"] == "indicates"
+    assert details["findings"]["jpeg_grid"]["jpeg.grid_zero"] == "info"
     assert "resampling.kirchner" in details["findings"]["resampling"]
     assert details["detectors"]["resampling"]["parameters"]["block"] == 128
     vouched = {r["path"] for r in details["files"]}
     assert f"analysis/{sha_splice}/jpeg_grid-votes.png" in vouched
     res = cli("analyze", "--detect", "--all", "--case", case_dir)
-    assert res.exit_code == 0 and "[INDICATES] jpeg.grid_zero" in res.stdout
+    assert res.exit_code == 0 and "[info] jpeg.grid_zero: Over the threshold" in res.stdout
     assert cli("verify", "--case", case_dir).exit_code == 0

@@ -57,7 +57,18 @@ def error_rate_summary(signal: str) -> dict[str, Any] | None:
     if e is None:
         return None
     out: dict[str, Any] = {"source": "docs/detection-evaluation.md"}
-    for k in ("threshold", "fpr_untouched", "fpr_upper_95", "n_neg", "feature_only", "flagged"):
+    for k in (
+        "threshold",
+        "fpr_untouched",
+        "fpr_upper_95",
+        "fpr_ci95",
+        "n_neg",
+        "n_calibration",
+        "held_back",
+        "decides",
+        "feature_only",
+        "flagged",
+    ):
         if k in e:
             out[k] = e[k]
     for stage in ("before", "after"):
@@ -108,6 +119,33 @@ class Finding:
             "figures": list(self.figures),
             **({"details": self.extra} if self.extra else {}),
         }
+
+
+def held_back_gate(finding: Finding) -> Finding:
+    """The finding as it may be stated: an 'indicates' of a signal whose false-positive rate on
+    held-back photos (that no threshold saw) is not shown to be <= 1 % at its upper 95 % bound
+    (``decides`` false in ``error_rates.json``) becomes 'info', the value kept and the reason
+    said first. Positive proof (a signed manifest, a declared generator) is not a threshold and
+    is left as it is."""
+    from dataclasses import replace
+
+    if finding.status != STATUS_INDICATES or finding.positive_proof:
+        return finding
+    e = error_rate(finding.signal)
+    if e is None or e.get("decides") is not False:
+        return finding
+    n, hi = e.get("n_neg"), float(e.get("fpr_upper_95") or 1.0)
+    bound = f"{hi * 100:.1f}".rstrip("0").rstrip(".")
+    return replace(
+        finding,
+        status=STATUS_INFO,
+        text_en=f"Over the threshold, reported as a measurement only: on {n} held-back real "
+        f"photos its false-positive rate may be up to {bound} % (exact 95 % bound), not shown "
+        f"to be at most 1 %. {finding.text_en}",
+        text_ko=f"기준값을 넘었지만 참고 측정값으로만 보고합니다: 기준 설정에 쓰지 않은 실제 사진 "
+        f"{n}장에서 오탐률이 최대 {bound} %(정확한 95 % 상한)일 수 있어 1 % 이하임이 보이지 "
+        f"않았습니다. {finding.text_ko}",
+    )
 
 
 def not_applicable(signal: str, reason_en: str, reason_ko: str) -> Finding:

@@ -22,6 +22,7 @@ from forensic.analysis.interface import (
     Detector,
     DetectorResult,
     detector_failed,
+    held_back_gate,
 )
 from forensic.analysis.registry import DetectorRegistry, default_registry
 from forensic.case.case import Case, Item, tool_record
@@ -94,6 +95,7 @@ def analyze_path(
     with ThreadPoolExecutor(DETECTOR_THREADS, thread_name_prefix="detector") as pool:
         results = list(pool.map(lambda d: run_detector(d, item), applicable))
     for detector, result in zip(applicable, results, strict=True):
+        result.findings = [held_back_gate(f) for f in result.findings]
         doc = {
             "format": DOC_FORMAT,
             "v": DOC_VERSION,

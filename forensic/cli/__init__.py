@@ -5,6 +5,7 @@ from forensic.cli import capture_verbs as _capture_verbs  # noqa: F401  (registe
 from forensic.cli import case_verbs as _case_verbs  # noqa: F401  (init, recover, note, key, demo)
 from forensic.cli import chat_verbs as _chat_verbs  # noqa: F401  (mark, unmark, chat show/marks)
 from forensic.cli import cluster_verbs as _cluster_verbs  # noqa: F401  (cluster certs/scheduler/worker)
+from forensic.cli import compare_verbs as _compare_verbs  # noqa: F401  (registers `compare`)
 from forensic.cli import crypt_verbs as _crypt_verbs  # noqa: F401  (encrypt, share)
 from forensic.cli import custody_verbs as _custody_verbs  # noqa: F401  (handover, receive)
 from forensic.cli import export_verbs  # noqa: F401  (registers the `export` verb)

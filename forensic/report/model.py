@@ -45,6 +45,8 @@ class ItemData:
     metadata: dict[str, Any] | None = None
     findings: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
+    #: stored ``compare`` documents (``media/<sha>/compare-*.json``), in path order
+    comparisons: list[dict[str, Any]] = field(default_factory=list)
     derived_problems: list[str] = field(default_factory=list)
     #: (transcript group, chat index, message id) of each message that carries this item
     chat_links: list[tuple[str, int, str]] = field(default_factory=list)
@@ -218,6 +220,12 @@ def derived_data(case: Case, data: ItemData, recorded: dict[str, dict[str, Any]]
     meta = _read_vouched(case, f"media/{sha}/metadata.json", recorded, data.derived_problems)
     if meta is not None:
         data.metadata = _load_json(meta, data.derived_problems, case)
+    compared = f"media/{sha}/compare-"
+    for rel in sorted(r for r in recorded if r.startswith(compared) and r.endswith(".json")):
+        path = _read_vouched(case, rel, recorded, data.derived_problems)
+        doc = _load_json(path, data.derived_problems, case) if path is not None else None
+        if doc is not None:
+            data.comparisons.append(doc)
     prefix = f"analysis/{sha}/"
     for rel in sorted(r for r in recorded if r.startswith(prefix)):
         path = _read_vouched(case, rel, recorded, data.derived_problems)

@@ -27,6 +27,7 @@ from reportlab.platypus import (
 
 from forensic._internal.paths import display
 from forensic.report.chat_excerpts import ChatExcerpt, ChatMessage, MissingMedia
+from forensic.report.comparison import ComparisonPart
 from forensic.report.context_parts import CONTEXT_PARTS
 from forensic.report.methods import MethodologySection
 from forensic.report.model import ItemData, ReportData, TokenData
@@ -858,7 +859,9 @@ def log_row(ctx: RenderContext, e: Any) -> list[Any]:
 
 
 #: the blocks of an item's page, in order
-ITEM_PARTS: tuple[ItemPart, ...] = (IdentityPart(), FindingsPart(), *CONTEXT_PARTS, MetadataPart())
+ITEM_PARTS: tuple[ItemPart, ...] = (
+    IdentityPart(), FindingsPart(), ComparisonPart(), *CONTEXT_PARTS, MetadataPart(),
+)  # fmt: skip
 #: the report's chapters, in order
 SECTIONS: tuple[ReportSection, ...] = (
     Cover(),

@@ -92,6 +92,16 @@ def rate_words(t: Translate, rates: Any) -> str:
     fpr = float(rates["fpr_untouched"])
     bound = rates.get("fpr_upper_95")
     false_pos = round(fpr * int(n)) if isinstance(n, (int, float)) else "?"
+    ci = rates.get("fpr_ci95")
+    if rates.get("held_back") and isinstance(ci, list) and len(ci) == 2:
+        return t(
+            "rate_held.measured",
+            n=n if n is not None else "?",
+            k=false_pos,
+            fpr=percent(fpr),
+            lo=percent(float(ci[0])),
+            hi=percent(float(ci[1])),
+        )
     text = t("rate.measured", n=n if n is not None else "?", k=false_pos, fpr=percent(fpr))
     if bound is not None:
         text += " " + t("rate.bound", bound=percent(float(bound)))
