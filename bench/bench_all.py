@@ -155,6 +155,8 @@ def main() -> None:
         args.big_mib, args.small_count, args.report_items = 64, 500, 100
         args.startup_runs = 5
     hashdeep = shutil.which("hashdeep")
+    if args.dir:
+        Path(args.dir).mkdir(parents=True, exist_ok=True)  # a new folder is made, not an error
     work = Path(tempfile.mkdtemp(prefix="forensic-benchall-", dir=args.dir))
     env = {
         **os.environ,

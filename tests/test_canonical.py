@@ -13,6 +13,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from forensic._internal import clock
 from forensic._internal.canonical import canonical_json
 from tests.conftest import Cli
 from tests.fuzz import targets
@@ -67,7 +68,7 @@ def _same(value: Any) -> None:
     assert got == expected, repr(value)
 
 
-@settings(max_examples=600, deadline=None, derandomize=True)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(_values)
 def test_generated_values_match_the_reference(value: Any) -> None:
     _same(value)
@@ -100,3 +101,17 @@ def test_custody_log_and_fuzz_seeds_match_the_reference(
     assert parsed
     for value in parsed:
         _same(value)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.integers(-(2**62), 2**62) | st.integers(0, 2**61) | st.sampled_from([0, 999, 10**9 - 1]))
+def test_file_times_match_the_datetime_text(ns: int) -> None:
+    """The capture record's file times (gmtime fast path) equal the datetime formatting."""
+    seconds, rest = divmod(ns, 1_000_000_000)
+    try:
+        expected = clock._ns_to_utc_datetime(seconds, rest)
+    except (OverflowError, ValueError, OSError) as exc:
+        with pytest.raises(type(exc)):
+            clock.ns_to_utc(ns)
+        return
+    assert clock.ns_to_utc(ns) == expected
