@@ -186,10 +186,10 @@ def code_round(
     for kind, src in (("big", big), ("small", small)):
         ca = case(f"{kind}-case")
         secs, rss[f"capture {kind} {code}"] = timed(
-            [*py, "capture", str(src), "--case", str(ca), "--json"], env, cold
+            [*py, "capture", str(src), "--case", str(ca)], env, cold
         )
         keep(f"capture {kind} {code}", secs)
-        secs, _ = timed([*py, "verify", "--no-record", "--json", "--case", str(ca)], env, cold)
+        secs, _ = timed([*py, "verify", "--no-record", "--case", str(ca)], env, cold)
         keep(f"verify {kind} {code}", secs)
         shutil.rmtree(ca, ignore_errors=True)
 

@@ -5,6 +5,7 @@ every line of a real custody log, and the JSON seeds of the fuzz targets (tests/
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,27 @@ def test_file_times_match_the_datetime_text(ns: int) -> None:
             clock.ns_to_utc(ns)
         return
     assert clock.ns_to_utc(ns) == expected
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.text(max_size=12) | st.binary(max_size=12) | st.sampled_from(_TRICKY))
+def test_printable_ascii_names_shown_as_the_escaper_shows_them(name: str | bytes) -> None:
+    """display()'s shortcut for printable ASCII gives the per-character escaper's text."""
+    from forensic._internal import paths
+
+    slow = "".join(
+        ch if " " <= ch <= "~" or (ord(ch) > 0x9F and ch not in _BIDI) else f"\\u{ord(ch):04x}"
+        for ch in _decoded(name)
+    )
+    assert paths.display(name) == slow
+
+
+_BIDI = {chr(c) for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def _decoded(name: str | bytes) -> str:
+    try:
+        raw = os.fsencode(name)
+    except UnicodeEncodeError:
+        raw = str(name).encode("utf-8", errors="backslashreplace")
+    return raw.decode("utf-8", errors="backslashreplace")
