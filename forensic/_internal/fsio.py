@@ -101,24 +101,6 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     fsync_dir(path.parent)
 
 
-SYNC_FILE_RANGE_WRITE = 2
-
-
-def start_writeback(fd: int, offset: int, length: int) -> None:
-    """Ask the kernel to start writing a range of ``fd`` to disk now, without waiting, so a big
-    copy's disk writes overlap its reading and hashing; durability still comes only from the
-    batch's sync (``sync_filesystem``). Nothing happens where ``sync_file_range`` is missing."""
-    if _libc is None:
-        return
-    with contextlib.suppress(AttributeError):
-        _libc.sync_file_range(
-            ctypes.c_int(fd),
-            ctypes.c_int64(offset),
-            ctypes.c_int64(length),
-            ctypes.c_uint(SYNC_FILE_RANGE_WRITE),
-        )
-
-
 def drop_cache(fd: int) -> None:
     """Ask the kernel to forget cached pages, so a re-read comes from the disk where it can."""
     if hasattr(os, "posix_fadvise"):

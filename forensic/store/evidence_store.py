@@ -25,7 +25,7 @@ from forensic._internal.casefs import (
     make_private_dirs,
     open_in_case,
 )
-from forensic._internal.fsio import drop_cache, start_writeback
+from forensic._internal.fsio import drop_cache
 from forensic.errors import EXIT_INTEGRITY, StoreError
 from forensic.store import crypt
 
@@ -39,17 +39,14 @@ PIPELINE_MIN = 16 << 20
 """Files at least this large are re-hashed with a read-ahead thread (see _hash_pipelined)."""
 PIPELINE_CHUNK = 4 << 20
 PIPELINE_BUFFERS = 3
-WRITEBACK_STEP = 32 << 20
-"""A staged copy asks the kernel to start writing each completed step of this many bytes."""
 
 
-def _buffer(fd: int, size: int | None = None) -> tuple[bytearray, memoryview]:
+def _buffer(fd: int) -> tuple[bytearray, memoryview]:
     """A chunk buffer sized to the file (a small file does not pay for zeroing 1 MiB)."""
-    if size is None:
-        try:
-            size = os.fstat(fd).st_size
-        except OSError:
-            size = CHUNK_SIZE
+    try:
+        size = os.fstat(fd).st_size
+    except OSError:
+        size = CHUNK_SIZE
     raw = bytearray(min(CHUNK_SIZE, max(64 << 10, size + 1)))
     return raw, memoryview(raw)
 
@@ -127,30 +124,26 @@ def _new_hashers(algorithms: tuple[str, ...]) -> dict[str, hashlib._Hash]:
     return {name: hashlib.new(name) for name in algorithms}
 
 
-def _pipelined(fd: int, consume: Callable[[memoryview], None]) -> int:
-    """Read ahead in a second thread while this one consumes each chunk (hashing and writing
-    release the GIL, as does reading), so a large file's disk time and hashing time overlap
-    instead of adding up. Memory stays flat: a few fixed chunk buffers cycle between the two
-    threads."""
+def _hash_pipelined(fd: int, hashers: dict[str, hashlib._Hash]) -> int:
+    """Read ahead in a second thread while this one hashes (both release the GIL), so a large
+    file's disk time and hashing time overlap instead of adding up. Memory stays flat: a few
+    fixed chunk buffers cycle between the two threads."""
     free: queue.Queue[bytearray | None] = queue.Queue()
     full: queue.Queue[tuple[bytearray, int] | BaseException] = queue.Queue()
     for _ in range(PIPELINE_BUFFERS):
         free.put(bytearray(PIPELINE_CHUNK))
-    if hasattr(os, "posix_fadvise"):
-        with contextlib.suppress(OSError):  # a larger read-ahead window where the kernel has it
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
 
     def reader() -> None:
         try:
             while True:
                 buf = free.get()
-                if buf is None:  # the consuming side stopped early
+                if buf is None:  # the hashing side stopped early
                     return
                 n = os.readv(fd, [buf])
                 full.put((buf, n))
                 if n == 0:
                     return
-        except BaseException as exc:  # handed to the consuming thread, re-raised there
+        except BaseException as exc:  # handed to the hashing thread, re-raised there
             full.put(exc)
 
     thread = threading.Thread(target=reader, name="forensic-readahead", daemon=True)
@@ -164,39 +157,15 @@ def _pipelined(fd: int, consume: Callable[[memoryview], None]) -> int:
             buf, n = got
             if n == 0:
                 break
-            consume(memoryview(buf)[:n])
+            chunk = memoryview(buf)[:n]
+            for h in hashers.values():
+                h.update(chunk)
             total += n
             free.put(buf)
     finally:
         free.put(None)
         thread.join()
     return total
-
-
-def _hash_pipelined(fd: int, hashers: dict[str, hashlib._Hash]) -> int:
-    def consume(chunk: memoryview) -> None:
-        for h in hashers.values():
-            h.update(chunk)
-
-    return _pipelined(fd, consume)
-
-
-def _copy_stream(fd: int, consume: Callable[[memoryview], None]) -> None:
-    """Every chunk readable from ``fd`` to ``consume``: a large file through the read-ahead
-    pipeline, a small one in one buffer sized to it."""
-    try:
-        size = os.fstat(fd).st_size
-    except OSError:
-        size = 0
-    if size >= PIPELINE_MIN:
-        _pipelined(fd, consume)
-        return
-    buf, view = _buffer(fd, size)
-    while True:
-        n = os.readv(fd, [buf])
-        if n == 0:
-            return
-        consume(view[:n])
 
 
 def hash_stream(fd: int, algorithms: tuple[str, ...] = ("sha256",)) -> tuple[int, dict[str, str]]:
@@ -209,7 +178,7 @@ def hash_stream(fd: int, algorithms: tuple[str, ...] = ("sha256",)) -> tuple[int
     if size >= PIPELINE_MIN:
         total = _hash_pipelined(fd, hashers)
         return total, {name: h.hexdigest() for name, h in hashers.items()}
-    buf, view = _buffer(fd, size)
+    buf, view = _buffer(fd)
     total = 0
     while True:
         n = os.readv(fd, [buf])
@@ -302,28 +271,25 @@ class EvidenceStore:
         algos = tuple(dict.fromkeys(("sha256", *algorithms)))
         temp, out = self._open_temp()
         hashers = _new_hashers(algos)
-        head = bytearray()
+        buf, view = _buffer(src_fd)
+        head = b""
         total = 0
-
-        def consume(chunk: memoryview) -> None:
-            nonlocal total
-            n = len(chunk)
-            if total < SNIFF_BYTES:
-                head.extend(chunk[: SNIFF_BYTES - total])
-            for h in hashers.values():
-                h.update(chunk)
-            written = 0
-            while written < n:
-                written += os.write(out, chunk[written:])
-            if (total + n) // WRITEBACK_STEP != total // WRITEBACK_STEP:
-                start = total // WRITEBACK_STEP * WRITEBACK_STEP
-                start_writeback(out, start, total + n - start)
-            total += n
-            if callable(on_bytes):
-                on_bytes(n)
-
         try:
-            _copy_stream(src_fd, consume)
+            while True:
+                n = os.readv(src_fd, [buf])
+                if n == 0:
+                    break
+                chunk = view[:n]
+                if total < SNIFF_BYTES:
+                    head += bytes(chunk[: SNIFF_BYTES - total])
+                for h in hashers.values():
+                    h.update(chunk)
+                written = 0
+                while written < n:
+                    written += os.write(out, chunk[written:])
+                total += n
+                if callable(on_bytes):
+                    on_bytes(n)
         except OSError as exc:
             os.close(out)
             with contextlib.suppress(OSError):
@@ -339,7 +305,7 @@ class EvidenceStore:
             temp=temp,
             size=total,
             hashes={name: h.hexdigest() for name, h in hashers.items()},
-            head=bytes(head),
+            head=head,
         )
 
     def _stage_encrypted(
