@@ -187,6 +187,8 @@ def main() -> None:
                 f"bench/run: --dir {args.dir}: cannot be created ({exc.strerror})"
             ) from None
     hashdeep = shutil.which("hashdeep")
+    if args.dir:
+        Path(args.dir).mkdir(parents=True, exist_ok=True)  # a new folder is made, not an error
     work = Path(tempfile.mkdtemp(prefix="forensic-benchall-", dir=args.dir))
     env = {
         **os.environ,

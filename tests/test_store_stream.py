@@ -59,3 +59,22 @@ def test_verify_object_detects_altered_big_object(tmp_path: Path) -> None:
         fh.write(b"\x00" if data[es.PIPELINE_CHUNK + 1] else b"\x01")
     check = store.verify_object(staged.item_id)
     assert check.present and not check.intact and check.size == len(data)
+
+
+@pytest.mark.parametrize("size", [0, 5000, es.PIPELINE_MIN + 11])
+def test_staged_copy_is_the_source_with_its_hashes(tmp_path: Path, size: int) -> None:
+    """Small and big files alike (a copy loop of 1 MiB chunks):
+    the staged bytes, every hash and the sniffed head are the source's."""
+    store = es.EvidenceStore(tmp_path)
+    data = random.Random(size).randbytes(size)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    fd = os.open(src, os.O_RDONLY)
+    try:
+        staged = store.stage_from_fd(fd, ("md5", "sha1", "sha512"))
+    finally:
+        os.close(fd)
+    assert staged.temp.read_bytes() == data
+    assert staged.size == size and staged.head == data[: es.SNIFF_BYTES]
+    assert staged.hashes == {n: hashlib.new(n, data).hexdigest() for n in staged.hashes}
+    assert set(staged.hashes) == {"sha256", "md5", "sha1", "sha512"}

@@ -3,6 +3,7 @@ is shown to a person: in the case's zone with UTC beside it."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,8 +23,24 @@ def utc_timestamp(moment: datetime | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_YEAR_10000 = 253_402_300_800  # seconds since the epoch at 10000-01-01T00:00:00Z
+
+
 def ns_to_utc(ns: int) -> str:
+    """A file time (nanoseconds since the epoch) as UTC with microseconds; capture writes three
+    per file, so the years 1970-9999 are formatted from ``time.gmtime`` (the same text as the
+    ``datetime`` path, which every other value takes; tests/test_canonical.py)."""
     seconds, rest = divmod(ns, 1_000_000_000)
+    if 0 <= seconds < _YEAR_10000:
+        t = time.gmtime(seconds)
+        return (
+            f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
+            f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{rest // 1000:06d}Z"
+        )
+    return _ns_to_utc_datetime(seconds, rest)
+
+
+def _ns_to_utc_datetime(seconds: int, rest: int) -> str:
     moment = datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest // 1000)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

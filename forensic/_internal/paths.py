@@ -22,6 +22,8 @@ def display(path: bytes | str) -> str:
     except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
         raw = str(path).encode("utf-8", errors="backslashreplace")
     text = raw.decode("utf-8", errors="backslashreplace")
+    if text.isascii() and text.isprintable():  # U+0020-U+007E only: nothing to escape
+        return text
     out = []
     for ch in text:
         code = ord(ch)

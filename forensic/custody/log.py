@@ -102,7 +102,10 @@ def _split(data: bytes) -> tuple[list[bytes], bytes]:
 
 
 def _entry_from(line: bytes) -> CustodyEntry:
-    obj = parse_json_line(line)
+    return _entry_of(parse_json_line(line), line)
+
+
+def _entry_of(obj: Any, line: bytes) -> CustodyEntry:
     return CustodyEntry(
         seq=int(obj["seq"]),
         prev=str(obj["prev"]),
@@ -291,11 +294,17 @@ class CustodyLog:
             problems.append(LogProblem("log_file_missing", None, "no custody log"))
         sig_by_seq = _signatures_checked(raw, problems)
         last_signed = 0
+        parsed_lines: list[Any] = []  # each line parsed once (None: not JSON)
         for n, line in enumerate(raw.lines, start=1):
             try:
-                if int(parse_json_line(line)["seq"]) in sig_by_seq:
+                obj = parse_json_line(line)
+            except (ValueError, UnicodeDecodeError):
+                obj = None
+            parsed_lines.append(obj)
+            try:
+                if int(obj["seq"]) in sig_by_seq:
                     last_signed = n
-            except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            except (ValueError, KeyError, TypeError):
                 continue
         prev = GENESIS_PREV
         expected_seq = 0
@@ -303,9 +312,11 @@ class CustodyLog:
         for n, line in enumerate(raw.lines, start=1):
             # An interrupted group commit leaves every line after the last signed one unsigned.
             uncommitted = n > len(raw.sigs) and n > last_signed
+            obj = parsed_lines[n - 1]
             try:
-                obj = parse_json_line(line)
-                entry = _entry_from(line)
+                if obj is None:
+                    raise ValueError("not JSON")
+                entry = _entry_of(obj, line)
             except (ValueError, KeyError, TypeError, UnicodeDecodeError):
                 problems.append(LogProblem("line_unparseable", n, "not a custody entry"))
                 prev = line_hash(line)

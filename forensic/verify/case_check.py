@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -20,6 +20,7 @@ from forensic.case.case import (
     PUBKEY_FILE,
     REKEY_ACTIONS,
     Case,
+    Item,
     tool_record,
 )
 from forensic.case.derived import plaintext_digest
@@ -33,6 +34,7 @@ from forensic.custody.parties import Handover, Party, handovers
 from forensic.errors import ForensicError
 from forensic.problem import Problem
 from forensic.progress import SILENT, ProgressReporter
+from forensic.store import ItemId
 from forensic.timestamp.stamp import TokenCheck, token_status, verify_tokens
 from forensic.verify.report_check import ReportCheck, check_reports
 
@@ -514,97 +516,34 @@ def _unknown_file(full: Path, rel: str, announced: set[str]) -> Problem:
     return Problem("file", "file_unrecorded", rel, "not written by any log entry")
 
 
-def verify_case(
-    case: Case,
-    progress: ProgressReporter = SILENT,
-    *,
-    expect_key: str | None = None,
-    expect_head: ExpectedHead | None = None,
-    cold: bool = True,
-    decrypt: bool = False,
-) -> VerificationReport:
-    """``decrypt``: also decrypt every ciphertext object and re-hash its plaintext (needs the
-    case identity, i.e. the passphrase); without it ciphertext is checked against its name.
-
-    The case is also checked against what this machine remembers of it (the session home:
-    pinned key, newest head seen) and against ``expect_head`` from a third party."""
-    raw = case.log.read_raw()
-    committed = raw.lines[: len(raw.sigs)]
-    entries: list[CustodyEntry] = []
-    for line in committed:
-        try:
-            obj = parse_json_line(line)
-            entries.append(
-                CustodyEntry(
-                    int(obj["seq"]),
-                    str(obj["prev"]),
-                    str(obj["time"]),
-                    str(obj["actor"]),
-                    str(obj["action"]),
-                    str(obj["subject"]),
-                    dict(obj.get("details") or {}),
-                    line,
-                )
-            )
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-            continue
-    problems = _check_key(case, entries, expect_key)
-    try:
-        public = case.public_key()
-        for lp in case.log.verify(public, case.info.public_key_fingerprint):
-            where = f"{lp.file}:{lp.line}" if lp.line is not None else lp.file
-            problems.append(
-                Problem("interrupted" if lp.interrupted else "log", lp.kind, where, lp.detail)
-            )
-    except (ValueError, ForensicError):
-        pass  # already reported as key_unreadable
-
-    problems.extend(_history_problems(case, committed, expect_head))
-    tokens = token_status(case, entries)
-    problems.extend(verify_tokens(case, entries, tokens))
-
+def _usable_entries(entries: list[CustodyEntry]) -> tuple[list[CustodyEntry], list[Problem]]:
+    """The entries whose details can be read, and a problem for each that cannot."""
     usable: list[CustodyEntry] = []
+    malformed: list[Problem] = []
     for entry in entries:
         flaw = _capture_flaw(entry) if entry.action == "capture" else None
         if entry.action in REKEY_ACTIONS:
             flaw = _rekey_flaw(entry)
         flaw = flaw or _file_flaw(entry.details)
         if flaw is not None:
-            problems.append(Problem("log", "entry_malformed", f"{LOG_FILE}:{entry.seq + 1}", flaw))
+            malformed.append(Problem("log", "entry_malformed", f"{LOG_FILE}:{entry.seq + 1}", flaw))
             continue
         usable.append(entry)
-    items = case.items(usable)
-    recorded_files = case.recorded_files(usable)
-    superseded = case.superseded_objects(usable)
-    unfinished = _unfinished_conversions(case, usable)
-    derived_plaintext = 0
-    files_checked, to_decrypt = _check_recorded_files(
-        case, recorded_files, unfinished, problems, decrypt
-    )
-    if decrypt and _key_files_changed(case, problems):
-        # Decrypt only with the encryption record and case key that the log vouches for: a
-        # changed case.json or keys/ file is named above and must not steer decryption (another
-        # identity file, no record at all) into one error that names something else.
-        decrypt = False
-        to_decrypt = []
-    for path, rel, record in to_decrypt:
-        problem = _check_derived_plaintext(case, path, rel, record)
-        if problem is not None:
-            problems.append(problem)
-        else:
-            derived_plaintext += 1
+    return usable, malformed
 
-    report_problems, reports = check_reports(case, usable, decrypt=decrypt)
-    problems.extend(report_problems)
 
-    total = sum(i.size for i in items.values())
-    progress.start("verify", total)
-    checked_bytes = 0
-    if decrypt and case.store.crypto is not None:
-        case.store.crypto.identity()  # unwrap once, before the threads (wrong passphrase: error)
+def _object_futures(
+    case: Case,
+    items: dict[ItemId, Item],
+    pool: ThreadPoolExecutor,
+    cold: bool,
+    decrypt: bool,
+    progress: ProgressReporter,
+) -> list[Future[tuple[str, Any]]]:
+    """Every object re-read and re-hashed in ``pool``, in item order."""
 
     def check(item_id: str) -> tuple[str, Any]:
-        item = items[item_id]  # type: ignore[index]
+        item = items[ItemId(item_id)]
         try:
             result: Any = case.store.verify_stored(item.stored, cold=cold, decrypt=decrypt)
         except CaseLinkError as exc:  # a link or fifo where the object must be: never read
@@ -612,9 +551,14 @@ def verify_case(
         progress.advance(item.size)
         return item_id, result
 
-    with ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 2))) as pool:
-        results = list(pool.map(check, sorted(items)))
-    progress.finish()
+    return [pool.submit(check, item_id) for item_id in sorted(items)]
+
+
+def _object_problems(
+    items: dict[ItemId, Item], results: list[tuple[str, Any]], problems: list[Problem]
+) -> int:
+    """Problems of the re-hashed objects, appended in item order; the bytes found intact."""
+    checked_bytes = 0
     for item_id, result in results:
         item = items[item_id]  # type: ignore[index]
         rel = item.object_path
@@ -651,6 +595,102 @@ def verify_case(
             )
         else:
             checked_bytes += result.size or 0
+    return checked_bytes
+
+
+def verify_case(
+    case: Case,
+    progress: ProgressReporter = SILENT,
+    *,
+    expect_key: str | None = None,
+    expect_head: ExpectedHead | None = None,
+    cold: bool = True,
+    decrypt: bool = False,
+) -> VerificationReport:
+    """``decrypt``: also decrypt every ciphertext object and re-hash its plaintext (needs the
+    case identity, i.e. the passphrase); without it ciphertext is checked against its name.
+
+    The case is also checked against what this machine remembers of it (the session home:
+    pinned key, newest head seen) and against ``expect_head`` from a third party."""
+    raw = case.log.read_raw()
+    committed = raw.lines[: len(raw.sigs)]
+    entries: list[CustodyEntry] = []
+    for line in committed:
+        try:
+            obj = parse_json_line(line)
+            entries.append(
+                CustodyEntry(
+                    int(obj["seq"]),
+                    str(obj["prev"]),
+                    str(obj["time"]),
+                    str(obj["actor"]),
+                    str(obj["action"]),
+                    str(obj["subject"]),
+                    dict(obj.get("details") or {}),
+                    line,
+                )
+            )
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            continue
+    problems = _check_key(case, entries, expect_key)
+    usable, malformed = _usable_entries(entries)
+    items = case.items(usable)
+    pool = ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 2)))
+    try:
+        early: list[Any] | None = None
+        if not decrypt:
+            # Plain checks need nothing the rest decides: the disk reads overlap the signature
+            # checks below (CPU) instead of following them.
+            progress.start("verify", sum(i.size for i in items.values()))
+            early = _object_futures(case, items, pool, cold, False, progress)
+        try:
+            public = case.public_key()
+            for lp in case.log.verify(public, case.info.public_key_fingerprint):
+                where = f"{lp.file}:{lp.line}" if lp.line is not None else lp.file
+                problems.append(
+                    Problem("interrupted" if lp.interrupted else "log", lp.kind, where, lp.detail)
+                )
+        except (ValueError, ForensicError):
+            pass  # already reported as key_unreadable
+
+        problems.extend(_history_problems(case, committed, expect_head))
+        tokens = token_status(case, entries)
+        problems.extend(verify_tokens(case, entries, tokens))
+
+        problems.extend(malformed)
+        recorded_files = case.recorded_files(usable)
+        superseded = case.superseded_objects(usable)
+        unfinished = _unfinished_conversions(case, usable)
+        derived_plaintext = 0
+        files_checked, to_decrypt = _check_recorded_files(
+            case, recorded_files, unfinished, problems, decrypt
+        )
+        if decrypt and _key_files_changed(case, problems):
+            # Decrypt only with the encryption record and case key that the log vouches for: a
+            # changed case.json or keys/ file is named above and must not steer decryption (another
+            # identity file, no record at all) into one error that names something else.
+            decrypt = False
+            to_decrypt = []
+        for path, rel, record in to_decrypt:
+            problem = _check_derived_plaintext(case, path, rel, record)
+            if problem is not None:
+                problems.append(problem)
+            else:
+                derived_plaintext += 1
+
+        report_problems, reports = check_reports(case, usable, decrypt=decrypt)
+        problems.extend(report_problems)
+
+        if early is None:
+            progress.start("verify", sum(i.size for i in items.values()))
+            if decrypt and case.store.crypto is not None:
+                case.store.crypto.identity()  # unwrap once, before the threads (wrong passphrase)
+            early = _object_futures(case, items, pool, cold, decrypt, progress)
+        results = [f.result() for f in early]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    progress.finish()
+    checked_bytes = _object_problems(items, results, problems)
 
     known = ALWAYS_PRESENT | set(recorded_files) | {i.object_path for i in items.values()}
     announced = announced_objects(case.store.tmp)
