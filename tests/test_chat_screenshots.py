@@ -1,0 +1,88 @@
+"""Chat screenshots read as messages: captured, found by sender and time, marked and quoted
+in the Korean report with the screenshot and the message's box as the citation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests.chatshots import Style, make_conversation, render
+
+CAMERA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "camera-photos"
+pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+
+
+def _shots(folder: Path) -> list[dict[str, Any]]:
+    folder.mkdir()
+    truths = []
+    for n, style in enumerate(
+        (Style("kakaotalk", "android", "light"), Style("telegram", "ios", "dark", (750, 1334)))
+    ):
+        shot = render(make_conversation(style.app, "ko", n), style)
+        (folder / f"Screenshot_{n}.jpg").write_bytes(shot.jpeg)
+        truths.append(shot.truth)
+    return truths
+
+
+def _camera_photo(folder: Path) -> Path | None:
+    photos = sorted(CAMERA.glob("*.jpg")) if CAMERA.is_dir() else []
+    for photo in photos:
+        try:
+            with Image.open(photo) as im:
+                portrait = im.height > im.width
+        except (OSError, ValueError):
+            continue  # damaged files are in that set on purpose
+        if portrait:
+            if True:  # a portrait photo: the shape alone does not rule it out
+                target = folder / "IMG_0001.jpg"
+                shutil.copyfile(photo, target)
+                return target
+    return None
+
+
+def test_screenshots_searched_marked_and_cited(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "shots"
+    truths = _shots(folder)
+    photo = _camera_photo(folder)
+    res = cli("capture", "--case", case_dir, "--json", folder)
+    assert res.exit_code == 0, res.stderr
+    shots = json.loads(res.stdout)["chat_screenshots"]
+    assert sorted(s["app"] for s in shots) == ["kakaotalk", "telegram"]
+    assert all(s["messages"] >= 4 for s in shots)
+    assert "OCR" in shots[0]["caveat"]
+    if photo is not None:  # a real photo is acquired, never read as a chat
+        assert len(json.loads(res.stdout)["acquired"]) == 3
+    want = next(m for m in truths[0]["messages"] if m["side"] == "other" and m["kind"] == "text")
+    day = truths[0]["dividers"][0]
+    found = json.loads(
+        cli("search", "--case", case_dir, "--json", want["text"][:4], "--sender",
+            want["sender"]).stdout  # fmt: skip
+    )
+    hits = [h for h in found["messages"] if h["ref"].startswith("shot-")]
+    assert hits, found
+    hit = hits[0]
+    assert hit["sender"]["name"] == want["sender"]
+    assert hit["time"]["as_written"] == want["time"]
+    assert hit["screenshot"]["derived_by"] == "ocr" and len(hit["screenshot"]["box"]) == 4
+    assert abs(hit["screenshot"]["box"][1] - want["box"][1]) < 12
+    assert hit["time"]["local"].startswith(
+        "2024-{:02d}-{:02d}".format(*(int(p[:-1]) for p in day.split()[1:3]))
+    )
+    res = cli("mark", "--case", case_dir, hit["ref"], "--note", "협박")
+    assert res.exit_code == 0, res.stderr
+    view = cli("chat", "show", hit["ref"].split("/")[0], "--case", case_dir, "--lang", "ko")
+    assert "OCR로 도출됨" in view.stdout and want["sender"] in view.stdout
+    res = cli("report", "--case", case_dir, "--lang", "ko", "--json")
+    assert res.exit_code == 0, res.stderr
+    pdf = json.loads(res.stdout)["report"]["path"]
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", pdf, "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    squeezed = "".join(text.split())
+    assert "".join(hit["text"].split()) in squeezed
+    assert "OCR로도출됨" in squeezed and "화면캡처" in squeezed
