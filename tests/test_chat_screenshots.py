@@ -61,10 +61,11 @@ def test_screenshots_searched_marked_and_cited(cli: Any, case_dir: Path, tmp_pat
     want = next(m for m in truths[0]["messages"] if m["side"] == "other" and m["kind"] == "text")
     day = truths[0]["dividers"][0]
     found = json.loads(
-        cli("search", "--case", case_dir, "--json", want["text"][:4], "--sender",
-            want["sender"]).stdout  # fmt: skip
+        cli(
+            "search", "--case", case_dir, "--json", want["text"][:4], "--sender", want["sender"]
+        ).stdout  # fmt: skip
     )
-    hits = [h for h in found["messages"] if h["ref"].startswith("shot-")]
+    hits = [h for h in found["hits"] if h["kind"] == "message" and h["ref"].startswith("shot-")]
     assert hits, found
     hit = hits[0]
     assert hit["sender"]["name"] == want["sender"]
@@ -78,7 +79,8 @@ def test_screenshots_searched_marked_and_cited(cli: Any, case_dir: Path, tmp_pat
     assert res.exit_code == 0, res.stderr
     view = cli("chat", "show", hit["ref"].split("/")[0], "--case", case_dir, "--lang", "ko")
     assert "OCR로 도출됨" in view.stdout and want["sender"] in view.stdout
-    res = cli("report", "--case", case_dir, "--lang", "ko", "--json")
+    assert cli("key", "cert", "--name", "Kim").exit_code == 0
+    res = cli("report", "--case", case_dir, "--lang", "ko", "--demo-tsa", "--json")
     assert res.exit_code == 0, res.stderr
     pdf = json.loads(res.stdout)["report"]["path"]
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", pdf, "-"], capture_output=True,
