@@ -38,11 +38,10 @@ def _camera_photo(folder: Path) -> Path | None:
                 portrait = im.height > im.width
         except (OSError, ValueError):
             continue  # damaged files are in that set on purpose
-        if portrait:
-            if True:  # a portrait photo: the shape alone does not rule it out
-                target = folder / "IMG_0001.jpg"
-                shutil.copyfile(photo, target)
-                return target
+        if portrait:  # a portrait photo: the shape alone does not rule it out
+            target = folder / "IMG_0001.jpg"
+            shutil.copyfile(photo, target)
+            return target
     return None
 
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 import subprocess
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ Rgb = tuple[int, int, int]
 Box = tuple[int, int, int, int]
 
 #: Each app's colours per theme: chat background, others' bubble, own bubble, divider pill.
-PALETTES: dict[tuple[str, str], dict[str, Rgb]] = {
+PALETTES: Mapping[tuple[str, str], Mapping[str, Rgb]] = MappingProxyType({
     ("kakaotalk", "light"): {"bg": (186, 206, 224), "other": (255, 255, 255),
                              "own": (254, 229, 0), "pill": (160, 178, 196)},
     ("kakaotalk", "dark"): {"bg": (33, 33, 36), "other": (58, 58, 62), "own": (254, 229, 0),
@@ -37,7 +38,7 @@ PALETTES: dict[tuple[str, str], dict[str, Rgb]] = {
                             "own": (239, 253, 222), "pill": (150, 175, 130)},
     ("telegram", "dark"): {"bg": (14, 22, 33), "other": (24, 37, 51), "own": (43, 82, 120),
                            "pill": (30, 44, 58)},
-}  # fmt: skip
+})  # fmt: skip
 COLOUR_TOLERANCE = 14
 #: the share of the chat area the app's background must cover (a photo has no such flat area)
 MIN_BACKGROUND = 0.35
