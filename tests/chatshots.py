@@ -392,7 +392,7 @@ def write_set(folder: Path, count: int, seed: int = 0) -> list[tuple[Path, dict[
     out = []
     for n in range(count):
         style = styles[n % len(styles)]
-        lang = "ko" if (n // len(styles)) % 2 == 0 or n % 3 else "en"
+        lang = "ko" if (n // len(styles)) % 2 == 0 else "en"
         conv = make_conversation(style.app, lang, seed + n)
         shot = render(conv, style)
         path = folder / f"Screenshot_{n:03d}_{style.app}.jpg"

@@ -59,11 +59,8 @@ def test_screenshots_searched_marked_and_cited(cli: Any, case_dir: Path, tmp_pat
         assert len(json.loads(res.stdout)["acquired"]) == 3
     want = next(m for m in truths[0]["messages"] if m["side"] == "other" and m["kind"] == "text")
     day = truths[0]["dividers"][0]
-    found = json.loads(
-        cli(
-            "search", "--case", case_dir, "--json", want["text"][:4], "--sender", want["sender"]
-        ).stdout  # fmt: skip
-    )
+    query = ("search", "--case", case_dir, "--json", want["text"][:4], "--sender", want["sender"])
+    found = json.loads(cli(*query).stdout)
     hits = [h for h in found["hits"] if h["kind"] == "message" and h["ref"].startswith("shot-")]
     assert hits, found
     hit = hits[0]
