@@ -27,8 +27,9 @@ sys.path.insert(0, str(REPO))
 
 from PIL import Image  # noqa: E402
 
-from forensic.capture.chatshot import ocr_image, recognise, tesseract_words  # noqa: E402
+from forensic.capture.chatshot import recognise  # noqa: E402
 from forensic.capture.chatshot_layout import ShotMessage, read_chat  # noqa: E402
+from forensic.capture.chatshot_ocr import read_words  # noqa: E402
 from tests.chatshots import write_set  # noqa: E402
 
 DATASETS = REPO.parent / "shared" / "datasets"
@@ -120,8 +121,7 @@ def read_set(count: int, folder: Path, tally: Tally) -> list[dict[str, Any]]:
                 tally.add("shot_not_recognised")
                 continue
             tally.add("app_ok", rec.app == truth["app"] and rec.theme == truth["theme"])
-            png, scale = ocr_image(im, rec)
-            words = tesseract_words(exe, png, scale, path.name)
+            words = read_words(exe, im, rec, path.name)
             t1 = time.perf_counter()
             reading = read_chat(im, rec, words)
         t2 = time.perf_counter()

@@ -310,6 +310,17 @@ class _Painter:
 
     def _time(self, line: Line, box: tuple[float, ...], own: bool, tg: bool) -> None:
         tw = self.d.textlength(line.time, font=self.small)
+        if tg and line.kind == "photo":  # a dark label over the picture, white time
+            x = box[2] - self.px(40) - tw - (self.px(40) if own else 0)
+            label = (
+                x - self.px(14),
+                box[3] - self.px(58),
+                box[2] - self.px(20),
+                box[3] - self.px(14),
+            )
+            self.d.rounded_rectangle(label, radius=self.px(20), fill=(45, 45, 50))
+            self.d.text((x, box[3] - self.px(52)), line.time, font=self.small, fill=(255, 255, 255))
+            return
         if tg:
             x = box[2] - self.px(24) - tw - (self.px(40) if own else 0)
             self.d.text((x, box[3] - self.px(44)), line.time, font=self.small, fill=self.c["meta"])

@@ -146,38 +146,6 @@ def tesseract_words(exe: str, png: bytes, scale: float, item: str, psm: str = "4
     return words
 
 
-def ocr_image(im: Image.Image, rec: Recognition) -> tuple[bytes, float]:
-    """The PNG tesseract reads: black ink on white. Every pixel near one of the app's paper
-    colours (background, bubbles, pill, header) is paper, the rest ink, so grey times on the
-    blue-grey KakaoTalk background and white text in a pill read as well as a bubble's text;
-    photos are blanked; small screens are enlarged so that text is about 40 px high."""
-    import io
-
-    rgb = np.asarray(im.convert("RGB"))
-    colours = PALETTES[(rec.app, rec.theme)]
-    header = tuple(int(v) for v in np.median(rgb[int(0.05 * im.height)], axis=0))
-    paper = np.zeros(rgb.shape[:2], dtype=bool)
-    for colour in (*colours.values(), header):
-        paper |= _near(rgb, colour, 48)  # type: ignore[arg-type]
-    for region in find_regions(im, rec):
-        x0, y0, x1, y1 = region.box
-        if region.kind == "photo":
-            paper[y0:y1, x0:x1] = True
-            continue
-        inner = rgb[y0:y1, x0:x1]  # inside a bubble or pill, only its own colour is paper
-        paper[y0:y1, x0:x1] = _near(inner, colours[region.kind], 48) | _near(
-            inner, colours["bg"], 48
-        )
-    grey = Image.fromarray(np.where(paper, 255, 0).astype(np.uint8), "L")
-    scale = 1.0 if im.width >= 1000 else 1080 / im.width
-    if scale != 1.0:
-        size = (round(im.width * scale), round(im.height * scale))
-        grey = grey.resize(size, Image.Resampling.LANCZOS)
-    buf = io.BytesIO()
-    grey.save(buf, "PNG", compress_level=1)
-    return buf.getvalue(), scale
-
-
 @dataclass(frozen=True)
 class Region:
     box: Box
@@ -298,7 +266,7 @@ def join_words(words: Sequence[Word]) -> str:
     for w in words:
         if last is not None:
             height = max(last.box[3] - last.box[1], w.box[3] - w.box[1], 1)
-            out += " " if w.box[0] - last.box[2] > 0.22 * min(height, 45) else ""
+            out += " " if w.box[0] - last.box[2] > 0.3 * min(height, 45) else ""
         out += w.text
         last = w
     return out
@@ -307,8 +275,8 @@ def join_words(words: Sequence[Word]) -> str:
 def parse_time(text: str) -> tuple[str, int, int] | None:
     """(the time as read, hour 0-23, minute) of ``오후 8:21`` / ``8:21 PM`` / ``20:21``."""
     m = TIME.search(text)
-    if m is None:
-        return None
+    if m is None or (m.group(1) is None and m.group(6) is None and _merged(text)):
+        return _merged(text)
     if m.group(1):
         hour, minute = int(m.group(2)), int(m.group(3))
         if not 1 <= hour <= 12 or minute > 59:
@@ -322,6 +290,24 @@ def parse_time(text: str) -> tuple[str, int, int] | None:
         hour = hour % 12 + (12 if half == "PM" else 0)
         return f"{m.group(4)}:{m.group(5)} {half}", hour, minute
     return f"{m.group(4)}:{m.group(5)}", hour, minute
+
+
+MERGED = re.compile(r"(오전|오후)\s*(\d{4,5})\b|\b(\d{4,5})\s*([AaPp][Mm])\b")
+
+
+def _merged(text: str) -> tuple[str, int, int] | None:
+    """A 12-hour time whose colon the OCR read as a digit (``오후 8150`` for ``오후 8:50``)."""
+    m = MERGED.search(text)
+    if m is None:
+        return None
+    digits, half = (m.group(2), m.group(1)) if m.group(1) else (m.group(3), m.group(4).upper())
+    hour, minute = int(digits[: len(digits) - 3]), int(digits[-2:])
+    if not 1 <= hour <= 12 or minute > 59:
+        return None
+    pm = half in ("오후", "PM")
+    korean = half in ("오전", "오후")
+    shown = f"{half} {hour}:{minute:02d}" if korean else f"{hour}:{minute:02d} {half}"
+    return shown, hour % 12 + (12 if pm else 0), minute
 
 
 def parse_divider(text: str) -> tuple[int, int, int] | None:

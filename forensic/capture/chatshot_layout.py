@@ -9,6 +9,7 @@ vertical bar beside the quoted sender and text at the top of the bubble.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,8 @@ from forensic.capture.chatshot import (
     parse_divider,
     parse_time,
 )
+
+LONE_BAR = re.compile(r"(?<![^\s])\|(?=\s+[A-Za-z])")
 
 
 @dataclass(frozen=True)
@@ -182,8 +185,11 @@ def _message(
 
 
 def _tidy(text: str, kind: str) -> str:
-    """A link is read without the blanks the OCR puts inside it."""
-    return "".join(text.split()) if kind == "link" else text
+    """A link is read without the blanks the OCR puts inside it; a lone ``|`` between Latin
+    words is the pronoun ``I`` (tesseract's usual misreading)."""
+    if kind == "link":
+        return "".join(text.split())
+    return LONE_BAR.sub("I", text)
 
 
 def _time_inside(lines: list[list[Word]]) -> tuple[list[Word], list[list[Word]]]:
@@ -226,6 +232,8 @@ def _name_above(box: Box, outside: list[Word], s: float) -> str | None:
     line = lines_of(above)[-1]
     text = join_words(line)
     if parse_time(text) is not None or not any(c.isalnum() for c in text):
+        return None
+    if text.upper() in ("오전", "오후", "AM", "PM"):
         return None
     return text
 

@@ -19,8 +19,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forensic.capture.chatshot import CAVEAT, ocr_image, recognise, tesseract_words
+from forensic.capture.chatshot import CAVEAT, recognise
 from forensic.capture.chatshot_layout import ShotMessage, ShotReading, read_chat
+from forensic.capture.chatshot_ocr import read_words
 from forensic.capture.ocr import IMAGE_TYPES, tesseract_info
 from forensic.capture.transcript import time_record
 from forensic.case.case import file_sha256, host_name, tool_record
@@ -93,8 +94,7 @@ def read_screenshots(
                 if rec is None or not intact:
                     continue
                 tess = tess or tesseract_info()
-                png, scale = ocr_image(im, rec)
-                words = tesseract_words(tess["path"], png, scale, item.item_id)
+                words = read_words(tess["path"], im, rec, item.item_id)
                 readings.append((item, read_chat(im, rec, words)))
         except (ImageRefused, ForensicError, OSError) as exc:
             records.append(ShotRecord(item.item_id, None, None, 0, None, error=str(exc)))
