@@ -80,6 +80,7 @@ def score(truth: dict[str, Any], read: list[ShotMessage], tally: Tally) -> None:
                 print(f"  missed {want['side']} {want['sender']} {want['time']} {want['text']!r}")
             continue
         tally.add("found")
+        tally.add("side_ok", best.side == want["side"])
         if tally.verbose and (
             best.side != want["side"]
             or best.sender != want["sender"]

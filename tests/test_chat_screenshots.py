@@ -45,10 +45,24 @@ def _camera_photo(folder: Path) -> Path | None:
     return None
 
 
+def _kakao_export(path: Path, truth: dict[str, Any]) -> Path:
+    """The KakaoTalk (Android, Korean) export of the chat the first screenshot shows."""
+    year, month, day = (int(p[:-1]) for p in truth["dividers"][0].split()[:3])
+    lines = ["동창 모임 카카오톡 대화", "저장한 날짜 : 2024년 12월 1일 오후 9:14", ""]
+    for m in truth["messages"]:
+        who = m["sender"] or "회원님"
+        text = m["text"] or "사진"
+        lines.append(f"{year}년 {month}월 {day}일 {m['time']}, {who} : {text}")
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path
+
+
 def test_screenshots_searched_marked_and_cited(cli: Any, case_dir: Path, tmp_path: Path) -> None:
     folder = tmp_path / "shots"
     truths = _shots(folder)
     photo = _camera_photo(folder)
+    export = _kakao_export(tmp_path / "KakaoTalkChats.txt", truths[0])
+    assert cli("capture", "--case", case_dir, export).exit_code == 0
     res = cli("capture", "--case", case_dir, "--json", folder)
     assert res.exit_code == 0, res.stderr
     shots = json.loads(res.stdout)["chat_screenshots"]
@@ -68,6 +82,8 @@ def test_screenshots_searched_marked_and_cited(cli: Any, case_dir: Path, tmp_pat
     assert hit["time"]["as_written"] == want["time"]
     assert hit["screenshot"]["derived_by"] == "ocr" and len(hit["screenshot"]["box"]) == 4
     assert abs(hit["screenshot"]["box"][1] - want["box"][1]) < 12
+    # the same message in the captured export: same sender, minute and text
+    assert any(ref.startswith("group-") for ref in hit["screenshot"]["same_as"]), hit
     assert hit["time"]["local"].startswith(
         "2024-{:02d}-{:02d}".format(*(int(p[:-1]) for p in day.split()[1:3]))
     )

@@ -93,7 +93,7 @@ def read_chat(im: Image.Image, rec: Recognition, words: list[Word]) -> ShotReadi
         inside = [w for w in inside if not _edge_speck(w, region.box, s)]
         used.update(id(w) for w in inside)
         if region.kind == "pill":
-            text = join_words(inside)
+            text = " ".join(join_words(line) for line in lines_of(inside))
             run.day, run.day_text, run.sender = parse_divider(text), text, None
             run.dividers.append(text)
             continue
