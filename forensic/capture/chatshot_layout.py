@@ -30,6 +30,8 @@ from forensic.capture.chatshot import (
     parse_time,
 )
 
+#: ``https://`` as tesseract misreads it (``httos://``, ``htips://``); a scheme is a closed set
+SCHEME = re.compile(r"^ht[tif][a-z0-9]{1,2}://", re.IGNORECASE)
 LONE_BAR = re.compile(r"(?<![^\s])\|(?=\s+[A-Za-z])")
 
 
@@ -188,7 +190,11 @@ def _tidy(text: str, kind: str) -> str:
     """A link is read without the blanks the OCR puts inside it; a lone ``|`` between Latin
     words is the pronoun ``I`` (tesseract's usual misreading)."""
     if kind == "link":
-        return "".join(text.split())
+        squeezed = "".join(text.split())
+        m = SCHEME.match(squeezed)
+        if m and m.group(0).lower() not in ("http://", "https://"):
+            squeezed = "https://" + squeezed[m.end() :]
+        return squeezed
     return LONE_BAR.sub("I", text)
 
 

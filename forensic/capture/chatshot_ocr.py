@@ -162,10 +162,11 @@ def read_words(exe: str, im: Image.Image, rec: Recognition, item: str) -> list[W
     return _dedupe([m for w in words if (m := _back(w, places)) is not None])
 
 
-def _back(word: Word, places: list[tuple[int, Part, Image.Image]]) -> Word | None:
-    """The word in the screenshot's pixels (``None``: it lies in a gap between parts)."""
+def _back(word: Word, places: list[tuple[int, Part, Image.Image]]) -> tuple[int, Word] | None:
+    """The part a word was read in, and the word in the screenshot's pixels (``None``: it
+    lies in a gap between parts)."""
     cy = (word.box[1] + word.box[3]) / 2
-    for top, part, cut in places:
+    for n, (top, part, cut) in enumerate(places):
         if top - GAP / 2 <= cy <= top + cut.height + GAP / 2:
             k = part.scale
             x0, y0 = part.box[0], part.box[1]
@@ -175,17 +176,18 @@ def _back(word: Word, places: list[tuple[int, Part, Image.Image]]) -> Word | Non
                 round(x0 + (word.box[2] - GAP) / k),
                 round(y0 + (word.box[3] - top) / k),
             )
-            return Word(word.text, box, word.conf, word.line)
+            return n, Word(word.text, box, word.conf, word.line)
     return None
 
 
-def _dedupe(words: list[Word]) -> list[Word]:
-    """One word where two overlapping parts both read it (the more confident)."""
-    kept: list[Word] = []
-    for w in sorted(words, key=lambda w: -w.conf):
-        if not any(_same_place(w.box, k.box) for k in kept):
-            kept.append(w)
-    return sorted(kept, key=lambda w: (w.box[1], w.box[0]))
+def _dedupe(words: list[tuple[int, Word]]) -> list[Word]:
+    """One word where two overlapping parts both read it (the more confident); the boxes of
+    one part's words may overlap (tesseract's Korean syllables do), and all are kept."""
+    kept: list[tuple[int, Word]] = []
+    for n, w in sorted(words, key=lambda p: -p[1].conf):
+        if not any(m != n and _same_place(w.box, k.box) for m, k in kept):
+            kept.append((n, w))
+    return sorted((w for _, w in kept), key=lambda w: (w.box[1], w.box[0]))
 
 
 def _same_place(a: Box, b: Box) -> bool:
