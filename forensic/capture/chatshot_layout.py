@@ -160,7 +160,7 @@ def _message(
     elif rec.app == "kakaotalk":
         run.sender = _name_above(region.box, outside, s) or run.sender
     elif lines and _is_name(rgb, rec, region, lines[0]):
-        run.sender = join_words(lines.pop(0))
+        run.sender = clean_name(lines.pop(0)) or run.sender
     reply, lines = _reply(rgb, rec, region, lines, s)
     if region.kind == "photo":
         lines = []
@@ -235,13 +235,28 @@ def _name_above(box: Box, outside: list[Word], s: float) -> str | None:
     ]
     if not above:
         return None
-    line = lines_of(above)[-1]
-    text = join_words(line)
+    text = clean_name(lines_of(above)[-1])
     if parse_time(text) is not None or not any(c.isalnum() for c in text):
         return None
     if text.upper() in ("오전", "오후", "AM", "PM"):
         return None
     return text
+
+
+#: what is never part of a name: marks and lone jamo the OCR makes of specks and edges
+NAME_NOISE = "=~|-_.,:;'\"`‘’“”()[]{}<>" + "".join(chr(c) for c in range(0x3131, 0x318F))
+
+
+def clean_name(line: list[Word]) -> str:
+    """A sender's name: the line's first run of words (a wide gap ends it), without the
+    marks and lone jamo around it."""
+    kept: list[Word] = []
+    for w in line:
+        height = max(w.box[3] - w.box[1], 1)
+        if kept and w.box[0] - kept[-1].box[2] > 1.2 * height:
+            break
+        kept.append(w)
+    return join_words(kept).strip(NAME_NOISE + " ")
 
 
 def _ink(rgb: np.ndarray, box: Box, paper: tuple[int, int, int]) -> tuple[float, float]:
