@@ -190,7 +190,7 @@ def _tidy(text: str, kind: str) -> str:
     """A link is read without the blanks the OCR puts inside it; a lone ``|`` between Latin
     words is the pronoun ``I`` (tesseract's usual misreading)."""
     if kind == "link":
-        squeezed = "".join(text.split())
+        squeezed = "".join(text.split()).lstrip("“‘\"'|([")
         m = SCHEME.match(squeezed)
         if m and m.group(0).lower() not in ("http://", "https://"):
             squeezed = "https://" + squeezed[m.end() :]
@@ -244,7 +244,7 @@ def _name_above(box: Box, outside: list[Word], s: float) -> str | None:
 
 
 #: what is never part of a name: marks and lone jamo the OCR makes of specks and edges
-NAME_NOISE = "=~|-_.,:;'\"`‘’“”()[]{}<>" + "".join(chr(c) for c in range(0x3131, 0x318F))
+NAME_NOISE = "=~|-_.,:;!?'\"`‘’“”()[]{}<>" + "".join(chr(c) for c in range(0x3131, 0x318F))
 
 
 def clean_name(line: list[Word]) -> str:
@@ -253,7 +253,7 @@ def clean_name(line: list[Word]) -> str:
     kept: list[Word] = []
     for w in line:
         height = max(w.box[3] - w.box[1], 1)
-        if kept and w.box[0] - kept[-1].box[2] > 1.2 * height:
+        if kept and w.box[0] - kept[-1].box[2] > 0.8 * height:
             break
         kept.append(w)
     return join_words(kept).strip(NAME_NOISE + " ")
