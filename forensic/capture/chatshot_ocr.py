@@ -81,9 +81,6 @@ def plan_parts(im: Image.Image, rec: Recognition, regions: list[Region]) -> list
             body = (x0 + edge, y0 + 4 * s, x1 - edge, y1 - 40 * s)
             line = (x0 + edge, y1 - 50 * s, x1 - edge, y1 - 4 * s)
             cuts = [(body, 1.25), (line, SMALL_TEXT)]
-            if r.kind == "other" and _coloured_top(rgb, r, colours["other"], s):
-                name = (x0 + edge, y0 + 4 * s, x1 - edge, y0 + 66 * s)  # the sender, in colour
-                cuts = [(name, SMALL_TEXT), ((x0 + edge, y0 + 66 * s, *body[2:]), 1.25), cuts[1]]
             for cut, k in cuts:
                 inner = _clip(cut, w, h)
                 if inner:
@@ -106,19 +103,6 @@ def plan_parts(im: Image.Image, rec: Recognition, regions: list[Region]) -> list
             if clipped:
                 parts.append(Part(clipped, outside, base * SMALL_TEXT))
     return parts
-
-
-def _coloured_top(rgb: np.ndarray, region: Region, paper: Rgb, s: float) -> bool:
-    """Telegram writes the sender's name in colour on the bubble's first line."""
-    x0, y0, x1, _ = region.box
-    band = rgb[y0 + round(16 * s) : y0 + round(62 * s), x0 + round(20 * s) : x1 - round(20 * s)]
-    band = band.astype(np.int16)
-    if band.size == 0:
-        return False
-    ink = band[np.abs(band - np.array(paper, dtype=np.int16)).max(axis=-1) > 70]
-    if len(ink) < 20:
-        return False
-    return float((ink.max(axis=-1) - ink.min(axis=-1)).mean()) > 35
 
 
 def _free(box: Box, own: Region, regions: list[Region], least: float) -> Box | None:
