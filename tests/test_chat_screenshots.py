@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from forensic.case import Case, read_case_file
 from tests.chatshots import Style, make_conversation, render
+from tests.conftest import PASSPHRASE, examiner_session
 
 CAMERA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "camera-photos"
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
@@ -57,7 +59,16 @@ def _kakao_export(path: Path, truth: dict[str, Any]) -> Path:
     return path
 
 
-def test_screenshots_searched_marked_and_cited(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+def test_screenshots_searched_marked_and_cited(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In an encrypted case: the screenshot's reading is stored as ciphertext, and read back."""
+    monkeypatch.setenv("FORENSIC_AGE_WORK_FACTOR", "10")
+    monkeypatch.setenv("FORENSIC_PASSPHRASE", PASSPHRASE)
+    case_dir = tmp_path / "case"
+    made = cli("init", case_dir, "--case-id", "S-1", "--title", "Shots", "--examiner", "Ex",
+               "--encrypt")  # fmt: skip
+    assert made.exit_code == 0, made.stderr
     folder = tmp_path / "shots"
     truths = _shots(folder)
     photo = _camera_photo(folder)
@@ -66,6 +77,10 @@ def test_screenshots_searched_marked_and_cited(cli: Any, case_dir: Path, tmp_pat
     res = cli("capture", "--case", case_dir, "--json", folder)
     assert res.exit_code == 0, res.stderr
     shots = json.loads(res.stdout)["chat_screenshots"]
+    stored = sorted((case_dir / "transcripts").glob("shot-*.json"))
+    assert len(stored) == 2 and all(
+        p.read_bytes().startswith(b"age-encryption.org/v1\n") for p in stored
+    )
     assert sorted(s["app"] for s in shots) == ["kakaotalk", "telegram"]
     assert all(s["messages"] >= 4 for s in shots)
     assert "OCR" in shots[0]["caveat"]
@@ -94,9 +109,12 @@ def test_screenshots_searched_marked_and_cited(cli: Any, case_dir: Path, tmp_pat
     assert cli("key", "cert", "--name", "Kim").exit_code == 0
     res = cli("report", "--case", case_dir, "--lang", "ko", "--demo-tsa", "--json")
     assert res.exit_code == 0, res.stderr
-    pdf = json.loads(res.stdout)["report"]["path"]
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", pdf, "-"], capture_output=True,
+    pdf = Path(json.loads(res.stdout)["report"]["path"])
+    plain = tmp_path / "report.pdf"  # the report of an encrypted case is ciphertext too
+    plain.write_bytes(read_case_file(Case.open(case_dir, examiner_session()), pdf))
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", plain, "-"], capture_output=True,
                           text=True, check=True).stdout  # fmt: skip
     squeezed = "".join(text.split())
+    assert cli("verify", "--case", case_dir).exit_code == 0
     assert "".join(hit["text"].split()) in squeezed
     assert "OCR로도출됨" in squeezed and "화면캡처" in squeezed
