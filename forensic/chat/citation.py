@@ -53,6 +53,13 @@ class CitedMessage:
     forwarded_from: str | None
     text: str
     media: tuple[MediaNote, ...]
+    box: tuple[int, ...] | None = None
+    """A screenshot message: its box on the screenshot (left, top, right, bottom pixels)."""
+    confidence: float | None = None
+    derived_by: str | None = None
+    """``ocr``: read from a screenshot by OCR, may contain errors."""
+    same_as: tuple[str, ...] = ()
+    """Refs of export messages with the same sender, time and text."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +79,15 @@ class CitedMessage:
             "forwarded_from": self.forwarded_from,
             "text": self.text,
             "media": [m.as_dict() for m in self.media],
+            "screenshot": None
+            if self.box is None
+            else {
+                "item_sha256": self.item_sha256,
+                "box": list(self.box),
+                "confidence": self.confidence,
+                "derived_by": self.derived_by,
+                "same_as": list(self.same_as),
+            },
         }
 
 
@@ -114,4 +130,18 @@ def cite(transcript: StoredTranscript, chat: dict[str, Any], msg: dict[str, Any]
         forwarded_from=_str(msg.get("forwarded_from")),
         text=str(msg.get("text") or ""),
         media=media,
+        **_screenshot_fields(msg),
     )
+
+
+def _screenshot_fields(msg: dict[str, Any]) -> dict[str, Any]:
+    box = msg.get("box")
+    if not isinstance(box, list) or len(box) != 4 or not all(isinstance(v, int) for v in box):
+        return {}
+    conf = msg.get("confidence")
+    return {
+        "box": tuple(box),
+        "confidence": float(conf) if isinstance(conf, int | float) else None,
+        "derived_by": _str(msg.get("derived_by")),
+        "same_as": tuple(str(r) for r in msg.get("same_as") or () if isinstance(r, str)),
+    }

@@ -1,5 +1,8 @@
 """Message references: ``<group-id>/<chat-index>/<message-id>``, the text a citation names.
 
+A message read from a chat screenshot has the same form with the screenshot's id in place of
+the group's: ``shot-<16 hex digits of the item's SHA-256>/0/S<n>`` (``S1`` topmost).
+
 A person may type a unique prefix of the group id (with or without ``group-``), and may leave
 the chat index out (``GROUP/MESSAGE``) when the message id is in one chat of the group only.
 Every form is resolved to the canonical text before it is logged.
@@ -29,6 +32,11 @@ class MessageRef:
     @property
     def text(self) -> str:
         return f"{self.group}/{self.chat}/{self.message}"
+
+    @property
+    def from_screenshot(self) -> bool:
+        """A message read from a screenshot by OCR (its text may contain errors)."""
+        return self.group.startswith("shot-")
 
     @property
     def subject(self) -> str:
@@ -64,9 +72,10 @@ def split_ref(given: str) -> TypedRef:
 
 
 def match_group(typed: str, groups: list[str]) -> str:
-    """The one group id ``typed`` is a prefix of (``group-`` may be left out)."""
+    """The one group (or screenshot) id ``typed`` is a prefix of (``group-`` may be left out;
+    a screenshot's ``shot-`` may not)."""
     want = typed.lower()
-    if not want.startswith("group-"):
+    if not want.startswith(("group-", "shot-")):
         want = "group-" + want
     found = [g for g in groups if g.lower().startswith(want)]
     if len(found) == 1:

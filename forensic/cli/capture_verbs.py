@@ -148,6 +148,10 @@ def _render_files(ui: Ui, outcome: FilesCaptured) -> None:
     )
     if result.links:
         ui.say("cli.capture_links", count=len(result.links))
+    for line in outcome.screenshot_lines():
+        ui.out.print(escape(line))
+    if outcome.screenshots:
+        ui.warn(ui.t("chat_shot.caveat"))
     for chat in outcome.chats():
         ui.out.print(escape(chat["summary"]))
         if chat["zone_warning"]:

@@ -193,7 +193,7 @@ def _print_view(ui: Ui, view: ChatView) -> None:
 def _print_message(ui: Ui, viewed: ViewedMessage, zone: str) -> None:
     m = viewed.message
     sign = "★" if viewed.mark is not None else ("▶" if viewed.focus else " ")
-    who = m.sender_name or "?"
+    who = m.sender_name or (ui.t("chat_shot.own") if m.box is not None else "?")
     if m.sender_id:
         who += f" [{m.sender_id}]"
     head = f"{sign} {m.ref.message}  {shown_time(ui, m, zone)}  {who}"
@@ -210,5 +210,13 @@ def _print_message(ui: Ui, viewed: ViewedMessage, zone: str) -> None:
         ui.out.print(
             "      " + escape(display(ui.t(state, role=media.role, name=name, status=media.status)))
         )
+    if m.box is not None:
+        where = ui.t("chat_shot.where", item=m.item_sha256[:12], box=",".join(map(str, m.box)),
+                     confidence=f"{m.confidence or 0:.2f}")  # fmt: skip
+        ui.out.print("      " + escape(display(where)) + " · " + ui.t("chat_shot.derived"))
+        if m.same_as:
+            ui.out.print(
+                "      " + escape(display(ui.t("chat_shot.same_as", refs=", ".join(m.same_as))))
+            )
     if viewed.mark is not None and viewed.mark.note:
         ui.out.print("      " + escape(display(ui.t("chat_view.note", note=viewed.mark.note))))

@@ -115,10 +115,15 @@ def _print_message_hit(ui: Ui, hit: ChatHit, zone: str) -> None:
                     "chat_view.hit",
                     ref=m.ref.text,
                     chat=where,
-                    sender=m.sender_name or "?",
+                    sender=m.sender_name or (ui.t("chat_shot.own") if m.box is not None else "?"),
                     time=shown_time(ui, m, zone),
                 )
             )
         )
     )
     ui.out.print("    " + escape(display(hit.hit.snippet)))
+    if m.box is not None:  # read from a screenshot: say so beside every such hit
+        box = ",".join(map(str, m.box))
+        where_on = ui.t("chat_shot.where", item=m.item_sha256[:12], box=box,
+                        confidence=f"{m.confidence or 0:.2f}")  # fmt: skip
+        ui.out.print("    " + escape(display(where_on)) + " · " + ui.t("chat_shot.derived"))

@@ -54,6 +54,9 @@ class ChatMessage:
     focus: str
     note: str | None
     media: tuple[str, ...]
+    #: a screenshot message: its box on the screenshot and the OCR's confidence
+    box: tuple[int, ...] | None = None
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,9 @@ def _export_items(entries: list[CustodyEntry]) -> dict[str, set[str]]:
     for e in entries:
         if e.action == "capture" and e.details.get("group"):
             groups.setdefault(str(e.details["group"]), set()).add(e.subject.removeprefix("sha256:"))
+        shot = e.details.get("screenshot") if e.action == "transcript" else None
+        if isinstance(shot, dict) and shot.get("item"):
+            groups.setdefault(e.subject, set()).add(str(shot["item"]))
     return groups
 
 
@@ -217,6 +223,8 @@ def _message(msg: dict[str, Any], focus: tuple[str, str | None, int] | None) -> 
         focus=focus[0] if focus else "",
         note=focus[1] if focus else None,
         media=media,
+        box=tuple(msg["box"]) if isinstance(msg.get("box"), list) else None,
+        confidence=msg.get("confidence") if isinstance(msg.get("confidence"), float) else None,
     )
 
 

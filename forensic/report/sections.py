@@ -491,7 +491,9 @@ def chat_block(ctx: RenderContext, n: int, chat: ChatExcerpt) -> Flowables:
         out.append(Spacer(1, 2 * mm))
         head = [ctx.t("chat.col_id"), ctx.t("chat.col_time"), ctx.t("chat.col_sender"),
                 ctx.t("chat.col_text")]  # fmt: skip
-        out += chunked(ctx, head, chat.messages, (18, 42, 26, 88), lambda m: message_row(ctx, m))
+        out += chunked(
+            ctx, head, chat.messages, (18, 42, 26, 88), lambda m: message_row(ctx, m, chat)
+        )
         out.append(ctx.p("chat.legend", ctx.styles.tiny))
     else:
         out.append(ctx.p("chat.no_focus", ctx.styles.small))
@@ -512,7 +514,7 @@ def role_word(ctx: RenderContext, role: str) -> str:
     return word if word != f"chat.role_{role}" else ctx.t("chat.role_other")
 
 
-def message_row(ctx: RenderContext, m: ChatMessage) -> list[Any]:
+def message_row(ctx: RenderContext, m: ChatMessage, chat: ChatExcerpt | None = None) -> list[Any]:
     mark = {"media": "▶ ", "mark": "★ "}.get(m.focus, "")
     ident = mark + m.id + (f"\n{ctx.t('chat.line', line=m.line)}" if m.line else "")
     when = ctx.data.when(m.utc) if m.utc else "—"
@@ -524,8 +526,20 @@ def message_row(ctx: RenderContext, m: ChatMessage) -> list[Any]:
         text += "\n" + ctx.t("chat.forwarded", source=m.forwarded_from)
     if m.media:
         text += "\n" + ctx.t("chat.media", files=", ".join(m.media))
+    if m.box is not None:
+        item = chat.export_files[0][1][:16] if chat and chat.export_files else "?"
+        box = ",".join(map(str, m.box))
+        where = ctx.t("chat_shot.where", item=item, box=box, confidence=f"{m.confidence or 0:.2f}")
+        text += "\n" + where + "\n" + ctx.t("chat_shot.derived")
     if m.note:
         text += "\n" + ctx.t("chat.note", note=m.note)
+    if m.sender is None and m.box is not None:
+        return [
+            ctx.lines(ident),
+            ctx.lines(when, small=True),
+            ctx.t("chat_shot.own"),
+            ctx.lines(text),
+        ]
     sender = m.sender if m.sender is not None else ctx.t("chat.deleted_sender")
     return [ctx.lines(ident), ctx.lines(when, small=True), display(sender), ctx.lines(text)]
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from forensic._internal.paths import display
 from forensic.capture.acquire import CaptureOptions, CaptureResult, capture_paths
+from forensic.capture.chatshot_store import ShotRecord
 from forensic.capture.sources import (
     SCREEN,
     CaptureInput,
@@ -60,7 +61,7 @@ class CaptureSettings:
     timeout: float = 30.0
     """Seconds a web page may take to load."""
     ocr: bool = True
-    """Read the text of web and screen captures."""
+    """Read the text of web and screen captures, and the messages of chat screenshots."""
     workers: int | None = None
     uploads: str | None = None
     """The case's ``tmp/upload-*`` folder a front end streamed uploaded files into."""
@@ -129,10 +130,26 @@ class FilesCaptured:
     timestamp_error: ForensicError | None = None
     """Trusted time could not be asked for (its configuration); the capture is committed."""
     lang: str = "en"
+    screenshots: tuple[ShotRecord, ...] = ()
+    """Images recognised as chat screenshots and read as messages (by OCR)."""
 
     @property
     def failed(self) -> bool:
         return bool(self.result.failed)
+
+    def screenshot_lines(self) -> list[str]:
+        """``Chat screenshot (KakaoTalk, dark): 7 message(s) read by OCR as shot-…``."""
+        out = []
+        for s in self.screenshots:
+            if s.group is None:
+                out.append(message("chat_shot.not_read", self.lang, item=s.item_id[:12],
+                                   reason=s.error or "?"))  # fmt: skip
+                continue
+            app = message(f"chat_shot.app_{s.app}", self.lang)
+            theme = message(f"chat_shot.theme_{s.theme}", self.lang)
+            out.append(message("chat_shot.recognised", self.lang, app=app, theme=theme,
+                               count=s.messages, group=s.group, linked=s.linked))  # fmt: skip
+        return out
 
     def failures(self) -> list[dict[str, Any]]:
         return [
@@ -166,6 +183,10 @@ class FilesCaptured:
             "links": [display(link.path) for link in self.result.links],
             "groups": [g.group_id for g in self.result.groups],
             "chats": self.chats(),
+            "chat_screenshots": [
+                {**s.as_dict(), "caveat": message("chat_shot.caveat", self.lang)}
+                for s in self.screenshots
+            ],
             "failures": self.failures(),
             "timestamp": self.stamped.as_dict() if self.stamped is not None else None,
         }
@@ -301,8 +322,9 @@ def capture(
         result = capture_paths(
             case, key, routed.paths, settings.for_files(), progress, registry=registry
         )
+        shots = _read_screenshots(case, key, result) if settings.ocr else ()
         stamped, problem = _stamp(case, key)
-        return FilesCaptured(result, stamped, problem, session.lang)
+        return FilesCaptured(result, stamped, problem, session.lang, shots)
     attempts = tuple(
         _fetch(case, key, source, given, settings, session.lang, progress)
         for source, given in routed.fetched
@@ -353,6 +375,23 @@ def _read_text(
         if r.skipped is None
     ]
     return read, None
+
+
+def _read_screenshots(
+    case: Case, key: ExaminerKey, result: CaptureResult
+) -> tuple[ShotRecord, ...]:
+    """The messages of the chat screenshots just captured; a missing tesseract leaves the
+    capture as it is (``forensic ocr`` may read them later)."""
+    from forensic.capture.chatshot_store import read_screenshots
+    from forensic.capture.ocr import IMAGE_TYPES
+
+    images = [a.item_id for a in result.acquired if a.media_type in IMAGE_TYPES]
+    if not images:
+        return ()
+    try:
+        return tuple(read_screenshots(case, key, images))
+    except ForensicError as exc:
+        return (ShotRecord("", None, None, 0, None, error=exc.diagnostics("en")),)
 
 
 def _stamp(case: Case, key: ExaminerKey) -> tuple[TimestampResult | None, ForensicError | None]:

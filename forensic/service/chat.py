@@ -102,7 +102,7 @@ def unmark_message(session: Session, ref: str, case_dir: Path | None = None) -> 
     typed = split_ref(ref)
     marks = {m.ref: m for m in active_marks(entries)}
     prefix = typed.group.lower()
-    prefix = prefix if prefix.startswith("group-") else "group-" + prefix
+    prefix = prefix if prefix.startswith(("group-", "shot-")) else "group-" + prefix
     canonical = [
         r
         for r in marks
