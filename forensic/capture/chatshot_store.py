@@ -234,7 +234,7 @@ def _store(
             "screenshot": {"item": item.item_id, **rec.as_dict()},
             "linked_to_export": linked,
             "media_links": [],
-            "examiner": case.info.examiner,
+            "examiner": case.examiner_name,
             "host": host_name(),
             "tool": tool_record(),
             "run": step.run,
