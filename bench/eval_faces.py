@@ -163,8 +163,6 @@ def eval_locators(with_haar: bool) -> dict[str, Any]:
 
 
 def clopper_pearson(k: int, n: int) -> tuple[float, float]:
-    from statistics import NormalDist  # noqa: F401  (stdlib only: bisection on the binomial)
-
     def cdf(p: float, upto: int) -> float:
         from math import comb
 
@@ -272,8 +270,11 @@ def main() -> int:
     ap.add_argument("--no-haar", action="store_true")
     ap.add_argument("--no-match", action="store_true")
     ap.add_argument("--no-bench", action="store_true")
+    ap.add_argument("--no-locators", action="store_true")
     args = ap.parse_args()
-    doc: dict[str, Any] = {"locators": eval_locators(not args.no_haar)}
+    doc: dict[str, Any] = {}
+    if not args.no_locators:
+        doc["locators"] = eval_locators(not args.no_haar)
     if not args.no_match:
         doc["descriptors"] = eval_descriptors()
     if not args.no_bench:
