@@ -33,7 +33,7 @@ DATASETS = REPO.parent / "shared" / "datasets"
 sys.path.insert(0, str(REPO))
 HIT_IOU = 0.3
 FRAMES = 12
-#: pairs of camera photos that show one person (found by looking at every pair under 0.7)
+#: pairs of photos that show one person (found by looking at every pair under 0.7)
 SAME_PERSON: set[frozenset[str]] = set()
 
 import cv2  # noqa: E402
@@ -212,35 +212,85 @@ def video_faces() -> dict[str, list[tuple[float, ...]]]:
     return out
 
 
+def described(rgb: Any) -> list[Any]:
+    from forensic.media.face_prints import describe_faces
+
+    return [f for f in describe_faces(rgb) if f.descriptor is not None]
+
+
+def copies(rgb: Any) -> list[Any]:
+    """The same photo as a messenger would pass it on: smaller and recompressed, and
+    slightly rotated and recompressed (not a second photo of the person: an upper bound on
+    how well one person is matched)."""
+    import io
+
+    from PIL import Image
+
+    out = []
+    im = Image.fromarray(rgb)
+    for make in (
+        lambda i: i.resize((round(i.width * 0.7), round(i.height * 0.7))),
+        lambda i: i.rotate(8, resample=Image.Resampling.BICUBIC, expand=True),
+    ):
+        buf = io.BytesIO()
+        make(im).save(buf, "JPEG", quality=75)
+        out.append(np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")))
+    return out
+
+
 def eval_descriptors() -> dict[str, Any]:
-    from forensic.media.face_prints import DEFAULT_THRESHOLD, describe_faces, distance
+    from forensic.media.face_prints import DEFAULT_THRESHOLD, decode_for_faces, distance
 
     labels = load_labels()
-    people: list[tuple[str, tuple[float, ...]]] = []
+    people: list[tuple[str, Any]] = []
+    sources: list[tuple[str, Any]] = []
     for rel, lab in labels.items():
         if not lab["faces"]:
             continue
-        for f in describe_faces(upright_rgb(DATASETS / rel)):
-            hit = any(iou((f.box.x, f.box.y, f.box.w, f.box.h), g) >= HIT_IOU for g in lab["faces"])
-            if hit and f.descriptor is not None:
-                people.append((rel, f.descriptor))
-    different = [distance(a[1], b[1]) for a, b in itertools.combinations(people, 2)]
+        rgb = upright_rgb(DATASETS / rel)
+        for f in described(rgb):
+            if any(iou((f.box.x, f.box.y, f.box.w, f.box.h), g) >= HIT_IOU for g in lab["faces"]):
+                people.append((rel, f))
+                sources.append((rel, rgb))
+    for path in sorted((DATASETS / "camera-photos").glob("*.jpg")):
+        try:
+            rgb = decode_for_faces(path)
+        except Exception:  # damaged files of that folder are skipped
+            continue
+        found = described(rgb)
+        people += [(f"camera-photos/{path.name}", f) for f in found]
+        if found:
+            sources.append((f"camera-photos/{path.name}", rgb))
+    different = [
+        (distance(a[1].descriptor, b[1].descriptor), a[0], b[0])
+        for a, b in itertools.combinations(people, 2)
+        if a[0] != b[0] and frozenset((a[0], b[0])) not in SAME_PERSON
+    ]
     videos = video_faces()
     same = [distance(a, b) for v in videos.values() for a, b in itertools.combinations(v, 2)]
+    copied: list[float] = []
+    for rel, rgb in sources:
+        originals = [f for r, f in people if r == rel]
+        for copy in copies(rgb):
+            found = described(copy)
+            for o in originals:
+                best = min((distance(o.descriptor, c.descriptor) for c in found), default=None)
+                copied.append(best if best is not None else 9.0)  # 9: not found again
     thr = DEFAULT_THRESHOLD
-    k = sum(1 for d in different if d <= thr)
-    m = sum(1 for d in same if d <= thr)
+    k = sum(1 for d, _a, _b in different if d <= thr)
     return {
         "threshold": thr,
-        "different_people": len(people),
+        "different_faces": len(people),
         "different_pairs": len(different),
         "false_matches": k,
         "false_match_rate_95": clopper_pearson(k, len(different)),
-        "closest_different": min(different) if different else None,
+        "closest_different": sorted(different)[:5],
         "videos_with_faces": {n: len(v) for n, v in videos.items()},
         "same_pairs": len(same),
-        "same_matched": m,
-        "largest_same": max(same) if same else None,
+        "same_matched": sum(1 for d in same if d <= thr),
+        "copy_pairs": len(copied),
+        "copy_matched": sum(1 for d in copied if d <= thr),
+        "copy_distances": sorted(copied),
     }
 
 

@@ -98,7 +98,7 @@ def test_bad_query_photos_are_one_line_exit_2_nothing_logged(
     (tmp_path / "bomb.jpg").write_bytes(jpeg_header(65535, 65535))
     cases = {
         "notes.jpg": ("not an image", "이미지가 아닙니다"),
-        "bomb.jpg": ("65535", "65535"),
+        "bomb.jpg": ("4294836225", "4294836225"),  # 65535 x 65535, refused by its header
         "missing.jpg": ("no such file", "파일이 없습니다"),
     }
     if lang == "en":  # the located cases once (they run the locator)
