@@ -113,6 +113,8 @@ def test_bad_query_photos_are_one_line_exit_2_nothing_logged(
         line = res.stderr.strip()
         assert name in line and (en if lang == "en" else ko) in line, line
         assert "Traceback" not in res.stderr and len(line.splitlines()) == 1, line
+    res = cli("match", "--face", "--within", tmp_path / "notes.jpg", "--case", case_dir)
+    assert res.exit_code == 2 and "--within" in res.stderr
     assert log_entries(case_dir) == before
 
 

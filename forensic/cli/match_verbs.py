@@ -178,8 +178,8 @@ def _face_body(
         threshold=result.threshold,
         false=m["false_matches"],
         pairs=m["different_pairs"],
-        same=m["same_matched"],
-        same_pairs=m["same_pairs"],
+        same=m["copy_matched"],
+        same_pairs=m["copy_pairs"],
     )
     c = result.comparison
     if not c.matches:

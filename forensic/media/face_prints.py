@@ -48,7 +48,9 @@ MAX_QUERY_FACES = 1
 CROP_GROW = 0.25
 CROP_CELLS = 8
 CROP_SIDE = 96
-#: what bench/eval_faces.py measured at ``DEFAULT_THRESHOLD`` (kept in step by a test)
+#: what ``bench/eval_faces.py`` measured at ``DEFAULT_THRESHOLD`` (copied from its output;
+#: docs/detection.md, Faces): pairs of faces of different people, and faces found again in
+#: re-encoded copies of their photo (no second photo of one person exists in the data)
 MEASURED: MappingProxyType[str, Any] = MappingProxyType(
     {
         "threshold": DEFAULT_THRESHOLD,
