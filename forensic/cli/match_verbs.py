@@ -56,10 +56,16 @@ def match(
     the query photos by SHA-256 only.
     """
     ui = make_ui(lang, json_out, verbose)
-    if face:
-        run_verb(
-            ui, lambda: _face_body(ui, photos or [], face_threshold, case_dir, passphrase_file)
-        )
+    if face or face_threshold is not None:
+
+        def face_body() -> int:
+            from forensic.media.face_prints import FaceQueryError
+
+            if within or not face:
+                raise FaceQueryError("face_options")
+            return _face_body(ui, photos or [], face_threshold, case_dir, passphrase_file)
+
+        run_verb(ui, face_body)
         return
 
     def body() -> int:
