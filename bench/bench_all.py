@@ -107,6 +107,23 @@ def cluster_rows(env: dict[str, str], photos: int) -> list[Row]:
     return rows
 
 
+def face_rows() -> list[Row]:
+    """Face location + descriptors of one generated 12 MP photo (bench/eval_faces.py); the
+    target: at most 2 s a photo, so 10,000 captured images take under six hours on 2 cores."""
+    ref = REPO.parent / "shared" / "datasets" / "exif-samples" / "jpg" / "exif-org"
+    if not (ref / "kodak-dc210.jpg").exists():
+        return [("faces per 12 MP photo", 0.0, "n/a", "skipped: reference data absent")]
+    sys.path.insert(0, str(REPO / "bench"))
+    from eval_faces import bench_12mp
+
+    got = bench_12mp()
+    secs = float(got["wall_s_median"])
+    return [
+        ("faces per 12 MP photo", secs, f"{2.0 / secs:.2f}x the 2 s target",
+         f"{got['faces']} faces located and described (dlib CNN + HOG, ResNet)"),
+    ]  # fmt: skip
+
+
 def report_rows(
     work: Path,
     env: dict[str, str],
@@ -299,6 +316,7 @@ def main() -> None:
         rows += analysis_rows(work, env, py, cold, rss, case, args.megapixels)
         rows += cluster_rows(env, args.cluster_photos)
         rows += report_rows(work, env, py, cold, rss, case, args.report_items)
+        rows += face_rows()
         rows += startup_table_rows(work, args.startup_runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -97,3 +97,30 @@ def xmp_packet(body: str) -> bytes:
         'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
         f'{body}</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
     ).encode()
+
+
+def face_composite(
+    face_photo: Path,
+    box: tuple[int, int, int, int],
+    background: Path,
+    at: tuple[int, int],
+    scale: float,
+    dest: Path,
+    quality: int = 85,
+) -> Path:
+    """A real face pasted into another real photo: the face box grown by half on every side,
+    rescaled by ``scale``, pasted at ``at``, the whole saved as JPEG (a generated
+    face-swap-like composite of two real photos)."""
+    from PIL import Image, ImageOps
+
+    with Image.open(face_photo) as im:
+        src = (ImageOps.exif_transpose(im) or im).convert("RGB")
+    x, y, w, h = box
+    g = w // 2
+    part = src.crop((max(0, x - g), max(0, y - g), x + w + g, y + h + g))
+    part = part.resize((round(part.width * scale), round(part.height * scale)))
+    with Image.open(background) as im:
+        canvas = im.convert("RGB")
+    canvas.paste(part, at)
+    canvas.save(dest, "JPEG", quality=quality)
+    return dest

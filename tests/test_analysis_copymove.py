@@ -124,7 +124,7 @@ def test_analyze_cli_stores_face_and_copy_move_findings(
         assert sig["status"] in ("no_evidence", "info", "indicates")
         assert isinstance(sig["value"], float) and sig["threshold"] > 0
         assert sig["figures"] == ["faces-boxes.png"] and sig["limitations"]
-        assert sig["details"]["faces_located"][0]["w"] == 54
+        assert [b["w"] for b in sig["details"]["faces_located"]] == [54, 46]
     none = f["copy-moved.jpg"]["faces"]  # the bridge photo holds no face
     assert none["status"] == "not_applicable"
     assert "no face located (this does not prove there is none)" in none["indicates"]["en"]
@@ -134,14 +134,15 @@ def test_analyze_cli_stores_face_and_copy_move_findings(
     assert f["tiny.png"]["faces"]["status"] == "not_applicable"
     assert f["tiny.png"]["copy_move"]["status"] == "not_applicable"
 
-    # stored and vouched: the documents, the figures, the cascades recorded by digest
+    # stored and vouched: the documents, the figures, the face models recorded by digest
     folder = case_dir / "analysis" / sha["kodak-dc210.jpg"]
     assert {"faces.json", "faces-boxes.png", "copy_move.json", "copy_move-matches.png"} <= {
         p.name for p in folder.iterdir()
     }
     doc = json.loads((folder / "faces.json").read_text("utf-8"))
     libs = doc["detector"]["libraries"]
-    assert libs["opencv"].startswith("4.") and len(libs["cascade haarcascade_eye.xml sha256"]) == 64
+    assert libs["opencv"].startswith("4.")
+    assert len(libs["model mmod_human_face_detector.dat sha256"]) == 64
     with Image.open(folder / "faces-boxes.png") as im:
         assert im.format == "PNG" and max(im.size) <= 600
     entries = [e for e in Case.open(case_dir).entries() if e.action == "analysis"]

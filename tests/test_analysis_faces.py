@@ -12,25 +12,9 @@ import pytest
 from numpy.typing import NDArray
 from PIL import Image
 
-from forensic.analysis import faces
+from forensic.analysis import face_models, faces
 from forensic.analysis.faces import FaceBox, FaceDetector, block_maps, detect_faces, measure_face
 from forensic.analysis.interface import AnalysisInput
-
-#: reference photos with a real frontal face the locator must find (x, y of the face centre)
-WITH_FACE = {
-    "exif-samples/jpg/exif-org/kodak-dc210.jpg": (318, 255),
-    "exif-samples/tiff/DudleyLeavittUtah.tiff": (100, 88),
-    "exif-samples/jpg/invalid/image01137.jpg": (29, 39),
-}
-#: face-free photos where a single Haar cascade does fire (trees, lettering, a car)
-NO_FACE = (
-    "pdq/bridge-mods/aaa-orig.jpg",
-    "pdq/reg-test-input/dih/bridge-3-rotate-180.jpg",
-    "pdq/reg-test-input/dih/bridge-5-flipx.jpg",
-    "exif-samples/jpg/orientation/landscape_4.jpg",
-    "exif-samples/jpg/exif-org/olympus-d320l.jpg",
-    "exif-samples/jpg/Konica_Minolta_DiMAGE_Z3.jpg",
-)
 
 
 def luma_of(path: Path) -> NDArray[np.uint8]:
@@ -59,25 +43,19 @@ def self_blend(rgb: NDArray[np.uint8], box: FaceBox, kind: str) -> NDArray[np.ui
     return np.asarray(np.clip(src * mask + rgb * (1 - mask), 0, 255).round(), dtype=np.uint8)
 
 
-def test_locates_real_faces_and_nothing_on_face_free_photos(shared_datasets: Path) -> None:
-    for name, (cx, cy) in WITH_FACE.items():
-        found = detect_faces(luma_of(shared_datasets / name))
-        assert len(found) == 1, name
-        f = found[0]
-        assert f.x <= cx <= f.x + f.w and f.y <= cy <= f.y + f.h, (name, f)
-        assert 0 <= f.eyes <= 2
-    for name in NO_FACE:
-        assert detect_faces(luma_of(shared_datasets / name)) == (), name
-    # deterministic, and boxes map back to the full resolution of a large picture
-    big = cv2.resize(
-        luma_of(shared_datasets / "exif-samples/jpg/exif-org/kodak-dc210.jpg"), None, fx=5, fy=5
-    )
+def test_boxes_map_back_to_a_large_picture_and_nothing_is_never_an_error(
+    shared_datasets: Path,
+) -> None:
+    """(Recall and false boxes on the labelled photos: tests/test_analysis_face_boxes.py.)"""
+    small = luma_of(shared_datasets / "exif-samples/tiff/DudleyLeavittUtah.tiff")
+    big = cv2.resize(small, None, fx=4, fy=4)
     once, again = detect_faces(big), detect_faces(big)
-    assert once == again and len(once) == 1
-    assert once[0].x <= 318 * 5 <= once[0].x + once[0].w
-    # nothing to find, never an error
+    assert once == again and len(once) == 1  # deterministic
+    assert once[0].x <= 100 * 4 <= once[0].x + once[0].w
+    assert once[0].y <= 88 * 4 <= once[0].y + once[0].h
     assert detect_faces(np.zeros((10, 10), np.uint8)) == ()
     assert detect_faces(np.zeros((64, 64, 3), np.uint8)) == ()
+    assert detect_faces(np.zeros((64, 64, 4), np.uint8)) == ()
     assert detect_faces(np.full((400, 300), 128, np.uint8)) == ()
 
 
@@ -106,7 +84,7 @@ def test_detector_on_a_self_blended_real_face(tmp_path: Path, shared_datasets: P
     rgb = np.asarray(
         Image.open(shared_datasets / "exif-samples/jpg/exif-org/kodak-dc210.jpg").convert("RGB")
     )
-    [face] = detect_faces(np.asarray(Image.fromarray(rgb).convert("L")))
+    face = max(detect_faces(rgb), key=lambda f: f.w * f.h)
     paths = {}
     for name, img in (("plain", rgb), ("blended", self_blend(rgb, face, "blur_colour"))):
         paths[name] = tmp_path / f"{name}.jpg"
@@ -129,11 +107,13 @@ def test_detector_on_a_self_blended_real_face(tmp_path: Path, shared_datasets: P
         assert inside > 0 and heat.max() <= 1.0 and heat[0, 0] == 0.0
     f = by["blended"]["faces.sharpness_mismatch"]
     assert f.figures == ["faces-boxes.png"] and f.limitations and f.reference
-    assert abs(f.extra["faces_located"][0]["w"] - face.w) <= 8  # re-located in the blend
+    located = [b for b in f.extra["faces_located"] if abs(b["x"] - face.x) <= 8]
+    assert len(located) == 1 and abs(located[0]["w"] - face.w) <= 8  # re-located in the blend
     assert "fake" not in f.text_en.lower() and "authentic" not in f.text_en.lower()
     with Image.open(io.BytesIO(results["blended"].figures["faces-boxes.png"])) as im:
         assert im.format == "PNG" and max(im.size) <= faces.FIGURE_SIDE + 60
     libs = det.libraries()
     assert libs["opencv"].startswith("4.")
-    assert len(libs[f"cascade {faces.CANDIDATE_CASCADE} sha256"]) == 64
-    assert det.parameters()["locator"]["min_votes"] == faces.MIN_VOTES
+    assert len(libs[f"model {face_models.DETECTOR_FILE} sha256"]) == 64
+    assert "shape_predictor_68_face_landmarks.dat" not in str(libs)  # never loaded
+    assert det.parameters()["locator"]["hog_side"] == faces.HOG_SIDE

@@ -1,34 +1,24 @@
-"""Faces: locate frontal faces (OpenCV Haar cascades, confirmed by a second cascade).
+"""Faces: locate faces with a convolutional detector (dlib's MMOD CNN), then compare each
+face's statistics with its surroundings.
 
-:func:`detect_faces` is the public face locator (the face signals and the video detector use
-it). Viola & Jones, 'Rapid object detection using a boosted cascade of simple features', CVPR
-2001; Lienhart & Maydt, 'An extended set of Haar-like features for rapid object detection',
-ICIP 2002 (the cascades OpenCV ships).
+:func:`detect_faces` is the public face locator (the face signals, the video detector and
+``match --face`` use it). King, 'Max-Margin Object Detection', arXiv:1502.00046 (2015): dlib's
+``mmod_human_face_detector``, a small CNN trained by Davis King on about 7000 faces he
+annotated, released into the public domain (:mod:`forensic.analysis.face_models`).
 
-Plain Haar cascades fire on tree bark, lettering and textures. A candidate of the
-``frontalface_alt2`` cascade needs ``MIN_VOTES`` overlapping raw detections and is kept only
-when the independently trained ``frontalface_default`` cascade also finds a face of similar
-size at the same place (intersection over union >= ``CONFIRM_IOU``, again ``MIN_VOTES``
-votes). Eyes (``haarcascade_eye`` in the upper half of the face) are counted and reported but
-not required: at the sizes faces have in ordinary photos the eye cascade misses most real eyes.
-
-Measured on all 119 decodable reference photos in ``shared/datasets`` (exif-samples, pdq,
-c2pa), boxes checked by eye: 0 false detections (the candidate cascade alone, 2 votes, gave
-27 boxes, 18 of them false: trees, lettering, a car, a pumpkin); 7 real faces located in 6
-photos, while about 8 more real faces in those photos (small, turned, dim) were missed.
-``WORK_SIDE`` 640 keeps a 12-megapixel image at 0.14-0.23 s of one CPU core. Limits: only
-frontal, upright faces of at least ``MIN_FACE_FRACTION`` of the longer image side are
-searched (profiles, rotated or small faces are missed); heavy make-up, masks, sunglasses and
-strong blur make misses likelier; a face-like texture that fools both cascades is still
-reported as a face.
+It replaced two OpenCV Haar cascades. On the hand-labelled faces of ``shared/datasets``
+(tests/assets/face-boxes.json, docs/detection.md "Faces") the CNN finds more of the real faces
+and puts far fewer boxes on bark, lettering and textures; the numbers are in
+docs/detection.md and are asserted by tests/test_analysis_face_boxes.py. ``WORK_SIDE`` bounds
+the time: the detector runs on a copy whose longer side is at most that many pixels, so faces
+smaller than about ``MIN_FACE`` pixels of that copy (``MIN_FACE_FRACTION`` of the longer side)
+are not searched. Limits: faces turned further than about 60 degrees, upside down, heavily
+covered or tiny are missed; a face-like drawing, statue or mask is reported as a face.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -37,6 +27,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFilter
 
+from forensic.analysis import face_models
+from forensic.analysis.face_models import FaceModelsMissing, model_digests
 from forensic.analysis.interface import (
     STATUS_INDICATES,
     STATUS_INFO,
@@ -51,66 +43,55 @@ from forensic.analysis.interface import (
 )
 from forensic.analysis.pixels import MAX_PIXELS, MIN_SIDE, NotAnalysable, decode, png_bytes
 
-#: the locator works on a copy whose longer side is at most this (speed; boxes mapped back)
-WORK_SIDE = 640
-#: the smallest face searched, in pixels of the working copy (24 is the cascades' window)
-MIN_FACE = 24
-MIN_FACE_FRACTION = MIN_FACE / WORK_SIDE
-SCALE_FACTOR = 1.1
-#: the confirming cascade searches the candidate's surroundings more finely
-CONFIRM_SCALE_FACTOR = 1.05
-#: a face needs at least this many overlapping raw detections (OpenCV's "neighbours") from
-#: each cascade; lower counts are what textures produce (measured: see docs/detection.md)
-MIN_VOTES = 8
-#: the confirming cascade's box must overlap the candidate at least this much
-CONFIRM_IOU = 0.5
-#: overlapping confirmed boxes above this IoU are one face (the larger one is kept)
+#: the whole-picture CNN pass works on a copy whose longer side is this (faces of at least
+#: ``CNN_MIN_FACE`` / ``CNN_SIDE`` of the longer side, turned ones included)
+CNN_SIDE = 400
+#: the MMOD detector's window: faces smaller than this (pixels of what it scans) are not found
+CNN_MIN_FACE = 80
+#: small faces: the frontal HOG detector proposes them on a copy whose longer side is this,
+#: its pyramid upsampled ``HOG_UPSAMPLE`` times; the CNN then confirms each proposal on a crop
+HOG_SIDE = 1024
+HOG_UPSAMPLE = 1
+#: ``detect_faces(quick=True)`` (video frames): proposals on a copy this size, no upsampling
+QUICK_HOG_SIDE = 640
+#: proposals under this HOG score are not examined (the HOG detector's own threshold is 0)
+HOG_MIN_SCORE = -0.3
+#: the confirming crop: the proposal grown by this fraction on each side, scaled so the face
+#: fills the CNN window with room to spare
+CONFIRM_GROW = 0.5
+CONFIRM_SIDE = 200
+#: a proposal is a face when the CNN finds one in its crop overlapping it at least this much
+CONFIRM_IOU = 0.3
+#: the smallest face searched, in pixels of the ``HOG_SIDE`` copy (the HOG window, upsampled)
+MIN_FACE = 80 // 2**HOG_UPSAMPLE
+MIN_FACE_FRACTION = MIN_FACE / HOG_SIDE
+#: CNN detections under this MMOD score are dropped (the detector's own threshold is 0)
+MIN_SCORE = 0.0
+#: overlapping boxes above this IoU are one face (the higher score is kept)
 NMS_IOU = 0.3
-#: faces are re-sampled to this size for the eye count
-EYE_FACE_SIDE = 128
-CANDIDATE_CASCADE = "haarcascade_frontalface_alt2.xml"
-CONFIRM_CASCADE = "haarcascade_frontalface_default.xml"
-EYE_CASCADE = "haarcascade_eye.xml"
-CASCADES = (CANDIDATE_CASCADE, CONFIRM_CASCADE, EYE_CASCADE)
+WORK_SIDE = HOG_SIDE
+LOCATOR = (
+    "dlib MMOD CNN face detector (mmod_human_face_detector, public domain) on the whole "
+    "picture, and on crops around the proposals of dlib's HOG frontal face detector"
+)
+LOCATOR_REF = (
+    "King, 'Max-Margin Object Detection', arXiv:1502.00046, 2015 (dlib); Dalal & Triggs, "
+    "'Histograms of oriented gradients for human detection', CVPR 2005"
+)
 
 
 @dataclass(frozen=True)
 class FaceBox:
-    """A located face in pixels of the analysed image, and the eyes counted inside it."""
+    """A located face in pixels of the analysed image, with the detector's score."""
 
     x: int
     y: int
     w: int
     h: int
-    eyes: int
+    score: float
 
-    def as_dict(self) -> dict[str, int]:
-        return {"x": self.x, "y": self.y, "w": self.w, "h": self.h, "eyes": self.eyes}
-
-
-def cascade_path(name: str) -> Path:
-    # cv2.data is a runtime sub-package that the 4.14 type stubs do not declare
-    return Path(cv2.data.haarcascades) / name  # type: ignore[attr-defined]
-
-
-@cache
-def _cascade(name: str) -> Any:
-    clf = cv2.CascadeClassifier(str(cascade_path(name)))
-    if clf.empty():  # a broken OpenCV install; the detector reports it as not applicable
-        raise RuntimeError(f"OpenCV cascade {name} cannot be loaded")
-    return clf
-
-
-@cache
-def cascade_digests() -> dict[str, str]:
-    """SHA-256 of every cascade file used (recorded with each result)."""
-    out: dict[str, str] = {}
-    for name in CASCADES:
-        try:
-            out[name] = hashlib.sha256(cascade_path(name).read_bytes()).hexdigest()
-        except OSError:
-            out[name] = "missing"
-    return out
+    def as_dict(self) -> dict[str, Any]:
+        return {"x": self.x, "y": self.y, "w": self.w, "h": self.h, "score": self.score}
 
 
 def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -121,85 +102,112 @@ def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def _boxes(found: Any) -> list[tuple[int, int, int, int]]:
-    return sorted(
-        (int(x), int(y), int(w), int(h)) for x, y, w, h in np.asarray(found).reshape(-1, 4)
+def locator_available() -> bool:
+    """Whether dlib and the detector model load (the face signals need them)."""
+    try:
+        face_models.cnn_detector()
+    except (FaceModelsMissing, RuntimeError):
+        return False
+    return True
+
+
+Box = tuple[int, int, int, int]
+
+
+def _resized(image: NDArray[np.uint8], side: int) -> tuple[NDArray[np.uint8], float]:
+    """A copy whose longer side is ``side`` (smaller or larger) and its scale."""
+    h, w = image.shape[:2]
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return np.ascontiguousarray(cv2.resize(image, size, interpolation=interp), np.uint8), scale
+
+
+def _cnn(image: NDArray[np.uint8]) -> list[tuple[Box, float]]:
+    found = face_models.cnn_detector()(np.ascontiguousarray(image), 0)
+    return [
+        ((d.rect.left(), d.rect.top(), d.rect.width(), d.rect.height()), float(d.confidence))
+        for d in found
+        if float(d.confidence) >= MIN_SCORE
+    ]
+
+
+def _confirmed(image: NDArray[np.uint8], box: Box) -> tuple[Box, float] | None:
+    """The CNN's box for a HOG proposal (pixels of ``image``), or None when it sees no face."""
+    h, w = image.shape[:2]
+    x, y, bw, bh = box
+    gx, gy = round(bw * CONFIRM_GROW), round(bh * CONFIRM_GROW)
+    x0, y0, x1, y1 = max(0, x - gx), max(0, y - gy), min(w, x + bw + gx), min(h, y + bh + gy)
+    crop, scale = _resized(image[y0:y1, x0:x1], CONFIRM_SIDE)
+    local = (
+        round((x - x0) * scale),
+        round((y - y0) * scale),
+        round(bw * scale),
+        round(bh * scale),
+    )
+    best = max(
+        ((b, s) for b, s in _cnn(crop) if _iou(b, local) >= CONFIRM_IOU),
+        key=lambda bs: bs[1],
+        default=None,
+    )
+    if best is None:
+        return None
+    (cx, cy, cw, ch), score = best
+    return (
+        (round(cx / scale) + x0, round(cy / scale) + y0, round(cw / scale), round(ch / scale)),
+        score,
     )
 
 
-def _votes(found: Any) -> list[tuple[tuple[int, int, int, int], int]]:
-    boxes, counts = found
-    rows = np.asarray(boxes).reshape(-1, 4)
-    votes = np.asarray(counts).ravel()
-    return sorted(
-        ((int(x), int(y), int(w), int(h)), int(n))
-        for (x, y, w, h), n in zip(rows, votes, strict=True)
-    )
+def _candidates(image: NDArray[np.uint8], quick: bool) -> list[tuple[Box, float]]:
+    """CNN boxes (pixels of ``image``): the whole-picture pass, then the confirmed proposals
+    (``quick``: the proposals of a smaller copy only)."""
+    out: list[tuple[Box, float]] = []
+    if not quick:
+        small, s = _resized(image, CNN_SIDE)
+        out = [
+            ((round(x / s), round(y / s), round(bw / s), round(bh / s)), score)
+            for (x, y, bw, bh), score in _cnn(small)
+        ]
+    work, t = _resized(image, QUICK_HOG_SIDE if quick else HOG_SIDE)
+    upsample = 0 if quick else HOG_UPSAMPLE
+    rects, scores, _kinds = face_models.hog_detector().run(work, upsample, HOG_MIN_SCORE)
+    for r, _score in sorted(zip(rects, scores, strict=True), key=lambda rs: -rs[1]):
+        box = (
+            round(r.left() / t),
+            round(r.top() / t),
+            round(r.width() / t),
+            round(r.height() / t),
+        )
+        if any(_iou(box, b) > NMS_IOU for b, _s in out):
+            continue
+        confirmed = _confirmed(image, box)
+        if confirmed is not None:
+            out.append(confirmed)
+    return out
 
 
-def _confirmed(small: NDArray[np.uint8], box: tuple[int, int, int, int]) -> bool:
-    """Does the second cascade find a face of similar size at the same place, with at least
-    ``MIN_VOTES`` votes?"""
-    x, y, w, h = box
-    m = w // 2
-    x0, y0 = max(0, x - m), max(0, y - m)
-    x1, y1 = min(small.shape[1], x + w + m), min(small.shape[0], y + h + m)
-    roi = np.ascontiguousarray(small[y0:y1, x0:x1])
-    lo, hi = max(MIN_FACE, int(w * 0.7)), int(w * 1.45) + 1
-    found = _cascade(CONFIRM_CASCADE).detectMultiScale2(
-        roi, scaleFactor=CONFIRM_SCALE_FACTOR, minNeighbors=1, minSize=(lo, lo), maxSize=(hi, hi)
-    )
-    return any(
-        n >= MIN_VOTES and _iou((bx + x0, by + y0, bw, bh), box) >= CONFIRM_IOU
-        for (bx, by, bw, bh), n in _votes(found)
-    )
-
-
-def _eyes(luma: NDArray[np.uint8], x: int, y: int, w: int, h: int) -> int:
-    face = luma[y : y + h, x : x + w]
-    if face.size == 0:
-        return 0
-    face = np.asarray(
-        cv2.resize(face, (EYE_FACE_SIDE, EYE_FACE_SIDE), interpolation=cv2.INTER_AREA),
-        dtype=np.uint8,
-    )
-    upper = np.ascontiguousarray(face[: EYE_FACE_SIDE * 55 // 100])
-    found = _cascade(EYE_CASCADE).detectMultiScale(
-        upper, scaleFactor=SCALE_FACTOR, minNeighbors=3, minSize=(12, 12), maxSize=(48, 48)
-    )
-    return min(2, len(_boxes(found)))
-
-
-def detect_faces(luma: NDArray[np.uint8]) -> tuple[FaceBox, ...]:
-    """Frontal faces in an 8-bit luminance image, sorted top-left first; deterministic.
-
-    Works on a copy whose longer side is at most ``WORK_SIDE`` (histogram-equalised), maps the
-    boxes back to ``luma``'s pixels. Empty for images too small to hold a ``MIN_FACE`` face.
-    """
-    if luma.ndim != 2 or min(luma.shape) < MIN_FACE:
+def detect_faces(image: NDArray[np.uint8], *, quick: bool = False) -> tuple[FaceBox, ...]:
+    """Faces in an 8-bit luminance (H x W) or RGB (H x W x 3) image, sorted top-left first;
+    deterministic. Boxes in the image's pixels, clipped to it. ``quick`` (video frames): only
+    frontal faces of at least ``80 / QUICK_HOG_SIDE`` of the longer side, about ten times
+    faster. Raises :class:`FaceModelsMissing` when dlib or its model is not installed."""
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
         return ()
-    luma = np.ascontiguousarray(luma, dtype=np.uint8)
-    h, w = luma.shape
-    scale = min(1.0, WORK_SIDE / max(h, w))
-    small = luma
-    if scale < 1.0:
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        small = np.asarray(cv2.resize(luma, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
-    small = np.asarray(cv2.equalizeHist(small), dtype=np.uint8)
-    found = _cascade(CANDIDATE_CASCADE).detectMultiScale2(
-        small, scaleFactor=SCALE_FACTOR, minNeighbors=2, minSize=(MIN_FACE, MIN_FACE)
-    )
-    kept = [b for b, n in _votes(found) if n >= MIN_VOTES and _confirmed(small, b)]
-    kept.sort(key=lambda b: (-b[2] * b[3], b))
-    chosen: list[tuple[int, int, int, int]] = []
-    for b in kept:
-        if all(_iou(b, c) <= NMS_IOU for c in chosen):
-            chosen.append(b)
+    h, w = image.shape[:2]
+    if min(h, w) < 16:
+        return ()
+    image = np.ascontiguousarray(image, dtype=np.uint8)
+    chosen: list[tuple[Box, float]] = []
+    for b, score in sorted(_candidates(image, quick), key=lambda bs: (-bs[1], bs[0])):
+        if all(_iou(b, c) <= NMS_IOU for c, _s in chosen):
+            chosen.append((b, score))
     faces = []
-    for bx, by, bw, bh in chosen:
-        x, y = int(bx / scale), int(by / scale)
-        fw, fh = min(w - x, round(bw / scale)), min(h - y, round(bh / scale))
-        faces.append(FaceBox(x, y, fw, fh, _eyes(luma, x, y, fw, fh)))
+    for (bx, by, bw, bh), score in chosen:
+        x0, y0 = max(0, bx), max(0, by)
+        x1, y1 = min(w, bx + bw), min(h, by + bh)
+        if x1 - x0 >= 2 and y1 - y0 >= 2:
+            faces.append(FaceBox(x0, y0, x1 - x0, y1 - y0, round(score, 4)))
     return tuple(sorted(faces, key=lambda f: (f.y, f.x)))
 
 
@@ -267,7 +275,7 @@ LIMITS = (
     "while the background is not, make-up and skin smoothing filters lower the noise, "
     "portrait-mode blur and strong lighting change sharpness and colour, and messenger "
     "re-compression evens out noise and the JPEG grid: a mismatch is a reason to look, "
-    "not a conclusion. Only faces the locator finds are examined (frontal, upright, at least "
+    "not a conclusion. Only faces the locator finds are examined (upright, at least "
     f"{MIN_STAT_FACE} pixels); no face found does not mean there is none."
 )
 
@@ -485,24 +493,23 @@ def face_heatmap(
 
 class FaceDetector(Detector):
     name = "faces"
-    version = "1"
+    version = "2"
     media_types = ("image/jpeg", "image/png", "image/webp", "image/tiff", "image/gif", "image/bmp")
 
     def parameters(self) -> dict[str, Any]:
         return {
             "locator": {
-                "candidate_cascade": CANDIDATE_CASCADE,
-                "confirm_cascade": CONFIRM_CASCADE,
-                "eye_cascade": EYE_CASCADE,
-                "work_side": WORK_SIDE,
-                "min_face": MIN_FACE,
-                "scale_factor": SCALE_FACTOR,
-                "confirm_scale_factor": CONFIRM_SCALE_FACTOR,
-                "min_votes": MIN_VOTES,
+                "model": face_models.DETECTOR_FILE,
+                "cnn_side": CNN_SIDE,
+                "hog_side": HOG_SIDE,
+                "hog_upsample": HOG_UPSAMPLE,
+                "quick_hog_side": QUICK_HOG_SIDE,
+                "hog_min_score": HOG_MIN_SCORE,
+                "confirm_grow": CONFIRM_GROW,
+                "confirm_side": CONFIRM_SIDE,
                 "confirm_iou": CONFIRM_IOU,
+                "min_score": MIN_SCORE,
                 "nms_iou": NMS_IOU,
-                "eye_face_side": EYE_FACE_SIDE,
-                "histogram_equalised": True,
             },
             "block": BLOCK,
             "min_stat_face": MIN_STAT_FACE,
@@ -523,7 +530,8 @@ class FaceDetector(Detector):
             "numpy": np.__version__,
             "pillow": PIL.__version__,
             "opencv": str(cv2.__version__),
-            **{f"cascade {n} sha256": d for n, d in cascade_digests().items()},
+            "dlib": face_models.dlib_version(),
+            **{f"model {n} sha256": d for n, d in model_digests().items()},
         }
 
     def analyze(self, item: AnalysisInput) -> DetectorResult:
@@ -531,8 +539,18 @@ class FaceDetector(Detector):
             decoded = decode(item.path.read_bytes())
         except NotAnalysable as exc:
             return DetectorResult([not_applicable("faces", exc.reason_en, exc.reason_ko)])
-        luma = np.clip(np.rint(decoded.luma), 0, 255).astype(np.uint8)
-        boxes = detect_faces(luma)
+        try:
+            boxes = detect_faces(decoded.rgb)
+        except FaceModelsMissing as exc:
+            return DetectorResult(
+                [
+                    not_applicable(
+                        "faces",
+                        f"the face locator is not installed ({exc})",
+                        f"얼굴 탐지기가 설치되어 있지 않습니다 ({exc})",
+                    )
+                ]
+            )
         notes = {"notes": decoded.notes} if decoded.notes else {}
         if not boxes:
             return DetectorResult(
@@ -540,17 +558,17 @@ class FaceDetector(Detector):
                     Finding(
                         "faces",
                         STATUS_NOT_APPLICABLE,
-                        "OpenCV Haar cascades (frontalface_alt2 confirmed by frontalface_default)",
-                        "Viola & Jones, CVPR 2001; Lienhart & Maydt, ICIP 2002",
+                        LOCATOR,
+                        LOCATOR_REF,
                         0,
                         None,
                         "no face located (this does not prove there is none): the face "
                         "signals were not computed",
                         "얼굴을 찾지 못했습니다 (얼굴이 없다는 증명은 아닙니다): 얼굴 신호를 "
                         "계산하지 않았습니다",
-                        "The locator finds frontal, upright faces of at least "
+                        "The locator finds upright faces of at least "
                         f"{MIN_FACE_FRACTION:.0%} of the longer image side; profiles, small, "
-                        "rotated or covered faces are missed.",
+                        "upside-down or covered faces are missed.",
                         extra=notes,
                     )
                 ]
@@ -570,8 +588,8 @@ class FaceDetector(Detector):
                     Finding(
                         "faces",
                         STATUS_INFO,
-                        "OpenCV Haar cascades (frontalface_alt2 confirmed by frontalface_default)",
-                        "Viola & Jones, CVPR 2001; Lienhart & Maydt, ICIP 2002",
+                        LOCATOR,
+                        LOCATOR_REF,
                         len(boxes),
                         None,
                         f"{len(boxes)} face(s) located, each smaller than {MIN_STAT_FACE} "

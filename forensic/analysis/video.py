@@ -428,17 +428,22 @@ FaceFinder = Callable[[NDArray[np.uint8]], list[tuple[int, int, int, int]]]
 
 
 def default_face_finder() -> FaceFinder | None:
-    """``forensic.analysis.faces.detect_faces`` (it works on a copy of at most 640 pixels);
-    None when OpenCV or its cascades are not available."""
+    """``forensic.analysis.faces.detect_faces(quick=True)`` (HOG proposals on a 640-pixel copy,
+    each confirmed by the CNN);
+    None when dlib or its face model is not available."""
     try:
-        from forensic.analysis.faces import detect_faces
-
-        detect_faces(np.zeros((64, 64), dtype=np.uint8))
-    except (ImportError, RuntimeError):
+        from forensic.analysis.faces import detect_faces, locator_available
+    except ImportError:
+        return None
+    if not locator_available():
         return None
 
     def find(luma: NDArray[np.uint8]) -> list[tuple[int, int, int, int]]:
-        return [(f.x, f.y, f.w, f.h) for f in detect_faces(luma) if min(f.w, f.h) >= FACE_MIN_SIDE]
+        return [
+            (f.x, f.y, f.w, f.h)
+            for f in detect_faces(luma, quick=True)
+            if min(f.w, f.h) >= FACE_MIN_SIDE
+        ]
 
     return find
 
@@ -1161,11 +1166,11 @@ VIDEO_TYPES = (
 
 class VideoDetector(Detector):
     name = "video"
-    version = "1"
+    version = "2"
     media_types = VIDEO_TYPES
 
     def __init__(self, face_finder: FaceFinder | bool | None = True) -> None:
-        """``face_finder``: True = the default Haar-cascade finder, or a callable (tests)."""
+        """``face_finder``: True = the default CNN face finder, or a callable (tests)."""
         self._face_finder = face_finder
 
     def _faces(self) -> FaceFinder | None:
@@ -1176,13 +1181,13 @@ class VideoDetector(Detector):
         return self._face_finder
 
     def parameters(self) -> dict[str, Any]:
-        cascades: dict[str, str] = {}
+        models: dict[str, str] = {}
         with contextlib.suppress(ImportError):
-            from forensic.analysis.faces import cascade_digests
+            from forensic.analysis.face_models import model_digests
 
-            cascades = cascade_digests()
+            models = model_digests()
         return {
-            "face_cascades_sha256": cascades,
+            "face_models_sha256": models,
             "sample_every_s": SAMPLE_EVERY_S,
             "max_samples": MAX_SAMPLES,
             "burst": BURST,
@@ -1395,7 +1400,7 @@ class VideoDetector(Detector):
             "미측정). 높은 값은 얼굴 영역이 화면의 나머지와 다르게 프레임마다 변한다는 뜻입니다",
             "Not calibrated: no threshold or error rate has been measured on real and "
             "face-swapped videos. Fast motion, talking, lighting flicker, occlusion, a wrong "
-            "face box (Haar cascade) and heavy compression raise it too; good face swaps with "
+            "face box (CNN face locator) and heavy compression raise it too; good face swaps with "
             "temporal smoothing keep it low. Only frontal faces are found.",
             figures=[plot],
             extra={

@@ -35,7 +35,12 @@ def match(
         typer.Argument(help=help_text("match.photos"), metavar=help_text("meta.photos")),
     ] = None,
     within: Annotated[bool, typer.Option("--within", help=help_text("match.within"))] = False,
+    face: Annotated[bool, typer.Option("--face", help=help_text("match_face.face"))] = False,
     threshold: ThresholdOpt = DEFAULT_THRESHOLD,
+    face_threshold: Annotated[
+        float | None,
+        typer.Option("--face-threshold", help=help_text("match_face.threshold")),
+    ] = None,
     case_dir: CaseOpt = None,
     passphrase_file: PassOpt = None,
     json_out: JsonOpt = False,
@@ -51,6 +56,17 @@ def match(
     the query photos by SHA-256 only.
     """
     ui = make_ui(lang, json_out, verbose)
+    if face or face_threshold is not None:
+
+        def face_body() -> int:
+            from forensic.media.face_prints import FaceQueryError
+
+            if within or not face:
+                raise FaceQueryError("face_options")
+            return _face_body(ui, photos or [], face_threshold, case_dir, passphrase_file)
+
+        run_verb(ui, face_body)
+        return
 
     def body() -> int:
         from forensic.service.matching import find_matches
@@ -133,3 +149,61 @@ def _show(
             when,
         )
     ui.out.print(table)
+
+
+def _face_body(
+    ui: Ui,
+    photos: list[Path],
+    threshold: float | None,
+    case_dir: Path | None,
+    passphrase_file: Path | None,
+) -> int:
+    """``match --face``: the ranked items with a face like the one in each photo."""
+    from forensic.service.matching import find_face_matches
+
+    with ui.progress() as progress:
+        result = find_face_matches(
+            ui.session(passphrase_file),
+            photos,
+            threshold=threshold,
+            case_dir=case_dir,
+            progress=progress,
+            lang=ui.lang,
+        )
+    for problem in result.record_problems:
+        ui.warn(ui.t("face_match.record_problem", problem=problem))
+    if ui.json_mode:
+        ui.emit_json(result.as_dict())
+        return EXIT_OK
+    ui.say("face_match.not_acquired")
+    if result.computed:
+        ui.say("face_match.described", count=len(result.computed))
+    m = result.as_dict()["measured"]
+    ui.say(
+        "face_match.measured",
+        threshold=result.threshold,
+        false=m["false_matches"],
+        pairs=m["different_pairs"],
+        same=m["copy_matched"],
+        same_pairs=m["copy_pairs"],
+    )
+    c = result.comparison
+    if not c.matches:
+        ui.say("face_match.none", compared=c.compared, faces=c.faces_in_case)
+    else:
+        ui.say("face_match.found", count=len(c.matches), threshold=result.threshold)
+        table = new_table(show_lines=False)
+        for col in ("rank", "item", "name", "face", "distance", "crop"):
+            table.add_column(ui.t(f"face_match.col_{col}"), overflow="fold")
+        for rank, fm in enumerate(c.matches, start=1):
+            table.add_row(
+                str(rank),
+                fm.item_id[:10],
+                escape(result.names.get(fm.item_id) or ""),
+                str(fm.face),
+                f"{fm.distance:.3f}",
+                escape(fm.crop),
+            )
+        ui.out.print(table)
+    ui.say("media_av.logged", seq=result.entry.seq)
+    return EXIT_OK

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from forensic.case import Case, Item
     from forensic.custody.keys import ExaminerKey
     from forensic.custody.log import CustodyEntry
+    from forensic.media.face_prints import FaceComparison, FaceQuery
     from forensic.media.matching import MatchReport, Query
     from forensic.media.perceptual import PerceptualRun
 
@@ -211,3 +212,120 @@ def _captured_name(item: Item) -> str | None:
         if acq.source_path:
             return str(acq.source_path).replace("\\", "/").rsplit("/", 1)[-1]
     return None
+
+
+@dataclass(frozen=True)
+class FaceMatchResult:
+    """``match --face``: the items showing a face like the one in each query photo."""
+
+    threshold: float
+    queries: tuple[FaceQuery, ...]
+    computed: tuple[tuple[str, int], ...]
+    """(item, log entry) of each item whose faces were described in this run."""
+    comparison: FaceComparison
+    record_problems: tuple[str, ...]
+    names: Mapping[str, str | None]
+    entry: CustodyEntry
+
+    def as_dict(self) -> dict[str, Any]:
+        from forensic.media.face_prints import MEASURED
+
+        return {
+            "ok": True,
+            "acquired": False,
+            "mode": "face",
+            "threshold": self.threshold,
+            "measured": dict(MEASURED),
+            "queries": [
+                {"path": q.name, "sha256": q.sha256, "box": q.face.box.as_dict()}
+                for q in self.queries
+            ],
+            "faces_computed": [{"item": i, "log_entry": s} for i, s in self.computed],
+            "faces_in_case": self.comparison.faces_in_case,
+            "undescribed_faces": self.comparison.undescribed,
+            "compared": self.comparison.compared,
+            "matches": [
+                {**m.as_dict(), "name": self.names.get(m.item_id)} for m in self.comparison.matches
+            ],
+            "record_problems": list(self.record_problems),
+            "log_entry": self.entry.seq,
+        }
+
+
+def find_face_matches(
+    session: Session,
+    photos: Sequence[Path],
+    *,
+    threshold: float | None = None,
+    case_dir: Path | None = None,
+    progress: ProgressReporter = SILENT,
+    lang: str = "en",
+) -> FaceMatchResult:
+    """Describe every face in the case's images (stored once, as derived files), compare them
+    with the one face of each query photo, and log one ``match`` entry.
+
+    The query photos are read first, here only: a photo that is missing, not an image, or that
+    shows no face or more than one stops the search (:class:`FaceQueryError` naming it)
+    before the case is opened. They are never acquired and the log names them by SHA-256.
+    """
+    from forensic.media.face_prints import (
+        DEFAULT_THRESHOLD,
+        FaceQueryError,
+        compare_faces,
+        load_face_records,
+        read_face_query,
+        store_faces,
+    )
+
+    thr = DEFAULT_THRESHOLD if threshold is None else threshold
+    if not photos:
+        raise FaceQueryError("no_query")
+    if not 0.0 < thr <= 2.0:
+        raise FaceQueryError("threshold_range", value=thr)
+    queries = [read_face_query(p, lang) for p in photos]
+    case, key = open_for_writing(session, case_dir)
+    items = case.items()
+    run = store_faces(case, key, progress)
+    records, problems = load_face_records(case)
+    comparison = compare_faces(queries, records, thr)
+    entry = _log_face_match(case, key, queries, thr, comparison)
+    return FaceMatchResult(
+        threshold=thr,
+        queries=tuple(queries),
+        computed=tuple(run.stored),
+        comparison=comparison,
+        record_problems=tuple(problems),
+        names={str(i): _captured_name(it) for i, it in items.items()},
+        entry=entry,
+    )
+
+
+def _log_face_match(
+    case: Case,
+    key: ExaminerKey,
+    queries: list[FaceQuery],
+    threshold: float,
+    comparison: FaceComparison,
+) -> CustodyEntry:
+    """The ``match`` entry of a face search: the photos by SHA-256 only, never a descriptor."""
+    from forensic.case.case import tool_record
+    from forensic.custody.log import PendingEntry
+    from forensic.media.face_prints import MEASURED, library_versions
+
+    by_name = {q.name: q.sha256 for q in queries}
+    details: dict[str, Any] = {
+        "mode": "face",
+        "queries": [{"sha256": q.sha256, "box": q.face.box.as_dict()} for q in queries],
+        "acquired": False,
+        "threshold": threshold,
+        "measured": dict(MEASURED),
+        "compared": comparison.compared,
+        "faces_in_case": comparison.faces_in_case,
+        "matches": [
+            {**m.as_dict(), "query": by_name.get(m.query, m.query)} for m in comparison.matches
+        ],
+        "tool": {**tool_record(), "libraries": library_versions()},
+    }
+    with case.writing(key):
+        [entry] = case.record(key, [PendingEntry("match", f"case:{case.info.case_id}", details)])
+    return entry
