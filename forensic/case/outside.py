@@ -141,10 +141,18 @@ def outside_plaintext(
         intent.drop()
 
 
-def _signed_by_one_of(publics: Sequence[Any], sig: bytes, doc: dict[str, Any]) -> bool:
-    """Whether one of the case's parties signed this intent (whoever ran the step)."""
+def _signed_intent(raw: bytes, publics: Sequence[Any]) -> dict[str, Any] | None:
+    """The intent without its signature when one of the case's parties signed it (whoever ran
+    the step); None for anything else (unreadable, unsigned, signed by another key)."""
+    try:
+        doc = json.loads(raw)
+        if not isinstance(doc, dict):
+            return None
+        sig = base64.b64decode(str(doc.pop("sig")), validate=True)
+    except (ValueError, KeyError, TypeError):
+        return None
     data = canonical_json(doc)
-    return any(verify_signature(public, sig, data) for public in publics)
+    return doc if any(verify_signature(public, sig, data) for public in publics) else None
 
 
 def _dead_intent(
@@ -163,11 +171,10 @@ def _dead_intent(
         return None  # a live run
     try:
         with os.fdopen(os.dup(fd), "rb") as fh:
-            doc = json.loads(fh.read())
-        sig = base64.b64decode(str(doc.pop("sig")), validate=True)
-        if not isinstance(doc, dict) or not _signed_by_one_of(publics, sig, doc):
-            raise ValueError("not signed by a party's key")
-    except (OSError, ValueError, KeyError, TypeError):
+            doc = _signed_intent(fh.read(), publics)
+    except OSError:
+        doc = None
+    if doc is None:
         os.close(fd)
         return None
     return fd, doc
@@ -206,11 +213,10 @@ def live_tmp_entries(root: Path, publics: Sequence[Any]) -> set[str]:
         if not is_live(root, name):
             continue
         try:
-            doc = json.loads(read_case_bytes(root, f"tmp/{name}"))
-            sig = base64.b64decode(str(doc.pop("sig")), validate=True)
-            if not _signed_by_one_of(publics, sig, doc):
-                continue
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, CaseLinkError):
+            doc = _signed_intent(read_case_bytes(root, f"tmp/{name}"), publics)
+        except (OSError, CaseLinkError):
+            continue
+        if doc is None:
             continue
         for path in doc.get("paths") or []:
             if Path(str(path)).parent == tmp:
