@@ -257,7 +257,7 @@ def _export_links(
     """Screenshot message -> refs of the export messages with the same sender and minute and
     a text alike within :data:`TEXT_TOLERANCE` (one pass over each export transcript)."""
     from forensic.chat.citation import cite
-    from forensic.chat.transcripts import read_records, stored_transcripts, with_parsed_files
+    from forensic.chat.transcripts import stored_messages, stored_transcripts
 
     wanted: dict[str, list[tuple[tuple[Any, ...], str, str]]] = {}
     for reading in readings:
@@ -272,19 +272,13 @@ def _export_links(
     for stored in stored_transcripts(case, entries):
         if stored.group.startswith(SHOT_PREFIX) or not stored.intact(case):
             continue
-        transcript, chats = stored, {}
-        for kind, record in read_records(case, stored):
-            if kind == "header":
-                transcript = with_parsed_files(stored, record)
-            elif kind == "chat":
-                chats[int(record.get("index") or 0)] = record
-            else:
-                minute = str((record.get("date") or {}).get("local") or "")[:16]
-                for key, sender, text in wanted.get(minute + ":00", []):
-                    cited = cite(transcript, chats.get(int(record.get("chat") or 0), {}), record)
-                    if _squeeze(cited.sender_name) != sender:
-                        continue
-                    ratio = difflib.SequenceMatcher(None, _squeeze(cited.text), text).ratio()
-                    if ratio >= TEXT_TOLERANCE:
-                        out.setdefault(key, []).append(cited.ref.text)
+        for transcript, chat, record in stored_messages(case, stored):
+            minute = str((record.get("date") or {}).get("local") or "")[:16]
+            for key, sender, text in wanted.get(minute + ":00", []):
+                cited = cite(transcript, chat, record)
+                if _squeeze(cited.sender_name) != sender:
+                    continue
+                ratio = difflib.SequenceMatcher(None, _squeeze(cited.text), text).ratio()
+                if ratio >= TEXT_TOLERANCE:
+                    out.setdefault(key, []).append(cited.ref.text)
     return out

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from forensic.chat.citation import CitedMessage, cite
 from forensic.chat.refs import RefError
-from forensic.chat.transcripts import read_records, stored_transcripts, with_parsed_files
+from forensic.chat.transcripts import stored_messages, stored_transcripts
 
 if TYPE_CHECKING:
     from forensic.case.case import Case
@@ -150,23 +150,15 @@ def search_chats(
     for stored in stored_transcripts(case, entries):
         if not stored.intact(case):
             continue
-        transcript = stored
-        chats: dict[int, dict[str, Any]] = {}
         try:
-            for kind, record in read_records(case, stored, matcher.may_be_in_line):
-                if kind == "header":
-                    transcript = with_parsed_files(stored, record)
-                elif kind == "chat":
-                    chats[int(record.get("index") or 0)] = record
-                else:
-                    text = record.get("text")
-                    chat = chats.get(int(record.get("chat") or 0), {})
-                    if not isinstance(text, str) or not matcher.contains(text):
-                        continue
-                    if not query.keeps_chat(stored.group, chat):
-                        continue
-                    cited = cite(transcript, chat, record)
-                    if query.keeps(cited):
-                        yield MessageHit(cited, matcher.snippet(text) or text[:80])
+            for transcript, chat, record in stored_messages(case, stored, matcher.may_be_in_line):
+                text = record.get("text")
+                if not isinstance(text, str) or not matcher.contains(text):
+                    continue
+                if not query.keeps_chat(stored.group, chat):
+                    continue
+                cited = cite(transcript, chat, record)
+                if query.keeps(cited):
+                    yield MessageHit(cited, matcher.snippet(text) or text[:80])
         except (OSError, ValueError):
             continue

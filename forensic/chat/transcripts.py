@@ -176,6 +176,23 @@ class CitedTime:
         return doc
 
 
+def stored_messages(
+    case: Case, stored: StoredTranscript, keep: Callable[[str], bool] | None = None
+) -> Iterator[tuple[StoredTranscript, dict[str, Any], dict[str, Any]]]:
+    """(transcript with its files, chat, message) for every message, streamed: the one walk
+    of a stored transcript that the chat view, search and the screenshot linker share.
+    ``keep``: as for :func:`read_records`."""
+    transcript = stored
+    chats: dict[int, dict[str, Any]] = {}
+    for kind, record in read_records(case, stored, keep):
+        if kind == "header":
+            transcript = with_parsed_files(stored, record)
+        elif kind == "chat":
+            chats[int(record.get("index") or 0)] = record
+        else:
+            yield transcript, chats.get(int(record.get("chat") or 0), {}), record
+
+
 def cited_time(date: dict[str, Any] | None) -> CitedTime:
     """The time of a transcript's message record (version 1 or 2)."""
     from forensic.capture.transcript import offset_text

@@ -7,19 +7,13 @@ message the transcript does not hold is refused before anything is logged.
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from forensic.chat.citation import CitedMessage, cite
 from forensic.chat.marks import MessageMark
 from forensic.chat.refs import MessageRef, RefError, TypedRef, match_group
-from forensic.chat.transcripts import (
-    StoredTranscript,
-    read_records,
-    stored_transcripts,
-    with_parsed_files,
-)
+from forensic.chat.transcripts import StoredTranscript, stored_messages, stored_transcripts
 
 if TYPE_CHECKING:
     from forensic.case.case import Case
@@ -34,21 +28,6 @@ def find_transcript(
     return stored[match_group(group, list(stored))]
 
 
-def _messages(
-    case: Case, stored: StoredTranscript
-) -> Iterator[tuple[StoredTranscript, dict[str, Any], dict[str, Any]]]:
-    """(transcript with its files, chat, message) for every message, streamed."""
-    transcript = stored
-    chats: dict[int, dict[str, Any]] = {}
-    for kind, record in read_records(case, stored):
-        if kind == "header":
-            transcript = with_parsed_files(stored, record)
-        elif kind == "chat":
-            chats[int(record.get("index") or 0)] = record
-        else:
-            yield transcript, chats.get(int(record.get("chat") or 0), {}), record
-
-
 def find_message(
     case: Case, typed: TypedRef, entries: list[CustodyEntry] | None = None
 ) -> CitedMessage:
@@ -57,7 +36,7 @@ def find_message(
     if not stored.intact(case):
         raise RefError("transcript_altered", group=stored.group, path=stored.path)
     found: list[CitedMessage] = []
-    for transcript, chat, msg in _messages(case, stored):
+    for transcript, chat, msg in stored_messages(case, stored):
         if str(msg.get("id")) != typed.message:
             continue
         if typed.chat is not None and int(msg.get("chat") or 0) != typed.chat:
@@ -111,7 +90,7 @@ def chat_messages(
     after = 0
     skipped = False
     last_chat: int | None = None
-    for transcript, chat, msg in _messages(case, stored):
+    for transcript, chat, msg in stored_messages(case, stored):
         cited = cite(transcript, chat, msg)
         if cited.ref.chat != last_chat:  # a window never runs from one chat into the next
             before.clear()
