@@ -6,6 +6,8 @@ maps :attr:`exit_code` to the documented process exit status.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from forensic.i18n import message
 
 EXIT_OK = 0
@@ -18,6 +20,9 @@ class ForensicError(Exception):
     """Base of every error the tool reports to a user."""
 
     exit_code: int = EXIT_OPERATIONAL
+    catalogue: ClassVar[str] = "error."
+    """The catalogue prefix of this family's messages: a family names its table here instead
+    of writing its own ``diagnostics``."""
 
     def __init__(self, key: str, /, **params: object) -> None:
         self.key = key
@@ -26,7 +31,7 @@ class ForensicError(Exception):
 
     def diagnostics(self, lang: str = "en") -> str:
         """One line, in the user's language, naming what and why."""
-        return message(f"error.{self.key}", lang, **self.params)
+        return message(f"{self.catalogue}{self.key}", lang, **self.params)
 
 
 class UsageError(ForensicError):

@@ -28,7 +28,6 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from forensic._internal.fsio import atomic_write
 from forensic.errors import OperationalError, UsageError
-from forensic.i18n import message
 
 if TYPE_CHECKING:
     from distributed.security import Security
@@ -43,15 +42,13 @@ WORKER_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 class ClusterError(UsageError):
     """A cluster set-up the tool refuses; messages: ``[cluster]`` table."""
 
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"cluster.{self.key}", lang, **self.params)
+    catalogue = "cluster."
 
 
 class ClusterFault(OperationalError):
     """The cluster failed or answered wrongly (unreachable, no workers, a refused result)."""
 
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"cluster.{self.key}", lang, **self.params)
+    catalogue = "cluster."
 
 
 @dataclass(frozen=True)

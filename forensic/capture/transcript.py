@@ -26,7 +26,6 @@ from forensic.capture.interface import DeriveContext, PlannedItem
 from forensic.case.case import file_sha256
 from forensic.case.derived import EncryptingWriter, open_case_file
 from forensic.errors import UsageError
-from forensic.i18n import message
 
 if TYPE_CHECKING:
     from forensic.case.case import Case
@@ -47,8 +46,7 @@ _WINDOWS_ABS = re.compile(r"^[A-Za-z]:[\\/]|^\\\\")
 class ChatError(UsageError):
     """A chat-export option the tool cannot honour (its messages live in the [chat] table)."""
 
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"chat.{self.key}", lang, **self.params)
+    catalogue = "chat."
 
 
 def library_versions() -> dict[str, str]:

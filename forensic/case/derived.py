@@ -32,7 +32,6 @@ from forensic._internal.fsio import atomic_write
 from forensic.case.layout import AGE_HEADER, DERIVED_AREAS, is_ciphertext, is_derived
 from forensic.case.records import file_record
 from forensic.errors import EXIT_INTEGRITY
-from forensic.i18n import message
 from forensic.store import crypt
 
 if TYPE_CHECKING:
@@ -58,8 +57,7 @@ _ITEM_IN_PATH = re.compile(r"^(?:media|analysis)/([0-9a-f]{64})/|^ocr/([0-9a-f]{
 class DerivedFileError(crypt.CryptError):
     """A derived file that cannot be read or re-encrypted; messages: ``[derived]`` table."""
 
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"derived.error_{self.key}", lang, **self.params)
+    catalogue = "derived.error_"
 
 
 def _item_of(rel: str) -> str | None:

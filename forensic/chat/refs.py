@@ -13,14 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forensic.errors import UsageError
-from forensic.i18n import message
 
 
 class RefError(UsageError):
     """A message reference that names no message, or more than one (``[chat_ref]`` table)."""
 
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"chat_ref.{self.key}", lang, **self.params)
+    catalogue = "chat_ref."
 
 
 @dataclass(frozen=True, order=True)

@@ -48,7 +48,7 @@ from forensic.custody.log import LOG_FILE, SIG_FILE, CustodyEntry, PendingEntry
 from forensic.errors import EXIT_INTEGRITY, EXIT_OPERATIONAL, EXIT_USAGE, ForensicError
 from forensic.export.transcript_stream import transcript_sources
 from forensic.export.uco import ChatInput, uco_chunks
-from forensic.i18n import message, templates_dir
+from forensic.i18n import templates_dir
 from forensic.progress import SILENT, ProgressReporter
 from forensic.store.crypt import IDENTITY_FILE
 
@@ -68,15 +68,13 @@ class ExportError(ForensicError):
         self.exit_code = exit_code
         super().__init__(key, **params)
 
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"export.error_{self.key}", lang, **self.params)
+    catalogue = "export.error_"
 
 
 class ExportPathError(ExportError):
     """A recorded path that would make export read outside the case or through a link."""
 
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"hardening.export_{self.key}", lang, **self.params)
+    catalogue = "hardening.export_"
 
 
 def _safe_source(case_root: Path, rel: str) -> None:

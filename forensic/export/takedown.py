@@ -46,8 +46,7 @@ ACTION = "export-takedown"
 
 
 class TakedownError(UsageError):
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"takedown_error.{self.key}", lang, **self.params)
+    catalogue = "takedown_error."
 
 
 @dataclass(frozen=True)

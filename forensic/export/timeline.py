@@ -45,7 +45,6 @@ from forensic.export.transcript_stream import (
     read_header,
     transcript_sources,
 )
-from forensic.i18n import message
 
 TIMELINE_FORMATS = ("jsonl", "csv")
 COLUMNS = (
@@ -92,8 +91,7 @@ class TimelineError(ForensicError):
         self.exit_code = exit_code
         super().__init__(key, **params)
 
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"timeline.error_{self.key}", lang, **self.params)
+    catalogue = "timeline.error_"
 
 
 @dataclass

@@ -18,7 +18,6 @@ from forensic.case.case import Case
 from forensic.chat.refs import MessageRef
 from forensic.custody.log import CustodyEntry
 from forensic.errors import EXIT_INTEGRITY, ForensicError
-from forensic.i18n import message
 
 Opener = Callable[[], AbstractContextManager[BinaryIO]]
 _HEADER_KEYS = ("group", "app", "source_format", "timezone", "parsed_files")
@@ -29,8 +28,7 @@ class TranscriptReadError(ForensicError):
 
     exit_code = EXIT_INTEGRITY
 
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"timeline.error_{self.key}", lang, **self.params)
+    catalogue = "timeline.error_"
 
 
 @dataclass(frozen=True)

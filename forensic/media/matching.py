@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forensic.errors import UsageError
-from forensic.i18n import message
 from forensic.media.perceptual import (
     DIHEDRAL,
     MIN_QUALITY,
@@ -242,8 +241,7 @@ def match_within(candidates: Sequence[Candidate], threshold: int) -> MatchReport
 class MediaAvUsageError(UsageError):
     """A query or option of ``forensic match`` / ``export --hash-list`` that cannot be used."""
 
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"media_av.{self.key}", lang, **self.params)
+    catalogue = "media_av."
 
 
 def load_candidates(case: Any) -> tuple[list[Candidate], list[str]]:

@@ -33,8 +33,7 @@ COMPARE_PREFIX = "compare-"
 class CompareUsageError(UsageError):
     """An original or item that cannot be compared (messages in ``[compare]``)."""
 
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"compare.{self.key}", lang, **self.params)
+    catalogue = "compare."
 
 
 @dataclass(frozen=True)

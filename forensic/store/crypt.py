@@ -23,7 +23,6 @@ import pyrage  # type: ignore[import-untyped]
 from pyrage import x25519
 
 from forensic.errors import EXIT_INTEGRITY, EXIT_USAGE, ForensicError
-from forensic.i18n import message
 from forensic.store import age_passphrase
 
 if TYPE_CHECKING:
@@ -42,8 +41,7 @@ class CryptError(ForensicError):
         self.exit_code = exit_code
         super().__init__(key, **params)
 
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"crypt.error_{self.key}", lang, **self.params)
+    catalogue = "crypt.error_"
 
 
 def parse_recipient(text: str) -> x25519.Recipient:

@@ -9,8 +9,7 @@ from forensic.i18n import message
 class TimestampError(OperationalError):
     """A TSA could not be reached or its answer did not verify (the request stays queued)."""
 
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"ts_error.{self.key}", lang, **self.params)
+    catalogue = "ts_error."
 
     def for_reader(self, lang: str = "en") -> str:
         """The terminal line: a network failure worded in ``lang``, not the OS's raw English.
@@ -26,5 +25,4 @@ class TimestampError(OperationalError):
 class TimestampUsageError(UsageError):
     """A TSA, root certificate or examiner certificate given by the user is unusable."""
 
-    def diagnostics(self, lang: str = "en") -> str:
-        return message(f"ts_error.{self.key}", lang, **self.params)
+    catalogue = "ts_error."
