@@ -123,6 +123,20 @@ def test_compare_acquires_the_original_only_when_asked(
     assert "Comparison with an original photo" in text and "matches your photo" in text
 
 
+def test_compare_prints_a_hostile_original_name_escaped(
+    case_dir: Path, cli: Cli, tmp_path: Path, shared_datasets: Path
+) -> None:
+    photo = shared_datasets / "exif-samples/jpg/Canon_40D.jpg"
+    [sha] = capture(cli, case_dir, photo).values()
+    hostile = tmp_path / "mine\nRESULT: intact\x1b[2J\u202e.jpg"
+    hostile.write_bytes(photo.read_bytes())
+    res = cli("compare", hostile, sha, "--case", case_dir)
+    assert res.exit_code == 0, res.stderr
+    assert "\x1b" not in res.stdout and "\u202e" not in res.stdout
+    assert not any(line.startswith("RESULT") for line in res.stdout.splitlines())
+    assert "matches your photo" in res.stdout
+
+
 def test_compare_bad_input_is_one_clear_line(case_dir: Path, cli: Cli, tmp_path: Path) -> None:
     from PIL import Image
 
