@@ -342,3 +342,32 @@ def test_report_custody_table_and_handover_sheet(chain: Chain, tmp_path: Path) -
                    handover["details"]["head"]["hash"][:32], handover["actor"][:32],
                    handover["details"]["to"]["fingerprint"][:32]):  # fmt: skip
         assert needle in text, needle
+
+
+def test_handover_and_receive_bad_input_is_one_line_and_writes_nothing(
+    tmp_path: Path, forensic_env: Path
+) -> None:
+    case = tmp_path / "case"
+    (tmp_path / "a.txt").write_bytes(b"evidence\n")
+    _run(forensic_env, "init", case, "--case-id", "BAD-1", "--title", "T", "--examiner", "E")
+    _run(forensic_env, "capture", tmp_path / "a.txt", "--case", case)
+    before = (case / LOG).read_bytes()
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a key\n")
+    own = tmp_path / "own.pem"
+    own.write_text(_run(forensic_env, "key", "show", "--pem"))
+    other = tmp_path / "other.pem"
+    other.write_text(_run(tmp_path / "other-home", "key", "show", "--pem"))
+    base = ("handover", "--case", case, "--to", "Officer Park", "--role")
+    for args, words in (
+        ((*base, "police", "--recipient-key", junk), "junk.pem: not an Ed25519 public key"),
+        ((*base, "police", "--recipient-key", tmp_path / "gone.pem"), "gone.pem: cannot read"),
+        ((*base, "police", "--recipient-key", own), "your own key"),
+        ((*base, "janitor", "--recipient-key", other), "role janitor is not one of"),
+        (("receive", tmp_path), "not a forensic case folder"),
+        (("receive", case), "no hand-over to your key"),
+    ):
+        out = _run(forensic_env, *args, code=2)
+        assert words in out and "Traceback" not in out, (args, out)
+        assert len([line for line in out.splitlines() if line.strip()]) == 1, out
+    assert (case / LOG).read_bytes() == before
